@@ -1,0 +1,68 @@
+import { type ApiAccess } from './cloudflare/client.js';
+import { type Config, hasCredentials, secretValues } from './config.js';
+import type { Context } from './context.js';
+import { connectDatabase, type Database } from './db/client.js';
+import { startEmbeddedPostgres } from './db/embedded.js';
+import { runMigrations } from './db/migrate.js';
+import { createLogger, type Logger } from './log.js';
+
+export interface App {
+  ctx: Context;
+  database: Database;
+  databaseUrl: string;
+  /** Set when flarewatch started its own PostgreSQL: how to reach it with psql. */
+  psqlHint?: string;
+  close(): Promise<void>;
+}
+
+export function apiAccess(config: Config): ApiAccess {
+  const cf = config.cloudflare;
+  return {
+    baseUrl: cf.baseUrl,
+    apiToken: cf.apiToken,
+    email: cf.email,
+    apiKey: cf.apiKey,
+    timeoutMs: cf.timeoutMs,
+    maxRetries: cf.maxRetries,
+    malformedRetries: cf.malformedRetries,
+  };
+}
+
+export function loggerFor(config: Config): Logger {
+  return createLogger({ level: config.log.level, format: config.log.format, secrets: secretValues(config) });
+}
+
+export class MissingCredentialsError extends Error {
+  constructor() {
+    super('no Cloudflare credential: set CLOUDFLARE_API_TOKEN, or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY');
+  }
+}
+
+/** Connect (starting the embedded PostgreSQL when DATABASE_URL is unset) and migrate. */
+export async function openApp(config: Config, opts: { log?: Logger; migrate?: boolean; requireCredentials?: boolean } = {}): Promise<App> {
+  const log = opts.log ?? loggerFor(config);
+  if (opts.requireCredentials && !hasCredentials(config)) throw new MissingCredentialsError();
+  let databaseUrl = config.database.url;
+  let psqlHint: string | undefined;
+  let stopEmbedded = async () => undefined as void;
+  if (!databaseUrl) {
+    const server = await startEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort);
+    databaseUrl = server.url;
+    psqlHint = server.psqlHint;
+    stopEmbedded = server.stop;
+    log.info({ psql: psqlHint }, 'using the embedded PostgreSQL (set DATABASE_URL to use your own)');
+  }
+  if (opts.migrate !== false) await runMigrations(databaseUrl);
+  const database = connectDatabase(databaseUrl, config.database.poolSize);
+  const ctx: Context = { db: database.db, log, config, api: apiAccess(config), now: () => new Date() };
+  return {
+    ctx,
+    database,
+    databaseUrl,
+    psqlHint,
+    async close() {
+      await database.close();
+      await stopEmbedded();
+    },
+  };
+}

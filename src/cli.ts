@@ -1,0 +1,125 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { loggerFor, openApp } from './app.js';
+import { demo } from './commands/demo.js';
+import { formatOutcomes } from './commands/report.js';
+import { runOnce } from './commands/run.js';
+import { formatSummary, storeSummary } from './commands/summary.js';
+import { ConfigError, loadConfig, secretValues } from './config.js';
+import { scrub } from './log.js';
+import { runMigrations } from './db/migrate.js';
+import { simulatorOptionsSchema, startSimulator } from './simulator/index.js';
+import { ALL_KINDS } from './sync/catalog.js';
+
+const print = (s: string) => process.stdout.write(`${s}\n`);
+
+const intArg = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer');
+  return n;
+};
+
+/** Commands are thin: parse, call, print, exit code. */
+export function buildCli(): Command {
+  const program = new Command('flarewatch')
+    .description('Archive Cloudflare audit logs and IAM inventory into Postgres, check it, alert on it.')
+    .showHelpAfterError();
+
+  program.command('migrate').description('apply database migrations (under an advisory lock)').action(async () => {
+    const config = loadConfig();
+    const app = await openApp(config, { migrate: false });
+    try {
+      await runMigrations(app.databaseUrl);
+      print('migrations applied');
+    } finally {
+      await app.close();
+    }
+  });
+
+  program
+    .command('sync')
+    .description(`walk streams once (default: all). Kinds: ${ALL_KINDS.join(', ')}; account kinds also as <kind>:<account id>`)
+    .argument('[streams...]', 'stream kinds or names')
+    .action(async (streams: string[]) => {
+      const config = loadConfig();
+      const app = await openApp(config, { requireCredentials: true });
+      try {
+        const result = await runOnce(app.ctx, { streams });
+        print(formatOutcomes(result.outcomes));
+        process.exitCode = result.ok ? 0 : 1;
+      } finally {
+        await app.close();
+      }
+    });
+
+  program.command('run').description('every stream once, then the later stages; non-zero exit if a stream failed').action(async () => {
+    const config = loadConfig();
+    const app = await openApp(config, { requireCredentials: true });
+    try {
+      const result = await runOnce(app.ctx);
+      print(formatOutcomes(result.outcomes));
+      print(`\n${formatSummary(await storeSummary(app.ctx.db))}`);
+      if (app.psqlHint) print(`\npsql: ${app.psqlHint}`);
+      process.exitCode = result.ok ? 0 : 1;
+    } finally {
+      await app.close();
+    }
+  });
+
+  program
+    .command('simulator')
+    .description('serve a simulated Cloudflare API on loopback (for tests, demos, benchmarks)')
+    .option('--port <n>', 'port (0 = any free)', intArg, 8787)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--seed <n>', 'world seed', intArg, 1)
+    .option('--options <json>', 'more simulator options as JSON (size, rateLimit, faults)', '{}')
+    .action(async (o: { port: number; host: string; seed: number; options: string }) => {
+      const options = simulatorOptionsSchema.parse({ ...JSON.parse(o.options), port: o.port, host: o.host, seed: o.seed });
+      const sim = await startSimulator(options);
+      print(`Cloudflare simulator listening at ${sim.url}`);
+      print(`  CLOUDFLARE_BASE_URL=${sim.url} CLOUDFLARE_API_TOKEN=${sim.credentials.apiToken}`);
+      const stop = () => void sim.close().then(() => process.exit(0));
+      process.once('SIGINT', stop).once('SIGTERM', stop);
+    });
+
+  program
+    .command('demo')
+    .description('simulator + embedded PostgreSQL + one full run, then a summary')
+    .option('--seed <n>', 'world seed', intArg, 42)
+    .action(async (o: { seed: number }) => {
+      const ok = await demo(loadConfig(), { seed: o.seed, print });
+      process.exitCode = ok ? 0 : 1;
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`flarewatch: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const log = (() => {
+      try {
+        return loggerFor(loadConfig());
+      } catch {
+        return undefined;
+      }
+    })();
+    log?.fatal({ err }, 'flarewatch stopped');
+    const secrets = (() => {
+      try {
+        return secretValues(loadConfig());
+      } catch {
+        return [];
+      }
+    })();
+    process.stderr.write(`flarewatch: ${scrub((err as Error).message, secrets)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/src/cli.ts')) await main(process.argv);

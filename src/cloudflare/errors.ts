@@ -1,0 +1,37 @@
+/** Where a request was made, so every error can say it. */
+export interface RequestSite {
+  stream: string;
+  path: string;
+  page?: number | string;
+}
+
+export type FailureKind = 'auth' | 'permission' | 'not-found' | 'rate-limited' | 'server' | 'network' | 'malformed' | 'repeated-page' | 'bad-request';
+
+/**
+ * A Cloudflare call that failed after the client's own retries. `retryable` tells the
+ * queue whether trying again later can help (a 403 cannot; a 502 may).
+ */
+export class CloudflareRequestError extends Error {
+  readonly stream: string;
+  readonly path: string;
+  readonly page: number | string | undefined;
+  constructor(
+    site: RequestSite,
+    readonly kind: FailureKind,
+    readonly status: number | undefined,
+    readonly detail: string,
+    readonly codes: number[] = [],
+  ) {
+    const where = `stream ${site.stream}: GET ${site.path}${site.page !== undefined ? ` page ${site.page}` : ''}`;
+    const what = status ? `HTTP ${status}` : kind;
+    super(`${where} failed (${what}${codes.length ? `, Cloudflare code ${codes.join('/')}` : ''}): ${detail}`);
+    this.name = 'CloudflareRequestError';
+    this.stream = site.stream;
+    this.path = site.path;
+    this.page = site.page;
+  }
+
+  get retryable(): boolean {
+    return !['auth', 'permission', 'not-found', 'bad-request', 'repeated-page'].includes(this.kind);
+  }
+}

@@ -1,0 +1,209 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from './util/duration.js';
+
+// One schema for every setting. Environment variables (and the optional config file
+// named by FLAREWATCH_CONFIG) are mapped onto it in ENV_KEYS below; nothing else in the
+// program reads process.env.
+
+const duration = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = typeof v === 'number' ? v : parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a duration: "${v}" (use e.g. 90s, 15m, 24h, 7d)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+    .default(fallback)
+    .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+const list = z
+  .union([z.array(z.string()), z.string()])
+  .default([])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
+
+const secret = z.string().min(1).optional();
+
+export const configSchema = z.object({
+  cloudflare: z
+    .object({
+      apiToken: secret,
+      email: z.string().email().optional(),
+      apiKey: secret,
+      baseUrl: z.string().url().default('https://api.cloudflare.com/client/v4'),
+      timeoutMs: int(60_000, 1_000),
+      maxRetries: int(4, 0, 20),
+      malformedRetries: int(3, 0, 20),
+      accounts: list,
+    })
+    .prefault({}),
+  database: z
+    .object({
+      url: z.string().optional(),
+      poolSize: int(10, 1, 200),
+    })
+    .prefault({}),
+  dataDir: z.string().default('./.flarewatch'),
+  embeddedPostgresPort: int(54329, 1, 65535),
+  log: z
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    })
+    .prefault({}),
+  audit: z
+    .object({
+      // Why these defaults: Cloudflare publishes v2 sign-ins ~90 s after their timestamp, so a
+      // window ends 2 minutes before now; the next window re-reads the last 10 minutes, so an
+      // entry published up to lag + overlap = 12 minutes late is still archived.
+      overlap: duration('10m'),
+      lag: duration('2m'),
+      backfill: duration('548d'),
+      since: z.coerce.date().optional(),
+      pageSize: int(1000, 1, 1000),
+      retentionMonths: int(0, 0, 1200),
+      partitionsAhead: int(2, 0, 24),
+    })
+    .prefault({}),
+  sync: z
+    .object({
+      streams: list,
+      lastSeenResolution: duration('24h'),
+      resumeMaxAge: duration('15m'),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+// env var → path in the schema. Secrets also accept NAME_FILE (Docker secrets).
+export const ENV_KEYS: Record<string, string> = {
+  CLOUDFLARE_API_TOKEN: 'cloudflare.apiToken',
+  CLOUDFLARE_EMAIL: 'cloudflare.email',
+  CLOUDFLARE_API_KEY: 'cloudflare.apiKey',
+  CLOUDFLARE_BASE_URL: 'cloudflare.baseUrl',
+  FLAREWATCH_HTTP_TIMEOUT: 'cloudflare.timeoutMs',
+  FLAREWATCH_MAX_RETRIES: 'cloudflare.maxRetries',
+  FLAREWATCH_MALFORMED_RETRIES: 'cloudflare.malformedRetries',
+  FLAREWATCH_ACCOUNTS: 'cloudflare.accounts',
+  DATABASE_URL: 'database.url',
+  FLAREWATCH_DB_POOL_SIZE: 'database.poolSize',
+  FLAREWATCH_DATA_DIR: 'dataDir',
+  FLAREWATCH_EMBEDDED_PG_PORT: 'embeddedPostgresPort',
+  LOG_LEVEL: 'log.level',
+  FLAREWATCH_LOG_FORMAT: 'log.format',
+  FLAREWATCH_AUDIT_OVERLAP: 'audit.overlap',
+  FLAREWATCH_AUDIT_LAG: 'audit.lag',
+  FLAREWATCH_AUDIT_BACKFILL: 'audit.backfill',
+  FLAREWATCH_AUDIT_SINCE: 'audit.since',
+  FLAREWATCH_AUDIT_PAGE_SIZE: 'audit.pageSize',
+  FLAREWATCH_AUDIT_RETENTION_MONTHS: 'audit.retentionMonths',
+  FLAREWATCH_AUDIT_PARTITIONS_AHEAD: 'audit.partitionsAhead',
+  FLAREWATCH_STREAMS: 'sync.streams',
+  FLAREWATCH_LAST_SEEN_RESOLUTION: 'sync.lastSeenResolution',
+  FLAREWATCH_RESUME_MAX_AGE: 'sync.resumeMaxAge',
+};
+
+export const SECRET_KEYS = ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY', 'DATABASE_URL'];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    node[part] ??= {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`FLAREWATCH_CONFIG: cannot read ${file}: ${(err as Error).message}`]);
+  }
+  try {
+    const parsed: unknown = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+    return (parsed ?? {}) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError([`FLAREWATCH_CONFIG: ${file} is not valid JSON/YAML: ${(err as Error).message}`]);
+  }
+}
+
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const file = env[`${name}_FILE`];
+  if (SECRET_KEYS.includes(name) && file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError([`${name}_FILE: cannot read ${file}: ${(err as Error).message}`]);
+    }
+  }
+  const value = env[name];
+  return value === '' ? undefined : value;
+}
+
+const envNameFor = (path: string) => Object.entries(ENV_KEYS).find(([, p]) => p === path)?.[0];
+
+/** Parse env + optional config file once; throws ConfigError naming every bad key. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): Config {
+  const raw: Record<string, unknown> = env.FLAREWATCH_CONFIG ? readConfigFile(env.FLAREWATCH_CONFIG) : {};
+  for (const [name, path] of Object.entries(ENV_KEYS)) {
+    const value = envValue(env, name);
+    if (value !== undefined) setPath(raw, path, value);
+  }
+  for (const [path, value] of Object.entries(overrides)) if (value !== undefined) setPath(raw, path, value);
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const path = issue.path.join('.');
+        const name = envNameFor(path);
+        return `${name ? `${name} (${path})` : path}: ${issue.message}`;
+      }),
+    );
+  }
+  const config = result.data;
+  const cf = config.cloudflare;
+  if (cf.apiKey && !cf.email) throw new ConfigError(['CLOUDFLARE_EMAIL: required with CLOUDFLARE_API_KEY']);
+  return config;
+}
+
+/** The values that must never reach a log line, an error or the database. */
+export function secretValues(config: Config): string[] {
+  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey];
+  const dbPassword = config.database.url ? safePassword(config.database.url) : undefined;
+  return [...values, dbPassword].filter((v): v is string => typeof v === 'string' && v.length >= 4);
+}
+
+function safePassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function hasCredentials(config: Config): boolean {
+  return Boolean(config.cloudflare.apiToken || (config.cloudflare.email && config.cloudflare.apiKey));
+}

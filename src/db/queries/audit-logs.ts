@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Tx } from '../client.js';
+import type { AuditLogRow } from '../schema/audit-logs.js';
+import { auditLogQuarantine } from '../schema/index.js';
+
+// Column name → SQL type, in insert order. One JSON parameter per page, expanded by
+// Postgres (jsonb_to_recordset): a 1000-entry page is one round trip and one statement.
+const COLUMNS: Array<[keyof AuditLogRow, string, string]> = [
+  ['source', 'source', 'text'], ['id', 'id', 'text'], ['eventTime', 'event_time', 'timestamptz'],
+  ['accountId', 'account_id', 'text'], ['accountName', 'account_name', 'text'],
+  ['actionType', 'action_type', 'text'], ['actionResult', 'action_result', 'text'], ['actionDescription', 'action_description', 'text'],
+  ['actorId', 'actor_id', 'text'], ['actorEmail', 'actor_email', 'text'], ['actorIp', 'actor_ip', 'text'],
+  ['actorType', 'actor_type', 'text'], ['actorContext', 'actor_context', 'text'],
+  ['actorTokenId', 'actor_token_id', 'text'], ['actorTokenName', 'actor_token_name', 'text'],
+  ['interface', 'interface', 'text'], ['resourceType', 'resource_type', 'text'], ['resourceId', 'resource_id', 'text'],
+  ['resourceProduct', 'resource_product', 'text'], ['resourceScope', 'resource_scope', 'text'],
+  ['zoneId', 'zone_id', 'text'], ['zoneName', 'zone_name', 'text'], ['raw', 'raw', 'jsonb'],
+];
+
+const columnList = COLUMNS.map(([, c]) => `"${c}"`).join(', ');
+const recordType = COLUMNS.map(([, c, t]) => `"${c}" ${t}`).join(', ');
+
+/** Insert entries; ones already archived (same source, id, event time) are left alone. Returns rows inserted. */
+export async function insertAuditEntries(tx: Tx, rows: AuditLogRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const records = rows.map((r) => Object.fromEntries(COLUMNS.map(([key, col]) => [col, key === 'eventTime' ? (r.eventTime as Date).toISOString() : (r[key] ?? null)])));
+  const res = await tx.execute(sql`
+    insert into audit_logs (${sql.raw(columnList)})
+    select ${sql.raw(columnList)} from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(${sql.raw(recordType)})
+    on conflict do nothing`);
+  return res.rowCount ?? 0;
+}
+
+export interface QuarantinedEntry {
+  stream: string;
+  position: string;
+  reason: string;
+  rawText: string;
+}
+
+export async function quarantineEntries(tx: Tx, entries: QuarantinedEntry[]): Promise<number> {
+  if (entries.length === 0) return 0;
+  const rows = entries.map((e) => ({ ...e, rawHash: createHash('sha256').update(e.rawText).digest('hex') }));
+  const res = await tx.insert(auditLogQuarantine).values(rows).onConflictDoNothing();
+  return res.rowCount ?? 0;
+}

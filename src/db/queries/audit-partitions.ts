@@ -1,0 +1,31 @@
+import { sql } from 'drizzle-orm';
+import type { Tx } from '../client.js';
+
+/** First day (UTC) of the month holding `d`, as YYYY-MM-01. */
+export const monthOf = (d: Date) => `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-01`;
+
+/** Create the monthly partitions for these months if missing (in their own short transaction). */
+export async function ensureAuditPartitions(tx: Tx, months: Iterable<string>): Promise<void> {
+  for (const month of months) await tx.execute(sql`select flarewatch_ensure_audit_partition(${month}::date)`);
+}
+
+export interface AuditPartition {
+  name: string;
+  month: string;
+}
+
+export async function listAuditPartitions(tx: Tx): Promise<AuditPartition[]> {
+  const res = await tx.execute<{ name: string }>(sql`
+    select c.relname as name from pg_inherits i
+    join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+    where p.relname = 'audit_logs' order by c.relname`);
+  return res.rows.flatMap(({ name }) => {
+    const m = /^audit_logs_y(\d{4})m(\d{2})$/.exec(name);
+    return m ? [{ name, month: `${m[1]}-${m[2]}-01` }] : [];
+  });
+}
+
+export async function dropAuditPartition(tx: Tx, name: string): Promise<void> {
+  if (!/^audit_logs_y\d{4}m\d{2}$/.test(name)) throw new Error(`refusing to drop ${name}: not an audit_logs partition`);
+  await tx.execute(sql.raw(`drop table if exists "${name}"`));
+}

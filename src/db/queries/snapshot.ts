@@ -1,0 +1,69 @@
+import { type SQL, and, getTableColumns, inArray, isNull, not, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Tx } from '../client.js';
+
+type SyncedTable = PgTable & {
+  raw: PgColumn;
+  lastSeenAt: PgColumn;
+  updatedAt: PgColumn;
+  deletedAt: PgColumn;
+  firstSeenAt: PgColumn;
+};
+
+const NOT_COPIED = new Set(['firstSeenAt', 'lastSeenAt', 'updatedAt', 'deletedAt']);
+
+/**
+ * Insert or refresh snapshot rows. A row whose content is unchanged is not rewritten
+ * unless it was marked deleted or its last_seen_at is older than `lastSeenResolutionMs`
+ * (rewriting every row on every sync would only bloat the table and the WAL).
+ * Returns the number of rows written.
+ */
+export async function upsertSnapshotRows(
+  tx: Tx,
+  table: SyncedTable,
+  target: PgColumn[],
+  rows: Record<string, unknown>[],
+  now: Date,
+  lastSeenResolutionMs: number,
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const columns = getTableColumns(table);
+  const set: Record<string, SQL> = {};
+  for (const [key, col] of Object.entries(columns)) {
+    if (NOT_COPIED.has(key) || target.includes(col)) continue;
+    set[key] = sql.raw(`excluded."${col.name}"`);
+  }
+  const changed = sql`${table.raw} is distinct from excluded.raw`;
+  set.updatedAt = sql`case when ${changed} then ${now.toISOString()}::timestamptz else ${table.updatedAt} end`;
+  set.lastSeenAt = sql`${now.toISOString()}::timestamptz`;
+  set.deletedAt = sql`null`;
+  const staleBefore = new Date(now.getTime() - lastSeenResolutionMs).toISOString();
+  const stamped = rows.map((r) => ({ ...r, firstSeenAt: now, lastSeenAt: now, updatedAt: now }));
+  const result = await tx
+    .insert(table)
+    .values(stamped as never)
+    .onConflictDoUpdate({
+      target,
+      set,
+      setWhere: sql`${changed} or ${table.deletedAt} is not null or ${table.lastSeenAt} < ${staleBefore}::timestamptz`,
+    });
+  return result.rowCount ?? 0;
+}
+
+/** Mark rows of one stream's scope that a complete walk did not return. */
+export async function markMissingDeleted(
+  tx: Tx,
+  table: SyncedTable,
+  idColumn: PgColumn,
+  scope: SQL | undefined,
+  seenIds: string[],
+  now: Date,
+): Promise<number> {
+  const conditions = [isNull(table.deletedAt), scope];
+  if (seenIds.length > 0) conditions.push(not(inArray(idColumn, seenIds)));
+  const result = await tx
+    .update(table)
+    .set({ deletedAt: now, updatedAt: now } as never)
+    .where(and(...conditions));
+  return result.rowCount ?? 0;
+}

@@ -1,0 +1,12 @@
+import { jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { ts } from './columns.js';
+
+/** One row per stream: where the next walk starts, and how the last one ended. */
+export const syncState = pgTable('sync_state', {
+  stream: text('stream').primaryKey(),
+  checkpoint: jsonb('checkpoint'),
+  lastSuccessAt: ts('last_success_at'),
+  lastErrorAt: ts('last_error_at'),
+  lastError: text('last_error'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});

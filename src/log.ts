@@ -1,0 +1,58 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export interface LogOptions {
+  level: string;
+  format: 'auto' | 'json' | 'pretty';
+  secrets: string[];
+  destination?: pino.DestinationStream;
+}
+
+// Header names and config keys that carry credentials, wherever they appear in a log object.
+const REDACT_PATHS = [
+  '*.apiToken', '*.apiKey', '*.password', '*.secret', '*.authorization', '*.Authorization',
+  '*.headers.authorization', '*.headers["x-auth-key"]', 'apiToken', 'apiKey', 'password',
+  'config.cloudflare.apiToken', 'config.cloudflare.apiKey', 'config.database.url',
+];
+
+/** Replace every occurrence of a known secret value, so a token echoed in an error message never leaks. */
+export function scrub<T>(value: T, secrets: readonly string[], depth = 0): T {
+  if (secrets.length === 0 || depth > 8) return value;
+  if (typeof value === 'string') {
+    let out: string = value;
+    for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[REDACTED]');
+    return out as T;
+  }
+  if (value instanceof Error) {
+    const copy = { type: value.name, message: scrub(value.message, secrets), stack: scrub(value.stack, secrets) };
+    return { ...copy, ...scrub({ ...value }, secrets, depth + 1) } as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => scrub(v, secrets, depth + 1)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, secrets, depth + 1)])) as T;
+  }
+  return value;
+}
+
+export function createLogger(opts: LogOptions): Logger {
+  // Logs go to stderr so that command output on stdout (tables, --json) stays clean.
+  const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stderr.isTTY && !opts.destination);
+  const secrets = opts.secrets;
+  const options: pino.LoggerOptions = {
+    level: opts.level,
+    base: { app: 'flarewatch' },
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    serializers: { err: (err: unknown) => scrub(pino.stdSerializers.err(err as Error), secrets) },
+    formatters: { log: (obj) => scrub(obj, secrets) },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => scrub(a, secrets)) as Parameters<typeof method>);
+      },
+    },
+  };
+  if (pretty) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'app,pid,hostname', destination: 2 } } });
+  }
+  return pino(options, opts.destination ?? pino.destination({ fd: 2, sync: false }));
+}

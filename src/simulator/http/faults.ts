@@ -1,0 +1,52 @@
+import { hash32, mulberry32 } from '../prng.js';
+import type { Query } from './params.js';
+
+export type FaultKind = '5xx' | '429' | 'reset' | 'malformed' | 'truncated' | 'html' | 'slow' | 'repeat-page' | 'poison-entry';
+export const FAULT_KINDS: readonly FaultKind[] = ['5xx', '429', 'reset', 'malformed', 'truncated', 'html', 'slow', 'repeat-page', 'poison-entry'];
+
+export interface FaultRule {
+  route: string; kind: FaultKind; probability?: number; count?: number; skip?: number;
+  status?: number; retryAfter?: number; delayMs?: number; match?: Record<string, string>;
+}
+
+interface RuleState { seen: number; applied: number }
+
+/**
+ * Decides which faults hit a request. Draws come from a PRNG seeded by (seed, rule index, n-th matching
+ * request), so the same seed and the same request sequence give the same faults.
+ */
+export class FaultPlan {
+  private state: RuleState[] = [];
+  constructor(private rules: FaultRule[], private readonly seed: number) { this.reset(rules); }
+
+  reset(rules: FaultRule[]): void {
+    this.rules = rules;
+    this.state = rules.map(() => ({ seen: 0, applied: 0 }));
+  }
+
+  pick(route: string, query: Query): FaultRule[] {
+    const hits: FaultRule[] = [];
+    this.rules.forEach((rule, index) => {
+      if (rule.route !== '*' && rule.route !== route) return;
+      if (rule.match && !Object.entries(rule.match).every(([k, v]) => query[k] === v)) return;
+      const st = this.state[index]!;
+      const n = st.seen++;
+      if (n < (rule.skip ?? 0)) return;
+      if (rule.count !== undefined && st.applied >= rule.count) return;
+      const p = rule.probability ?? 1;
+      if (p < 1 && mulberry32(hash32(this.seed, 'fault', index, n))() >= p) return;
+      st.applied++;
+      hits.push(rule);
+    });
+    return hits;
+  }
+}
+
+/** The page Cloudflare's edge serves when the origin API is unreachable. */
+export function htmlErrorPage(status: number): string {
+  const title = status === 502 ? 'Bad gateway' : status === 504 ? 'Gateway time-out' : 'Internal server error';
+  return `<!DOCTYPE html>\n<html lang="en-US"><head><title>api.cloudflare.com | ${status}: ${title}</title></head>` +
+    `<body><div id="cf-error-details"><h1>${title}</h1><span>Error code ${status}</span>` +
+    `<p>Visit <a href="https://www.cloudflare.com/">cloudflare.com</a> for more information.</p>` +
+    `<div class="cf-footer">Cloudflare Ray ID: <strong>8e8dd2156ef28414</strong></div></div></body></html>\n`;
+}

@@ -1,0 +1,67 @@
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_CREDENTIALS, type SimCredentials } from './http/auth.js';
+import { FaultPlan, type FaultRule } from './http/faults.js';
+import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './http/ratelimit.js';
+import { createStats, type SimStats } from './http/stats.js';
+import { BASE_PATH, createSimServer } from './server.js';
+import { DEFAULT_SIZE, World, type WorldSize } from './world.js';
+
+export { simulatorOptionsSchema } from './options.js';
+export { SIGNIN_DELAY_MS } from './audit/stream.js';
+export { World, DEFAULT_SIZE } from './world.js';
+export type { WorldSize, SimCredentials, SimStats, FaultRule, RateLimit };
+export type { FaultKind } from './http/faults.js';
+export type { SimLogEntry } from './http/stats.js';
+export type { AuditKind, AuditEntry, AuditStreamHandle } from './audit/streams.js';
+
+export interface SimulatorOptions {
+  seed?: number;
+  host?: string;
+  port?: number;
+  size?: Partial<WorldSize>;
+  credentials?: Partial<SimCredentials>;
+  rateLimit?: RateLimit | false;
+  faults?: FaultRule[];
+  now?: () => number;
+}
+
+export interface Simulator {
+  url: string;
+  world: World;
+  stats: SimStats;
+  credentials: SimCredentials;
+  setFaults(rules: FaultRule[]): void;
+  setRateLimit(limit: SimulatorOptions['rateLimit']): void;
+  close(): Promise<void>;
+}
+
+/** Start a Cloudflare v4 imitation on loopback. Everything (world and faults) follows from `seed`. */
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const seed = opts.seed ?? 1;
+  const now = opts.now ?? Date.now;
+  const credentials: SimCredentials = { ...DEFAULT_CREDENTIALS, ...opts.credentials, deny: [...(opts.credentials?.deny ?? [])] };
+  const world = new World(seed, { ...DEFAULT_SIZE, ...opts.size }, credentials.email, now);
+  const stats = createStats();
+  const limiter = new RateLimiter(opts.rateLimit === undefined ? DEFAULT_RATE_LIMIT : opts.rateLimit, now);
+  const faults = new FaultPlan(opts.faults ?? [], seed);
+  const server = createSimServer({ world, stats, credentials, limiter, faults, now });
+  // Benchmarks hit us with many keep-alive connections; do not let idle ones block close().
+  server.keepAliveTimeout = 5_000;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}${BASE_PATH}`,
+    world, stats, credentials,
+    setFaults: (rules) => faults.reset(rules),
+    setRateLimit: (limit) => limiter.set(limit === undefined ? DEFAULT_RATE_LIMIT : limit),
+    close: () => new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    }),
+  };
+}

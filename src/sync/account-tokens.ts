@@ -1,0 +1,16 @@
+import { and, eq } from 'drizzle-orm';
+import { apiTokens } from '../db/schema/index.js';
+import { snapshotJob } from './snapshot.js';
+import { tokenRow } from './token-row.js';
+
+export const accountTokensStream = (accountId: string) =>
+  snapshotJob(`account-tokens:${accountId}`, {
+    path: `/accounts/${accountId}/tokens`,
+    query: { include_expired: true },
+    perPage: 50,
+    table: apiTokens,
+    conflict: [apiTokens.id],
+    idColumn: apiTokens.id,
+    scope: and(eq(apiTokens.ownerType, 'account'), eq(apiTokens.accountId, accountId)),
+    toRow: (t) => tokenRow(t, { ownerType: 'account', accountId }),
+  });

@@ -1,0 +1,25 @@
+import { userInvites } from '../db/schema/index.js';
+import { bool, date, rawOf, str, strings } from './fields.js';
+import { snapshotJob } from './snapshot.js';
+
+export const userInvitesStream = () =>
+  snapshotJob('user-invites', {
+    path: '/user/invites',
+    table: userInvites,
+    conflict: [userInvites.id],
+    idColumn: userInvites.id,
+    toRow: (i) => ({
+      id: i.id,
+      organizationId: str(i.organization_id),
+      organizationName: str(i.organization_name),
+      organizationEnforcesTwofactor: bool(i.organization_is_enforcing_twofactor),
+      invitedMemberId: str(i.invited_member_id),
+      invitedMemberEmail: str(i.invited_member_email),
+      invitedBy: str(i.invited_by),
+      invitedOn: date(i.invited_on),
+      expiresOn: date(i.expires_on),
+      status: str(i.status),
+      roles: strings(i.roles),
+      raw: rawOf(i),
+    }),
+  });

@@ -1,0 +1,33 @@
+import { Writable } from 'node:stream';
+import { apiAccess } from '../../src/app.js';
+import { type Config, loadConfig, secretValues } from '../../src/config.js';
+import type { Context } from '../../src/context.js';
+import { createLogger } from '../../src/log.js';
+import type { Simulator } from '../../src/simulator/index.js';
+import type { TestDatabase } from './database.js';
+
+export interface TestContext extends Context {
+  /** Every log line written, as JSON text, for assertions and secret scans. */
+  logLines: string[];
+}
+
+/** A Context wired to a test database and a simulator, logging into memory. */
+export function testContext(db: TestDatabase, sim: Simulator, env: Record<string, string> = {}): TestContext {
+  const config: Config = loadConfig({
+    CLOUDFLARE_BASE_URL: sim.url,
+    CLOUDFLARE_API_TOKEN: sim.credentials.apiToken,
+    DATABASE_URL: db.url,
+    FLAREWATCH_MAX_RETRIES: '3',
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const log = createLogger({ level: 'debug', format: 'json', secrets: secretValues(config), destination: sink });
+  return { db: db.db, log, config, api: apiAccess(config), now: () => new Date(), logLines };
+}

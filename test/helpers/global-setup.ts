@@ -1,0 +1,37 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { freePort } from './ports.js';
+
+export const TEMPLATE_DB = 'flarewatch_template';
+
+/** One real PostgreSQL for the whole run; a migrated template database that test files clone. */
+export default async function setup(project: TestProject) {
+  const dir = mkdtempSync(join(tmpdir(), 'flarewatch-test-pg-'));
+  // Run as root, Postgres runs as the 'postgres' user, which must be able to enter the folder.
+  chmodSync(dir, 0o755);
+  const server = await startEmbeddedPostgres(dir, await freePort());
+  const admin = new pg.Client({ connectionString: server.url.replace(/\/flarewatch$/, '/postgres') });
+  await admin.connect();
+  await admin.query(`create database ${TEMPLATE_DB}`);
+  await admin.end();
+  const templateUrl = server.url.replace(/\/flarewatch$/, `/${TEMPLATE_DB}`);
+  await runMigrations(templateUrl);
+  project.provide('pgAdminUrl', server.url.replace(/\/flarewatch$/, '/postgres'));
+  project.provide('pgTemplate', TEMPLATE_DB);
+  return async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+    pgTemplate: string;
+  }
+}

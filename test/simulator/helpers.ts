@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import AjvModule from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Simulator } from '../../src/simulator/index.js';
+
+/** Validator over openapi-subset.json: `$ref`s resolve inside the document; OpenAPI 3.0 `nullable` becomes a JSON Schema type union. */
+const specPath = new URL('../../../shared/cloudflare-api/openapi-subset.json', import.meta.url);
+export const spec = JSON.parse(readFileSync(specPath, 'utf8')) as {
+  paths: Record<string, { get: { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }>;
+  components: { schemas: Record<string, unknown> };
+};
+
+function convertNullable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(convertNullable);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = convertNullable(v);
+  if (out.nullable === true) {
+    if (typeof out.type === 'string') out.type = [out.type, 'null'];
+    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+    delete out.nullable;
+  }
+  return out;
+}
+
+// ajv and ajv-formats are CommonJS; under NodeNext their default export is the module object.
+const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
+const ajv = new (Ajv as unknown as new (o: object) => import('ajv').default)({ strict: false, allErrors: true });
+const formats = (addFormats as unknown as { default?: (a: unknown) => void }).default ?? (addFormats as unknown as (a: unknown) => void);
+formats(ajv);
+ajv.addSchema({ $id: 'spec', components: convertNullable(spec.components) }, 'spec');
+
+export function validatorFor(path: string, status: '200' | '4XX') {
+  const schema = spec.paths[path]?.get.responses[status]?.content?.['application/json']?.schema;
+  if (!schema) throw new Error(`no schema for ${path} ${status}`);
+  const rewritten = JSON.parse(JSON.stringify(convertNullable(schema)).replaceAll('"#/components/', '"spec#/components/'));
+  const validate = ajv.compile(rewritten as object);
+  return (body: unknown) => (validate(body) ? [] : validate.errors ?? []);
+}
+
+export const bearer = (sim: Simulator) => ({ authorization: `Bearer ${sim.credentials.apiToken}` });
+
+export async function get(sim: Simulator, path: string, headers: Record<string, string> = bearer(sim)) {
+  const res = await fetch(sim.url + path, { headers });
+  const text = await res.text();
+  let body: any;
+  try { body = JSON.parse(text); } catch { body = undefined; }
+  return { status: res.status, headers: res.headers, text, body };
+}
