@@ -53,13 +53,15 @@ BEGIN
 	IF to_regclass(part) IS NOT NULL THEN
 		RETURN part;
 	END IF;
-	PERFORM pg_advisory_xact_lock(hashtext('flarewatch:audit-partitions'));
-	IF to_regclass(part) IS NULL THEN
+	-- Two workers may reach this at once; the loser's error means the partition now exists.
+	BEGIN
 		EXECUTE format(
-			'CREATE TABLE %I PARTITION OF audit_logs FOR VALUES FROM (%L) TO (%L)',
+			'CREATE TABLE IF NOT EXISTS %I PARTITION OF audit_logs FOR VALUES FROM (%L) TO (%L)',
 			part, lower_bound::text || ' 00:00:00+00', upper_bound::text || ' 00:00:00+00'
 		);
-	END IF;
+	EXCEPTION WHEN duplicate_table OR unique_violation THEN
+		NULL;
+	END;
 	RETURN part;
 END;
 $$;

@@ -1,4 +1,5 @@
 import { type ApiAccess } from './cloudflare/client.js';
+import { limitedFetch, slidingWindowLimiter } from './cloudflare/rate-limit.js';
 import { type Config, hasCredentials, secretValues } from './config.js';
 import type { Context } from './context.js';
 import { connectDatabase, type Database } from './db/client.js';
@@ -15,9 +16,16 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** One limiter per credential and process; the daemon replaces it with one shared through Redis. */
 export function apiAccess(config: Config): ApiAccess {
   const cf = config.cloudflare;
+  const limit = cf.rateLimit;
+  const limiter = limit
+    ? slidingWindowLimiter({ requests: Math.max(1, Math.floor(limit.requests * (1 - cf.rateLimitMargin))), windowMs: limit.windowMs })
+    : undefined;
   return {
+    fetch: limiter ? limitedFetch(limiter) : undefined,
+    limiter,
     baseUrl: cf.baseUrl,
     apiToken: cf.apiToken,
     email: cf.email,

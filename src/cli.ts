@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loggerFor, openApp } from './app.js';
 import { demo } from './commands/demo.js';
+import { createProgress } from './commands/progress.js';
 import { formatOutcomes } from './commands/report.js';
 import { runOnce } from './commands/run.js';
 import { formatSummary, storeSummary } from './commands/summary.js';
@@ -17,6 +18,23 @@ const intArg = (v: string) => {
   if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer');
   return n;
 };
+
+async function oneShot(overrides: Record<string, unknown>, streams: string[] | undefined, summary: boolean): Promise<boolean> {
+  const config = loadConfig(process.env, overrides);
+  const app = await openApp(config, { requireCredentials: true });
+  const progress = createProgress(app.ctx.log);
+  try {
+    const result = await runOnce({ ...app.ctx, progress }, { streams });
+    progress.stop();
+    print(formatOutcomes(result.outcomes));
+    if (summary) print(`\n${formatSummary(await storeSummary(app.ctx.db))}`);
+    if (app.psqlHint) print(`\npsql: ${app.psqlHint}`);
+    return result.ok;
+  } finally {
+    progress.stop();
+    await app.close();
+  }
+}
 
 /** Commands are thin: parse, call, print, exit code. */
 export function buildCli(): Command {
@@ -39,31 +57,20 @@ export function buildCli(): Command {
     .command('sync')
     .description(`walk streams once (default: all). Kinds: ${ALL_KINDS.join(', ')}; account kinds also as <kind>:<account id>`)
     .argument('[streams...]', 'stream kinds or names')
-    .action(async (streams: string[]) => {
-      const config = loadConfig();
-      const app = await openApp(config, { requireCredentials: true });
-      try {
-        const result = await runOnce(app.ctx, { streams });
-        print(formatOutcomes(result.outcomes));
-        process.exitCode = result.ok ? 0 : 1;
-      } finally {
-        await app.close();
-      }
+    .option('--since <date>', 'first audit-log backfill starts here instead of FLAREWATCH_AUDIT_BACKFILL ago')
+    .action(async (streams: string[], o: { since?: string }) => {
+      const ok = await oneShot({ 'audit.since': o.since }, streams, false);
+      process.exitCode = ok ? 0 : 1;
     });
 
-  program.command('run').description('every stream once, then the later stages; non-zero exit if a stream failed').action(async () => {
-    const config = loadConfig();
-    const app = await openApp(config, { requireCredentials: true });
-    try {
-      const result = await runOnce(app.ctx);
-      print(formatOutcomes(result.outcomes));
-      print(`\n${formatSummary(await storeSummary(app.ctx.db))}`);
-      if (app.psqlHint) print(`\npsql: ${app.psqlHint}`);
-      process.exitCode = result.ok ? 0 : 1;
-    } finally {
-      await app.close();
-    }
-  });
+  program
+    .command('run')
+    .description('every stream once, then the later stages; non-zero exit if a stream failed')
+    .option('--since <date>', 'first audit-log backfill starts here instead of FLAREWATCH_AUDIT_BACKFILL ago')
+    .action(async (o: { since?: string }) => {
+      const ok = await oneShot({ 'audit.since': o.since }, undefined, true);
+      process.exitCode = ok ? 0 : 1;
+    });
 
   program
     .command('simulator')
@@ -86,7 +93,8 @@ export function buildCli(): Command {
     .description('simulator + embedded PostgreSQL + one full run, then a summary')
     .option('--seed <n>', 'world seed', intArg, 42)
     .action(async (o: { seed: number }) => {
-      const ok = await demo(loadConfig(), { seed: o.seed, print });
+      // The demo prints its own summary; log lines only for warnings unless LOG_LEVEL says otherwise.
+      const ok = await demo(loadConfig(process.env, {}, { 'log.level': 'warn' }), { seed: o.seed, print });
       process.exitCode = ok ? 0 : 1;
     });
 

@@ -46,6 +46,21 @@ export const configSchema = z.object({
       timeoutMs: int(60_000, 1_000),
       maxRetries: int(4, 0, 20),
       malformedRetries: int(3, 0, 20),
+      // Cloudflare allows 1200 requests per 5 minutes per user; "off" disables our pacing.
+      rateLimit: z
+        .string()
+        .default('1200/5m')
+        .transform((v, ctx) => {
+          if (v === 'off') return undefined;
+          const m = /^(\d+)\/(.+)$/.exec(v);
+          const windowMs = m ? parseDuration(m[2]!) : undefined;
+          if (!m || !windowMs) {
+            ctx.addIssue({ code: 'custom', message: `expected <requests>/<duration> such as 1200/5m, or off; got "${v}"` });
+            return z.NEVER;
+          }
+          return { requests: Number(m[1]), windowMs };
+        }),
+      rateLimitMargin: z.coerce.number().min(0).max(0.9).default(0.05),
       accounts: list,
     })
     .prefault({}),
@@ -97,6 +112,8 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_HTTP_TIMEOUT: 'cloudflare.timeoutMs',
   FLAREWATCH_MAX_RETRIES: 'cloudflare.maxRetries',
   FLAREWATCH_MALFORMED_RETRIES: 'cloudflare.malformedRetries',
+  FLAREWATCH_RATE_LIMIT: 'cloudflare.rateLimit',
+  FLAREWATCH_RATE_LIMIT_MARGIN: 'cloudflare.rateLimitMargin',
   FLAREWATCH_ACCOUNTS: 'cloudflare.accounts',
   DATABASE_URL: 'database.url',
   FLAREWATCH_DB_POOL_SIZE: 'database.poolSize',
@@ -135,6 +152,15 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[parts.at(-1)!] = value;
 }
 
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    const current = target[key];
+    if (value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object') {
+      mergeInto(current as Record<string, unknown>, value as Record<string, unknown>);
+    } else target[key] = value;
+  }
+}
+
 function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
@@ -165,9 +191,18 @@ function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
 
 const envNameFor = (path: string) => Object.entries(ENV_KEYS).find(([, p]) => p === path)?.[0];
 
-/** Parse env + optional config file once; throws ConfigError naming every bad key. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): Config {
-  const raw: Record<string, unknown> = env.FLAREWATCH_CONFIG ? readConfigFile(env.FLAREWATCH_CONFIG) : {};
+/**
+ * Parse once: `defaults` (a command's own), then the config file, then env, then `overrides`
+ * (command-line flags). Throws ConfigError naming every bad key.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Record<string, unknown> = {},
+  defaults: Record<string, unknown> = {},
+): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [path, value] of Object.entries(defaults)) setPath(raw, path, value);
+  if (env.FLAREWATCH_CONFIG) mergeInto(raw, readConfigFile(env.FLAREWATCH_CONFIG));
   for (const [name, path] of Object.entries(ENV_KEYS)) {
     const value = envValue(env, name);
     if (value !== undefined) setPath(raw, path, value);

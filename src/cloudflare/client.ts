@@ -1,4 +1,5 @@
 import Cloudflare from 'cloudflare';
+import type { RequestLimiter } from './rate-limit.js';
 
 export interface ApiAccess {
   baseUrl: string;
@@ -9,7 +10,9 @@ export interface ApiAccess {
   maxRetries: number;
   malformedRetries: number;
   /** Wraps every HTTP attempt (retries included): the place for the shared rate limiter and metrics. */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
+  /** The limiter behind `fetch`, when there is one (for its wait statistics). */
+  limiter?: RequestLimiter | undefined;
 }
 
 /** What one walk cost, counted at the HTTP layer so the SDK's own retries are included. */

@@ -1,4 +1,4 @@
-import type { StreamOutcome } from '../sync/runner.js';
+import { describeError, type StreamOutcome } from '../sync/runner.js';
 import { formatDuration } from '../util/duration.js';
 
 /** A plain-text table of what each stream did, for the terminal. */
@@ -11,7 +11,7 @@ export function formatOutcomes(outcomes: StreamOutcome[]): string {
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const failures = outcomes.flatMap((o) => (o.status === 'failed' ? [`  ✗ ${o.error.message}`] : []));
+  const failures = outcomes.flatMap((o) => (o.status === 'failed' ? [`  ✗ ${describeError(o.error)}`] : []));
   return [line(header), ...rows.map(line), ...(failures.length ? ['', 'failures:', ...failures] : [])].join('\n');
 }
 

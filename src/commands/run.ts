@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { applyAuditRetention } from '../sync/audit-retention.js';
 import { syncAll } from '../sync/sync-all.js';
 import type { StreamOutcome } from '../sync/runner.js';
 
@@ -13,5 +14,6 @@ export interface RunResult {
  */
 export async function runOnce(ctx: Context, opts: { streams?: string[] } = {}): Promise<RunResult> {
   const outcomes = await syncAll(ctx, { streams: opts.streams ?? ctx.config.sync.streams });
+  await applyAuditRetention(ctx);
   return { outcomes, ok: !outcomes.some((o) => o.status === 'failed') };
 }

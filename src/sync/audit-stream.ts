@@ -70,8 +70,10 @@ function auditJob(spec: AuditStreamSpec): StreamJob {
     stream: spec.stream,
     async walk(w) {
       const cp = (w.checkpoint ?? {}) as AuditCheckpoint;
-      const { overlap, lag, backfill, since } = w.config.audit;
-      const window = planWindow(cp, w.now(), { overlapMs: overlap, lagMs: lag, backfillMs: backfill, since });
+      const { overlap, lag, backfill, since, retentionMonths } = w.config.audit;
+      // No point fetching on a first run what retention would drop straight away.
+      const backfillMs = retentionMonths > 0 ? Math.min(backfill, retentionMonths * 31 * 86_400_000) : backfill;
+      const window = planWindow(cp, w.now(), { overlapMs: overlap, lagMs: lag, backfillMs, since });
       if (cp.window) w.setResumedFromPage(cp.window.pages + 1);
       if (!window) {
         await w.complete(async () => undefined, { watermark: cp.watermark } satisfies AuditCheckpoint);

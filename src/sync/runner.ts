@@ -38,7 +38,11 @@ const zeroCounts = (): RunCounts => ({ requests: 0, pages: 0, rowsFetched: 0, ro
 
 export function describeError(err: unknown): string {
   if (err instanceof CloudflareRequestError) return err.message;
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  if (err instanceof Error) {
+    // drizzle wraps driver errors as "Failed query: …"; the reason is in the cause.
+    const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
+    return `${err.name}: ${err.message.split('\n')[0]}${cause}`;
+  }
   return String(err);
 }
 

@@ -1,0 +1,98 @@
+import type pg from 'pg';
+import { ALL_KINDS } from '../../src/sync/catalog.js';
+import type { Simulator, World } from '../../src/simulator/index.js';
+
+/** Every inventory stream kind (no audit logs): what an inventory sync walks. */
+export const INVENTORY_KINDS = ALL_KINDS.filter((k) => !k.includes('audit'));
+
+/** The synced inventory tables, with the columns that identify a row. */
+export const INVENTORY_TABLES: Record<string, string[]> = {
+  users: ['id'],
+  accounts: ['id'],
+  api_tokens: ['id'],
+  account_members: ['id'],
+  account_roles: ['account_id', 'id'],
+  permission_groups: ['source', 'id'],
+  user_invites: ['id'],
+  user_organizations: ['id'],
+  subscriptions: ['id'],
+  billing_history: ['id'],
+  ip_access_rules: ['id'],
+};
+
+const PER_PAGE = 50;
+const pages = (n: number) => Math.max(1, Math.ceil(n / PER_PAGE));
+
+/**
+ * The requests a complete inventory sync of `world` needs, by simulator route: ceil(n / 50)
+ * per page-numbered listing (one for an empty one), one per single-page endpoint.
+ */
+export function expectedRequests(world: World): Record<string, number> {
+  const accounts = world.accounts;
+  const sum = (f: (id: string) => number) => accounts.reduce((s, a) => s + f(a.id), 0);
+  return {
+    'GET /user': 1,
+    'GET /accounts': pages(accounts.length),
+    'GET /user/tokens': pages(world.userTokens.length),
+    'GET /user/tokens/permission_groups': 1,
+    'GET /user/invites': 1,
+    'GET /user/organizations': pages(world.organizations.length),
+    'GET /user/subscriptions': 1,
+    'GET /user/billing/history': pages(world.billingHistory.length),
+    'GET /user/firewall/access_rules/rules': pages(world.ipAccessRules.length),
+    'GET /accounts/:account_id/tokens': sum((id) => pages(world.accountTokens(id).length)),
+    'GET /accounts/:account_id/tokens/permission_groups': accounts.length,
+    'GET /accounts/:account_id/members': sum((id) => pages(world.members(id).length)),
+    'GET /accounts/:account_id/roles': sum((id) => pages(world.roles(id).length)),
+    'GET /accounts/:account_id/subscriptions': accounts.length,
+  };
+}
+
+/** What the simulator answered, by route (only routes with at least one request). */
+export function requestsByRoute(sim: Simulator): Record<string, number> {
+  return { ...sim.stats.byRoute };
+}
+
+export interface RowVersion {
+  key: string;
+  xmin: string;
+  updated_at: string;
+  last_seen_at: string;
+  deleted_at: string | null;
+}
+
+/** Every row of an inventory table with what changes when it is rewritten (xmin) or touched. */
+export async function rowVersions(pool: pg.Pool, table: string): Promise<RowVersion[]> {
+  const key = INVENTORY_TABLES[table]!.map((c) => `${c}::text`).join(` || '/' || `);
+  const { rows } = await pool.query<RowVersion>(
+    `select ${key} as key, xmin::text as xmin, updated_at::text as updated_at, last_seen_at::text as last_seen_at,
+            deleted_at::text as deleted_at
+       from ${table} order by 1`,
+  );
+  return rows;
+}
+
+/** Full text of every row of a table, in a stable order: for "nothing changed" comparisons. */
+export async function tableText(pool: pg.Pool, table: string): Promise<string[]> {
+  const { rows } = await pool.query<{ t: string }>(`select t::text as t from ${table} t order by 1`);
+  return rows.map((r) => r.t);
+}
+
+/** Text of every inventory table, by name. */
+export async function inventorySnapshot(pool: pg.Pool): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const table of Object.keys(INVENTORY_TABLES)) out[table] = await tableText(pool, table);
+  return out;
+}
+
+/** Every table of the public schema (partitions included), for full-database scans. */
+export async function publicTables(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`,
+  );
+  return rows.map((r) => r.name);
+}
+
+/** A JSON round trip: what a jsonb column holding `v` gives back (key order aside). */
+export const viaJson = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
