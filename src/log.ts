@@ -44,7 +44,7 @@ export function createLogger(opts: LogOptions): Logger {
     base: { app: 'flarewatch' },
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     serializers: { err: (err: unknown) => scrub(pino.stdSerializers.err(err as Error), secrets) },
-    formatters: { log: (obj) => scrub(obj, secrets) },
+    formatters: { log: (obj) => scrub(obj, secrets), bindings: (b) => scrub(b, secrets) },
     hooks: {
       logMethod(args, method) {
         method.apply(this, args.map((a) => scrub(a, secrets)) as Parameters<typeof method>);

@@ -23,7 +23,7 @@ export class CloudflareRequestError extends Error {
     readonly codes: number[] = [],
   ) {
     const where = `stream ${site.stream}: GET ${site.path}${site.page !== undefined ? ` page ${site.page}` : ''}`;
-    const what = status ? `HTTP ${status}` : kind;
+    const what = status ? `HTTP ${status}${kind === 'malformed' ? ', malformed body' : ''}` : kind;
     super(`${where} failed (${what}${codes.length ? `, Cloudflare code ${codes.join('/')}` : ''}): ${detail}`);
     this.name = 'CloudflareRequestError';
     this.stream = site.stream;

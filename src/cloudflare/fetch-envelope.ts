@@ -2,6 +2,7 @@ import Cloudflare, { APIError } from 'cloudflare';
 import pRetry, { AbortError } from 'p-retry';
 import { type Envelope, envelopeSchema } from './envelope.js';
 import { CloudflareRequestError, type FailureKind, type RequestSite } from './errors.js';
+import { scrub } from '../log.js';
 import { requiredPermission } from './permissions.js';
 
 export type Query = Record<string, string | number | boolean | string[] | undefined>;
@@ -18,7 +19,8 @@ export interface FetchOptions {
 
 export type FetchResult = { kind: 'ok'; envelope: Envelope; headers: Headers } | { kind: 'accepted-error'; status: number };
 
-const snippet = (text: string) => text.replace(/\s+/g, ' ').slice(0, 160);
+// Tags dropped: an edge error page quoted as its words (title, heading, Ray ID), not as markup.
+const snippet = (text: string) => text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 160);
 
 function classify(status: number | undefined): FailureKind {
   if (status === undefined) return 'network';
@@ -36,7 +38,7 @@ function apiErrorToRequestError(err: APIError, site: RequestSite): CloudflareReq
   let kind = classify(err.status);
   // Cloudflare answers a bad or missing credential with 400 (codes 6003, 6111, 9106) or 403 (9103, 9109).
   if ([6003, 6111, 9106, 9103, 9109, 10001].some((c) => codes.includes(c))) kind = 'auth';
-  let detail = messages.join('; ') || (typeof err.error === 'string' ? snippet(err.error) : err.message);
+  let detail = messages.join('; ') || snippet(typeof err.error === 'string' ? err.error : err.message);
   if (kind === 'permission') {
     const needed = requiredPermission(site.path);
     detail += needed ? ` — the credential lacks permission for this endpoint (needs "${needed}")` : ' — permission denied';
@@ -46,7 +48,23 @@ function apiErrorToRequestError(err: APIError, site: RequestSite): CloudflareReq
   return new CloudflareRequestError(site, kind, err.status, detail, codes);
 }
 
+/** A server (or a proxy's error page) may echo the credential it was sent: never let it into an error. */
+function withoutCredentials(err: CloudflareRequestError, api: Cloudflare): CloudflareRequestError {
+  const secrets = [api.apiToken, api.apiKey].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+  const detail = scrub(err.detail, secrets);
+  if (detail === err.detail) return err;
+  return new CloudflareRequestError({ stream: err.stream, path: err.path, page: err.page }, err.kind, err.status, detail, err.codes);
+}
+
 async function attempt(api: Cloudflare, opts: FetchOptions): Promise<FetchResult> {
+  try {
+    return await attemptOnce(api, opts);
+  } catch (err) {
+    throw err instanceof CloudflareRequestError ? withoutCredentials(err, api) : err;
+  }
+}
+
+async function attemptOnce(api: Cloudflare, opts: FetchOptions): Promise<FetchResult> {
   const { site } = opts;
   try {
     const { data, response } = await api

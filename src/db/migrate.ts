@@ -1,9 +1,14 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+// src/db/ when run from sources, dist/src/db/ when compiled: the folder sits at the package root.
+export const MIGRATIONS_DIR = [new URL('../../migrations', import.meta.url), new URL('../../../migrations', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((dir) => existsSync(join(dir, 'meta', '_journal.json')))!;
 
 // Arbitrary but fixed: every flarewatch process takes this lock before migrating.
 const MIGRATION_LOCK_KEY = 0x666c6172;

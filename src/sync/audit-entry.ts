@@ -8,7 +8,11 @@ export type MappedEntry = { ok: true; row: AuditLogRow } | { ok: false; reason: 
 function validTime(v: unknown): Date | undefined {
   if (typeof v !== 'string') return undefined;
   // Only full RFC 3339 timestamps: a date alone or a loose string is not a usable event time.
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v)) return undefined;
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(v);
+  if (!m) return undefined;
+  // Date rolls impossible values over (Feb 30 → Mar 2, 24:00 → next day) instead of refusing them.
+  const [year, month, day, hour] = [m[1], m[2], m[3], m[4]].map(Number) as [number, number, number, number];
+  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate() || hour > 23) return undefined;
   const d = new Date(v);
   return Number.isNaN(d.getTime()) ? undefined : d;
 }

@@ -54,11 +54,12 @@ async function walkWindow(w: Walk, spec: AuditStreamSpec, cp: AuditCheckpoint, s
     window = { ...window, next: page.next ?? window.next, lastTime, pages: window.pages + 1, entries: window.entries + page.items.length };
     if (bad.length) w.log.warn({ position: page.position, bad: bad.map((b) => b.reason) }, 'quarantined audit entries that failed validation');
     await w.commitPage(async (tx) => {
+      // Counted before the run row is written in this transaction, so an abandoned run's counts match its last page.
+      w.counts.pages += 1;
+      w.counts.rowsFetched += page.items.length;
       w.counts.rowsUpserted += await insertAuditEntries(tx, rows);
       w.counts.rowsQuarantined += await quarantineEntries(tx, bad);
     }, { ...cp, window } satisfies AuditCheckpoint);
-    w.counts.pages += 1;
-    w.counts.rowsFetched += page.items.length;
     w.progress?.update({ stream: w.stream, entries: window.entries, pages: window.pages, windowSince: window.since, windowBefore: window.before, position: lastTime });
   }
   return window;

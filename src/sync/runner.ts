@@ -1,4 +1,5 @@
 import type Cloudflare from 'cloudflare';
+import { sql } from 'drizzle-orm';
 import { createApiClient, newTally, type RequestTally } from '../cloudflare/client.js';
 import { CloudflareRequestError } from '../cloudflare/errors.js';
 import type { Context } from '../context.js';
@@ -20,7 +21,8 @@ export interface Walk extends Context {
   commitPage(write: (tx: Tx) => Promise<void>, checkpoint: unknown): Promise<void>;
   /** End of a complete walk: `write` (e.g. mark deleted) and success commit together. */
   complete(write: (tx: Tx) => Promise<void>, checkpoint: unknown): Promise<void>;
-  setResumedFromPage(page: number): void;
+  /** undefined: the resume was abandoned and the walk started over. */
+  setResumedFromPage(page: number | undefined): void;
 }
 
 export interface StreamJob {
@@ -78,6 +80,9 @@ async function walkLocked(ctx: Context, job: StreamJob, log: Context['log']): Pr
     checkpoint: state?.checkpoint ?? null,
     async commitPage(write, checkpoint) {
       await db.transaction(async (tx) => {
+        // Rows and checkpoint commit together, so if Postgres itself crashes and loses the last
+        // few asynchronously committed pages, it loses their checkpoint too and they are re-read.
+        await tx.execute(sql`set local synchronous_commit = off`);
         await write(tx);
         await saveCheckpoint(tx, job.stream, checkpoint, ctx.now());
         await updateRun(tx, runId, sync());
@@ -92,7 +97,7 @@ async function walkLocked(ctx: Context, job: StreamJob, log: Context['log']): Pr
       completed = true;
     },
     setResumedFromPage(page) {
-      log.info({ page }, 'resuming an interrupted walk');
+      if (page !== undefined) log.info({ page }, 'resuming an interrupted walk');
       resumedFrom = page;
     },
   };

@@ -60,11 +60,19 @@ async function storePage(w: Walk, spec: SnapshotSpec, items: unknown[], cp: Walk
   return next;
 }
 
-/** Page through one listing; returns undefined if a resumed walk found the listing changed under it. */
+const idOf = (item: unknown) => String((item as { id?: unknown })?.id);
+
+/**
+ * Page through one listing; returns undefined if a resumed walk found the listing changed under it.
+ * A resumed walk re-reads the last page it stored: if that page no longer holds the same items,
+ * items shifted across the resume point (one removed before it, one added after it leaves the
+ * count unchanged) and resuming would miss some, then mark them deleted.
+ */
 async function walkList(w: Walk, spec: SnapshotSpec, start: WalkCheckpoint, resuming: boolean) {
   let cp = start;
+  const overlap = resuming && cp.nextPage > 1 ? cp.nextPage - 1 : undefined;
   const pages = walkPagedList(w.cf, {
-    stream: w.stream, path: spec.path, query: spec.query, perPage: spec.perPage, startPage: cp.nextPage,
+    stream: w.stream, path: spec.path, query: spec.query, perPage: spec.perPage, startPage: overlap ?? cp.nextPage,
     malformedRetries: w.api.malformedRetries, signal: w.signal,
   });
   for await (const page of pages as AsyncGenerator<ListPage>) {
@@ -72,6 +80,14 @@ async function walkList(w: Walk, spec: SnapshotSpec, start: WalkCheckpoint, resu
     if (resuming && cp.totalCount !== undefined && total !== undefined && total !== cp.totalCount) {
       w.log.info({ before: cp.totalCount, now: total }, 'listing changed since the interrupted walk; starting over');
       return undefined;
+    }
+    if (page.page === overlap) {
+      const ids = page.items.map(idOf);
+      if (ids.length === 0 || ids.join('\n') !== cp.seen.slice(-ids.length).join('\n')) {
+        w.log.info({ page: overlap }, 'items moved since the interrupted walk; starting over');
+        return undefined;
+      }
+      continue;
     }
     cp = await storePage(w, spec, page.items, { ...cp, totalCount: total }, page.page);
   }
@@ -92,6 +108,7 @@ export function snapshotJob(stream: string, spec: SnapshotSpec): StreamJob {
         const resumeFrom = spec.perPage ? resumable(w) : undefined;
         if (resumeFrom) w.setResumedFromPage(resumeFrom.nextPage);
         cp = resumeFrom ? await walkList(w, spec, resumeFrom, true) : undefined;
+        if (resumeFrom && !cp) w.setResumedFromPage(undefined);
         cp ??= await walkList(w, spec, fresh(), false);
       }
       const seen = cp!.seen;

@@ -26,7 +26,9 @@ export async function syncAll(ctx: Context, opts: SyncAllOptions): Promise<Strea
   const wanted = opts.streams.length ? opts.streams : ALL_KINDS;
   const outcomes: StreamOutcome[] = [];
   if (wanted.includes('accounts') || needsAccounts(wanted)) outcomes.push(await runStream(ctx, accountsStream()));
-  const jobs = planStreams(wanted.filter((s) => s !== 'accounts'), await knownAccountIds(ctx));
+  // planStreams reads an empty selection as "every stream": only 'accounts' asked for means nothing more.
+  const rest = wanted.filter((s) => s !== 'accounts');
+  const jobs = rest.length ? planStreams(rest, await knownAccountIds(ctx)) : [];
   const limit = pLimit(opts.concurrency ?? 4);
   outcomes.push(...(await Promise.all(jobs.map((job) => limit(() => runStream(ctx, job))))));
   return outcomes;

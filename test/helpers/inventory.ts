@@ -48,11 +48,6 @@ export function expectedRequests(world: World): Record<string, number> {
   };
 }
 
-/** What the simulator answered, by route (only routes with at least one request). */
-export function requestsByRoute(sim: Simulator): Record<string, number> {
-  return { ...sim.stats.byRoute };
-}
-
 export interface RowVersion {
   key: string;
   xmin: string;

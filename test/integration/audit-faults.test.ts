@@ -1,0 +1,193 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FaultRule, startSimulator, type Simulator, type WorldSize } from '../../src/simulator/index.js';
+import type { StreamOutcome } from '../../src/sync/runner.js';
+import { syncAll } from '../../src/sync/sync-all.js';
+import {
+  canonical, checkpointOf, dbDigest, dbIds, duplicateCheck, expectedRequests, outcomeOf, runsOf, simDigest, simIds, succeeded,
+  V1_ACCOUNT_ROUTE, V1_USER_ROUTE, V2_ROUTE,
+} from '../helpers/audit.js';
+import { testContext, type TestContext } from '../helpers/context.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+const PAGE = 100;
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+
+interface Harness { db: TestDatabase; sim: Simulator; ctx: TestContext; account: string }
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function harness(size: Partial<WorldSize>, faults: FaultRule[]): Promise<Harness> {
+  const clock = T0;
+  const sim = await startSimulator({ seed: 21, size: { accounts: 1, auditDays: 5, ...size }, rateLimit: false, faults, now: () => clock });
+  const db = await createTestDatabase();
+  cleanups.push(() => db.drop(), () => sim.close());
+  // 3 minutes after the end of the history: with the 2-minute lag the first window holds everything.
+  const ctx = testContext(db, sim, { LOG_LEVEL: 'info', FLAREWATCH_AUDIT_PAGE_SIZE: String(PAGE) });
+  ctx.now = () => new Date(T0 + 3 * 60_000);
+  return { db, sim, ctx, account: sim.world.accounts[0]!.id };
+}
+
+const failed = (o: StreamOutcome) => {
+  if (o.status !== 'failed') throw new Error(`${o.stream} did not fail: ${o.status}`);
+  return o;
+};
+
+describe('transient faults', () => {
+  it('5xx, a 429 burst with Retry-After, resets, malformed, truncated and HTML pages all recover; the archive is exact', async () => {
+    const v2Faults: FaultRule[] = [
+      { route: V2_ROUTE, kind: '5xx', status: 503, skip: 3, count: 2 },
+      { route: V2_ROUTE, kind: '429', retryAfter: 1, skip: 10, count: 3 },
+      { route: V2_ROUTE, kind: 'reset', skip: 20, count: 1 },
+      { route: V2_ROUTE, kind: 'malformed', skip: 30, count: 1 },
+      { route: V2_ROUTE, kind: 'truncated', skip: 40, count: 1 },
+      { route: V2_ROUTE, kind: 'html', status: 502, skip: 50, count: 1 },
+    ];
+    const v1Faults: FaultRule[] = [
+      { route: V1_USER_ROUTE, kind: '5xx', status: 500, skip: 2, count: 1 },
+      { route: V1_USER_ROUTE, kind: '429', retryAfter: 1, skip: 5, count: 2 },
+      { route: V1_USER_ROUTE, kind: 'reset', skip: 8, count: 1 },
+      { route: V1_USER_ROUTE, kind: 'malformed', skip: 12, count: 1 },
+      { route: V1_USER_ROUTE, kind: 'truncated', skip: 16, count: 1 },
+      { route: V1_USER_ROUTE, kind: 'html', status: 504, skip: 20, count: 1 },
+    ];
+    const h = await harness({ accountAuditEntries: 6000, userAuditEntries: 3000 }, [...v2Faults, ...v1Faults]);
+    const outcomes = await syncAll(h.ctx, { streams: ['account-audit', 'user-audit'] });
+    const v2 = succeeded(outcomeOf(outcomes, `account-audit:${h.account}`));
+    const v1 = succeeded(outcomeOf(outcomes, 'user-audit'));
+
+    // Each injected fault costs exactly one extra request, no more (no runaway retries) and no less.
+    const extra = (rules: FaultRule[]) => rules.reduce((s, r) => s + r.count!, 0);
+    expect(v2.counts).toMatchObject({ requests: expectedRequests(6000, PAGE, false) + extra(v2Faults), pages: 60, rowsFetched: 6000, rowsUpserted: 6000 });
+    expect(v1.counts).toMatchObject({ requests: expectedRequests(3000, PAGE, true) + extra(v1Faults), pages: 30, rowsFetched: 3000, rowsUpserted: 3000 });
+    const runs = await runsOf(h.db.pool);
+    expect(runs.find((r) => r.stream === v2.stream)).toMatchObject({ status: 'succeeded', requests: 60 + 9, pages: 60, error: null });
+    expect(runs.find((r) => r.stream === 'user-audit')).toMatchObject({ status: 'succeeded', requests: 31 + 7, pages: 30, error: null });
+    // The simulator saw the same: every fault served once.
+    expect(h.sim.stats.byStatus).toMatchObject({ 0: 2, 429: 5, 500: 1, 502: 1, 503: 2, 504: 1, 400: 1 });
+
+    expect(await dbDigest(h.db.pool, 'account-v2', h.account)).toEqual(simDigest(h.sim, 'account-v2', h.account));
+    expect(await dbDigest(h.db.pool, 'user-v1')).toEqual(simDigest(h.sim, 'user-v1'));
+    expect(await duplicateCheck(h.db.pool)).toEqual({ rows: 9000, distinct: 9000 });
+  });
+});
+
+describe('poisoned entries', () => {
+  it('land in the quarantine with reason and raw text, are counted, and the walk goes on', async () => {
+    // Two consecutive pages (4 and 5) each get one poisoned entry: one loses its id, the other its timestamp.
+    const h = await harness({ accountAuditV1Entries: 1000 }, [{ route: V1_ACCOUNT_ROUTE, kind: 'poison-entry', skip: 3, count: 2 }]);
+    const stream = `account-audit-v1:${h.account}`;
+    const o = succeeded(outcomeOf(await syncAll(h.ctx, { streams: [stream] }), stream));
+    expect(o.counts).toMatchObject({ requests: 11, pages: 10, rowsFetched: 1000, rowsUpserted: 998, rowsQuarantined: 2 });
+    const [run] = await runsOf(h.db.pool, stream);
+    expect(run).toMatchObject({ status: 'succeeded', rows_quarantined: 2, rows_upserted: 998 });
+
+    const q = (await h.db.pool.query<{ stream: string; position: string; reason: string; raw_text: string }>(
+      `select stream, position, reason, raw_text from audit_log_quarantine order by position`,
+    )).rows;
+    expect(q.map((r) => [r.stream, r.position])).toEqual([[stream, 'page 4'], [stream, 'page 5']]);
+
+    // The archive is the simulator's set minus exactly the two poisoned entries, and the quarantine holds them verbatim.
+    const all = [...h.sim.world.auditStream('account-v1', h.account).entries()];
+    const archived = await dbIds(h.db.pool, 'account-v1', h.account);
+    const missing = all.filter((e) => !archived.has(e.id));
+    expect(missing).toHaveLength(2);
+    const noId = q.find((r) => r.reason === 'entry has no id');
+    const badTime = q.find((r) => r.reason.includes('invalid timestamp'));
+    expect(noId, JSON.stringify(q)).toBeDefined();
+    expect(badTime, JSON.stringify(q)).toBeDefined();
+    const badRaw = JSON.parse(badTime!.raw_text) as Record<string, unknown>;
+    expect(badTime!.reason).toBe(`entry ${String(badRaw.id)} has an invalid timestamp: "not-a-date"`);
+    const original = missing.find((e) => e.id === badRaw.id)!;
+    expect(canonical(badRaw)).toBe(canonical({ ...original, when: 'not-a-date' }));
+    const noIdRaw = JSON.parse(noId!.raw_text) as Record<string, unknown>;
+    expect('id' in noIdRaw).toBe(false);
+    const other = missing.find((e) => e.id !== badRaw.id)!;
+    const { id: _id, ...otherWithoutId } = other;
+    expect(canonical(noIdRaw)).toBe(canonical(otherWithoutId));
+    expect(await duplicateCheck(h.db.pool)).toEqual({ rows: 998, distinct: 998 });
+  });
+});
+
+describe('a permanently broken page', () => {
+  it('v1: fails the stream naming stream, page and status; keeps the last good checkpoint; the next run completes exactly', async () => {
+    const h = await harness({ accountAuditV1Entries: 1000 }, [{ route: V1_ACCOUNT_ROUTE, kind: 'malformed', match: { page: '5' } }]);
+    const stream = `account-audit-v1:${h.account}`;
+    const o = failed(outcomeOf(await syncAll(h.ctx, { streams: [stream] }), stream));
+    expect(o.error.message).toContain(`stream ${stream}: GET /accounts/${h.account}/audit_logs page 5 failed (HTTP 200`);
+    expect(o.error.message).toMatch(/invalid JSON/);
+    // 4 good pages + the bad page tried 1 + FLAREWATCH_MALFORMED_RETRIES (3) times.
+    expect(o.counts).toMatchObject({ requests: 8, pages: 4, rowsFetched: 400, rowsUpserted: 400 });
+    const [run] = await runsOf(h.db.pool, stream);
+    expect(run).toMatchObject({ status: 'failed', requests: 8, pages: 4, error: o.error.message });
+    const state = (await h.db.pool.query(`select last_error, last_success_at from sync_state where stream = $1`, [stream])).rows[0];
+    expect(state).toEqual({ last_error: o.error.message, last_success_at: null });
+
+    // The checkpoint covers pages 1–4 and nothing more; the archive is exactly the first 400 entries.
+    const cp = await checkpointOf(h.db.pool, stream);
+    expect(cp).toMatchObject({ window: { next: { page: 5 }, pages: 4, entries: 400 } });
+    expect(cp!.watermark).toBeUndefined();
+    const order = simIds(h.sim, 'account-v1', h.account);
+    expect([...(await dbIds(h.db.pool, 'account-v1', h.account))].sort()).toEqual(order.slice(0, 400).sort());
+
+    h.sim.setFaults([]);
+    const again = succeeded(outcomeOf(await syncAll(h.ctx, { streams: [stream] }), stream));
+    // Pages 5–10, then the 400 past the exact multiple: nothing re-read.
+    expect(again.counts).toMatchObject({ requests: 7, pages: 6, rowsFetched: 600, rowsUpserted: 600, resumed: 5 });
+    const runs = await runsOf(h.db.pool, stream);
+    expect(runs.map((r) => [r.status, r.resumed_from_page])).toEqual([['failed', null], ['succeeded', 5]]);
+    expect(await dbDigest(h.db.pool, 'account-v1', h.account)).toEqual(simDigest(h.sim, 'account-v1', h.account));
+    expect(await checkpointOf(h.db.pool, stream)).toEqual({ watermark: new Date(T0 + 60_000).toISOString() });
+    expect(await duplicateCheck(h.db.pool)).toEqual({ rows: 1000, distinct: 1000 });
+  });
+
+  it('v2: a page that stays truncated fails the stream naming the cursor; the saved cursor resumes it exactly', async () => {
+    const h = await harness({ accountAuditEntries: 1000 }, [{ route: V2_ROUTE, kind: 'truncated', skip: 4 }]);
+    const stream = `account-audit:${h.account}`;
+    const o = failed(outcomeOf(await syncAll(h.ctx, { streams: [stream] }), stream));
+    expect(o.error.message).toContain(`stream ${stream}: GET /accounts/${h.account}/logs/audit page #5 (cursor) failed (HTTP 200`);
+    expect(o.error.message).toMatch(/invalid JSON/);
+    expect(o.counts).toMatchObject({ requests: 8, pages: 4, rowsUpserted: 400 });
+    const cp = await checkpointOf(h.db.pool, stream);
+    expect(cp).toMatchObject({ window: { pages: 4, entries: 400 } });
+    expect(typeof cp!.window.next.cursor).toBe('string');
+    // The saved cursor is the one the failing request carried.
+    const failedRequests = h.sim.stats.log.filter((l) => l.route === V2_ROUTE).slice(4);
+    expect(failedRequests).toHaveLength(4);
+    for (const l of failedRequests) expect(l.query.cursor).toBe(cp!.window.next.cursor);
+    const order = simIds(h.sim, 'account-v2', h.account);
+    expect([...(await dbIds(h.db.pool, 'account-v2', h.account))].sort()).toEqual(order.slice(0, 400).sort());
+
+    h.sim.setFaults([]);
+    const again = succeeded(outcomeOf(await syncAll(h.ctx, { streams: [stream] }), stream));
+    expect(again.counts).toMatchObject({ requests: 6, pages: 6, rowsFetched: 600, rowsUpserted: 600, resumed: 5 });
+    expect(await dbDigest(h.db.pool, 'account-v2', h.account)).toEqual(simDigest(h.sim, 'account-v2', h.account));
+    expect(await duplicateCheck(h.db.pool)).toEqual({ rows: 1000, distinct: 1000 });
+  });
+});
+
+describe('a saved cursor the API no longer accepts', () => {
+  it('restarts the window from just before the last stored entry; nothing lost, nothing doubled', async () => {
+    const h = await harness({ accountAuditEntries: 1000 }, [{ route: V2_ROUTE, kind: 'malformed', skip: 4 }]);
+    const stream = `account-audit:${h.account}`;
+    failed(outcomeOf(await syncAll(h.ctx, { streams: [stream] }), stream));
+    const cp = await checkpointOf(h.db.pool, stream);
+    expect(cp).toMatchObject({ window: { pages: 4, entries: 400 } });
+    // The cursor expired (or was issued for other filters): the API answers 400 "invalid cursor".
+    await h.db.pool.query(`update sync_state set checkpoint = jsonb_set(checkpoint::jsonb, '{window,next,cursor}', '"bm90LWEtY3Vyc29y"') where stream = $1`, [stream]);
+    h.sim.setFaults([]);
+    h.sim.stats.reset();
+    const again = succeeded(outcomeOf(await syncAll(h.ctx, { streams: [stream] }), stream));
+    expect(h.sim.stats.byStatus[400]).toBe(1);
+    // The restart asked for entries from one second before the last stored one.
+    const restart = h.sim.stats.log.find((l) => l.status === 200)!;
+    expect(restart.query.since).toBe(new Date(Date.parse(cp!.window.lastTime) - 1000).toISOString());
+    expect(again.counts.rowsUpserted).toBe(600);
+    expect(again.counts.rowsFetched).toBeGreaterThanOrEqual(601); // the last stored entry (and its ties) re-read
+    expect(h.ctx.logLines.some((l) => l.includes('saved cursor refused'))).toBe(true);
+    expect(await dbDigest(h.db.pool, 'account-v2', h.account)).toEqual(simDigest(h.sim, 'account-v2', h.account));
+    expect(await duplicateCheck(h.db.pool)).toEqual({ rows: 1000, distinct: 1000 });
+  });
+});
