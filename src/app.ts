@@ -6,6 +6,7 @@ import { connectDatabase, type Database } from './db/client.js';
 import { startEmbeddedPostgres } from './db/embedded.js';
 import { runMigrations } from './db/migrate.js';
 import { createLogger, type Logger } from './log.js';
+import { UsageError } from './util/usage-error.js';
 
 export interface App {
   ctx: Context;
@@ -40,7 +41,7 @@ export function loggerFor(config: Config): Logger {
   return createLogger({ level: config.log.level, format: config.log.format, secrets: secretValues(config) });
 }
 
-export class MissingCredentialsError extends Error {
+export class MissingCredentialsError extends UsageError {
   constructor() {
     super('no Cloudflare credential: set CLOUDFLARE_API_TOKEN, or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY');
   }

@@ -1,12 +1,23 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loggerFor, openApp } from './app.js';
+import { checkCommand, formatCheckSummary } from './commands/check.js';
 import { demo } from './commands/demo.js';
+import { findingsCommand } from './commands/findings.js';
+import { formatRules, listRules } from './commands/rules.js';
+import { addSuppression, formatSuppressionList, removeSuppression } from './commands/suppress.js';
+import { loadRuleSet } from './rules/engine.js';
+import { SEVERITIES, type Severity } from './rules/types.js';
 import { createProgress } from './commands/progress.js';
 import { formatOutcomes } from './commands/report.js';
 import { runOnce } from './commands/run.js';
+import { schedulerCommand } from './commands/scheduler.js';
+import { startCommand } from './commands/start.js';
+import { statusCommand } from './commands/status.js';
+import { workerCommand } from './commands/worker.js';
 import { formatSummary, storeSummary } from './commands/summary.js';
 import { ConfigError, loadConfig, secretValues } from './config.js';
 import { scrub } from './log.js';
+import { UsageError } from './util/usage-error.js';
 import { runMigrations } from './db/migrate.js';
 import { simulatorOptionsSchema, startSimulator } from './simulator/index.js';
 import { ALL_KINDS } from './sync/catalog.js';
@@ -24,14 +35,30 @@ async function oneShot(overrides: Record<string, unknown>, streams: string[] | u
   const app = await openApp(config, { requireCredentials: true });
   const progress = createProgress(app.ctx.log);
   try {
-    const result = await runOnce({ ...app.ctx, progress }, { streams });
+    const result = await runOnce({ ...app.ctx, progress }, { streams, checks: summary });
     progress.stop();
     print(formatOutcomes(result.outcomes));
+    if (result.checks) print(`\nchecks:\n${formatCheckSummary(result.checks)}`);
     if (summary) print(`\n${formatSummary(await storeSummary(app.ctx.db))}`);
     if (app.psqlHint) print(`\npsql: ${app.psqlHint}`);
     return result.ok;
   } finally {
     progress.stop();
+    await app.close();
+  }
+}
+
+const severityArg = (v: string): Severity => {
+  if (!(SEVERITIES as readonly string[]).includes(v)) throw new InvalidArgumentError(`one of ${SEVERITIES.join(', ')}`);
+  return v as Severity;
+};
+
+/** Open the database (no Cloudflare credential needed), run, close. */
+async function withApp<T>(fn: (app: Awaited<ReturnType<typeof openApp>>) => Promise<T>): Promise<T> {
+  const app = await openApp(loadConfig());
+  try {
+    return await fn(app);
+  } finally {
     await app.close();
   }
 }
@@ -73,6 +100,68 @@ export function buildCli(): Command {
     });
 
   program
+    .command('check')
+    .description('run every rule once over what is stored; exit 3 when --fail-on is reached, 1 when a rule failed')
+    .option('--fail-on <severity>', `exit 3 if an open, unsuppressed finding is at or above it (${SEVERITIES.join('|')})`, severityArg)
+    .option('--json', 'machine-readable summary')
+    .action(async (o: { failOn?: Severity; json?: boolean }) => {
+      const { output, exitCode } = await withApp((app) => checkCommand(app.ctx, { failOn: o.failOn, json: o.json }));
+      print(output);
+      process.exitCode = exitCode;
+    });
+
+  program
+    .command('findings')
+    .description('list findings (default: open ones); a table, or --json / --csv on stdout')
+    .option('--severity <severity>', 'at or above this severity', severityArg)
+    .option('--rule <id>', 'one rule only')
+    .option('--status <status>', 'open, resolved or all', 'open')
+    .option('--json', 'JSON array')
+    .option('--csv', 'CSV with a header row')
+    .action(async (o: { severity?: Severity; rule?: string; status: string; json?: boolean; csv?: boolean }) => {
+      if (!['open', 'resolved', 'all'].includes(o.status)) throw new InvalidArgumentError('--status: open, resolved or all');
+      const format = o.json ? 'json' : o.csv ? 'csv' : 'table';
+      const filter = { severity: o.severity, ruleId: o.rule, status: o.status as 'open' | 'resolved' | 'all' };
+      print(await withApp((app) => findingsCommand(app.ctx, filter, format)));
+    });
+
+  program
+    .command('rules')
+    .description('list the rules (built-in and custom SQL) with their severity and thresholds as configured')
+    .option('--json', 'machine-readable')
+    .action((o: { json?: boolean }) => {
+      const config = loadConfig();
+      const listing = listRules(loadRuleSet(config), config);
+      print(o.json ? JSON.stringify(listing, null, 2) : formatRules(listing));
+    });
+
+  program
+    .command('suppress')
+    .description('accept a finding: suppress <rule|*> <resource-pattern> --reason "..." [--by who] [--expires 30d|DATE]; or --list, --remove <id>')
+    .argument('[rule]', "rule id, or '*' for every rule")
+    .argument('[pattern]', "resource key, exact or with '*' wildcards (e.g. token:abc, member:*)")
+    .option('--reason <text>', 'why this is accepted (required)')
+    .option('--by <who>', 'who accepted it')
+    .option('--expires <when>', 'a duration from now (30d) or a date')
+    .option('--list', 'list suppressions')
+    .option('--json', 'with --list: JSON')
+    .option('--remove <id>', 'delete a suppression', intArg)
+    .action(async (rule: string | undefined, pattern: string | undefined, o: { reason?: string; by?: string; expires?: string; list?: boolean; json?: boolean; remove?: number }) => {
+      await withApp(async (app) => {
+        if (o.list) return print(await formatSuppressionList(app.ctx, Boolean(o.json)));
+        if (o.remove !== undefined) {
+          const removed = await removeSuppression(app.ctx, o.remove);
+          print(removed ? `suppression ${o.remove} removed (its findings are unsuppressed at the next check)` : `no suppression ${o.remove}`);
+          process.exitCode = removed ? 0 : 1;
+          return;
+        }
+        if (!rule || !pattern) throw new InvalidArgumentError('give a rule id (or *) and a resource pattern, or --list / --remove <id>');
+        const s = await addSuppression(app.ctx, { ruleId: rule, resourcePattern: pattern, reason: o.reason ?? '', createdBy: o.by, expires: o.expires });
+        print(`suppression ${s.id} added: ${s.ruleId} ${s.resourcePattern}${s.expiresAt ? ` until ${s.expiresAt.toISOString()}` : ''} (applies at the next check)`);
+      });
+    });
+
+  program
     .command('simulator')
     .description('serve a simulated Cloudflare API on loopback (for tests, demos, benchmarks)')
     .option('--port <n>', 'port (0 = any free)', intArg, 8787)
@@ -98,6 +187,28 @@ export function buildCli(): Command {
       process.exitCode = ok ? 0 : 1;
     });
 
+  program
+    .command('start')
+    .description('the daemon: scheduler + workers in one process (REDIS_URL, or redis-server from the PATH)')
+    .option('--concurrency <n>', 'sync jobs at once (default FLAREWATCH_WORKER_CONCURRENCY)', intArg)
+    .action((o: { concurrency?: number }) => startCommand(o));
+
+  program
+    .command('worker')
+    .description('take jobs from the queues (needs REDIS_URL); run as many as you like, on any machine')
+    .option('--concurrency <n>', 'sync jobs at once (default FLAREWATCH_WORKER_CONCURRENCY)', intArg)
+    .action((o: { concurrency?: number }) => workerCommand(o));
+
+  program
+    .command('scheduler')
+    .description('enqueue the cron rounds (needs REDIS_URL); replicas never double a job')
+    .action(() => schedulerCommand());
+
+  program
+    .command('status')
+    .description("each stream's checkpoint, lag and last error")
+    .action(() => statusCommand(print));
+
   return program;
 }
 
@@ -105,7 +216,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof UsageError) {
       process.stderr.write(`flarewatch: ${err.message}\n`);
       process.exitCode = 2;
       return;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './util/duration.js';
 
@@ -35,6 +36,13 @@ const list = z
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
 
 const secret = z.string().min(1).optional();
+
+// A five-field cron expression (node-cron syntax), checked here so a typo stops the start.
+const cron = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => validateCron(v), { message: 'not a cron expression (five fields, e.g. */5 * * * *)' });
 
 export const configSchema = z.object({
   cloudflare: z
@@ -99,6 +107,31 @@ export const configSchema = z.object({
       resumeMaxAge: duration('15m'),
     })
     .prefault({}),
+  // The daemon (start / worker / scheduler): Redis for the queues, cron schedules, operations.
+  redis: z
+    .object({
+      // Unset: `flarewatch start` runs redis-server from the PATH on a private port (data under dataDir).
+      url: z.string().optional(),
+    })
+    .prefault({}),
+  daemon: z
+    .object({
+      auditSchedule: cron('*/5 * * * *'),
+      inventorySchedule: cron('0 * * * *'),
+      digestSchedule: cron('0 8 * * *'),
+      concurrency: int(4, 1, 64),
+      httpPort: int(9464, 0, 65535),
+      shutdownTimeout: duration('30s'),
+      syncJobTimeout: duration('6h'),
+      // A job's lock lasts this long without renewal; a dead worker's job is handed on after about twice this.
+      jobLockDuration: duration('30s'),
+    })
+    .prefault({}),
+  // Per-rule settings: `rules: { "<rule id>": { enabled?, severity?, ...thresholds } }`,
+  // checked against each rule's own threshold list by src/rules/config.ts.
+  rules: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  // Custom SQL rules: every *.sql file directly in this folder (not its subfolders).
+  rulesDir: z.string().default('./rules'),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -131,9 +164,19 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_STREAMS: 'sync.streams',
   FLAREWATCH_LAST_SEEN_RESOLUTION: 'sync.lastSeenResolution',
   FLAREWATCH_RESUME_MAX_AGE: 'sync.resumeMaxAge',
+  REDIS_URL: 'redis.url',
+  FLAREWATCH_SCHEDULE_AUDIT: 'daemon.auditSchedule',
+  FLAREWATCH_SCHEDULE_INVENTORY: 'daemon.inventorySchedule',
+  FLAREWATCH_SCHEDULE_DIGEST: 'daemon.digestSchedule',
+  FLAREWATCH_WORKER_CONCURRENCY: 'daemon.concurrency',
+  FLAREWATCH_HTTP_PORT: 'daemon.httpPort',
+  FLAREWATCH_SHUTDOWN_TIMEOUT: 'daemon.shutdownTimeout',
+  FLAREWATCH_SYNC_JOB_TIMEOUT: 'daemon.syncJobTimeout',
+  FLAREWATCH_JOB_LOCK_DURATION: 'daemon.jobLockDuration',
+  FLAREWATCH_RULES_DIR: 'rulesDir',
 };
 
-export const SECRET_KEYS = ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY', 'DATABASE_URL'];
+export const SECRET_KEYS = ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY', 'DATABASE_URL', 'REDIS_URL'];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -228,7 +271,8 @@ export function loadConfig(
 export function secretValues(config: Config): string[] {
   const values = [config.cloudflare.apiToken, config.cloudflare.apiKey];
   const dbPassword = config.database.url ? safePassword(config.database.url) : undefined;
-  return [...values, dbPassword].filter((v): v is string => typeof v === 'string' && v.length >= 4);
+  const redisPassword = config.redis.url ? safePassword(config.redis.url) : undefined;
+  return [...values, dbPassword, redisPassword].filter((v): v is string => typeof v === 'string' && v.length >= 4);
 }
 
 function safePassword(url: string): string | undefined {

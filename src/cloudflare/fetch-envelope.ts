@@ -44,7 +44,16 @@ function apiErrorToRequestError(err: APIError, site: RequestSite): CloudflareReq
     detail += needed ? ` — the credential lacks permission for this endpoint (needs "${needed}")` : ' — permission denied';
   }
   if (kind === 'auth') detail += ' — check CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY)';
-  if (err instanceof Cloudflare.APIConnectionError) return new CloudflareRequestError(site, 'network', undefined, err.message);
+  if (err instanceof Cloudflare.APIConnectionError) {
+    // The SDK says only "Connection error."; the cause says which (ECONNREFUSED, ECONNRESET, timeout).
+    let reason: string | undefined;
+    for (let c: unknown = err.cause, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+      const e = c as { code?: string; message?: string; errors?: Array<{ code?: string }> };
+      reason = e.code ?? e.errors?.[0]?.code ?? (e.message && e.message !== 'fetch failed' ? e.message : reason);
+      if (e.code) break;
+    }
+    return new CloudflareRequestError(site, 'network', undefined, `${err.message}${reason ? ` (${reason})` : ''}`);
+  }
   return new CloudflareRequestError(site, kind, err.status, detail, codes);
 }
 

@@ -7,6 +7,7 @@ import { membersStream } from './members.js';
 import { accountPermissionGroupsStream, permissionGroupsStream } from './permission-groups.js';
 import { rolesStream } from './roles.js';
 import type { StreamJob } from './runner.js';
+import { UsageError } from '../util/usage-error.js';
 import { accountSubscriptionsStream, userSubscriptionsStream } from './subscriptions.js';
 import { userStream } from './user.js';
 import { userInvitesStream } from './user-invites.js';
@@ -40,7 +41,7 @@ export const ACCOUNT_STREAMS: Record<string, (accountId: string) => StreamJob> =
 
 export const ALL_KINDS = [...Object.keys(GLOBAL_STREAMS), ...Object.keys(ACCOUNT_STREAMS)];
 
-export class UnknownStreamError extends Error {
+export class UnknownStreamError extends UsageError {
   constructor(name: string) {
     super(`unknown stream "${name}"; known kinds: ${ALL_KINDS.join(', ')} (account kinds also as <kind>:<account id>)`);
   }
@@ -58,6 +59,11 @@ export function planStreams(selection: string[], accountIds: string[]): StreamJo
     } else throw new UnknownStreamError(name);
   }
   return jobs;
+}
+
+/** Throws UnknownStreamError for a name that is no stream kind, before any work starts. */
+export function validateSelection(names: string[]): void {
+  planStreams(names, []);
 }
 
 export function needsAccounts(wanted: string[]): boolean {

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { Context } from '../context.js';
 import { accounts } from '../db/schema/index.js';
 import { accountsStream } from './accounts.js';
-import { ALL_KINDS, needsAccounts, planStreams } from './catalog.js';
+import { ALL_KINDS, needsAccounts, planStreams, validateSelection } from './catalog.js';
 import { runStream, type StreamOutcome } from './runner.js';
 
 export interface SyncAllOptions {
@@ -24,6 +24,7 @@ async function knownAccountIds(ctx: Context): Promise<string[]> {
  */
 export async function syncAll(ctx: Context, opts: SyncAllOptions): Promise<StreamOutcome[]> {
   const wanted = opts.streams.length ? opts.streams : ALL_KINDS;
+  validateSelection(wanted);
   const outcomes: StreamOutcome[] = [];
   if (wanted.includes('accounts') || needsAccounts(wanted)) outcomes.push(await runStream(ctx, accountsStream()));
   // planStreams reads an empty selection as "every stream": only 'accounts' asked for means nothing more.

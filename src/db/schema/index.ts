@@ -12,3 +12,7 @@ export * from './ip-access-rules.js';
 export * from './sync-state.js';
 export * from './sync-runs.js';
 export * from './audit-quarantine.js';
+export * from './findings.js';
+export * from './finding-events.js';
+export * from './suppressions.js';
+export * from './check-runs.js';

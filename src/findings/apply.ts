@@ -1,0 +1,95 @@
+import type { Tx } from '../db/client.js';
+import { insertFindingEvents, insertFindings, lockRuleFindings, ruleFindings, updateFindings } from '../db/queries/findings.js';
+import type { TransitionKind } from '../db/schema/finding-events.js';
+import type { RuleHit, Severity } from '../rules/types.js';
+import { fingerprint } from './fingerprint.js';
+import { planFindings, type PreparedHit } from './plan.js';
+import { matchSuppression, type SuppressionRule } from './suppression-match.js';
+
+/** One transition written to finding_events: what the alerts stage turns into outbox rows. */
+export interface Transition {
+  findingId: number;
+  fingerprint: string;
+  ruleId: string;
+  title: string;
+  resourceKey: string;
+  resourceType: string;
+  resourceName: string | null;
+  accountId: string | null;
+  transition: TransitionKind;
+  fromSeverity: Severity | null;
+  toSeverity: Severity | null;
+  /** The finding's severity after the transition. */
+  severity: Severity;
+  /** The finding is suppressed after the transition (alerts skip these, except 'suppressed' itself if wanted). */
+  suppressed: boolean;
+  facts: Record<string, unknown>;
+  at: Date;
+}
+
+export interface RuleResult {
+  ruleId: string;
+  title: string;
+  /** The rule's default severity, for hits that bring none. */
+  severity: Severity;
+  /** From config: replaces every hit's own severity. */
+  severityOverride?: Severity;
+  hits: RuleHit[];
+}
+
+export interface ApplyOptions {
+  suppressions: SuppressionRule[];
+  now: Date;
+  checkRunId: number | null;
+}
+
+export function prepareHits(result: RuleResult, suppressions: SuppressionRule[], now: Date): PreparedHit[] {
+  return result.hits.map((h) => ({
+    fingerprint: fingerprint(result.ruleId, h.resourceKey),
+    resourceKey: h.resourceKey,
+    resourceType: h.resourceType,
+    resourceName: h.resourceName ?? null,
+    accountId: h.accountId ?? null,
+    severity: result.severityOverride ?? h.severity ?? result.severity,
+    facts: h.facts ?? {},
+    suppressionId: matchSuppression(suppressions, result.ruleId, h.resourceKey, now)?.id ?? null,
+  }));
+}
+
+/**
+ * The one place finding transitions are written. Call it inside the transaction that
+ * should hold them: the alerts stage writes its outbox rows from the returned list in
+ * the same transaction, so a transition and its alert commit together or not at all.
+ * Only call it for a rule that evaluated successfully: absent hits resolve findings.
+ */
+export async function applyRuleResult(tx: Tx, result: RuleResult, opts: ApplyOptions): Promise<Transition[]> {
+  await lockRuleFindings(tx, result.ruleId);
+  const existing = await ruleFindings(tx, result.ruleId);
+  const plan = planFindings(existing, prepareHits(result, opts.suppressions, opts.now));
+  const ids = await insertFindings(tx, result.ruleId, result.title, plan.inserts, opts.now);
+  await updateFindings(tx, result.title, plan.updates, opts.now);
+  for (const f of existing) ids.set(f.fingerprint, f.id);
+  const rows = new Map([...plan.inserts, ...plan.updates].map((w) => [w.fingerprint, w]));
+  const events = plan.events.map((e) => ({ ...e, findingId: ids.get(e.fingerprint)! }));
+  await insertFindingEvents(tx, events, opts.checkRunId, opts.now);
+  return events.map((e) => {
+    const w = rows.get(e.fingerprint)!;
+    return {
+      findingId: e.findingId,
+      fingerprint: e.fingerprint,
+      ruleId: result.ruleId,
+      title: result.title,
+      resourceKey: w.resourceKey,
+      resourceType: w.resourceType,
+      resourceName: w.resourceName,
+      accountId: w.accountId,
+      transition: e.transition,
+      fromSeverity: e.fromSeverity,
+      toSeverity: e.toSeverity,
+      severity: w.severity,
+      suppressed: w.suppressed,
+      facts: e.facts,
+      at: opts.now,
+    };
+  });
+}

@@ -1,0 +1,100 @@
+import { type App, openApp } from '../app.js';
+import { limitedFetch, type RequestLimiter } from '../cloudflare/rate-limit.js';
+import { credentialKey, redisLimiter } from '../cloudflare/redis-limiter.js';
+import type { Config } from '../config.js';
+import type { Context } from '../context.js';
+import type { Logger } from '../log.js';
+import { countedFetch, createMetrics, type Metrics } from '../ops/metrics.js';
+import { type OpsServer, startOpsServer } from '../ops/server.js';
+import { connectRedis } from './redis.js';
+import { Scheduler, type SchedulerOptions } from './schedules.js';
+import { startWorkers, type WorkerPool, type WorkerPoolOptions } from './worker.js';
+
+export interface DaemonOptions {
+  redisUrl: string;
+  scheduler: boolean;
+  workers: boolean;
+  concurrency?: number;
+  log?: Logger;
+  /** false: no cron heartbeat; the caller drives `scheduler.tick(at)` (tests). */
+  cron?: boolean;
+  /** Tests: shorter BullMQ lock / stalled timings and retry delays. */
+  timings?: Pick<WorkerPoolOptions, 'lockDurationMs' | 'stalledIntervalMs'> & SchedulerOptions;
+}
+
+export interface Daemon {
+  app: App;
+  ctx: Context;
+  metrics: Metrics;
+  scheduler?: Scheduler;
+  pool?: WorkerPool;
+  ops?: OpsServer;
+  /** Stop taking jobs, abort walks at the next request, close everything; bounded by daemon.shutdownTimeout. */
+  shutdown(reason?: string): Promise<void>;
+}
+
+/** The shared limiter (Redis, one per credential) with its waits counted, or none when pacing is off. */
+function sharedLimiter(config: Config, redis: ReturnType<typeof connectRedis>, metrics: Metrics): RequestLimiter | undefined {
+  const cf = config.cloudflare;
+  if (!cf.rateLimit) return undefined;
+  const inner = redisLimiter({
+    redis,
+    key: credentialKey(cf),
+    setting: { requests: Math.max(1, Math.floor(cf.rateLimit.requests * (1 - cf.rateLimitMargin))), windowMs: cf.rateLimit.windowMs },
+  });
+  return {
+    stats: inner.stats,
+    pause: (ms) => inner.pause(ms),
+    async acquire(signal) {
+      const t = Date.now();
+      await inner.acquire(signal);
+      const waited = Date.now() - t;
+      if (waited >= 10) {
+        metrics.rateLimitWaits.inc();
+        metrics.rateLimitWaitSeconds.inc(waited / 1000);
+      }
+    },
+  };
+}
+
+/** Scheduler and/or workers in this process, with the operations server. Migrations run first (openApp). */
+export async function startDaemon(config: Config, opts: DaemonOptions): Promise<Daemon> {
+  const app = await openApp(config, { log: opts.log, requireCredentials: opts.workers });
+  const redis = connectRedis(opts.redisUrl, opts.workers ? 'flarewatch-worker' : 'flarewatch-scheduler');
+  const stop = new AbortController();
+  let pool: WorkerPool | undefined;
+  const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}) });
+  const limiter = sharedLimiter(config, redis, metrics);
+  const fetchChain = countedFetch(metrics, limiter ? limitedFetch(limiter) : fetch);
+  const ctx: Context = { ...app.ctx, api: { ...app.ctx.api, fetch: fetchChain, limiter } };
+  const log = ctx.log;
+
+  pool = opts.workers
+    ? startWorkers(ctx, { connection: redis, concurrency: opts.concurrency ?? config.daemon.concurrency, shutdown: stop.signal, metrics, ...opts.timings })
+    : undefined;
+  const scheduler = opts.scheduler ? new Scheduler(ctx, redis, opts.timings) : undefined;
+  if (scheduler && opts.cron !== false) await scheduler.start();
+  const ops = config.daemon.httpPort ? await startOpsServer({ port: config.daemon.httpPort, db: ctx.db, redis, metrics }) : undefined;
+  log.info({ scheduler: Boolean(scheduler), workers: Boolean(pool), metricsPort: ops?.port }, 'daemon started');
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason = 'shutdown') =>
+    (stopping ??= (async () => {
+      log.info({ reason }, 'stopping: no new jobs; running walks stop at their next request');
+      stop.abort(reason);
+      await scheduler?.close().catch((err: unknown) => log.warn({ err }, 'scheduler close failed'));
+      if (pool) {
+        const bound = config.daemon.shutdownTimeout;
+        const timer = new Promise<'timeout'>((ok) => setTimeout(() => ok('timeout'), bound).unref());
+        if ((await Promise.race([pool.close().then(() => 'closed' as const), timer])) === 'timeout') {
+          log.warn({ timeoutMs: bound }, 'jobs still running at the shutdown bound; leaving them to stalled-job recovery');
+          await pool.close(true).catch(() => undefined);
+        }
+      }
+      await ops?.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await app.close();
+      log.info('stopped');
+    })());
+  return { app, ctx, metrics, scheduler, pool, ops, shutdown };
+}

@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+
+/**
+ * A Redis connection for BullMQ: no per-command retry limit (BullMQ's blocking calls need
+ * that), and reconnection forever with a capped delay, so a Redis restart is survived.
+ */
+export function connectRedis(url: string, name = 'flarewatch'): Redis {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: null,
+    connectionName: name,
+    retryStrategy: (times) => Math.min(200 * times, 2_000),
+  });
+  // Connection errors are reported through readiness and job failures; an 'error' with no listener would crash.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+export class NoRedisError extends Error {
+  constructor() {
+    super(
+      'no Redis: set REDIS_URL (e.g. redis://localhost:6379), or install redis-server on the PATH so that ' +
+        '`flarewatch start` can run its own; or use `flarewatch run` (no Redis needed) from cron or a Kubernetes CronJob',
+    );
+  }
+}
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function redisServerOnPath(): boolean {
+  const res = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
+  return res.status === 0;
+}
+
+export function freeLocalPort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/**
+ * Run redis-server from the PATH on loopback. `persist`: append-only file in `dir` (queue state
+ * survives a restart); otherwise nothing is written (tests).
+ */
+export async function startRedisServer(opts: { dir: string; port?: number; persist: boolean }): Promise<RedisServer> {
+  const dir = resolve(opts.dir);
+  mkdirSync(dir, { recursive: true });
+  const port = opts.port ?? (await freeLocalPort());
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', opts.persist ? 'yes' : 'no'];
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  const failed = new Promise<never>((_, fail) => child.once('error', fail));
+  const url = `redis://127.0.0.1:${port}`;
+  await Promise.race([waitForRedis(url, 10_000), failed]);
+  return {
+    url,
+    port,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5_000).then(() => child.kill('SIGKILL'))]);
+      await exited;
+    },
+  };
+}
+
+async function waitForRedis(url: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      return;
+    } catch (err) {
+      if (Date.now() > end) throw new Error(`redis-server did not answer at ${url}: ${(err as Error).message}`);
+      await sleep(50);
+    } finally {
+      probe.disconnect();
+    }
+  }
+}
+
+/** The folder `start` keeps its own Redis data in. */
+export const embeddedRedisDir = (dataDir: string) => join(dataDir, 'redis');

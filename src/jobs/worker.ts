@@ -1,0 +1,98 @@
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Context } from '../context.js';
+import { type Metrics, streamKind } from '../ops/metrics.js';
+import { checkHandlers, JOB_CATALOG, JOB_NAMES, type JobName, QUEUES, type QueueName } from './catalog.js';
+import { HANDLERS, type Handler, type JobResult } from './handlers.js';
+
+export interface WorkerPoolOptions {
+  connection: Redis;
+  /** Sync jobs at once in this process; checks and alerts run one at a time. */
+  concurrency: number;
+  /** Aborted on SIGTERM/SIGINT: walks stop at the next request, their page checkpoints kept. */
+  shutdown: AbortSignal;
+  metrics?: Metrics;
+  /** Lock and stalled-check timings (BullMQ's 30 s defaults; tests use shorter ones). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  handlers?: ReadonlyArray<readonly [JobName, Handler<never>]>;
+}
+
+export interface WorkerPool {
+  workers: Worker[];
+  queueDepths(): Promise<Record<string, Record<string, number>>>;
+  /** Stop taking jobs and wait for the running ones (bounded by the caller). */
+  close(force?: boolean): Promise<void>;
+}
+
+/** One BullMQ worker per queue, all on the catalog's handlers. Refuses to start on a catalog mismatch. */
+export function startWorkers(ctx: Context, opts: WorkerPoolOptions): WorkerPool {
+  const handlers = opts.handlers ?? HANDLERS;
+  checkHandlers(JOB_NAMES, handlers);
+  const byName = new Map(handlers);
+  const workers = QUEUES.map(
+    (queue) =>
+      new Worker(queue, (job, _token, signal) => processJob(ctx, opts, queue, byName, job, signal), {
+        connection: opts.connection,
+        concurrency: queue === 'sync' ? opts.concurrency : 1,
+        lockDuration: opts.lockDurationMs ?? ctx.config.daemon.jobLockDuration,
+        stalledInterval: opts.stalledIntervalMs ?? ctx.config.daemon.jobLockDuration,
+        // A job whose worker died twice mid-walk is still retried (each attempt resumes at its checkpoint).
+        maxStalledCount: 3,
+      }),
+  );
+  for (const w of workers) w.on('error', (err) => ctx.log.warn({ queue: w.name, err: err.message }, 'queue connection problem'));
+  const queues = QUEUES.map((q) => new Queue(q, { connection: opts.connection }));
+  return {
+    workers,
+    async queueDepths() {
+      const out: Record<string, Record<string, number>> = {};
+      for (const q of queues) out[q.name] = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'waiting-children', 'prioritized');
+      return out;
+    },
+    async close(force = false) {
+      await Promise.all(workers.map((w) => w.close(force)));
+      await Promise.all(queues.map((q) => q.close()));
+    },
+  };
+}
+
+async function processJob(
+  ctx: Context, opts: WorkerPoolOptions, queue: QueueName, byName: Map<JobName, Handler<never>>, job: Job, jobSignal?: AbortSignal,
+): Promise<JobResult> {
+  const name = job.name as JobName;
+  const spec = JOB_CATALOG[name];
+  const handler = byName.get(name);
+  if (!spec || !handler) throw new UnrecoverableError(`no handler for job "${job.name}" in queue ${queue}`);
+  const parsed = spec.payload.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`job ${job.name}: invalid payload: ${parsed.error.message}`);
+  const payload = parsed.data as { stream?: string };
+  const log = ctx.log.child({ queue, job: name, jobId: job.id, attempt: job.attemptsMade + 1, ...(payload.stream ? { stream: payload.stream } : {}) });
+  const timeoutMs = 'timeoutMs' in spec && spec.timeoutMs ? spec.timeoutMs : ctx.config.daemon.syncJobTimeout;
+  const signal = AbortSignal.any([opts.shutdown, AbortSignal.timeout(timeoutMs), ...(jobSignal ? [jobSignal] : [])]);
+  const started = Date.now();
+  log.info('job started');
+  try {
+    const result = await handler({ ...ctx, log, signal }, parsed.data as never);
+    const durationMs = Date.now() - started;
+    log.info({ ...result, durationMs }, 'job finished');
+    record(opts.metrics, queue, name, result, durationMs);
+    return result;
+  } catch (err) {
+    const durationMs = Date.now() - started;
+    const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    log[final ? 'error' : 'warn']({ error: (err as Error).message, durationMs, retry: !final }, 'job failed');
+    opts.metrics?.jobs.inc({ queue, job: name, outcome: 'failed' });
+    if (payload.stream) opts.metrics?.syncDuration.observe({ kind: streamKind(payload.stream), status: 'failed' }, durationMs / 1000);
+    throw err;
+  }
+}
+
+function record(metrics: Metrics | undefined, queue: QueueName, job: JobName, result: JobResult, durationMs: number): void {
+  if (!metrics) return;
+  metrics.jobs.inc({ queue, job, outcome: result.status });
+  if (result.status === 'succeeded' && 'stream' in result && result.stream) {
+    metrics.syncDuration.observe({ kind: streamKind(result.stream), status: 'succeeded' }, durationMs / 1000);
+    metrics.entriesArchived.inc({ stream: streamKind(result.stream) }, result.rows ?? 0);
+  }
+}

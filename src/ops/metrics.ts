@@ -1,0 +1,141 @@
+import { sql } from 'drizzle-orm';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Db } from '../db/client.js';
+
+/** Everything the daemon exports on /metrics. One instance per process (no global registry). */
+export interface Metrics {
+  registry: Registry;
+  apiRequests: Counter<'endpoint' | 'status'>;
+  rateLimitWaits: Counter;
+  rateLimitWaitSeconds: Counter;
+  entriesArchived: Counter<'stream'>;
+  syncDuration: Histogram<'kind' | 'status'>;
+  jobs: Counter<'queue' | 'job' | 'outcome'>;
+  /** Incremented by the alerts stage (issue 5) when it lands. */
+  alertsSent: Counter<'sink'>;
+  alertsFailed: Counter<'sink'>;
+}
+
+export interface MetricSources {
+  db: Db;
+  /** Job counts by queue and state (waiting, active, delayed, failed, ...). */
+  queueDepths?: () => Promise<Record<string, Record<string, number>>>;
+}
+
+/** Stream kind without the account id, so labels stay few. */
+export const streamKind = (stream: string) => stream.split(':', 1)[0]!;
+
+/** `/accounts/<32 hex>/tokens` → `/accounts/:id/tokens`: one label per endpoint, not per object. */
+export function endpointLabel(url: string): string {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    path = url;
+  }
+  path = path.replace(/^\/client\/v4/, '');
+  return path
+    .split('/')
+    .map((seg) => (/^[0-9a-f]{32}$/i.test(seg) || /^\d+$/.test(seg) ? ':id' : seg))
+    .join('/');
+}
+
+export function createMetrics(sources: MetricSources): Metrics {
+  const registry = new Registry();
+  const reg = [registry];
+  const m: Metrics = {
+    registry,
+    apiRequests: new Counter({ name: 'flarewatch_api_requests_total', help: 'Cloudflare API requests (every HTTP attempt)', labelNames: ['endpoint', 'status'], registers: reg }),
+    rateLimitWaits: new Counter({ name: 'flarewatch_rate_limit_waits_total', help: 'Requests that waited for the shared rate limiter', registers: reg }),
+    rateLimitWaitSeconds: new Counter({ name: 'flarewatch_rate_limit_wait_seconds_total', help: 'Time spent waiting for the shared rate limiter', registers: reg }),
+    entriesArchived: new Counter({ name: 'flarewatch_entries_archived_total', help: 'Rows written by sync jobs, by stream kind', labelNames: ['stream'], registers: reg }),
+    syncDuration: new Histogram({
+      name: 'flarewatch_sync_duration_seconds', help: 'Duration of a stream walk', labelNames: ['kind', 'status'], registers: reg,
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+    }),
+    jobs: new Counter({ name: 'flarewatch_jobs_total', help: 'Jobs processed by this worker', labelNames: ['queue', 'job', 'outcome'], registers: reg }),
+    alertsSent: new Counter({ name: 'flarewatch_alerts_sent_total', help: 'Alerts delivered, by sink', labelNames: ['sink'], registers: reg }),
+    alertsFailed: new Counter({ name: 'flarewatch_alerts_failed_total', help: 'Alert deliveries that failed, by sink', labelNames: ['sink'], registers: reg }),
+  };
+  new Gauge({
+    name: 'flarewatch_sync_lag_seconds', help: 'Now minus the audit watermark (audit streams) or the last success (others)', labelNames: ['stream'], registers: reg,
+    async collect() {
+      this.reset();
+      for (const row of await streamLags(sources.db)) if (row.lagSeconds !== null) this.set({ stream: row.stream }, row.lagSeconds);
+    },
+  });
+  new Gauge({
+    name: 'flarewatch_findings_open', help: 'Open findings by severity', labelNames: ['severity'], registers: reg,
+    async collect() {
+      this.reset();
+      for (const [severity, n] of Object.entries(await openFindings(sources.db))) this.set({ severity }, n);
+    },
+  });
+  new Gauge({
+    name: 'flarewatch_queue_jobs', help: 'Jobs in each queue by state', labelNames: ['queue', 'state'], registers: reg,
+    async collect() {
+      this.reset();
+      const depths: Record<string, Record<string, number>> = (await sources.queueDepths?.().catch(() => ({}))) ?? {};
+      for (const [queue, states] of Object.entries(depths)) for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
+    },
+  });
+  return m;
+}
+
+export interface StreamLag {
+  stream: string;
+  checkpoint: unknown;
+  watermark: string | null;
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  lagSeconds: number | null;
+}
+
+/** Each stream's lag: now − watermark for audit streams, now − last success otherwise. */
+export async function streamLags(db: Db): Promise<StreamLag[]> {
+  const res = await db.execute<{
+    stream: string; checkpoint: unknown; watermark: string | null; last_success_at: string | null; last_error: string | null;
+    last_error_at: string | null; lag: number | null;
+  }>(sql`
+    select stream, checkpoint, checkpoint->>'watermark' as watermark,
+           to_char(last_success_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as last_success_at,
+           last_error, to_char(last_error_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as last_error_at,
+           extract(epoch from now() - case when stream like '%audit%' then (checkpoint->>'watermark')::timestamptz
+                                           else last_success_at end)::float8 as lag
+      from sync_state order by stream`);
+  return res.rows.map((r) => ({
+    stream: r.stream, checkpoint: r.checkpoint, watermark: r.watermark, lastSuccessAt: r.last_success_at,
+    lastError: r.last_error, lastErrorAt: r.last_error_at, lagSeconds: r.lag === null ? null : Number(r.lag),
+  }));
+}
+
+/** Open findings by severity; empty until the findings table exists (rules stage). */
+async function openFindings(db: Db): Promise<Record<string, number>> {
+  const exists = await db.execute<{ t: string | null }>(sql`select to_regclass('public.findings')::text as t`);
+  if (!exists.rows[0]?.t) return {};
+  try {
+    const res = await db.execute<{ severity: string; n: number }>(
+      sql`select severity::text as severity, count(*)::int as n from findings where status = 'open' group by 1`,
+    );
+    return Object.fromEntries(res.rows.map((r) => [r.severity, r.n]));
+  } catch {
+    return {};
+  }
+}
+
+/** A fetch that counts every attempt by endpoint and status (network failures as "network"). */
+export function countedFetch(metrics: Metrics, inner: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const endpoint = endpointLabel(url);
+    try {
+      const res = await inner(input, init);
+      metrics.apiRequests.inc({ endpoint, status: String(res.status) });
+      return res;
+    } catch (err) {
+      metrics.apiRequests.inc({ endpoint, status: 'network' });
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,52 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import type { Db } from '../db/client.js';
+import type { Metrics } from './metrics.js';
+
+export interface OpsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+const withTimeout = <T>(p: Promise<T>, ms: number) =>
+  Promise.race([p, new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+
+/** /healthz (the process is up), /readyz (Postgres and Redis answer), /metrics (Prometheus). */
+export async function startOpsServer(opts: { port: number; host?: string; db: Db; redis: Redis; metrics: Metrics }): Promise<OpsServer> {
+  const server: Server = createServer((req, res) => {
+    const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    };
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return send(200, 'ok\n');
+    if (path === '/readyz') {
+      void Promise.allSettled([withTimeout(opts.db.execute(sql`select 1`), 2_000), withTimeout(opts.redis.ping(), 2_000)]).then(([pg, redis]) => {
+        const problems = [pg?.status === 'rejected' ? 'postgres unreachable' : '', redis?.status === 'rejected' ? 'redis unreachable' : ''].filter(Boolean);
+        send(problems.length ? 503 : 200, problems.length ? `${problems.join('\n')}\n` : 'ready\n');
+      });
+      return;
+    }
+    if (path === '/metrics') {
+      void opts.metrics.registry.metrics().then(
+        (text) => send(200, text, opts.metrics.registry.contentType),
+        (err: unknown) => send(500, `metrics failed: ${(err as Error).message}\n`),
+      );
+      return;
+    }
+    send(404, 'not found: try /healthz, /readyz or /metrics\n');
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => ok());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((ok) => {
+      server.closeAllConnections();
+      server.close(() => ok());
+    }),
+  };
+}

@@ -1,0 +1,58 @@
+import { sql } from 'drizzle-orm';
+import type { Rule } from './types.js';
+import {
+  AUDIT_COLUMNS, type AuditRow, DEFAULT_ADMIN_ROLES, auditHit, auditSourcePreference, auditWindow, bind, firstArray, lookbackThreshold,
+  notFailed, numberSetting, query, stringsSetting,
+} from './sql.js';
+
+interface Row extends AuditRow { member_email: string | null; roles: string[] }
+
+// Where the new member's roles are: v2 request/response bodies, v1 new value and metadata.
+// Real requests carry role ids; the simulator (and some log versions) carry names.
+const ROLE_PATHS = ['{resource,request,roles}', '{newValueJson,roles}', '{metadata,roles}', '{resource,response,roles}'];
+
+const MEMBER_ADD = sql`(
+  (lower(coalesce(a.resource_type, '')) like '%member%' and lower(coalesce(a.action_type, '')) ~ '(create|add|invite)')
+  or lower(coalesce(a.action_type, '')) ~ '(member.*(add|create|invite))|((add|create|invite).*member)')`;
+
+export const auditAdminMemberAdded: Rule = {
+  id: 'audit-admin-member-added',
+  title: 'Member added with an administrator role',
+  severity: 'high',
+  rationale:
+    'Adding an administrator is the most direct way to keep access to an account, and the classic step after a session ' +
+    'or token compromise. Each one should match a known request.',
+  remediation:
+    'Confirm the addition with the actor and the new member. If unexpected, remove the member, revoke the actor\'s sessions ' +
+    'and tokens, and review the actor\'s other recent actions.',
+  requires: ['audit_logs'],
+  thresholds: {
+    ...lookbackThreshold,
+    adminRoles: { default: [...DEFAULT_ADMIN_ROLES], description: 'role names (ILIKE patterns) that count as administrator' },
+  },
+  async evaluate(ctx) {
+    const days = numberSetting(ctx, 'lookbackDays');
+    const adminRoles = stringsSetting(ctx, 'adminRoles');
+    // Role ids are resolved to names through the account's synced roles; an unknown value is kept as is.
+    const rows = await query<Row>(ctx, sql`
+      select * from (
+        select a.*, (
+          select coalesce(array_agg(distinct coalesce(r.name, v.val)), '{}')
+          from jsonb_array_elements(coalesce(a.role_list, '[]'::jsonb)) x
+          cross join lateral (select case jsonb_typeof(x) when 'string' then x #>> '{}'
+                                      when 'object' then coalesce(x ->> 'name', x ->> 'id') end as val) v
+          left join account_roles r on r.account_id = a.account_id and r.id = v.val
+          where v.val is not null) as roles
+        from (
+          select distinct on (a.id) ${AUDIT_COLUMNS}, ${firstArray(ROLE_PATHS)} as role_list,
+                 coalesce(a.raw #>> '{resource,request,email}', a.raw #>> '{newValueJson,email}', a.raw #>> '{metadata,email}') as member_email
+          from audit_logs a
+          where ${auditWindow(ctx.now, days)} and ${notFailed} and ${MEMBER_ADD}
+          order by a.id, ${auditSourcePreference}
+        ) a
+      ) a
+      where exists (select 1 from unnest(a.roles) n where n ilike any(${bind(adminRoles)}::text[]))
+      order by a.event_time, a.id`);
+    return rows.map((r) => auditHit(r, r.member_email, { member_email: r.member_email, roles: r.roles }));
+  },
+};

@@ -1,0 +1,96 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { checkStatement, parseHeader } from './custom-sql.js';
+import { type Rule, type RuleHit, SEVERITIES, type Severity } from './types.js';
+
+/** A custom rule file that could not be loaded: reported in the check run, never fatal. */
+export interface RuleLoadProblem {
+  file: string;
+  ruleId: string;
+  error: string;
+}
+
+export interface CustomRules {
+  rules: Rule[];
+  problems: RuleLoadProblem[];
+}
+
+const KNOWN = new Set(['resource_key', 'resource_type', 'resource_name', 'account_id', 'severity']);
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** A custom rule is a Rule like any other; only its evaluate differs. */
+export function customRule(file: string, text: string): Rule & { source: string } {
+  const header = parseHeader(text);
+  const statement = checkStatement(text);
+  return {
+    id: header.id,
+    title: header.title,
+    severity: header.severity,
+    rationale: header.rationale,
+    remediation: header.remediation,
+    requires: header.requires.length ? header.requires : undefined,
+    thresholds: { timeout_ms: { default: DEFAULT_TIMEOUT_MS, description: 'statement timeout of the query (ms)' } },
+    source: file,
+    evaluate: (ctx) => runCustomQuery(ctx.db, statement, Number(ctx.thresholds.timeout_ms ?? DEFAULT_TIMEOUT_MS), header.severity),
+  };
+}
+
+/**
+ * Runs the statement in a READ ONLY transaction with a statement timeout, wrapped as a
+ * subquery (which also refuses a second statement and data-modifying WITH). Read-only is a
+ * guard against mistakes, not a sandbox: rule files are trusted like configuration.
+ */
+export async function runCustomQuery(db: Db, statement: string, timeoutMs: number, fallback: Severity): Promise<RuleHit[]> {
+  const res = await db.transaction(async (tx) => {
+    await tx.execute(sql`set transaction read only`);
+    await tx.execute(sql.raw(`set local statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`));
+    return tx.execute<Record<string, unknown>>(sql.raw(`select * from (\n${statement}\n) as custom_rule`));
+  });
+  const columns = res.fields.map((f) => f.name);
+  for (const required of ['resource_key', 'resource_type']) {
+    if (!columns.includes(required)) throw new Error(`the query returns no "${required}" column (it returns: ${columns.join(', ') || 'nothing'})`);
+  }
+  return res.rows.map((row, i) => {
+    if (row.resource_key == null || row.resource_type == null) throw new Error(`row ${i + 1}: resource_key and resource_type must not be null`);
+    const facts = Object.fromEntries(Object.entries(row).filter(([k]) => !KNOWN.has(k)));
+    const severity = typeof row.severity === 'string' && (SEVERITIES as readonly string[]).includes(row.severity) ? (row.severity as Severity) : fallback;
+    return {
+      resourceKey: String(row.resource_key),
+      resourceType: String(row.resource_type),
+      resourceName: row.resource_name == null ? null : String(row.resource_name),
+      accountId: row.account_id == null ? null : String(row.account_id),
+      severity,
+      facts,
+    };
+  });
+}
+
+/** Every `*.sql` directly in `dir` (not its subfolders), in name order. A missing folder is no rules. */
+export function loadCustomRules(dir: string, takenIds: Iterable<string> = []): CustomRules {
+  const out: CustomRules = { rules: [], problems: [] };
+  if (!existsSync(dir)) return out;
+  const taken = new Set(takenIds);
+  const files = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.sql')).map((e) => e.name).sort();
+  for (const name of files) {
+    const file = join(dir, name);
+    try {
+      const rule = customRule(file, readFileSync(file, 'utf8'));
+      if (taken.has(rule.id)) throw new Error(`id "${rule.id}" is already used by another rule`);
+      taken.add(rule.id);
+      out.rules.push(rule);
+    } catch (err) {
+      out.problems.push({ file, ruleId: headerId(file) ?? `custom:${name.replace(/\.sql$/, '')}`, error: (err as Error).message });
+    }
+  }
+  return out;
+}
+
+function headerId(file: string): string | undefined {
+  try {
+    return parseHeader(readFileSync(file, 'utf8')).id;
+  } catch {
+    return undefined;
+  }
+}

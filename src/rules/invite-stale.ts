@@ -1,0 +1,21 @@
+import { sql } from 'drizzle-orm';
+import type { Rule } from './types.js';
+import { type InvitationRow, PENDING_INVITATIONS, daysBefore, invitationHit, numberSetting, query } from './sql.js';
+
+export const inviteStale: Rule = {
+  id: 'invite-stale',
+  title: 'Invitation pending for too long',
+  severity: 'medium',
+  rationale:
+    'An invitation nobody accepted for weeks is usually forgotten, not slow: the person may have left, the address may ' +
+    'have been reassigned, and the roles it grants were chosen for a need that has passed. Whoever gets into that mailbox later gets that access. ' +
+    'Age comes from invited_on for invitations addressed to you and, for pending account members (the API gives no date), from the first sync that saw them.',
+  remediation: 'Revoke the invitation; send a new one if the person still needs access.',
+  thresholds: { days: { default: 14, description: 'days an invitation may stay pending' } },
+  async evaluate(ctx) {
+    const days = numberSetting(ctx, 'days');
+    const rows = await query<InvitationRow>(ctx, sql`
+      select * from (${PENDING_INVITATIONS}) p where p.since < ${daysBefore(ctx.now, days)} order by key`);
+    return rows.map((r) => invitationHit(r, ctx.now, { threshold_days: days }));
+  },
+};

@@ -1,0 +1,188 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { BROAD_RESOURCES, WRITE_SUFFIX } from './policy-model.js';
+import type { RuleContext, RuleHit } from './types.js';
+
+// What the built-in rules share: SQL fragments (so "a live token" or "the audit window" means
+// the same thing in every rule) and the readers of their resolved thresholds.
+
+/** Run one query and return its rows. */
+export async function query<T extends Record<string, unknown>>(ctx: RuleContext, q: SQL): Promise<T[]> {
+  return (await ctx.db.execute<T>(q)).rows as T[];
+}
+
+/** A value bound as one parameter (drizzle would otherwise expand a JS array into a list). */
+export const bind = (value: unknown) => sql`${sql.param(value)}`;
+export const at = (d: Date) => sql`${sql.param(d.toISOString())}::timestamptz`;
+export const daysBefore = (now: Date, days: number) => sql`(${at(now)} - make_interval(days => ${sql.param(days)}::int))`;
+export const daysAfter = (now: Date, days: number) => sql`(${at(now)} + make_interval(days => ${sql.param(days)}::int))`;
+export const wholeDays = (a: SQL, b: SQL) => sql`floor(extract(epoch from (${a} - ${b})) / 86400)::int`;
+
+/**
+ * A token that can be used right now, as `t`: not deleted, status active, not past expiry.
+ * Rules about what a token can do only look at these; expired ones have their own rule.
+ */
+export const liveToken = (now: Date) =>
+  sql`t.deleted_at is null and t.status = 'active' and (t.expires_on is null or t.expires_on > ${at(now)})`;
+
+/** Name of a permission group by id, from any listing that had it (the ids are global). */
+export const groupNameById = (idExpr: SQL) =>
+  sql`(select n.name from permission_groups n where n.id = ${idExpr} and n.name is not null order by n.deleted_at nulls first, n.source limit 1)`;
+
+/** A jsonb value, or an empty array/object when it has another type: keeps jsonb_* set functions from raising. */
+const asArray = (e: SQL) => sql`(case when jsonb_typeof(${e}) = 'array' then ${e} else '[]'::jsonb end)`;
+const asObject = (e: SQL) => sql`(case when jsonb_typeof(${e}) = 'object' then ${e} else '{}'::jsonb end)`;
+
+export interface PolicyModelParams { sensitiveGroups: string[]; writeGroups: string[] }
+
+/**
+ * True when a policies jsonb array grants a sensitive group anywhere, or a write group on a
+ * broad resource: the SQL form of assessPolicies() in ./policy-model.ts (same constants).
+ */
+export function policiesSensitiveOrBroadWrite(policies: SQL, m: PolicyModelParams): SQL {
+  const sensitive = bind(m.sensitiveGroups.map((g) => g.trim().toLowerCase()));
+  const writes = bind(m.writeGroups.map((g) => g.trim().toLowerCase()));
+  return sql`exists (
+    select 1
+    from jsonb_array_elements(${asArray(policies)}) p
+    cross join lateral jsonb_array_elements(${asArray(sql`p -> 'permission_groups'`)}) g
+    cross join lateral (select lower(trim(coalesce(nullif(trim(g ->> 'name'), ''), ${groupNameById(sql`g ->> 'id'`)}))) as name) gn
+    where jsonb_typeof(p) = 'object' and jsonb_typeof(g) = 'object'
+      and lower(coalesce(p ->> 'effect', p ->> 'access')) = 'allow'
+      and (gn.name = any(${sensitive}::text[])
+        or ((gn.name ~ ${WRITE_SUFFIX} or gn.name = any(${writes}::text[]))
+          and exists (
+            select 1
+            from jsonb_each(${asObject(sql`p -> 'resources'`)}) o
+            left join lateral jsonb_object_keys(${asObject(sql`o.value`)}) i(key) on true
+            where coalesce(i.key, o.key) = any(${bind([...BROAD_RESOURCES])}::text[]))))
+  )`;
+}
+
+/** Every permission group name by id, for explaining policies that list groups by id only. */
+export async function groupNames(ctx: RuleContext): Promise<Map<string, string>> {
+  const rows = await query<{ id: string; name: string }>(ctx, sql`
+    select distinct on (id) id, name from permission_groups where name is not null order by id, deleted_at nulls first, source`);
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** Audit entries of the look-back window, as `a`: [now − days, now]. */
+export const auditWindow = (now: Date, days: number) =>
+  sql`a.event_time >= ${daysBefore(now, days)} and a.event_time <= ${at(now)}`;
+
+/** Role names that make a member an administrator, as ILIKE patterns. */
+export const DEFAULT_ADMIN_ROLES = ['Super Administrator%', 'Administrator'];
+
+// ---- thresholds: the engine resolved them from config; a wrong type is a bug worth a clear error ----
+
+export function numberSetting(ctx: RuleContext, key: string): number {
+  const v = ctx.thresholds[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`threshold ${key} must be a number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function numbersSetting(ctx: RuleContext, key: string): number[] {
+  const v = ctx.thresholds[key];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new Error(`threshold ${key} must be a list of numbers, got ${JSON.stringify(v)}`);
+  }
+  return v as number[];
+}
+
+export function stringsSetting(ctx: RuleContext, key: string): string[] {
+  const v = ctx.thresholds[key];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`threshold ${key} must be a list of strings, got ${JSON.stringify(v)}`);
+  return v as string[];
+}
+
+/** Timestamps as ISO text in facts: stable to compare between runs, readable in alerts. */
+export const iso = (v: unknown): string | null =>
+  v instanceof Date ? v.toISOString() : typeof v === 'string' ? new Date(v).toISOString() : null;
+
+// ---- tokens: the columns every token rule selects and the hit they become ----
+
+export const TOKEN_COLUMNS = sql`t.id, t.name, t.owner_type, t.account_id`;
+export interface TokenRow extends Record<string, unknown> { id: string; name: string | null; owner_type: string; account_id: string | null }
+
+export function tokenHit(r: TokenRow, facts: Record<string, unknown>, severity?: RuleHit['severity']): RuleHit {
+  return {
+    resourceKey: `token:${r.id}`, resourceType: 'token', resourceName: r.name, accountId: r.account_id,
+    ...(severity ? { severity } : {}),
+    facts: { owner_type: r.owner_type, ...facts },
+  };
+}
+
+// ---- invitations: user invites addressed to the credential's user, and pending account members ----
+
+/**
+ * Every outstanding invitation, as one row shape. Age: user invites carry invited_on; the
+ * members API gives no invitation date, so a pending member's age is counted from the first
+ * sync that saw it (a lower bound: `since_source` says which).
+ */
+export const PENDING_INVITATIONS = sql`
+  select 'invite:' || i.id as key, 'invite' as type, i.id, i.organization_id as account_id, i.organization_name as name,
+         i.invited_member_email as email, i.invited_by, i.roles, i.expires_on,
+         coalesce(i.invited_on, i.first_seen_at) as since,
+         case when i.invited_on is null then 'first_seen_at' else 'invited_on' end as since_source
+  from user_invites i where i.deleted_at is null and i.status = 'pending'
+  union all
+  select 'member:' || m.id, 'member', m.id, m.account_id, m.email,
+         m.email, null, m.role_names, null,
+         m.first_seen_at, 'first_seen_at'
+  from account_members m where m.deleted_at is null and m.status = 'pending'`;
+
+export interface InvitationRow extends Record<string, unknown> {
+  key: string; type: 'invite' | 'member'; id: string; account_id: string | null; name: string | null; email: string | null;
+  invited_by: string | null; roles: string[] | null; expires_on: Date | null; since: Date; since_source: string;
+}
+
+export function invitationHit(r: InvitationRow, now: Date, facts: Record<string, unknown> = {}): RuleHit {
+  return {
+    resourceKey: r.key, resourceType: r.type, resourceName: r.name, accountId: r.account_id,
+    facts: {
+      kind: r.type === 'invite' ? 'user_invite' : 'pending_member',
+      email: r.email, roles: r.roles ?? [], invited_by: r.invited_by, expires_on: iso(r.expires_on),
+      pending_since: iso(r.since), pending_since_source: r.since_source,
+      age_days: Math.floor((now.getTime() - r.since.getTime()) / 86_400_000),
+      ...facts,
+    },
+  };
+}
+
+/** True when any of a member's role names (`m.role_names`) matches one of the ILIKE patterns. */
+export const hasRoleLike = (patterns: string[]) =>
+  sql`exists (select 1 from unnest(coalesce(m.role_names, '{}'::text[])) r(name) where r.name ilike any(${bind(patterns)}::text[]))`;
+
+// ---- audit logs ----
+
+/**
+ * One event can be archived twice (the user log and an account's v1 log share ids): keep one
+ * row per id, preferring the account logs, so an event is one finding.
+ */
+export const auditSourcePreference = sql`case a.source when 'account_v2' then 0 when 'account_v1' then 1 else 2 end`;
+
+/** The first of several jsonb paths of `a.raw` that holds an array (where v2 and v1 put a request's list). */
+export const firstArray = (paths: string[]) =>
+  sql`(select s.v from unnest(array[${sql.join(paths.map((p) => sql`a.raw #> ${bind(p)}::text[]`), sql`, `)}]) with ordinality s(v, o)
+       where jsonb_typeof(s.v) = 'array' order by s.o limit 1)`;
+
+/** An audit entry that did not fail (v1's boolean result is mapped to success/failure; a missing one counts). */
+export const notFailed = sql`coalesce(a.action_result, 'success') <> 'failure'`;
+
+export interface AuditRow extends Record<string, unknown> {
+  source: string; id: string; event_time: Date; account_id: string | null; action_type: string | null;
+  resource_type: string | null; resource_id: string | null; actor_email: string | null; actor_ip: string | null;
+}
+export const AUDIT_COLUMNS = sql`a.source, a.id, a.event_time, a.account_id, a.action_type, a.resource_type, a.resource_id, a.actor_email, a.actor_ip`;
+
+export function auditHit(r: AuditRow, name: string | null, facts: Record<string, unknown>, severity?: RuleHit['severity']): RuleHit {
+  return {
+    resourceKey: `audit:${r.source}:${r.id}`, resourceType: 'audit_entry', resourceName: name, accountId: r.account_id,
+    ...(severity ? { severity } : {}),
+    facts: {
+      event_time: iso(r.event_time), source: r.source, action: r.action_type, resource_type: r.resource_type,
+      resource_id: r.resource_id, actor_email: r.actor_email, actor_ip: r.actor_ip, ...facts,
+    },
+  };
+}
+
+export const lookbackThreshold = { lookbackDays: { default: 7, description: 'days of audit log to look back over' } };

@@ -1,0 +1,24 @@
+import { sql } from 'drizzle-orm';
+import type { Rule } from './types.js';
+import { TOKEN_COLUMNS, type TokenRow, iso, liveToken, query, tokenHit } from './sql.js';
+
+interface Row extends TokenRow { ip_deny: string[] | null; last_used_on: Date | null }
+
+export const tokenNoIpRestriction: Rule = {
+  id: 'token-no-ip-restriction',
+  title: 'API token usable from any IP address',
+  severity: 'medium',
+  rationale:
+    'Without a client-IP allow list (the request_ip "in" condition) a leaked token works from anywhere on the internet. ' +
+    'A deny list ("not_in") alone does not restrict it: every other address is still allowed.',
+  remediation:
+    'Add a client IP address filter (Is in) with the egress ranges of the systems that use the token (CI runners, servers, office VPN).',
+  async evaluate(ctx) {
+    const rows = await query<Row>(ctx, sql`
+      select ${TOKEN_COLUMNS}, t.ip_deny, t.last_used_on
+      from api_tokens t
+      where ${liveToken(ctx.now)} and coalesce(cardinality(t.ip_allow), 0) = 0
+      order by t.id`);
+    return rows.map((r) => tokenHit(r, { ip_allow: [], ip_deny: r.ip_deny ?? [], last_used_on: iso(r.last_used_on) }));
+  },
+};

@@ -1,0 +1,107 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listRules, formatRules } from '../../src/commands/rules.js';
+import { loadCustomRules } from '../../src/rules/custom.js';
+import { loadRuleSet, runChecks } from '../../src/rules/engine.js';
+import { checkContext } from '../helpers/checks.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+let db: TestDatabase;
+let dir: string;
+
+const FILES: Record<string, string> = {
+  'good.sql': `-- id: custom.good\n-- title: Things that are bad\n-- severity: high\n-- rationale: r\n-- remediation: f\nselect 'thing:' || n as resource_key, 'thing' as resource_type, 'Thing ' || n as resource_name,\n  case when n = 2 then 'critical' end as severity, n * 10 as weight, now() as seen -- trailing comment\nfrom generate_series(1, 3) n;\n`,
+  'tokens.sql': `-- id: custom.tokens\n-- title: Every token\nwith t as (select id, name from api_tokens where name <> 'it''s; fine')\nselect 'token:' || id as resource_key, 'token' as resource_type, name as resource_name from t`,
+  'syntax.sql': `-- id: custom.syntax\n-- title: Broken\nselect from where;`,
+  'delete.sql': `-- id: custom.delete\n-- title: Writes\ndelete from findings returning 'x' as resource_key, 'y' as resource_type`,
+  'sneaky.sql': `-- id: custom.sneaky\n-- title: Writes through a CTE\nwith gone as (delete from findings returning 1) select 'x' as resource_key, 'y' as resource_type from gone`,
+  'two.sql': `-- id: custom.two\n-- title: Two statements\nselect 'x' as resource_key, 'y' as resource_type; drop table findings;`,
+  'nokey.sql': `-- id: custom.nokey\n-- title: Missing column\nselect 'y' as resource_type, 1 as n`,
+  'noheader.sql': `select 'x' as resource_key, 'y' as resource_type`,
+  'zz-dup.sql': `-- id: custom.good\n-- title: Same id again\nselect 'x' as resource_key, 'y' as resource_type`,
+  'slow.sql': `-- id: custom.slow\n-- title: Too slow\nselect 'x' as resource_key, 'y' as resource_type from pg_sleep(2)`,
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  dir = mkdtempSync(join(tmpdir(), 'flarewatch-rules-'));
+  for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
+  await db.pool.query(`insert into api_tokens (id, owner_type, name, policies, raw) values ('t1', 'user', 'deploy', '[]', '{}'), ('t2', 'user', 'it''s; fine', '[]', '{}')`);
+});
+afterAll(async () => db?.drop());
+
+describe('custom SQL rules', () => {
+  it('rejects files that are not one SELECT/WITH with a header at load time', () => {
+    const loaded = loadCustomRules(dir);
+    expect(loaded.rules.map((r) => r.id).sort()).toEqual(['custom.good', 'custom.nokey', 'custom.slow', 'custom.sneaky', 'custom.syntax', 'custom.tokens']);
+    const problems = Object.fromEntries(loaded.problems.map((p) => [p.file.split('/').pop(), p.error]));
+    expect(problems).toEqual({
+      'delete.sql': 'not a query: a rule must be a single SELECT or WITH statement, not DELETE',
+      'two.sql': 'more than one statement: a rule is a single SELECT',
+      'noheader.sql': 'missing header "-- id: <rule id>"',
+      'zz-dup.sql': 'id "custom.good" is already used by another rule',
+    });
+  });
+
+  it('runs the good ones like built-ins; the bad ones are reported and skipped', async () => {
+    const ctx = checkContext(db, { env: { FLAREWATCH_RULES_DIR: dir }, rules: { 'custom.slow': { timeout_ms: 200 } } });
+    const r = await runChecks(ctx);
+    const status = Object.fromEntries(r.outcomes.map((o) => [o.ruleId, o.status]));
+    expect(status).toMatchObject({
+      'custom.good': 'succeeded',
+      'custom.tokens': 'succeeded',
+      'custom.syntax': 'failed',
+      'custom.sneaky': 'failed',
+      'custom.nokey': 'failed',
+      'custom.slow': 'failed',
+      'custom.delete': 'failed',
+      'custom.two': 'failed',
+      'custom:noheader': 'failed',
+    });
+    const reason = (id: string) => r.outcomes.find((o) => o.ruleId === id)!.reason;
+    expect(reason('custom.syntax')).toMatch(/syntax error/);
+    expect(reason('custom.sneaky')).toMatch(/WITH clause containing a data-modifying statement|read-only transaction/);
+    expect(reason('custom.nokey')).toBe('the query returns no "resource_key" column (it returns: resource_type, n)');
+    expect(reason('custom.slow')).toMatch(/statement timeout/);
+    expect(reason('custom.delete')).toContain('delete.sql');
+
+    const rows = (await db.pool.query(`select rule_id, resource_key, resource_name, severity, facts from findings order by rule_id, resource_key`)).rows;
+    const good = rows.filter((x) => x.rule_id === 'custom.good');
+    expect(good.map((x) => [x.resource_key, x.severity, x.facts.weight])).toEqual([['thing:1', 'high', 10], ['thing:2', 'critical', 20], ['thing:3', 'high', 30]]);
+    expect(Object.keys(good[0].facts).sort()).toEqual(['seen', 'weight']);
+    expect(rows.filter((x) => x.rule_id === 'custom.tokens').map((x) => x.resource_name)).toEqual(['deploy']);
+    const [run] = (await db.pool.query(`select rules_failed, errors from check_runs`)).rows;
+    expect(run.rules_failed).toBe(7);
+  });
+
+  it('leaves the connection it used clean: read-only and the timeout end with the transaction', async () => {
+    const { rows } = await db.pool.query(`show transaction_read_only`);
+    expect(rows[0].transaction_read_only).toBe('off');
+    const t = await db.pool.query(`show statement_timeout`);
+    expect(t.rows[0].statement_timeout).toBe('0');
+  });
+
+  it('the example rule loads and runs against the review views', async () => {
+    const loaded = loadCustomRules(join(process.cwd(), 'rules/examples'));
+    expect(loaded.problems).toEqual([]);
+    const ctx = checkContext(db);
+    const r = await runChecks(ctx, { rules: loaded.rules });
+    expect(r.outcomes[0]).toMatchObject({ ruleId: 'custom.user-token-all-accounts', status: 'succeeded' });
+  });
+
+  it('`rules` lists built-in and custom rules with thresholds at their effective values', () => {
+    const ctx = checkContext(db, { env: { FLAREWATCH_RULES_DIR: dir }, rules: { 'custom.good': { timeout_ms: 5000, severity: 'low' } } });
+    const listing = listRules(loadRuleSet(ctx.config), ctx.config);
+    const good = listing.rules.find((x) => x.id === 'custom.good')!;
+    expect(good).toMatchObject({ severity: 'low', defaultSeverity: 'high', enabled: true, rationale: 'r', remediation: 'f' });
+    expect(good.source).toMatch(/good\.sql$/);
+    expect(good.thresholds).toEqual([{ name: 'timeout_ms', description: 'statement timeout of the query (ms)', default: 30000, value: 5000 }]);
+    const text = formatRules(listing);
+    expect(text).toContain('custom.good — Things that are bad');
+    expect(text).toContain('timeout_ms = 5000 (default 30000)');
+    expect(text).toContain('low (default high)');
+    expect(text).toMatch(/could not be loaded:[\s\S]*delete\.sql/);
+  });
+});
