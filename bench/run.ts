@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { syncAll } from '../src/sync/sync-all.js';
+import { rulesBench } from './rules.js';
 import { benchContext, benchPostgres, firstAccountId, fmt, rawFetchV2, ROOT, simulatorProcess, type BenchPostgres } from './lib.js';
 
 const run = promisify(execFile);
@@ -114,9 +115,14 @@ async function rateLimited(pgs: BenchPostgres) {
 const pgs = await benchPostgres(55432 + (process.pid % 1000));
 try {
   console.log(`flarewatch benchmarks — ${new Date().toISOString()}, node ${process.version}`);
-  await throughput(pgs);
-  await memory(pgs);
-  await rateLimited(pgs);
+  // BENCH_ONLY=rules (or archive) runs one part; by default everything, rules last.
+  const only = process.env.BENCH_ONLY;
+  if (!only || only === 'archive') {
+    await throughput(pgs);
+    await memory(pgs);
+    await rateLimited(pgs);
+  }
+  if (!only || only === 'rules') await rulesBench(pgs);
 } finally {
   await pgs.stop();
 }

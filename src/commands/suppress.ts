@@ -2,6 +2,7 @@ import type { Context } from '../context.js';
 import { deleteSuppression, insertSuppression, listSuppressions, suppressedCounts } from '../db/queries/findings-suppressions.js';
 import type { Suppression } from '../db/schema/index.js';
 import { parseDuration } from '../util/duration.js';
+import { UsageError } from '../util/usage-error.js';
 import { formatTable, isoOrEmpty, safeText } from './findings-format.js';
 
 /** `30d`, `12h` (from now) or a date/time; undefined for none. Throws on anything else. */
@@ -53,4 +54,35 @@ export async function formatSuppressionList(ctx: Context, json: boolean): Promis
     ['id', 'rule', 'resource', 'state', 'expires', 'findings', 'by', 'reason'],
     list.map((s) => [String(s.id), s.ruleId, s.resourcePattern, state(s), isoOrEmpty(s.expiresAt) || 'never', String(counts.get(s.id) ?? 0), safeText(s.createdBy), safeText(s.reason)]),
   );
+}
+
+export interface SuppressOptions {
+  reason?: string;
+  by?: string;
+  expires?: string;
+  list?: boolean;
+  json?: boolean;
+  remove?: number;
+}
+
+/** `flarewatch suppress`: add (rule + pattern), --list or --remove. */
+export async function suppressCommand(ctx: Context, rule: string | undefined, pattern: string | undefined, o: SuppressOptions): Promise<{ output: string; exitCode: number }> {
+  if (o.list) return { output: await formatSuppressionList(ctx, Boolean(o.json)), exitCode: 0 };
+  if (o.remove !== undefined) {
+    const removed = await removeSuppression(ctx, o.remove);
+    return removed
+      ? { output: `suppression ${o.remove} removed (its findings are unsuppressed at the next check)`, exitCode: 0 }
+      : { output: `no suppression ${o.remove}`, exitCode: 1 };
+  }
+  if (!rule || !pattern) throw new UsageError('suppress: give a rule id (or *) and a resource pattern, or --list / --remove <id>');
+  if (!o.reason?.trim()) throw new UsageError('suppress: --reason "..." is required');
+  let s: Suppression;
+  try {
+    s = await addSuppression(ctx, { ruleId: rule, resourcePattern: pattern, reason: o.reason, createdBy: o.by, expires: o.expires });
+  } catch (err) {
+    if ((err as Error).message.startsWith('--expires')) throw new UsageError(`suppress: ${(err as Error).message}`);
+    throw err;
+  }
+  const until = s.expiresAt ? ` until ${s.expiresAt.toISOString()}` : '';
+  return { output: `suppression ${s.id} added: ${s.ruleId} ${s.resourcePattern}${until} (applies at the next check)`, exitCode: 0 };
 }

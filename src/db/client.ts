@@ -16,6 +16,10 @@ export function connectDatabase(url: string, poolSize = 10): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'flarewatch' });
   // An idle client losing its server (Postgres restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // The pool listens only to idle clients. A checked-out one (a transaction between two statements, a
+  // lock holder) losing its server would raise an unhandled 'error': swallow it here; its next query
+  // fails instead, the job is retried, and the pool discards the dead client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }

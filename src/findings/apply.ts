@@ -1,5 +1,5 @@
 import type { Tx } from '../db/client.js';
-import { insertFindingEvents, insertFindings, lockRuleFindings, ruleFindings, updateFindings } from '../db/queries/findings.js';
+import { insertFindingEvents, insertFindings, lockRuleFindings, ruleFindings, touchFindings, updateFindings } from '../db/queries/findings.js';
 import type { TransitionKind } from '../db/schema/finding-events.js';
 import type { RuleHit, Severity } from '../rules/types.js';
 import { fingerprint } from './fingerprint.js';
@@ -67,7 +67,9 @@ export async function applyRuleResult(tx: Tx, result: RuleResult, opts: ApplyOpt
   const existing = await ruleFindings(tx, result.ruleId);
   const plan = planFindings(existing, prepareHits(result, opts.suppressions, opts.now));
   const ids = await insertFindings(tx, result.ruleId, result.title, plan.inserts, opts.now);
-  await updateFindings(tx, result.title, plan.updates, opts.now);
+  // Most open findings are unchanged run after run: those need only last_seen_at, not a full row rewrite.
+  await updateFindings(tx, result.title, plan.updates.filter((w) => w.changed), opts.now);
+  await touchFindings(tx, result.title, plan.updates.filter((w) => !w.changed).map((w) => w.id!), opts.now);
   for (const f of existing) ids.set(f.fingerprint, f.id);
   const rows = new Map([...plan.inserts, ...plan.updates].map((w) => [w.fingerprint, w]));
   const events = plan.events.map((e) => ({ ...e, findingId: ids.get(e.fingerprint)! }));

@@ -1,5 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import { type App, openApp } from '../app.js';
-import { limitedFetch, type RequestLimiter } from '../cloudflare/rate-limit.js';
+import type { RequestLimiter } from '../cloudflare/rate-limit.js';
 import { credentialKey, redisLimiter } from '../cloudflare/redis-limiter.js';
 import type { Config } from '../config.js';
 import type { Context } from '../context.js';
@@ -33,28 +34,27 @@ export interface Daemon {
   shutdown(reason?: string): Promise<void>;
 }
 
-/** The shared limiter (Redis, one per credential) with its waits counted, or none when pacing is off. */
-function sharedLimiter(config: Config, redis: ReturnType<typeof connectRedis>, metrics: Metrics): RequestLimiter | undefined {
+/** The shared limiter (Redis, one per credential) and the fetch it paces, with waits counted; none when pacing is off. */
+function sharedLimiter(config: Config, redis: ReturnType<typeof connectRedis>, metrics: Metrics): { limiter: RequestLimiter; fetch: typeof fetch } | undefined {
   const cf = config.cloudflare;
   if (!cf.rateLimit) return undefined;
-  const inner = redisLimiter({
+  const limiter = redisLimiter({
     redis,
     key: credentialKey(cf),
     setting: { requests: Math.max(1, Math.floor(cf.rateLimit.requests * (1 - cf.rateLimitMargin))), windowMs: cf.rateLimit.windowMs },
   });
-  return {
-    stats: inner.stats,
-    pause: (ms) => inner.pause(ms),
-    async acquire(signal) {
-      const t = Date.now();
-      await inner.acquire(signal);
-      const waited = Date.now() - t;
-      if (waited >= 10) {
-        metrics.rateLimitWaits.inc();
-        metrics.rateLimitWaitSeconds.inc(waited / 1000);
-      }
-    },
+  const timed: typeof fetch = async (input, init) => {
+    const t = Date.now();
+    const waitsBefore = limiter.stats.waitedMs;
+    const response = await limiter.fetch()(input, init);
+    const waited = limiter.stats.waitedMs - waitsBefore;
+    if (waited > 0 && Date.now() - t >= 0) {
+      metrics.rateLimitWaits.inc();
+      metrics.rateLimitWaitSeconds.inc(waited / 1000);
+    }
+    return response;
   };
+  return { limiter, fetch: timed };
 }
 
 /** Scheduler and/or workers in this process, with the operations server. Migrations run first (openApp). */
@@ -62,11 +62,13 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
   const app = await openApp(config, { log: opts.log, requireCredentials: opts.workers });
   const redis = connectRedis(opts.redisUrl, opts.workers ? 'flarewatch-worker' : 'flarewatch-scheduler');
   const stop = new AbortController();
+  // Every running job listens to it (AbortSignal.any): as many listeners as jobs at once.
+  setMaxListeners(0, stop.signal);
   let pool: WorkerPool | undefined;
   const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}) });
-  const limiter = sharedLimiter(config, redis, metrics);
-  const fetchChain = countedFetch(metrics, limiter ? limitedFetch(limiter) : fetch);
-  const ctx: Context = { ...app.ctx, api: { ...app.ctx.api, fetch: fetchChain, limiter } };
+  const shared = sharedLimiter(config, redis, metrics);
+  const fetchChain = countedFetch(metrics, shared?.fetch ?? fetch);
+  const ctx: Context = { ...app.ctx, api: { ...app.ctx.api, fetch: fetchChain, limiter: shared?.limiter } };
   const log = ctx.log;
 
   pool = opts.workers

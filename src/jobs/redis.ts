@@ -73,8 +73,10 @@ export async function startRedisServer(opts: { dir: string; port?: number; persi
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5_000).then(() => child.kill('SIGKILL'))]);
+      // Cleared once it exits: a pending 5 s timer would keep a stopping process alive that long.
+      const hard = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
+      clearTimeout(hard);
     },
   };
 }

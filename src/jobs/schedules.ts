@@ -51,6 +51,10 @@ export class Scheduler {
     };
     this.flow = new FlowProducer({ connection });
     this.alerts = new Queue('alerts', { connection });
+    // A Redis restart surfaces here as connection errors; ticks fail (logged) or wait for the reconnection.
+    const onError = (err: Error) => ctx.log.debug({ err: err.message }, 'scheduler queue connection problem');
+    this.flow.on('error', onError);
+    this.alerts.on('error', onError);
   }
 
   /** The groups whose cron expression matches the minute `at` falls in. */
@@ -71,7 +75,12 @@ export class Scheduler {
   async tick(at: Date, groups: ScheduleGroup[] = this.due(at)): Promise<TickResult> {
     const tick = tickOf(at);
     const streams = await this.streamsFor(groups);
-    if (streams.length) await this.flow.add(this.round(tick, streams));
+    // Replicas plan from the database at slightly different moments: if an account (or a first walk)
+    // appeared in between, a replica's round can hold a stream the other's lacks. Ids keep every
+    // (stream, tick) single; an extra stream that can no longer join a started round waits for the next tick.
+    if (streams.length) {
+      await this.flow.add(this.round(tick, streams)).catch((err: unknown) => this.ctx.log.warn({ tick, err: (err as Error).message }, 'round already enqueued by another replica'));
+    }
     const digest = groups.includes('digest');
     if (digest) await this.alerts.add('alerts.digest', { tick }, this.options('alerts.digest', digestJobId(tick)));
     if (streams.length || digest) this.ctx.log.info({ tick, groups, streams: streams.length, digest }, 'tick enqueued');

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Context } from '../context.js';
@@ -43,6 +44,8 @@ export function startWorkers(ctx: Context, opts: WorkerPoolOptions): WorkerPool 
   );
   for (const w of workers) w.on('error', (err) => ctx.log.warn({ queue: w.name, err: err.message }, 'queue connection problem'));
   const queues = QUEUES.map((q) => new Queue(q, { connection: opts.connection }));
+  // Without a listener BullMQ prints these to stderr; readiness and job failures already report them.
+  for (const q of queues) q.on('error', (err) => ctx.log.debug({ queue: q.name, err: err.message }, 'queue connection problem'));
   return {
     workers,
     async queueDepths() {
@@ -70,6 +73,9 @@ async function processJob(
   const log = ctx.log.child({ queue, job: name, jobId: job.id, attempt: job.attemptsMade + 1, ...(payload.stream ? { stream: payload.stream } : {}) });
   const timeoutMs = 'timeoutMs' in spec && spec.timeoutMs ? spec.timeoutMs : ctx.config.daemon.syncJobTimeout;
   const signal = AbortSignal.any([opts.shutdown, AbortSignal.timeout(timeoutMs), ...(jobSignal ? [jobSignal] : [])]);
+  // The Cloudflare SDK adds one abort listener per request and keeps it until the signal is dropped
+  // with the job: many per walk by design, not a leak past the job.
+  setMaxListeners(0, signal);
   const started = Date.now();
   log.info('job started');
   try {

@@ -75,12 +75,18 @@ export function createMetrics(sources: MetricSources): Metrics {
     name: 'flarewatch_queue_jobs', help: 'Jobs in each queue by state', labelNames: ['queue', 'state'], registers: reg,
     async collect() {
       this.reset();
-      const depths: Record<string, Record<string, number>> = (await sources.queueDepths?.().catch(() => ({}))) ?? {};
+      // Redis away (restart): leave the depths out rather than hold the scrape until it is back.
+      const depths: Record<string, Record<string, number>> = (await withTimeout(sources.queueDepths?.(), 2_000).catch(() => ({}))) ?? {};
       for (const [queue, states] of Object.entries(depths)) for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
     },
   });
   return m;
 }
+
+const withTimeout = <T>(p: Promise<T> | undefined, ms: number): Promise<T | undefined> =>
+  p === undefined
+    ? Promise.resolve(undefined)
+    : Promise.race([p, new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`no answer within ${ms} ms`)), ms).unref())]);
 
 export interface StreamLag {
   stream: string;
@@ -89,6 +95,8 @@ export interface StreamLag {
   lastSuccessAt: string | null;
   lastError: string | null;
   lastErrorAt: string | null;
+  /** The last error is newer than the last success (true), or a later walk succeeded since (false: recovered). */
+  failing: boolean;
   lagSeconds: number | null;
 }
 
@@ -96,17 +104,18 @@ export interface StreamLag {
 export async function streamLags(db: Db): Promise<StreamLag[]> {
   const res = await db.execute<{
     stream: string; checkpoint: unknown; watermark: string | null; last_success_at: string | null; last_error: string | null;
-    last_error_at: string | null; lag: number | null;
+    last_error_at: string | null; failing: boolean; lag: number | null;
   }>(sql`
     select stream, checkpoint, checkpoint->>'watermark' as watermark,
            to_char(last_success_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as last_success_at,
            last_error, to_char(last_error_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as last_error_at,
+           (last_error_at is not null and (last_success_at is null or last_error_at > last_success_at)) as failing,
            extract(epoch from now() - case when stream like '%audit%' then (checkpoint->>'watermark')::timestamptz
                                            else last_success_at end)::float8 as lag
       from sync_state order by stream`);
   return res.rows.map((r) => ({
     stream: r.stream, checkpoint: r.checkpoint, watermark: r.watermark, lastSuccessAt: r.last_success_at,
-    lastError: r.last_error, lastErrorAt: r.last_error_at, lagSeconds: r.lag === null ? null : Number(r.lag),
+    lastError: r.last_error, lastErrorAt: r.last_error_at, failing: r.failing === true, lagSeconds: r.lag === null ? null : Number(r.lag),
   }));
 }
 

@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { auditWindow, bind, iso, lookbackThreshold, numberSetting, query } from './sql.js';
+import { auditWindow, bind, iso, lookbackThreshold, numberSetting, query, type Timestamp } from './sql.js';
 
 interface Row extends Record<string, unknown> {
-  dimension: 'actor' | 'ip'; subject: string; peak: number; burst_start: Date; burst_end: Date; account_id: string | null;
+  dimension: 'actor' | 'ip'; subject: string; peak: number; burst_start: Timestamp; burst_end: Timestamp; account_id: string | null;
   total: number; actors: string[]; ips: string[];
 }
 

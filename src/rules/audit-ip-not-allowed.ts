@@ -1,10 +1,10 @@
 import { isIP } from 'node:net';
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { auditWindow, bind, iso, lookbackThreshold, numberSetting, query, stringsSetting } from './sql.js';
+import { auditWindow, bind, iso, lookbackThreshold, numberSetting, query, stringsSetting, type Timestamp } from './sql.js';
 
 interface Row extends Record<string, unknown> {
-  actor: string; actor_email: string | null; ips: string[]; entries: number; first: Date; last: Date; actions: string[]; accounts: string[];
+  actor: string; actor_email: string | null; ips: string[]; entries: number; first: Timestamp; last: Timestamp; actions: string[]; accounts: string[];
 }
 
 /** A CIDR (or bare address) Postgres accepts as inet; checked here so a typo is named, not a SQL error. */

@@ -57,6 +57,12 @@ export function loadRuleSet(config: Config): RuleSet {
 const blank = (rule: Pick<Rule, 'id' | 'title' | 'severity'>, status: RuleOutcome['status'], reason?: string): RuleOutcome =>
   ({ ruleId: rule.id, title: rule.title, severity: rule.severity, status, reason, hits: 0, opened: 0, reopened: 0, resolved: 0, durationMs: 0 });
 
+/** drizzle wraps database errors as "Failed query: <sql>"; the database's own message is the useful part. */
+function messageOf(err: unknown): string {
+  const e = err as Error & { cause?: unknown };
+  return e.cause instanceof Error && e.message?.startsWith('Failed query') ? e.cause.message : (e?.message ?? String(err));
+}
+
 function checkHits(hits: unknown): RuleHit[] {
   if (!Array.isArray(hits)) throw new Error('evaluate() did not return a list');
   for (const h of hits as RuleHit[]) {
@@ -96,7 +102,7 @@ async function runRule(ctx: Context, rule: Rule, state: RunState, opts: CheckOpt
     const count = (kind: Transition['transition']) => transitions.filter((t) => t.transition === kind).length;
     return { ...blank(head, 'succeeded'), hits: hits.length, opened: count('opened'), reopened: count('reopened'), resolved: count('resolved'), durationMs: performance.now() - t0 };
   } catch (err) {
-    return { ...blank(head, 'failed', (err as Error).message), durationMs: performance.now() - t0 };
+    return { ...blank(head, 'failed', messageOf(err)), durationMs: performance.now() - t0 };
   }
 }
 

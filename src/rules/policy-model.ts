@@ -1,6 +1,6 @@
 /**
  * The breadth/sensitivity model for API token policies. Pure: no I/O, unit-tested in
- * test/unit/policy-model.test.ts; the SQL filter in ./sql.ts (policyGrantsSensitiveOrBroadWrite)
+ * test/unit/policy-model.test.ts; the SQL filter in ./sql.ts (policiesSensitiveOrBroadWrite)
  * applies the same constants so the database returns candidates and this module explains them.
  *
  * A token's `policies` is a list of { effect, permission_groups[], resources{} }.

@@ -15,7 +15,6 @@ export const bind = (value: unknown) => sql`${sql.param(value)}`;
 export const at = (d: Date) => sql`${sql.param(d.toISOString())}::timestamptz`;
 export const daysBefore = (now: Date, days: number) => sql`(${at(now)} - make_interval(days => ${sql.param(days)}::int))`;
 export const daysAfter = (now: Date, days: number) => sql`(${at(now)} + make_interval(days => ${sql.param(days)}::int))`;
-export const wholeDays = (a: SQL, b: SQL) => sql`floor(extract(epoch from (${a} - ${b})) / 86400)::int`;
 
 /**
  * A token that can be used right now, as `t`: not deleted, status active, not past expiry.
@@ -94,6 +93,12 @@ export function stringsSetting(ctx: RuleContext, key: string): string[] {
   return v as string[];
 }
 
+/** node-postgres via drizzle returns timestamptz as text; a Date is accepted too. */
+export type Timestamp = string | Date;
+
+/** Whole days from `v` to `now` (negative when `v` is ahead). */
+export const ageDays = (now: Date, v: Timestamp) => Math.floor((now.getTime() - new Date(v).getTime()) / 86_400_000);
+
 /** Timestamps as ISO text in facts: stable to compare between runs, readable in alerts. */
 export const iso = (v: unknown): string | null =>
   v instanceof Date ? v.toISOString() : typeof v === 'string' ? new Date(v).toISOString() : null;
@@ -132,7 +137,7 @@ export const PENDING_INVITATIONS = sql`
 
 export interface InvitationRow extends Record<string, unknown> {
   key: string; type: 'invite' | 'member'; id: string; account_id: string | null; name: string | null; email: string | null;
-  invited_by: string | null; roles: string[] | null; expires_on: Date | null; since: Date; since_source: string;
+  invited_by: string | null; roles: string[] | null; expires_on: Timestamp | null; since: Timestamp; since_source: string;
 }
 
 export function invitationHit(r: InvitationRow, now: Date, facts: Record<string, unknown> = {}): RuleHit {
@@ -142,7 +147,7 @@ export function invitationHit(r: InvitationRow, now: Date, facts: Record<string,
       kind: r.type === 'invite' ? 'user_invite' : 'pending_member',
       email: r.email, roles: r.roles ?? [], invited_by: r.invited_by, expires_on: iso(r.expires_on),
       pending_since: iso(r.since), pending_since_source: r.since_source,
-      age_days: Math.floor((now.getTime() - r.since.getTime()) / 86_400_000),
+      age_days: ageDays(now, r.since),
       ...facts,
     },
   };
@@ -169,7 +174,7 @@ export const firstArray = (paths: string[]) =>
 export const notFailed = sql`coalesce(a.action_result, 'success') <> 'failure'`;
 
 export interface AuditRow extends Record<string, unknown> {
-  source: string; id: string; event_time: Date; account_id: string | null; action_type: string | null;
+  source: string; id: string; event_time: Timestamp; account_id: string | null; action_type: string | null;
   resource_type: string | null; resource_id: string | null; actor_email: string | null; actor_ip: string | null;
 }
 export const AUDIT_COLUMNS = sql`a.source, a.id, a.event_time, a.account_id, a.action_type, a.resource_type, a.resource_id, a.actor_email, a.actor_ip`;

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, at, iso, query, tokenHit } from './sql.js';
+import { TOKEN_COLUMNS, type TokenRow, at, iso, query, tokenHit, type Timestamp, ageDays } from './sql.js';
 
-interface Row extends TokenRow { status: string | null; expires_on: Date | null; last_used_on: Date | null }
+interface Row extends TokenRow { status: string | null; expires_on: Timestamp | null; last_used_on: Timestamp | null }
 
 export const tokenExpiredPresent: Rule = {
   id: 'token-expired-present',
@@ -22,7 +22,7 @@ export const tokenExpiredPresent: Rule = {
     return rows.map((r) => tokenHit(r, {
       status: r.status,
       expires_on: iso(r.expires_on),
-      days_since_expiry: r.expires_on ? Math.floor((ctx.now.getTime() - r.expires_on.getTime()) / 86_400_000) : null,
+      days_since_expiry: r.expires_on ? ageDays(ctx.now, r.expires_on) : null,
       last_used_on: iso(r.last_used_on),
     }));
   },

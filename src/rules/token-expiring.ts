@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { SEVERITIES, type Rule, type Severity } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, at, daysAfter, iso, liveToken, numbersSetting, query, stringsSetting, tokenHit } from './sql.js';
+import { TOKEN_COLUMNS, type TokenRow, at, daysAfter, iso, liveToken, numbersSetting, query, stringsSetting, tokenHit, type Timestamp } from './sql.js';
 
-interface Row extends TokenRow { expires_on: Date; seconds_left: number }
+interface Row extends TokenRow { expires_on: Timestamp; seconds_left: number }
 
 /**
  * The severity of the narrowest window a token falls in. Windows are matched from the

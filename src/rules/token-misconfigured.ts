@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, daysAfter, iso, liveToken, numberSetting, query, tokenHit } from './sql.js';
+import { TOKEN_COLUMNS, type TokenRow, daysAfter, iso, liveToken, numberSetting, query, tokenHit, type Timestamp } from './sql.js';
 
-interface Row extends TokenRow { not_before: Date | null; far_future: boolean; no_allow: boolean; policy_count: number }
+interface Row extends TokenRow { not_before: Timestamp | null; far_future: boolean; no_allow: boolean; policy_count: number }
 
 export const tokenMisconfigured: Rule = {
   id: 'token-misconfigured',

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, daysBefore, iso, liveToken, numberSetting, query, tokenHit } from './sql.js';
+import { TOKEN_COLUMNS, type TokenRow, daysBefore, iso, liveToken, numberSetting, query, tokenHit, type Timestamp, ageDays } from './sql.js';
 
-interface Row extends TokenRow { issued_on: Date | null; since: Date; since_source: string }
+interface Row extends TokenRow { issued_on: Timestamp | null; since: Timestamp; since_source: string }
 
 export const tokenNeverUsed: Rule = {
   id: 'token-never-used',
@@ -25,7 +25,7 @@ export const tokenNeverUsed: Rule = {
     return rows.map((r) => tokenHit(r, {
       last_used_on: null,
       issued_on: iso(r.issued_on),
-      age_days: Math.floor((ctx.now.getTime() - r.since.getTime()) / 86_400_000),
+      age_days: ageDays(ctx.now, r.since),
       age_from: r.since_source,
       threshold_days: days,
     }));

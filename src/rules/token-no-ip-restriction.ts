@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, iso, liveToken, query, tokenHit } from './sql.js';
+import { TOKEN_COLUMNS, type TokenRow, iso, liveToken, query, tokenHit, type Timestamp } from './sql.js';
 
-interface Row extends TokenRow { ip_deny: string[] | null; last_used_on: Date | null }
+interface Row extends TokenRow { ip_deny: string[] | null; last_used_on: Timestamp | null }
 
 export const tokenNoIpRestriction: Rule = {
   id: 'token-no-ip-restriction',

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, daysBefore, iso, liveToken, numberSetting, query, tokenHit } from './sql.js';
+import { TOKEN_COLUMNS, type TokenRow, daysBefore, iso, liveToken, numberSetting, query, tokenHit, type Timestamp, ageDays } from './sql.js';
 
-interface Row extends TokenRow { issued_on: Date | null; modified_on: Date | null; changed: Date }
+interface Row extends TokenRow { issued_on: Timestamp | null; modified_on: Timestamp | null; changed: Timestamp }
 
 export const tokenNotRotated: Rule = {
   id: 'token-not-rotated',
@@ -24,7 +24,7 @@ export const tokenNotRotated: Rule = {
     return rows.map((r) => tokenHit(r, {
       issued_on: iso(r.issued_on),
       modified_on: iso(r.modified_on),
-      age_days: Math.floor((ctx.now.getTime() - r.changed.getTime()) / 86_400_000),
+      age_days: ageDays(ctx.now, r.changed),
       threshold_days: days,
     }));
   },

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, daysBefore, iso, liveToken, numberSetting, query, tokenHit } from './sql.js';
+import { TOKEN_COLUMNS, type TokenRow, daysBefore, iso, liveToken, numberSetting, query, tokenHit, type Timestamp, ageDays } from './sql.js';
 
-interface Row extends TokenRow { last_used_on: Date; issued_on: Date | null }
+interface Row extends TokenRow { last_used_on: Timestamp; issued_on: Timestamp | null }
 
 export const tokenUnused: Rule = {
   id: 'token-unused',
@@ -22,7 +22,7 @@ export const tokenUnused: Rule = {
       order by t.id`);
     return rows.map((r) => tokenHit(r, {
       last_used_on: iso(r.last_used_on),
-      days_unused: Math.floor((ctx.now.getTime() - r.last_used_on.getTime()) / 86_400_000),
+      days_unused: ageDays(ctx.now, r.last_used_on),
       threshold_days: days,
       issued_on: iso(r.issued_on),
     }));

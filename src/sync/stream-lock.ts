@@ -9,6 +9,13 @@ export async function withStreamLock<T>(db: Db, stream: string, fn: () => Promis
   const client = await db.$client.connect();
   let locked = false;
   let broken = false;
+  // A checked-out client has no pool listener: its connection dying while idle (Postgres restarted)
+  // would be an unhandled 'error' and end the process. The walk's own queries fail and it is retried;
+  // the server ended the session, so the lock went with it.
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     const res = await client.query<{ ok: boolean }>(
       "select pg_try_advisory_lock(hashtext('flarewatch:stream'), hashtext($1)) as ok",
@@ -26,6 +33,7 @@ export async function withStreamLock<T>(db: Db, stream: string, fn: () => Promis
         });
     }
     // A connection whose unlock failed may still hold the lock: destroy it rather than pool it.
+    client.removeListener('error', onError);
     client.release(broken);
   }
 }

@@ -90,6 +90,13 @@ export async function updateFindings(tx: Tx, title: string, rows: FindingWrite[]
   }
 }
 
+/** Findings seen again with nothing changed: only last_seen_at (and the rule's current title) move. */
+export async function touchFindings(tx: Tx, title: string, ids: number[], now: Date): Promise<void> {
+  for (const chunk of batches(ids)) {
+    await tx.execute(sql`update findings set last_seen_at = ${now}, title = ${title} where id = any(${`{${chunk.join(',')}}`}::bigint[])`);
+  }
+}
+
 export async function insertFindingEvents(
   tx: Tx,
   events: Array<PlannedEvent & { findingId: number }>,

@@ -8,13 +8,14 @@
 -- to enable it). A rule is one SELECT (or WITH) over the flarewatch tables and views. It must
 -- return resource_key and resource_type; resource_name, account_id and severity are optional;
 -- every other column becomes a fact of the finding.
-select distinct
+select
   'token:' || token_id as resource_key,
   'token' as resource_type,
   token_name as resource_name,
   account_id,
-  string_agg(distinct permission_group_name, ', ') over (partition by token_id) as permission_groups
+  string_agg(distinct permission_group_name, ', ' order by permission_group_name) as permission_groups
 from token_grants
 where owner_type = 'user'
   and effect = 'allow'
-  and resource_key = 'com.cloudflare.api.account.*';
+  and resource_key = 'com.cloudflare.api.account.*'
+group by token_id, token_name, account_id;

@@ -1,0 +1,172 @@
+// The email sink's message: subject, threading headers, text and HTML bodies. Pure.
+// Every untrusted value is HTML-escaped in the HTML part and stripped of line breaks
+// wherever it reaches a header. No images, no remote resources, inline styles only.
+import { createHash } from 'node:crypto';
+import {
+  accountLabel, digestCounts, factEntries, groupDigest, isDigest, kindLine, resourceLabel, safeUrl,
+  SEVERITY_LABEL, type DigestSeverityGroup,
+} from '../content.js';
+import { escapeHtml, stripHeaderBreaks, truncate } from '../escape.js';
+import type { AlertEvent, DigestEvent } from '../types.js';
+
+export const EMAIL_LIMITS = { subject: 200, name: 1000, factKey: 200, factValue: 2000, facts: 50, digestRows: 500 };
+
+export interface EmailMessage {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  /** `<alert.<alertId>@domain>`: the same on every retry of one alert. */
+  messageId: string;
+  /** The finding's thread root, so every message about one finding threads together. */
+  inReplyTo?: string;
+  references?: string[];
+  headers: Record<string, string>;
+}
+
+export interface EmailRenderConfig {
+  from: string;
+  to: string[];
+  subjectPrefix: string;
+}
+
+/** Domain for generated Message-IDs: the sender's, else a fixed one. */
+export function messageIdDomain(from: string): string {
+  const m = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from.trim());
+  return m?.[1] ?? 'flarewatch.invalid';
+}
+
+const idPart = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 128);
+export const alertMessageId = (alertId: string, domain: string) => `<alert.${idPart(alertId)}@${domain}>`;
+export const threadMessageId = (fingerprint: string, domain: string) =>
+  `<finding.${createHash('sha256').update(fingerprint).digest('hex').slice(0, 32)}@${domain}>`;
+
+const h = (s: string, max: number) => escapeHtml(truncate(s, max));
+const oneLine = (s: string, max: number) => truncate(stripHeaderBreaks(s), max);
+const SEV_COLOR = { critical: '#b00020', high: '#d35400', medium: '#b7950b', low: '#2471a3', info: '#616a6b' } as const;
+
+function subjectFor(e: AlertEvent, prefix: string): string {
+  const what = e.kind === 'resolved' ? 'Resolved' : `[${SEVERITY_LABEL[e.severity].toUpperCase()}]`;
+  return oneLine(`${prefix} ${what} ${stripHeaderBreaks(e.title)}: ${stripHeaderBreaks(resourceLabel(e))}`.trim(), EMAIL_LIMITS.subject);
+}
+
+function detailRows(e: AlertEvent): Array<[string, string]> {
+  const rows: Array<[string, string]> = [[e.resourceType, resourceLabel(e)]];
+  if (e.resourceName?.trim()) rows.push(['key', e.resourceKey]);
+  const account = accountLabel(e);
+  if (account) rows.push(['account', account]);
+  rows.push(['rule', e.ruleId], ['first seen', e.firstSeenAt]);
+  return rows;
+}
+
+const TD = (extra = '') => `style="padding:4px 8px;border:1px solid #ddd;vertical-align:top${extra}"`;
+const TH = (extra = '') => `style="padding:4px 8px;border:1px solid #ddd;text-align:left;background:#f4f4f4${extra}"`;
+
+function htmlTable(rows: Array<[string, string]>, keyMax: number, valueMax: number): string {
+  const trs = rows.map(([k, v]) => `<tr><th ${TH()}>${h(k, keyMax)}</th><td ${TD(';white-space:pre-wrap')}>${h(v, valueMax)}</td></tr>`);
+  return `<table style="border-collapse:collapse;font-size:14px">${trs.join('')}</table>`;
+}
+
+function eventHtml(e: AlertEvent): string {
+  const url = safeUrl(e.dashboardUrl);
+  const parts = [
+    `<h2 style="margin:0 0 8px;color:${SEV_COLOR[e.severity]}">${e.kind === 'resolved' ? 'Resolved' : h(SEVERITY_LABEL[e.severity], 20)}: ${h(e.title, 300)}</h2>`,
+    `<p style="margin:0 0 12px">${h(kindLine(e), 300)}</p>`,
+    htmlTable(detailRows(e), 50, EMAIL_LIMITS.name),
+  ];
+  if (e.kind !== 'resolved') {
+    const facts = factEntries(e.facts, EMAIL_LIMITS.facts);
+    if (facts.length) parts.push('<h3 style="margin:16px 0 8px">Facts</h3>', htmlTable(facts, EMAIL_LIMITS.factKey, EMAIL_LIMITS.factValue));
+    if (e.remediation) parts.push('<h3 style="margin:16px 0 8px">Remediation</h3>', `<p style="white-space:pre-wrap">${h(e.remediation, 4000)}</p>`);
+    if (url) parts.push(`<p><a href="${escapeHtml(url)}">Open in the Cloudflare dashboard</a></p>`);
+  }
+  return page(parts.join('\n'));
+}
+
+function eventText(e: AlertEvent): string {
+  const lines = [
+    `${e.kind === 'resolved' ? 'Resolved' : SEVERITY_LABEL[e.severity]}: ${truncate(e.title, 300)}`,
+    kindLine(e),
+    '',
+    ...detailRows(e).map(([k, v]) => `${k}: ${truncate(stripHeaderBreaks(v), EMAIL_LIMITS.name)}`),
+  ];
+  if (e.kind !== 'resolved') {
+    const facts = factEntries(e.facts, EMAIL_LIMITS.facts);
+    if (facts.length) lines.push('', 'Facts:', ...facts.map(([k, v]) => `  ${truncate(stripHeaderBreaks(k), EMAIL_LIMITS.factKey)}: ${truncate(v, EMAIL_LIMITS.factValue)}`));
+    if (e.remediation) lines.push('', 'Remediation:', truncate(e.remediation, 4000));
+    const url = safeUrl(e.dashboardUrl);
+    if (url) lines.push('', `Cloudflare dashboard: ${url}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function page(body: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"></head><body style="font-family:sans-serif;color:#222">\n${body}\n<p style="color:#888;font-size:12px">Sent by flarewatch.</p></body></html>`;
+}
+
+/** Digest rows in group order, capped at `max` in total. */
+function digestRows(groups: DigestSeverityGroup[], max: number) {
+  const rows: Array<{ g: DigestSeverityGroup; rule: DigestSeverityGroup['rules'][number]; e: AlertEvent }> = [];
+  for (const g of groups) for (const rule of g.rules) for (const e of rule.events) if (rows.length < max) rows.push({ g, rule, e });
+  return rows;
+}
+
+function digestHtml(d: DigestEvent, groups: DigestSeverityGroup[]): string {
+  const rows = digestRows(groups, EMAIL_LIMITS.digestRows);
+  const trs: string[] = [];
+  let last: DigestSeverityGroup | undefined;
+  for (const { g, rule, e } of rows) {
+    if (g !== last) {
+      trs.push(`<tr><th colspan="4" ${TH(`;color:${SEV_COLOR[g.severity]}`)}>${SEVERITY_LABEL[g.severity]} (${g.count})</th></tr>`);
+      last = g;
+    }
+    trs.push(`<tr><td ${TD()}>${h(rule.title, 300)}</td><td ${TD()}>${h(e.ruleId, 200)}</td><td ${TD()}>${h(resourceLabel(e), 300)}</td><td ${TD()}>${h(accountLabel(e) ?? '', 200)}</td></tr>`);
+  }
+  const more = d.events.length - rows.length;
+  return page([
+    `<h2 style="margin:0 0 8px">Flarewatch digest: ${d.events.length} findings</h2>`,
+    `<p>${h(d.period.from, 40)} → ${h(d.period.to, 40)} · ${h(digestCounts(groups), 200)}</p>`,
+    `<table style="border-collapse:collapse;font-size:14px"><tr><th ${TH()}>Rule</th><th ${TH()}>Rule id</th><th ${TH()}>Resource</th><th ${TH()}>Account</th></tr>${trs.join('')}</table>`,
+    more > 0 ? `<p>and ${more} more</p>` : '',
+  ].join('\n'));
+}
+
+function digestText(d: DigestEvent, groups: DigestSeverityGroup[]): string {
+  const lines = [`Flarewatch digest: ${d.events.length} findings (${digestCounts(groups)})`, `${d.period.from} → ${d.period.to}`];
+  let last: DigestSeverityGroup | undefined;
+  const rows = digestRows(groups, EMAIL_LIMITS.digestRows);
+  for (const { g, rule, e } of rows) {
+    if (g !== last) lines.push('', `${SEVERITY_LABEL[g.severity]} (${g.count})`);
+    last = g;
+    const account = accountLabel(e);
+    lines.push(`  - ${truncate(rule.title, 300)} [${e.ruleId}]: ${truncate(stripHeaderBreaks(resourceLabel(e)), 300)}${account ? ` (${truncate(stripHeaderBreaks(account), 200)})` : ''}`);
+  }
+  if (d.events.length > rows.length) lines.push('', `and ${d.events.length - rows.length} more`);
+  return lines.join('\n') + '\n';
+}
+
+export function buildEmailPayload(event: AlertEvent | DigestEvent, config: EmailRenderConfig): EmailMessage {
+  const domain = messageIdDomain(config.from);
+  const base = { from: config.from, to: config.to, messageId: alertMessageId(event.alertId, domain) };
+  if (isDigest(event)) {
+    const groups = groupDigest(event.events);
+    return {
+      ...base,
+      subject: oneLine(`${config.subjectPrefix} Digest: ${event.events.length} findings (${digestCounts(groups)})`, EMAIL_LIMITS.subject),
+      text: digestText(event, groups),
+      html: digestHtml(event, groups),
+      headers: { 'X-Flarewatch-Alert-Id': stripHeaderBreaks(event.alertId) },
+    };
+  }
+  const thread = threadMessageId(event.fingerprint, domain);
+  return {
+    ...base,
+    subject: subjectFor(event, config.subjectPrefix),
+    text: eventText(event),
+    html: eventHtml(event),
+    ...(event.kind === 'opened' ? {} : { inReplyTo: thread }),
+    references: [thread],
+    headers: { 'X-Flarewatch-Alert-Id': stripHeaderBreaks(event.alertId), 'X-Flarewatch-Severity': event.severity },
+  };
+}

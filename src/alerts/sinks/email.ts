@@ -1,0 +1,103 @@
+// Email over SMTP (nodemailer). The message is built by email-render.ts; this file owns the
+// config, the transport and the error classification. The password never reaches a message.
+import nodemailer from 'nodemailer';
+import { z } from 'zod';
+import { truncate } from '../escape.js';
+import { RetryableSinkError } from '../http.js';
+import { PermanentSinkError, type Sender } from '../types.js';
+import { buildEmailPayload as render, type EmailMessage } from './email-render.js';
+import type { AlertEvent, DigestEvent } from '../types.js';
+
+export const emailConfigSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(587),
+    /** TLS from the first byte (usually port 465). */
+    secure: z.boolean().default(false),
+    /** On a plain connection: require STARTTLS, use it when offered, or never use it. */
+    starttls: z.enum(['required', 'opportunistic', 'disabled']).default('required'),
+    /** Verify the server's certificate. */
+    tlsRejectUnauthorized: z.boolean().default(true),
+    user: z.string().min(1).optional(),
+    /** Secret. */
+    password: z.string().min(1).optional(),
+    from: z.string().min(3),
+    to: z.array(z.email()).min(1),
+    subjectPrefix: z.string().default('[flarewatch]'),
+    timeoutMs: z.number().int().min(100).default(30_000),
+  })
+  .refine((c) => (c.user === undefined) === (c.password === undefined), {
+    message: 'set both user and password, or neither',
+    path: ['password'],
+  });
+export type EmailConfig = z.infer<typeof emailConfigSchema>;
+
+export function buildEmailPayload(event: AlertEvent | DigestEvent, config: Pick<EmailConfig, 'from' | 'to' | 'subjectPrefix'>): EmailMessage {
+  return render(event, config);
+}
+
+interface SmtpError {
+  code?: string;
+  responseCode?: number;
+  command?: string;
+  response?: string;
+}
+
+// Failures retrying cannot fix: refused credentials, a refused sender or recipient, a
+// message the server rejects for good (5xx), a TLS setup the server cannot satisfy.
+const PERMANENT_CODES = new Set(['EAUTH', 'ENOAUTH', 'EENVELOPE', 'EMESSAGE', 'ETLS', 'EOAUTH2']);
+
+function classify(err: unknown, config: EmailConfig): Error {
+  const e = (err ?? {}) as SmtpError;
+  const where = `${config.host}:${config.port}`;
+  // Build the message from fields we choose: never the error's own text, which could quote a command.
+  const response = e.response ? `: ${truncate(redact(e.response.replace(/\s+/g, ' '), config), 200)}` : '';
+  const socket = err instanceof Error ? /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE)\b/.exec(err.message)?.[1] : undefined;
+  const what = [e.code, e.responseCode, socket].filter(Boolean).join(' ') || 'error';
+  const message = `email: SMTP ${what} from ${where}${e.command ? ` (${truncate(redact(e.command, config), 40)})` : ''}${response}`;
+  const permanent = PERMANENT_CODES.has(e.code ?? '') || (e.responseCode !== undefined && e.responseCode >= 500);
+  return permanent ? new PermanentSinkError(message) : new RetryableSinkError(message, 'email', e.responseCode);
+}
+
+function redact(text: string, config: EmailConfig): string {
+  let out = text;
+  for (const s of [config.password, config.password && Buffer.from(`\0${config.user}\0${config.password}`).toString('base64')]) {
+    if (s) out = out.split(s).join('[REDACTED]');
+  }
+  return out;
+}
+
+export const send: Sender<EmailConfig> = async (event, config, ctx) => {
+  const message = buildEmailPayload(event, config);
+  const transport = nodemailer.createTransport({
+    host: config.host,
+    port: config.port,
+    secure: config.secure,
+    requireTLS: !config.secure && config.starttls === 'required',
+    ignoreTLS: !config.secure && config.starttls === 'disabled',
+    tls: { rejectUnauthorized: config.tlsRejectUnauthorized },
+    ...(config.user && config.password ? { auth: { user: config.user, pass: config.password } } : {}),
+    connectionTimeout: config.timeoutMs,
+    greetingTimeout: config.timeoutMs,
+    socketTimeout: config.timeoutMs,
+    logger: false,
+    debug: false,
+  });
+  const onAbort = () => transport.close();
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (ctx.signal?.aborted) throw new RetryableSinkError('email: aborted', 'email');
+    const info = await transport.sendMail(message);
+    const rejected = info.rejected.length ? `, ${info.rejected.length} recipient(s) refused` : '';
+    return { detail: `accepted by ${config.host}:${config.port} as ${info.messageId}${rejected}` };
+  } catch (err) {
+    if (err instanceof RetryableSinkError) throw err;
+    if (ctx.signal?.aborted) throw new RetryableSinkError('email: aborted', 'email');
+    throw classify(err, config);
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+    transport.close();
+  }
+};
+
+export const secrets = (config: EmailConfig): string[] => (config.password ? [config.password] : []);

@@ -1,0 +1,62 @@
+// The log sink: one structured pino line per event (or per digest). Values stay raw text
+// in JSON (pino escapes them); long strings are capped so a hostile name cannot flood the log.
+import { z } from 'zod';
+import { capStrings, digestCounts, digestOrder, groupDigest, isDigest } from '../content.js';
+import { truncate } from '../escape.js';
+import type { AlertEvent, DigestEvent, Sender } from '../types.js';
+
+export const logConfigSchema = z.object({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug']).default('warn'),
+  /** Digest: events listed in the line, the rest only counted. */
+  digestMaxEvents: z.number().int().min(0).max(1000).default(100),
+});
+export type LogConfig = z.infer<typeof logConfigSchema>;
+
+export const LOG_MAX_STRING = 1000;
+const cap = (s: string | null | undefined) => (s == null ? undefined : truncate(s, LOG_MAX_STRING));
+
+const eventFields = (e: AlertEvent) => ({
+  alertId: e.alertId,
+  kind: e.kind,
+  fingerprint: e.fingerprint,
+  ruleId: e.ruleId,
+  severity: e.severity,
+  previousSeverity: e.previousSeverity,
+  resourceType: e.resourceType,
+  resourceKey: cap(e.resourceKey),
+  resourceName: cap(e.resourceName),
+  accountId: e.accountId ?? undefined,
+  accountName: cap(e.accountName),
+  facts: capStrings(e.facts ?? {}, LOG_MAX_STRING, truncate),
+  dashboardUrl: e.dashboardUrl ?? undefined,
+  firstSeenAt: e.firstSeenAt,
+  occurredAt: e.occurredAt,
+});
+
+export interface LogLine {
+  obj: Record<string, unknown>;
+  msg: string;
+}
+
+export function buildLogPayload(event: AlertEvent | DigestEvent, config: Pick<LogConfig, 'digestMaxEvents'>): LogLine {
+  if (!isDigest(event)) {
+    return { obj: { sink: 'log', alert: eventFields(event) }, msg: `alert ${event.kind}: ${truncate(event.title, 200)}` };
+  }
+  const groups = groupDigest(event.events);
+  const counts = Object.fromEntries(groups.map((g) => [g.severity, g.count]));
+  const listed = digestOrder(event.events).slice(0, config.digestMaxEvents).map((e) => ({
+    ruleId: e.ruleId, severity: e.severity, kind: e.kind, resourceKey: cap(e.resourceKey), resourceName: cap(e.resourceName),
+  }));
+  return {
+    obj: { sink: 'log', digest: { alertId: event.alertId, period: event.period, total: event.events.length, counts, events: listed } },
+    msg: `alert digest: ${event.events.length} findings (${digestCounts(groups)})`,
+  };
+}
+
+export const send: Sender<LogConfig> = async (event, config, ctx) => {
+  const { obj, msg } = buildLogPayload(event, config);
+  ctx.log[config.level](obj, msg);
+  return { detail: `logged at ${config.level}` };
+};
+
+export const secrets = (_config: LogConfig): string[] => [];

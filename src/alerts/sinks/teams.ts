@@ -1,0 +1,108 @@
+// Microsoft Teams incoming webhook (Workflows or legacy connector) carrying an Adaptive
+// Card. TextBlocks render Markdown, so every untrusted value is Markdown-escaped.
+import { z } from 'zod';
+import {
+  accountLabel, digestCounts, factEntries, groupDigest, isDigest, kindLine, resourceLabel, safeUrl,
+  SEVERITY_EMOJI, SEVERITY_LABEL,
+} from '../content.js';
+import { capEscaped, escapeMarkdown } from '../escape.js';
+import { hostOf, postJson } from '../http.js';
+import type { AlertEvent, DigestEvent, Sender } from '../types.js';
+
+export const teamsConfigSchema = z.object({
+  /** Secret: the signature lives in the query string. Only its host is ever logged. */
+  webhookUrl: z.url({ protocol: /^https?$/ }),
+  digestLinesPerSeverity: z.number().int().min(1).max(50).default(10),
+  timeoutMs: z.number().int().min(100).default(10_000),
+});
+export type TeamsConfig = z.infer<typeof teamsConfigSchema>;
+
+export const TEAMS_LIMITS = { title: 300, name: 500, factKey: 100, factValue: 500, facts: 20, remediation: 2000 };
+
+type CardElement = Record<string, unknown>;
+export interface TeamsPayload {
+  type: 'message';
+  attachments: Array<{
+    contentType: 'application/vnd.microsoft.card.adaptive';
+    content: { $schema: string; type: 'AdaptiveCard'; version: '1.4'; body: CardElement[]; actions?: CardElement[] };
+  }>;
+}
+
+/** Untrusted text for a TextBlock or a FactSet: escaped, then capped. */
+const md = (s: string, max: number) => capEscaped(s, max, escapeMarkdown);
+const block = (text: string, extra: CardElement = {}): CardElement => ({ type: 'TextBlock', text, wrap: true, ...extra });
+const SEV_COLOR = { critical: 'Attention', high: 'Attention', medium: 'Warning', low: 'Accent', info: 'Default' } as const;
+
+function card(body: CardElement[], actions: CardElement[] = []): TeamsPayload {
+  return {
+    type: 'message',
+    attachments: [{
+      contentType: 'application/vnd.microsoft.card.adaptive',
+      content: {
+        $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+        type: 'AdaptiveCard',
+        version: '1.4',
+        body,
+        ...(actions.length ? { actions } : {}),
+      },
+    }],
+  };
+}
+
+function eventCard(e: AlertEvent): TeamsPayload {
+  const heading = e.kind === 'resolved' ? `✅ Resolved: ${e.title}` : `${SEVERITY_EMOJI[e.severity]} ${SEVERITY_LABEL[e.severity]}: ${e.title}`;
+  const facts = [{ title: md(e.resourceType, TEAMS_LIMITS.factKey), value: md(resourceLabel(e), TEAMS_LIMITS.name) }];
+  if (e.resourceName?.trim()) facts.push({ title: 'key', value: md(e.resourceKey, TEAMS_LIMITS.name) });
+  const account = accountLabel(e);
+  if (account) facts.push({ title: 'account', value: md(account, TEAMS_LIMITS.name) });
+  facts.push({ title: 'rule', value: md(e.ruleId, TEAMS_LIMITS.name) });
+  const body: CardElement[] = [
+    block(md(heading, TEAMS_LIMITS.title), { size: 'Large', weight: 'Bolder', color: e.kind === 'resolved' ? 'Good' : SEV_COLOR[e.severity] }),
+    block(md(kindLine(e), 300), { isSubtle: true, spacing: 'None' }),
+    { type: 'FactSet', facts },
+  ];
+  if (e.kind === 'resolved') return card(body);
+  const details = factEntries(e.facts, TEAMS_LIMITS.facts).map(([k, v]) => ({ title: md(k, TEAMS_LIMITS.factKey), value: md(v, TEAMS_LIMITS.factValue) }));
+  if (details.length) body.push(block('**Facts**'), { type: 'FactSet', facts: details, spacing: 'None' });
+  if (e.remediation) body.push(block('**Remediation**'), block(md(e.remediation, TEAMS_LIMITS.remediation), { spacing: 'None' }));
+  const url = safeUrl(e.dashboardUrl);
+  return card(body, url ? [{ type: 'Action.OpenUrl', title: 'Open in Cloudflare dashboard', url }] : []);
+}
+
+function digestCard(d: DigestEvent, maxLines: number): TeamsPayload {
+  const groups = groupDigest(d.events);
+  const body: CardElement[] = [
+    block(`Flarewatch digest: ${d.events.length} findings`, { size: 'Large', weight: 'Bolder' }),
+    block(md(`${d.period.from} → ${d.period.to} · ${digestCounts(groups)}`, 300), { isSubtle: true, spacing: 'None' }),
+  ];
+  for (const g of groups) {
+    body.push(block(`${SEVERITY_EMOJI[g.severity]} **${SEVERITY_LABEL[g.severity]}** (${g.count})`, { separator: true }));
+    let shown = 0;
+    for (const rule of g.rules) {
+      if (shown >= maxLines) break;
+      body.push(block(`**${md(rule.title, TEAMS_LIMITS.title)}** (${rule.events.length})`, { spacing: 'Small' }));
+      for (const e of rule.events.slice(0, maxLines - shown)) {
+        const account = accountLabel(e);
+        body.push(block(`• ${md(resourceLabel(e), TEAMS_LIMITS.name)}${account ? ` in ${md(account, 200)}` : ''}`, { spacing: 'None' }));
+        shown += 1;
+      }
+    }
+    if (shown < g.count) body.push(block(`_and ${g.count - shown} more_`, { spacing: 'None' }));
+  }
+  return card(body);
+}
+
+export function buildTeamsPayload(event: AlertEvent | DigestEvent, config: Pick<TeamsConfig, 'digestLinesPerSeverity'>): TeamsPayload {
+  return isDigest(event) ? digestCard(event, config.digestLinesPerSeverity) : eventCard(event);
+}
+
+export const send: Sender<TeamsConfig> = async (event, config, ctx) => {
+  const body = JSON.stringify(buildTeamsPayload(event, config));
+  const res = await postJson({ sink: 'teams', url: config.webhookUrl, body, timeoutMs: config.timeoutMs }, ctx);
+  return { detail: `HTTP ${res.status} from ${hostOf(config.webhookUrl)}` };
+};
+
+export const secrets = (config: TeamsConfig): string[] => {
+  const u = new URL(config.webhookUrl);
+  return [config.webhookUrl, u.pathname, u.search].filter((s) => s.length > 1);
+};

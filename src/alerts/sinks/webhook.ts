@@ -1,0 +1,133 @@
+// Generic JSON webhook: a versioned payload (docs/webhooks.md), signed with HMAC-SHA256
+// over `${timestamp}.${rawBody}`, with the alert id as the idempotency key.
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import { capStrings, digestOrder, groupDigest, isDigest } from '../content.js';
+import { truncate } from '../escape.js';
+import { hostOf, postJson } from '../http.js';
+import type { AlertEvent, DigestEvent, Sender } from '../types.js';
+import type { Severity } from '../../rules/types.js';
+
+export const webhookConfigSchema = z.object({
+  url: z.url({ protocol: /^https?$/ }),
+  /** Secret: the HMAC key shared with the receiver. */
+  secret: z.string().min(16, 'use at least 16 characters'),
+  timeoutMs: z.number().int().min(100).default(10_000),
+});
+export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
+
+export const WEBHOOK_VERSION = 1;
+/** Any string from Cloudflare is capped at this many characters in the payload. */
+export const WEBHOOK_MAX_STRING = 4000;
+
+export interface WebhookFinding {
+  fingerprint: string;
+  rule_id: string;
+  title: string;
+  severity: Severity;
+  previous_severity: Severity | null;
+  resource: { type: string; key: string; name: string | null };
+  account: { id: string | null; name: string | null };
+  facts: Record<string, unknown>;
+  rationale: string | null;
+  remediation: string | null;
+  dashboard_url: string | null;
+  first_seen_at: string;
+}
+
+export interface WebhookEventPayload {
+  version: 1;
+  type: `finding.${'opened' | 'reminder' | 'severity_raised' | 'resolved'}` | 'test';
+  alert_id: string;
+  occurred_at: string;
+  finding: WebhookFinding;
+}
+
+export interface WebhookDigestPayload {
+  version: 1;
+  type: 'digest';
+  alert_id: string;
+  period: { from: string; to: string };
+  counts: Partial<Record<Severity, number>>;
+  events: Array<Omit<WebhookEventPayload, 'version'>>;
+}
+
+export type WebhookPayload = WebhookEventPayload | WebhookDigestPayload;
+
+const cap = (s: string) => truncate(s, WEBHOOK_MAX_STRING);
+const capOrNull = (s: string | null | undefined) => (s == null ? null : cap(s));
+
+function finding(e: AlertEvent): WebhookFinding {
+  return {
+    fingerprint: e.fingerprint,
+    rule_id: e.ruleId,
+    title: cap(e.title),
+    severity: e.severity,
+    previous_severity: e.previousSeverity ?? null,
+    resource: { type: e.resourceType, key: cap(e.resourceKey), name: capOrNull(e.resourceName) },
+    account: { id: e.accountId ?? null, name: capOrNull(e.accountName) },
+    facts: capStrings(e.facts ?? {}, WEBHOOK_MAX_STRING, truncate) as Record<string, unknown>,
+    rationale: capOrNull(e.rationale),
+    remediation: capOrNull(e.remediation),
+    dashboard_url: e.dashboardUrl ?? null,
+    first_seen_at: e.firstSeenAt,
+  };
+}
+
+function eventPayload(e: AlertEvent): WebhookEventPayload {
+  return {
+    version: WEBHOOK_VERSION,
+    type: e.kind === 'test' ? 'test' : `finding.${e.kind}`,
+    alert_id: e.alertId,
+    occurred_at: e.occurredAt,
+    finding: finding(e),
+  };
+}
+
+function digestPayload(d: DigestEvent): WebhookDigestPayload {
+  const counts = Object.fromEntries(groupDigest(d.events).map((g) => [g.severity, g.count]));
+  return {
+    version: WEBHOOK_VERSION,
+    type: 'digest',
+    alert_id: d.alertId,
+    period: d.period,
+    counts,
+    events: digestOrder(d.events).map((e) => {
+      const { version: _v, ...rest } = eventPayload(e);
+      return rest;
+    }),
+  };
+}
+
+export function buildWebhookPayload(event: AlertEvent | DigestEvent, _config?: unknown): WebhookPayload {
+  return isDigest(event) ? digestPayload(event) : eventPayload(event);
+}
+
+/** `v1=<hex HMAC-SHA256 of "<timestamp>.<rawBody>">`, as documented in docs/webhooks.md. */
+export function signWebhook(secret: string, timestamp: number, rawBody: string): string {
+  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;
+}
+
+export const send: Sender<WebhookConfig> = async (event, config, ctx) => {
+  const body = JSON.stringify(buildWebhookPayload(event));
+  const timestamp = Math.floor((ctx.now?.() ?? new Date()).getTime() / 1000);
+  const res = await postJson(
+    {
+      sink: 'webhook',
+      url: config.url,
+      body,
+      timeoutMs: config.timeoutMs,
+      secrets: [config.secret],
+      headers: {
+        'x-flarewatch-timestamp': String(timestamp),
+        'x-flarewatch-signature': signWebhook(config.secret, timestamp, body),
+        'x-flarewatch-event': isDigest(event) ? 'digest' : event.kind,
+        'idempotency-key': event.alertId,
+      },
+    },
+    ctx,
+  );
+  return { detail: `HTTP ${res.status} from ${hostOf(config.url)}` };
+};
+
+export const secrets = (config: WebhookConfig): string[] => [config.secret];

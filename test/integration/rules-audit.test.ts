@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditAdminMemberAdded } from '../../src/rules/audit-admin-member-added.js';
+import { auditFailedLoginBurst } from '../../src/rules/audit-failed-login-burst.js';
+import { auditIpNotAllowed } from '../../src/rules/audit-ip-not-allowed.js';
+import { auditTokenBroadGrant } from '../../src/rules/audit-token-broad-grant.js';
+import { groupByName, roleByName } from '../../src/simulator/catalog.js';
+import { startSimulator, type AuditKind, type Simulator } from '../../src/simulator/index.js';
+import { syncAll } from '../../src/sync/sync-all.js';
+import { testContext, type TestContext } from '../helpers/context.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { INVENTORY_KINDS } from '../helpers/inventory.js';
+import { evaluate, hitOf, keysOf } from '../helpers/rules.js';
+
+const MIN = 60_000;
+const ZONE_ALL = 'com.cloudflare.api.account.zone.*';
+
+let db: TestDatabase;
+let sim: Simulator;
+let ctx: TestContext;
+let account: string;
+const T = Date.now() - 60 * MIN; // an hour ago: well inside the synced window (which ends 2 minutes before now)
+const at = (offsetMin: number) => new Date(T + offsetMin * MIN).toISOString();
+const groups = (...names: string[]) => names.map((n) => ({ id: groupByName(n).id, name: n }));
+
+/** Appended entries with every field a rule reads set explicitly (the generator would otherwise pick random actors and IPs). */
+function v2(id: string, time: string, e: { action: string; result?: 'success' | 'failure'; email?: string; ip?: string; resource?: Record<string, unknown> }) {
+  return {
+    id, time,
+    action: { type: e.action, result: e.result ?? 'success', description: id },
+    actor: { id: `id-${e.email ?? 'alice'}`, email: e.email ?? 'alice@example.com', ip_address: e.ip ?? '192.0.2.10', type: 'user' },
+    resource: { type: 'dns_record', id: `r-${id}`, request: {}, response: {}, ...e.resource },
+  };
+}
+function v1(id: string, time: string, e: { action: string; result?: boolean; email?: string; ip?: string; resource?: Record<string, unknown>; newValueJson?: unknown; metadata?: unknown }) {
+  return {
+    id, time, action: { type: e.action, result: e.result ?? true },
+    actor: { id: `id-${e.email ?? 'alice'}`, email: e.email ?? 'alice@example.com', ip: e.ip ?? '192.0.2.10', type: 'user' },
+    resource: { type: 'DNS_record', id: `r-${id}`, ...e.resource },
+    ...(e.newValueJson ? { newValueJson: e.newValueJson } : {}), ...(e.metadata ? { metadata: e.metadata } : {}),
+  };
+}
+const key = (kind: AuditKind, id: string) => `audit:${kind.replace('-', '_')}:${id}`;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  // No generated audit entries: every entry in the archive is one of the fixtures below.
+  sim = await startSimulator({
+    seed: 31, rateLimit: false,
+    size: { accounts: 1, userTokens: 1, accountTokensPerAccount: 0, membersPerAccount: 1, userInvites: 0, accountAuditEntries: 0, accountAuditV1Entries: 0, userAuditEntries: 0 },
+  });
+  account = sim.world.accounts[0]!.id;
+  const acct = `com.cloudflare.api.account.${account}`;
+  const tokenReq = (policies: unknown[]) => ({ type: 'api_token', id: 'tok', product: 'API Tokens', request: { name: 'new token', policies } });
+  sim.world.auditStream('account-v2', account).append([
+    // token grants
+    v2('tok-zones-write', at(0), { action: 'create', resource: tokenReq([{ effect: 'allow', permission_groups: groups('Zone Write'), resources: { [ZONE_ALL]: '*' } }]) }),
+    v2('tok-nested-purge', at(1), { action: 'update', resource: tokenReq([{ effect: 'allow', permission_groups: groups('Cache Purge'), resources: { [acct]: { [ZONE_ALL]: '*' } } }]) }),
+    v2('tok-read-zones', at(2), { action: 'create', resource: tokenReq([{ effect: 'allow', permission_groups: groups('Zone Read'), resources: { [ZONE_ALL]: '*' } }]) }),
+    v2('tok-failed', at(3), { action: 'create', result: 'failure', resource: tokenReq([{ effect: 'allow', permission_groups: groups('Zone Write'), resources: { [ZONE_ALL]: '*' } }]) }),
+    v2('tok-old', new Date(T - 10 * 24 * 60 * MIN).toISOString(), { action: 'create', resource: tokenReq([{ effect: 'allow', permission_groups: groups('Zone Write'), resources: { [ZONE_ALL]: '*' } }]) }),
+    v2('dns-with-policies', at(4), { action: 'update', resource: { type: 'dns_record', request: { policies: [{ effect: 'allow', permission_groups: groups('Zone Write'), resources: { [ZONE_ALL]: '*' } }] } } }),
+    // members
+    v2('member-admin', at(5), { action: 'create', resource: { type: 'account_member', request: { email: 'new.admin@example.com', roles: ['Administrator'] } } }),
+    v2('member-super-by-id', at(6), { action: 'create', resource: { type: 'account_member', request: { email: 'boss@example.com', roles: [roleByName('Super Administrator - All Privileges').id] } } }),
+    v2('member-dns', at(7), { action: 'create', resource: { type: 'account_member', request: { email: 'dns@example.com', roles: ['DNS'] } } }),
+    v2('member-readonly', at(8), { action: 'create', resource: { type: 'account_member', request: { email: 'ro@example.com', roles: ['Administrator Read Only'] } } }),
+    v2('member-admin-removed', at(9), { action: 'delete', resource: { type: 'account_member', request: { roles: ['Administrator'] } } }),
+    // an action from outside the allowed ranges, and one whose IP cannot be parsed
+    v2('outsider', at(10), { action: 'update', email: 'mallory@example.com', ip: '203.0.113.9' }),
+    v2('bad-ip', at(11), { action: 'update', email: 'garbled@example.com', ip: 'not-an-ip' }),
+    // failed logins: victim 5 in 8 minutes; slow 5 spread over an hour; four 4 in 4 minutes; sprayed IP 5 actors in 5 minutes
+    ...[0, 2, 4, 6, 8].map((m) => v2(`victim-${m}`, at(12 + m), { action: 'login', result: 'failure', email: 'victim@example.com', ip: '192.0.2.50', resource: { type: 'login' } })),
+    ...[0, 15, 30, 45, 60].map((m) => v2(`slow-${m}`, at(-70 + m), { action: 'login', result: 'failure', email: 'slow@example.com', ip: '192.0.2.51', resource: { type: 'login' } })),
+    ...[0, 1, 2, 3].map((m) => v2(`four-${m}`, at(30 + m), { action: 'login', result: 'failure', email: 'four@example.com', ip: '192.0.2.52', resource: { type: 'login' } })),
+    ...[0, 1, 2, 3, 4].map((m) => v2(`spray-${m}`, at(40 + m), { action: 'login', result: 'failure', email: `user${m}@example.com`, ip: '198.51.100.99', resource: { type: 'login' } })),
+    ...[0, 1, 2, 3, 4, 5].map((m) => v2(`ok-${m}`, at(50 + m), { action: 'login', email: 'ok@example.com', ip: '192.0.2.53', resource: { type: 'login' } })),
+    // the same three failures are in both logs: 3 + 3 must not make a burst of 5
+    ...[0, 1, 2].map((m) => v2(`dup-${m}`, at(20 + m), { action: 'login', result: 'failure', email: 'dup@example.com', ip: '192.0.2.54', resource: { type: 'login' } })),
+  ]);
+  sim.world.auditStream('account-v1', account).append([
+    v1('v1-token-sensitive', at(0), { action: 'token_update', resource: { type: 'API_Token', id: 'tok1' },
+      newValueJson: { name: 'ops', policies: [{ effect: 'allow', permission_groups: groups('Account API Tokens Write'), resources: { [acct]: '*' } }] } }),
+    v1('v1-token-narrow', at(1), { action: 'create', resource: { type: 'API_Token', id: 'tok2' },
+      newValueJson: { name: 'dns', policies: [{ effect: 'allow', permission_groups: groups('DNS Write'), resources: { [`com.cloudflare.api.account.zone.z1`]: '*' } }] } }),
+    v1('v1-member-super', at(2), { action: 'add', resource: { type: 'member', id: 'm1' }, metadata: { email: 'x@example.com', roles: ['Super Administrator - All Privileges'] } }),
+    ...[0, 1, 2].map((m) => v1(`dup1-${m}`, at(20 + m), { action: 'login', result: false, email: 'dup@example.com', ip: '192.0.2.54', resource: { type: 'user' } })),
+  ]);
+  ctx = testContext(db, sim);
+  const outcomes = await syncAll(ctx, { streams: [...INVENTORY_KINDS, 'account-audit', 'account-audit-v1', 'user-audit'] });
+  expect(outcomes.filter((o) => o.status !== 'succeeded')).toEqual([]);
+});
+
+afterAll(async () => {
+  await sim?.close();
+  await db?.drop();
+});
+
+const env = () => ({ db: db.db, config: ctx.config });
+
+describe('audit-token-broad-grant', () => {
+  it('token creates/updates granting broad writes or sensitive groups, v2 and v1, inside the look-back', async () => {
+    const hits = await evaluate(auditTokenBroadGrant, env());
+    expect(keysOf(hits)).toEqual([key('account-v2', 'tok-zones-write'), key('account-v2', 'tok-nested-purge'), key('account-v1', 'v1-token-sensitive')].sort());
+    expect(hitOf(hits, key('account-v2', 'tok-zones-write'))).toMatchObject({ severity: 'high', accountId: account, facts: { verdict: 'broad_write', action: 'create' } });
+    expect(hitOf(hits, key('account-v1', 'v1-token-sensitive'))).toMatchObject({ severity: 'critical', resourceName: 'ops', facts: { sensitive_groups: ['Account API Tokens Write'] } });
+  });
+
+  it('a longer look-back reaches the older grant', async () => {
+    expect(keysOf(await evaluate(auditTokenBroadGrant, env(), { lookbackDays: 30 }))).toContain(key('account-v2', 'tok-old'));
+  });
+});
+
+describe('audit-admin-member-added', () => {
+  it('members added with an administrator role, by name or by role id; not read-only, not removals', async () => {
+    const hits = await evaluate(auditAdminMemberAdded, env());
+    expect(keysOf(hits)).toEqual([key('account-v2', 'member-admin'), key('account-v2', 'member-super-by-id'), key('account-v1', 'v1-member-super')].sort());
+    expect(hitOf(hits, key('account-v2', 'member-super-by-id'))).toMatchObject({ resourceName: 'boss@example.com', facts: { roles: ['Super Administrator - All Privileges'] } });
+  });
+});
+
+describe('audit-ip-not-allowed', () => {
+  it('is inactive without an allowed list', async () => {
+    expect(await evaluate(auditIpNotAllowed, env())).toEqual([]);
+  });
+
+  it('reports each actor with actions from outside the allowed CIDRs; unparseable IPs are skipped', async () => {
+    const hits = await evaluate(auditIpNotAllowed, env(), { allowedCidrs: ['192.0.2.0/24', '198.51.100.0/24', '2001:db8::/32'] });
+    expect(keysOf(hits)).toEqual(['actor:mallory@example.com']);
+    expect(hits[0]!.facts).toMatchObject({ ips: ['203.0.113.9'], entries: 1, accounts: [account] });
+    // Narrower: the sprayed logins from 198.51.100.99 become outside too.
+    const narrow = await evaluate(auditIpNotAllowed, env(), { allowedCidrs: ['192.0.2.0/24'] });
+    expect(keysOf(narrow)).toEqual(['actor:mallory@example.com', ...[0, 1, 2, 3, 4].map((m) => `actor:user${m}@example.com`)].sort());
+  });
+
+  it('names a CIDR it cannot use', async () => {
+    await expect(evaluate(auditIpNotAllowed, env(), { allowedCidrs: ['192.0.2.0/33'] })).rejects.toThrow(/allowedCidrs: not a CIDR: 192.0.2.0\/33/);
+  });
+});
+
+describe('audit-failed-login-burst', () => {
+  it('a burst by one actor, and one IP spraying several actors; slow, short, successful and double-logged failures pass', async () => {
+    const hits = await evaluate(auditFailedLoginBurst, env());
+    expect(keysOf(hits)).toEqual(['actor:victim@example.com', 'ip:198.51.100.99']);
+    expect(hitOf(hits, 'actor:victim@example.com').facts).toMatchObject({ failures_in_window: 5, window_minutes: 10, ips: ['192.0.2.50'], burst_start: at(12), burst_end: at(20) });
+    expect(hitOf(hits, 'ip:198.51.100.99').facts).toMatchObject({ failures_in_window: 5, actors: [0, 1, 2, 3, 4].map((m) => `user${m}@example.com`) });
+  });
+
+  it('thresholds: 4 failures in 5 minutes catch the shorter burst', async () => {
+    const hits = await evaluate(auditFailedLoginBurst, env(), { failures: 4, windowMinutes: 5 });
+    expect(keysOf(hits)).toEqual(['actor:four@example.com', 'ip:198.51.100.99']);
+  });
+});

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatStatus } from '../../src/commands/status.js';
+import { streamLags } from '../../src/ops/metrics.js';
+import { childEnv } from '../helpers/daemon.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+let db: TestDatabase;
+
+// Four streams, one per case: healthy, failed then recovered, succeeded then failing, never succeeded.
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await db.pool.query(`
+    insert into sync_state (stream, checkpoint, last_success_at, last_error_at, last_error) values
+      ('accounts', '{}', now() - interval '5 minutes', null, null),
+      ('user-audit', '{"watermark":"2030-01-01T00:00:00.000Z"}', now() - interval '1 minute', now() - interval '1 hour', 'fetch failed: connect ECONNREFUSED (old)'),
+      ('account-audit:abc', '{"watermark":"2030-01-01T00:00:00.000Z"}', now() - interval '1 hour', now() - interval '1 minute', 'Cloudflare 500 on /accounts/abc/logs/audit (current)'),
+      ('members:abc', null, null, now() - interval '2 minutes', 'Cloudflare 403: not allowed (never succeeded)')`);
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+const lineOf = (text: string, stream: string) => text.split('\n').find((l) => l.startsWith(`${stream} `))!;
+
+describe('flarewatch status', () => {
+  it('knows which last error is current: newer than the last success, or no success at all', async () => {
+    const rows = await streamLags(db.db);
+    const by = Object.fromEntries(rows.map((r) => [r.stream, r.failing]));
+    expect(by).toEqual({ accounts: false, 'user-audit': false, 'account-audit:abc': true, 'members:abc': true });
+  });
+
+  it('prints a current error, and an error a later walk got past as recovered', async () => {
+    const text = formatStatus(await streamLags(db.db));
+    expect(lineOf(text, 'accounts')).not.toMatch(/recovered|error/i);
+    expect(lineOf(text, 'user-audit')).toMatch(/recovered \(failed \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/);
+    expect(text).not.toContain('(old)');
+    expect(lineOf(text, 'account-audit:abc')).toMatch(/\dZ Cloudflare 500 on \/accounts\/abc\/logs\/audit \(current\)$/);
+    expect(lineOf(text, 'members:abc')).toMatch(/never .*Cloudflare 403: not allowed \(never succeeded\)$/);
+    expect(lineOf(text, 'user-audit')).toContain('watermark 2030-01-01T00:00:00.000Z');
+  });
+
+  it('the CLI prints the same table', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx/esm', 'src/cli.ts', 'status'], {
+      cwd: ROOT, env: childEnv({ DATABASE_URL: db.url, LOG_LEVEL: 'warn' }), stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (err += String(d)));
+    const code = await new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
+    expect(code, err).toBe(0);
+    expect(out.split('\n')[0]).toMatch(/^stream\s+checkpoint\s+lag\s+last success\s+last error$/);
+    expect(lineOf(out, 'user-audit')).toMatch(/recovered \(failed /);
+    expect(lineOf(out, 'account-audit:abc')).toContain('(current)');
+    expect(out).not.toContain('(old)');
+  });
+});
