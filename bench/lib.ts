@@ -113,3 +113,18 @@ export async function firstAccountId(sim: SimProcess): Promise<string> {
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Every page of a v2 audit log, kept (for the COPY baseline). */
+export async function collectV2Pages(sim: SimProcess, accountId: string, since: string, before: string, maxPages: number): Promise<unknown[][]> {
+  const pages: unknown[][] = [];
+  let cursor: string | undefined;
+  do {
+    const q = new URLSearchParams({ since, before, direction: 'asc', limit: '1000' });
+    if (cursor) q.set('cursor', cursor);
+    const res = await fetch(`${sim.url}/accounts/${accountId}/logs/audit?${q}`, { headers: { authorization: `Bearer ${sim.token}` } });
+    const body = (await res.json()) as { result: unknown[]; result_info?: { cursor?: string } };
+    pages.push(body.result);
+    cursor = body.result.length ? body.result_info?.cursor || undefined : undefined;
+  } while (cursor && pages.length < maxPages);
+  return pages;
+}

@@ -4,8 +4,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { syncAll } from '../src/sync/sync-all.js';
+import { copyBaseline } from './copy-baseline.js';
 import { rulesBench } from './rules.js';
-import { benchContext, benchPostgres, firstAccountId, fmt, rawFetchV2, ROOT, simulatorProcess, type BenchPostgres } from './lib.js';
+import { benchContext, benchPostgres, collectV2Pages, firstAccountId, fmt, rawFetchV2, ROOT, simulatorProcess, type BenchPostgres } from './lib.js';
 
 const run = promisify(execFile);
 const BIG = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
@@ -40,15 +41,24 @@ async function throughput(pgs: BenchPostgres) {
     const stored = Number((await database.pool.query('select count(*) from audit_logs')).rows[0].count);
     await database.close();
 
+    // The write baseline on at most 200k of the same entries (they are held in memory for COPY).
+    const copyDb = await pgs.freshDatabase();
+    const copied = await copyBaseline(copyDb.database, accountId, await collectV2Pages(sim, accountId, since, before, 200));
+    await copyDb.database.close();
+
     const minimum = Math.ceil(base.entries / 1000);
     const baseRate = base.entries / (baseMs / 1000);
+    const copyRate = copied.rows / (copied.ms / 1000);
     const archiveRate = stored / (archiveMs / 1000);
+    const bound = Math.min(baseRate, copyRate);
     console.log(`\n## Archive ${fmt(base.entries)} v2 entries (simulator, no rate limit)`);
     console.log(`requests made          ${audit.counts.requests} (minimum ${minimum}: ${fmt(audit.counts.requests / minimum, 3)}×)`);
     console.log(`entries stored         ${fmt(stored)}`);
     console.log(`baseline (fetch+drop)  ${fmt(baseRate)} entries/s, ${base.pages} pages`);
     console.log(`archive                ${fmt(archiveRate)} entries/s`);
     console.log(`ratio archive/baseline ${fmt(archiveRate / baseRate, 2)}   (target ≥ 0.80)`);
+    console.log(`COPY of the same rows  ${fmt(copyRate)} rows/s (${fmt(copied.rows)} rows into the same indexed table, one stream)`);
+    console.log(`ratio archive/min(fetch, COPY) ${fmt(archiveRate / bound, 2)}   (how close the archive gets to the slower of its two halves)`);
     return { ratio: archiveRate / baseRate, simUrl: sim.url };
   } finally {
     await sim.stop();

@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loggerFor, openApp } from './app.js';
+import { alertCommand, formatAlertsSummary } from './commands/alert.js';
+import { alertsTestCommand } from './commands/alerts-test.js';
 import { checkCommand, formatCheckSummary } from './commands/check.js';
 import { demo } from './commands/demo.js';
 import { findingsCommand } from './commands/findings.js';
@@ -39,6 +41,7 @@ async function oneShot(overrides: Record<string, unknown>, streams: string[] | u
     progress.stop();
     print(formatOutcomes(result.outcomes));
     if (result.checks) print(`\nchecks:\n${formatCheckSummary(result.checks)}`);
+    if (result.alerts) print(`\nalerts:\n${formatAlertsSummary(result.alerts)}`);
     if (summary) print(`\n${formatSummary(await storeSummary(app.ctx.db))}`);
     if (app.psqlHint) print(`\npsql: ${app.psqlHint}`);
     return result.ok;
@@ -106,6 +109,30 @@ export function buildCli(): Command {
     .option('--json', 'machine-readable summary')
     .action(async (o: { failOn?: Severity; json?: boolean }) => {
       const { output, exitCode } = await withApp((app) => checkCommand(app.ctx, { failOn: o.failOn, json: o.json }));
+      print(output);
+      process.exitCode = exitCode;
+    });
+
+  program
+    .command('alert')
+    .description('deliver pending alerts once (and reminders that are due); --digest also sends the digest now; exit 1 if a send failed')
+    .option('--digest', 'also send the digest-mode sinks their digest now')
+    .action(async (o: { digest?: boolean }) => {
+      const { output, exitCode } = await withApp((app) => alertCommand(app.ctx, { digest: o.digest }));
+      print(output);
+      process.exitCode = exitCode;
+    });
+
+  program
+    .command('alerts')
+    .description('alert sinks')
+    .command('test')
+    .description('send a sample alert through one configured sink; non-zero exit with its error')
+    .argument('<sink>', 'sink name from the config (slack, webhook, pagerduty, email for the env shortcuts; log)')
+    .action(async (sink: string) => {
+      // No database needed: the sample goes straight to the sink.
+      const config = loadConfig();
+      const { output, exitCode } = await alertsTestCommand({ config, log: loggerFor(config), now: () => new Date() }, sink);
       print(output);
       process.exitCode = exitCode;
     });

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './util/duration.js';
+import { alertsConfigSchema, sinkSecretValues } from './alerts/routing-config.js';
 
 // One schema for every setting. Environment variables (and the optional config file
 // named by FLAREWATCH_CONFIG) are mapped onto it in ENV_KEYS below; nothing else in the
@@ -132,6 +133,8 @@ export const configSchema = z.object({
   rules: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   // Custom SQL rules: every *.sql file directly in this folder (not its subfolders).
   rulesDir: z.string().default('./rules'),
+  // Alert sinks and routing (src/alerts/routing-config.ts): `alerts.sinks.<name>: { kind, mode, minSeverity, rules, ...settings }`.
+  alerts: alertsConfigSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -174,9 +177,29 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_SYNC_JOB_TIMEOUT: 'daemon.syncJobTimeout',
   FLAREWATCH_JOB_LOCK_DURATION: 'daemon.jobLockDuration',
   FLAREWATCH_RULES_DIR: 'rulesDir',
+  // Alerts: shortcuts for the common single-sink cases (sinks named slack, webhook, pagerduty, email).
+  FLAREWATCH_SLACK_WEBHOOK_URL: 'alerts.sinks.slack.webhookUrl',
+  FLAREWATCH_WEBHOOK_URL: 'alerts.sinks.webhook.url',
+  FLAREWATCH_WEBHOOK_SECRET: 'alerts.sinks.webhook.secret',
+  FLAREWATCH_PAGERDUTY_ROUTING_KEY: 'alerts.sinks.pagerduty.routingKey',
+  FLAREWATCH_SMTP_URL: 'alerts.sinks.email.url',
+  FLAREWATCH_SMTP_HOST: 'alerts.sinks.email.host',
+  FLAREWATCH_SMTP_PORT: 'alerts.sinks.email.port',
+  FLAREWATCH_SMTP_USER: 'alerts.sinks.email.user',
+  FLAREWATCH_SMTP_PASSWORD: 'alerts.sinks.email.password',
+  FLAREWATCH_SMTP_STARTTLS: 'alerts.sinks.email.starttls',
+  FLAREWATCH_EMAIL_FROM: 'alerts.sinks.email.from',
+  FLAREWATCH_EMAIL_TO: 'alerts.sinks.email.to',
+  FLAREWATCH_ALERTS_LOG_SINK: 'alerts.logSink',
+  FLAREWATCH_REMINDER_INTERVAL: 'alerts.reminderInterval',
+  FLAREWATCH_ALERTS_MAX_ATTEMPTS: 'alerts.maxAttempts',
 };
 
-export const SECRET_KEYS = ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY', 'DATABASE_URL', 'REDIS_URL'];
+export const SECRET_KEYS = [
+  'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY', 'DATABASE_URL', 'REDIS_URL',
+  'FLAREWATCH_SLACK_WEBHOOK_URL', 'FLAREWATCH_WEBHOOK_SECRET', 'FLAREWATCH_PAGERDUTY_ROUTING_KEY',
+  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD',
+];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -272,7 +295,9 @@ export function secretValues(config: Config): string[] {
   const values = [config.cloudflare.apiToken, config.cloudflare.apiKey];
   const dbPassword = config.database.url ? safePassword(config.database.url) : undefined;
   const redisPassword = config.redis.url ? safePassword(config.redis.url) : undefined;
-  return [...values, dbPassword, redisPassword].filter((v): v is string => typeof v === 'string' && v.length >= 4);
+  return [...values, dbPassword, redisPassword, ...sinkSecretValues(config.alerts)].filter(
+    (v): v is string => typeof v === 'string' && v.length >= 4,
+  );
 }
 
 function safePassword(url: string): string | undefined {

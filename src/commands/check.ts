@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { countFindings } from '../db/queries/findings-read.js';
-import { type CheckOptions, type CheckResult, runChecks } from '../rules/engine.js';
+import type { CheckOptions, CheckResult } from '../rules/engine.js';
+import { runChecks } from './run.js';
 import type { Severity } from '../rules/types.js';
 import { formatTable, safeText } from './findings-format.js';
 

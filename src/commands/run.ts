@@ -1,5 +1,8 @@
 import type { Context } from '../context.js';
-import { type CheckResult, runChecks } from '../rules/engine.js';
+import { type AlertsResult, runAlerts } from '../alerts/deliver.js';
+import { runDigest } from '../alerts/digest.js';
+import { outboxWriter } from '../alerts/outbox.js';
+import { type CheckOptions, type CheckResult, loadRuleSet, runChecks as runRuleChecks } from '../rules/engine.js';
 import { applyAuditRetention } from '../sync/audit-retention.js';
 import { syncAll } from '../sync/sync-all.js';
 import type { StreamOutcome } from '../sync/runner.js';
@@ -8,12 +11,25 @@ export interface RunResult {
   outcomes: StreamOutcome[];
   /** The check run after the sync (absent when checks were not asked for). */
   checks?: CheckResult;
-  /** False when a stream failed (a rule that failed is reported in `checks`, not here). */
+  /** Alert delivery after the checks (absent when checks were not asked for). */
+  alerts?: AlertsResult;
+  /** False when a stream failed (a rule that failed is reported in `checks`, a failed send in `alerts`, not here). */
   ok: boolean;
 }
 
-/** The check stage, as the daemon's checks job and `run` call it: every rule once. */
-export { runChecks };
+/**
+ * The check stage, as the daemon's checks job and `run`/`check` call it: every rule once,
+ * each rule's alerts written to the outbox in the transaction of its transitions.
+ */
+export async function runChecks(ctx: Context, opts: CheckOptions = {}): Promise<CheckResult> {
+  let set = opts.rules ? { rules: opts.rules, problems: opts.loadProblems ?? [] } : undefined;
+  set ??= loadRuleSet(ctx.config);
+  const onTransitions = opts.onTransitions ?? outboxWriter(ctx, set.rules);
+  return runRuleChecks(ctx, { ...opts, rules: set.rules, loadProblems: set.problems, onTransitions });
+}
+
+/** The alert stages, as the daemon's alerts.deliver / alerts.digest jobs and `run`/`alert` call them. */
+export { runAlerts, runDigest };
 
 /**
  * The one-shot pipeline: every stream once, then the later stages. The same functions
@@ -25,5 +41,6 @@ export async function runOnce(ctx: Context, opts: { streams?: string[]; checks?:
   // Checks run even when a stream failed: a failed walk changes nothing it did not finish,
   // so the rules see the last complete picture of that stream.
   const checks = opts.checks === false ? undefined : await runChecks(ctx);
-  return { outcomes, checks, ok: !outcomes.some((o) => o.status === 'failed') };
+  const alerts = checks ? await runAlerts(ctx) : undefined;
+  return { outcomes, checks, alerts, ok: !outcomes.some((o) => o.status === 'failed') };
 }

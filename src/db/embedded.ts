@@ -67,7 +67,12 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     // Postgres refuses to run as root; the package then runs it as a 'postgres' system user.
     createPostgresUser: true,
     initdbFlags: ['--locale=C.UTF-8', '--lc-messages=C', '--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // Loopback only. A larger WAL budget than the 1 GB default: a backfill writes gigabytes,
+    // and each checkpoint it forces makes the next writes of every page full-page images.
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
+      '-c', 'max_wal_size=4GB', '-c', 'shared_buffers=256MB', '-c', 'checkpoint_timeout=15min',
+    ],
     onLog: () => undefined,
     onError: () => undefined,
   });

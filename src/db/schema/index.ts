@@ -16,3 +16,5 @@ export * from './findings.js';
 export * from './finding-events.js';
 export * from './suppressions.js';
 export * from './check-runs.js';
+export * from './alerts.js';
+export * from './alert-deliveries.js';

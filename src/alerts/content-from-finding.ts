@@ -1,0 +1,57 @@
+// An AlertEvent from a finding transition and its rule: what every sink renders. The
+// strings from Cloudflare stay raw here; each sink escapes them for its own format.
+import type { Transition } from '../findings/apply.js';
+import type { Rule } from '../rules/types.js';
+import type { AlertEvent } from './types.js';
+import type { OutboxAlertKind } from '../db/schema/alerts.js';
+
+const DASH = 'https://dash.cloudflare.com';
+const ACCOUNT_ID = /^[0-9a-f]{32}$/i;
+
+/** The dashboard page for a resource, where one exists (account ids are checked: they come from Cloudflare). */
+export function dashboardUrl(resourceType: string, accountId: string | null, facts: Record<string, unknown>): string | null {
+  const account = accountId && ACCOUNT_ID.test(accountId) ? accountId : null;
+  if (resourceType === 'token') {
+    if (facts.owner_type === 'user' || !account) return `${DASH}/profile/api-tokens`;
+    return `${DASH}/${account}/api-tokens`;
+  }
+  if (!account) return null;
+  if (resourceType === 'member' || resourceType === 'invite') return `${DASH}/${account}/members`;
+  if (resourceType === 'account') return `${DASH}/${account}/members`;
+  if (resourceType === 'audit_entry' || resourceType === 'actor') return `${DASH}/${account}/audit-log`;
+  return null;
+}
+
+export interface FindingInfo {
+  firstSeenAt: Date;
+  accountName: string | null;
+}
+
+export function alertEvent(
+  alertId: string,
+  kind: OutboxAlertKind,
+  t: Transition,
+  rule: Pick<Rule, 'rationale' | 'remediation'> | undefined,
+  info: FindingInfo | undefined,
+): AlertEvent {
+  return {
+    alertId,
+    kind,
+    fingerprint: t.fingerprint,
+    ruleId: t.ruleId,
+    title: t.title,
+    severity: t.severity,
+    ...(kind === 'severity_raised' && t.fromSeverity ? { previousSeverity: t.fromSeverity } : {}),
+    resourceType: t.resourceType,
+    resourceKey: t.resourceKey,
+    resourceName: t.resourceName,
+    accountId: t.accountId,
+    accountName: info?.accountName ?? null,
+    facts: t.facts,
+    rationale: rule?.rationale,
+    remediation: rule?.remediation,
+    dashboardUrl: dashboardUrl(t.resourceType, t.accountId, t.facts),
+    firstSeenAt: (info?.firstSeenAt ?? t.at).toISOString(),
+    occurredAt: t.at.toISOString(),
+  };
+}

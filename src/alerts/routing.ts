@@ -1,0 +1,22 @@
+// Which configured sinks an alert goes to: severity at or above the sink's minSeverity, and
+// the rule among the sink's `rules` (ids or globs with '*'), when it lists any.
+import { severityRank, type Severity } from '../rules/types.js';
+import type { AlertsConfig } from './routing-config.js';
+
+export interface Route {
+  sink: string;
+  mode: 'immediate' | 'digest';
+}
+
+export function globMatch(pattern: string, value: string): boolean {
+  if (!pattern.includes('*')) return pattern === value;
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(value);
+}
+
+export function routeAlert(alerts: AlertsConfig, ruleId: string, severity: Severity): Route[] {
+  return Object.entries(alerts.sinks)
+    .filter(([, s]) => severityRank(severity) >= severityRank(s.minSeverity))
+    .filter(([, s]) => s.rules.length === 0 || s.rules.some((p) => globMatch(p, ruleId)))
+    .map(([sink, s]) => ({ sink, mode: s.mode }));
+}
