@@ -98,7 +98,10 @@ export async function runAlerts(ctx: Context, opts: DeliverOptions = {}): Promis
   const reminders = await queueReminders(ctx);
   const sinks = Object.entries(ctx.config.alerts.sinks).filter(([name]) => !opts.sinks || opts.sinks.includes(name));
   const reports = new Map(sinks.map(([name]) => [name, { sink: name, sent: 0, failed: 0, dead: 0, pending: 0 } as SinkReport]));
-  await Promise.all(sinks.map(([name, setup]) => drainSink(ctx, name, setup, opts, reports.get(name)!)));
+  // Every sink to the end of its own run, even when another one threw (e.g. the database went away).
+  const settled = await Promise.allSettled(sinks.map(([name, setup]) => drainSink(ctx, name, setup, opts, reports.get(name)!)));
+  const thrown = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (thrown) throw thrown.reason;
   for (const c of await deliveryCounts(ctx.db)) {
     if (opts.sinks && !opts.sinks.includes(c.sink)) continue;
     const r = reports.get(c.sink) ?? { sink: c.sink, sent: 0, failed: 0, dead: 0, pending: 0 };
