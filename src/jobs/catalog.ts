@@ -31,7 +31,7 @@ export const JOB_CATALOG = {
     attempts: 5,
     backoff: { type: 'exponential', delay: 30_000 },
   }),
-  /** Rule checks after a round of syncs (`runChecks`, when the rules stage is present). */
+  /** Retention, then rule checks, after a round of syncs. */
   'checks.run': spec({
     queue: 'checks',
     payload: z.object({ tick }),
@@ -39,7 +39,7 @@ export const JOB_CATALOG = {
     backoff: { type: 'exponential', delay: 10_000 },
     timeoutMs: 15 * 60_000,
   }),
-  /** Alert delivery after checks (the alerts stage, issue 5, when it is present). */
+  /** Alert delivery after checks. */
   'alerts.deliver': spec({
     queue: 'alerts',
     payload: z.object({ tick }),
@@ -47,7 +47,7 @@ export const JOB_CATALOG = {
     backoff: { type: 'exponential', delay: 10_000 },
     timeoutMs: 10 * 60_000,
   }),
-  /** The daily digest of open findings (the alerts stage, when it is present). */
+  /** The daily digest of alerts for sinks in digest mode. */
   'alerts.digest': spec({
     queue: 'alerts',
     payload: z.object({ tick }),

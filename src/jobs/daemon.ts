@@ -80,22 +80,34 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
   log.info({ scheduler: Boolean(scheduler), workers: Boolean(pool), metricsPort: ops?.port }, 'daemon started');
 
   let stopping: Promise<void> | undefined;
+  // Every step is bounded: after a Redis or Postgres outage a close can wait on a connection
+  // that will never answer, and SIGTERM must still end the process.
+  const step = async (name: string, work: () => Promise<unknown>, ms = 10_000) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((ok) => {
+      timer = setTimeout(() => ok('timeout'), ms);
+      timer.unref();
+    });
+    const result = await Promise.race([work().then(() => 'done' as const, (err: unknown) => (log.warn({ err, step: name }, 'shutdown step failed'), 'done' as const)), timeout]);
+    clearTimeout(timer);
+    if (result === 'timeout') log.warn({ step: name, timeoutMs: ms }, 'shutdown step did not finish in time; going on');
+  };
   const shutdown = (reason = 'shutdown') =>
     (stopping ??= (async () => {
       log.info({ reason }, 'stopping: no new jobs; running walks stop at their next request');
       stop.abort(reason);
-      await scheduler?.close().catch((err: unknown) => log.warn({ err }, 'scheduler close failed'));
+      if (scheduler) await step('scheduler', () => scheduler.close());
       if (pool) {
         const bound = config.daemon.shutdownTimeout;
         const timer = new Promise<'timeout'>((ok) => setTimeout(() => ok('timeout'), bound).unref());
         if ((await Promise.race([pool.close().then(() => 'closed' as const), timer])) === 'timeout') {
           log.warn({ timeoutMs: bound }, 'jobs still running at the shutdown bound; leaving them to stalled-job recovery');
-          await pool.close(true).catch(() => undefined);
+          await step('workers (forced)', () => pool!.close(true));
         }
       }
-      await ops?.close();
-      await redis.quit().catch(() => redis.disconnect());
-      await app.close();
+      if (ops) await step('ops server', () => ops.close());
+      await step('redis', () => redis.quit().catch(() => redis.disconnect()));
+      await step('database', () => app.close());
       log.info('stopped');
     })());
   return { app, ctx, metrics, scheduler, pool, ops, shutdown };

@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { CloudflareRequestError } from '../cloudflare/errors.js';
-import * as runStages from '../commands/run.js';
+import { runAlerts, runChecks, runDigest } from '../commands/run.js';
 import type { Context } from '../context.js';
 import { applyAuditRetention } from '../sync/audit-retention.js';
 import { planStreams, UnknownStreamError } from '../sync/catalog.js';
@@ -17,20 +17,7 @@ export type Handler<N extends JobName> = (ctx: Context, payload: JobPayload<N>) 
 
 export type JobResult =
   | { status: 'succeeded'; stream?: string; rows?: number; requests?: number; durationMs?: number }
-  | { status: 'skipped'; stream?: string; reason: string }
-  | { status: 'not-installed'; reason: string };
-
-type Stage = (ctx: Context) => Promise<unknown>;
-
-/**
- * A later stage exported by src/commands/run.ts, if it has landed there: `runChecks` (rules,
- * issue 4) and `runAlerts` / `runDigest` (alerts, issue 5). Looked up at run time so this
- * file compiles and runs whether or not they exist yet.
- */
-export function laterStage(name: 'runChecks' | 'runAlerts' | 'runDigest'): Stage | undefined {
-  const fn = (runStages as unknown as Record<string, unknown>)[name];
-  return typeof fn === 'function' ? (fn as Stage) : undefined;
-}
+  | { status: 'skipped'; stream?: string; reason: string };
 
 export const syncStream: Handler<'sync.stream'> = async (ctx, { stream }) => {
   let jobs;
@@ -56,27 +43,21 @@ export const syncStream: Handler<'sync.stream'> = async (ctx, { stream }) => {
 /** After a round: retention, then the rule checks (one check run at a time across workers). */
 export const runChecksJob: Handler<'checks.run'> = async (ctx) => {
   await applyAuditRetention(ctx);
-  const checks = laterStage('runChecks');
-  if (!checks) return { status: 'not-installed', reason: 'rule checks (src/commands/run.ts runChecks) not present in this build' };
-  const ran = await withStreamLock(ctx.db, 'checks', () => checks(ctx));
+  const ran = await withStreamLock(ctx.db, 'checks', () => runChecks(ctx));
   // Another worker is checking right now: retry later so this round's data is checked too.
   if (ran === undefined) throw new Error('another check run is in progress; retrying');
   return { status: 'succeeded' };
 };
 
-// PLACEHOLDER until issue 5 (alerts) lands: these names are registered so rounds and the daily
-// digest are queued today; each calls the alert stage as soon as run.ts exports it.
+/** Deliver pending alerts (outbox rows written by the checks' transitions). */
 export const deliverAlerts: Handler<'alerts.deliver'> = async (ctx) => {
-  const alerts = laterStage('runAlerts');
-  if (!alerts) return { status: 'not-installed', reason: 'alert delivery (issue 5) not present in this build; nothing sent' };
-  await alerts(ctx);
+  await runAlerts(ctx);
   return { status: 'succeeded' };
 };
 
+/** The daily digest for sinks in digest mode. */
 export const sendDigest: Handler<'alerts.digest'> = async (ctx) => {
-  const digest = laterStage('runDigest');
-  if (!digest) return { status: 'not-installed', reason: 'alert digest (issue 5) not present in this build; nothing sent' };
-  await digest(ctx);
+  await runDigest(ctx);
   return { status: 'succeeded' };
 };
 

@@ -5,12 +5,15 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { runMigrations } from '../../src/db/migrate.js';
+import { preserveExitCode } from '../../src/util/exit-code.js';
 import { freePort } from './ports.js';
 
 export const TEMPLATE_DB = 'flarewatch_template';
 
 /** One real PostgreSQL for the whole run; a migrated template database that test files clone. */
 export default async function setup(project: TestProject) {
+  // Without this a failing run would exit 0 (see preserveExitCode).
+  preserveExitCode();
   const dir = mkdtempSync(join(tmpdir(), 'flarewatch-test-pg-'));
   // Run as root, Postgres runs as the 'postgres' user, which must be able to enter the folder.
   chmodSync(dir, 0o755);
