@@ -15,34 +15,18 @@ export interface PreparedHit {
 }
 
 /** What the planner needs to know of a stored finding of the rule. */
-export interface ExistingFinding {
+export interface ExistingFinding extends PreparedHit {
   id: number;
-  fingerprint: string;
-  resourceKey: string;
-  resourceType: string;
-  resourceName: string | null;
-  accountId: string | null;
   status: 'open' | 'resolved';
-  severity: Severity;
   suppressed: boolean;
-  suppressionId: number | null;
-  facts: Record<string, unknown>;
   reopenedCount: number;
 }
 
 /** The full new state of a finding row (id absent for a new one). */
-export interface FindingWrite {
+export interface FindingWrite extends PreparedHit {
   id?: number;
-  fingerprint: string;
-  resourceKey: string;
-  resourceType: string;
-  resourceName: string | null;
-  accountId: string | null;
-  severity: Severity;
   status: 'open' | 'resolved';
   suppressed: boolean;
-  suppressionId: number | null;
-  facts: Record<string, unknown>;
   /** Seen in this run: last_seen_at moves to now. */
   seen: boolean;
   resolved: boolean;
