@@ -90,7 +90,9 @@ describe('Redis and Postgres restarts under a running daemon', () => {
     // Postgres stopped (fast shutdown: every session terminated mid-walk), then started again on the same folder and port.
     await pgServer.stop();
     await waitFor('/readyz to report Postgres down', async () => (await readyz(opsPort)) === 503, 10_000);
-    await sleep(1_000);
+    // Stay down until a walk has actually hit the outage (a job failed), so the recovery below
+    // is always a recovery; a short outage between two pages' commits would otherwise go unnoticed.
+    await waitFor('a sync job to fail while Postgres is down', async () => failures.length > 0, 30_000);
     pgServer = await startEmbeddedPostgres(pgDir, pgPort);
     await waitFor('/readyz to answer 200 again', async () => (await readyz(opsPort)) === 200, 30_000);
 
