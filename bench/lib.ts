@@ -89,20 +89,27 @@ export function benchContext(database: Database, sim: SimProcess, env: Record<st
   return { db: database.db, log, config, api: apiAccess(config), now: () => new Date() };
 }
 
-/** Fetch every page of a v2 audit log and throw the entries away: the baseline of the archive. */
-export async function rawFetchV2(sim: SimProcess, accountId: string, since: string, before: string): Promise<{ pages: number; entries: number }> {
+/** The pages of a v2 audit log over [since, before), ascending, as raw fetches (no flarewatch code involved). */
+async function* v2Pages(sim: SimProcess, accountId: string, since: string, before: string): AsyncGenerator<unknown[]> {
   let cursor: string | undefined;
-  let pages = 0;
-  let entries = 0;
   do {
     const q = new URLSearchParams({ since, before, direction: 'asc', limit: '1000' });
     if (cursor) q.set('cursor', cursor);
     const res = await fetch(`${sim.url}/accounts/${accountId}/logs/audit?${q}`, { headers: { authorization: `Bearer ${sim.token}` } });
     const body = (await res.json()) as { result: unknown[]; result_info?: { cursor?: string } };
-    pages += 1;
-    entries += body.result.length;
+    yield body.result;
     cursor = body.result.length ? body.result_info?.cursor || undefined : undefined;
   } while (cursor);
+}
+
+/** Fetch every page of a v2 audit log and throw the entries away: the baseline of the archive. */
+export async function rawFetchV2(sim: SimProcess, accountId: string, since: string, before: string): Promise<{ pages: number; entries: number }> {
+  let pages = 0;
+  let entries = 0;
+  for await (const page of v2Pages(sim, accountId, since, before)) {
+    pages += 1;
+    entries += page.length;
+  }
   return { pages, entries };
 }
 
@@ -114,17 +121,12 @@ export async function firstAccountId(sim: SimProcess): Promise<string> {
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** Every page of a v2 audit log, kept (for the COPY baseline). */
+/** The first `maxPages` pages of a v2 audit log, kept (for the COPY baseline). */
 export async function collectV2Pages(sim: SimProcess, accountId: string, since: string, before: string, maxPages: number): Promise<unknown[][]> {
   const pages: unknown[][] = [];
-  let cursor: string | undefined;
-  do {
-    const q = new URLSearchParams({ since, before, direction: 'asc', limit: '1000' });
-    if (cursor) q.set('cursor', cursor);
-    const res = await fetch(`${sim.url}/accounts/${accountId}/logs/audit?${q}`, { headers: { authorization: `Bearer ${sim.token}` } });
-    const body = (await res.json()) as { result: unknown[]; result_info?: { cursor?: string } };
-    pages.push(body.result);
-    cursor = body.result.length ? body.result_info?.cursor || undefined : undefined;
-  } while (cursor && pages.length < maxPages);
+  for await (const page of v2Pages(sim, accountId, since, before)) {
+    pages.push(page);
+    if (pages.length >= maxPages) break;
+  }
   return pages;
 }

@@ -45,16 +45,21 @@ export async function insertAuditEntries(tx: Tx, rows: AuditLogRow[]): Promise<n
   return insertFromJson(tx, rows);
 }
 
-async function copyThroughStage(client: pg.PoolClient, rows: AuditLogRow[]): Promise<number> {
-  await client.query(
-    'create temp table if not exists audit_logs_stage (like audit_logs including defaults) on commit delete rows',
-  );
+/** Stream rows into `table` (audit_logs or a table like it) with COPY, in the table's column order. */
+export async function copyAuditRows(client: pg.PoolClient, table: 'audit_logs' | 'audit_logs_stage', rows: AuditLogRow[]): Promise<void> {
   const lines = Readable.from(
     (function* () {
       for (const r of rows) yield `${COLUMNS.map(([key]) => copyField(r[key])).join('\t')}\n`;
     })(),
   );
-  await pipeline(lines, client.query(copyFrom(`copy audit_logs_stage (${columnList}) from stdin`)));
+  await pipeline(lines, client.query(copyFrom(`copy ${table} (${columnList}) from stdin`)));
+}
+
+async function copyThroughStage(client: pg.PoolClient, rows: AuditLogRow[]): Promise<number> {
+  await client.query(
+    'create temp table if not exists audit_logs_stage (like audit_logs including defaults) on commit delete rows',
+  );
+  await copyAuditRows(client, 'audit_logs_stage', rows);
   const res = await client.query(
     `insert into audit_logs (${columnList}) select ${columnList} from audit_logs_stage on conflict do nothing`,
   );
