@@ -21,7 +21,8 @@ export function scrub<T>(value: T, secrets: readonly string[], depth = 0): T {
   if (secrets.length === 0 || depth > 8) return value;
   if (typeof value === 'string') {
     let out: string = value;
-    for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[REDACTED]');
+    // An empty value would match everywhere: never a secret worth replacing.
+    for (const s of secrets) if (s && out.includes(s)) out = out.split(s).join('[REDACTED]');
     return out as T;
   }
   if (value instanceof Error) {

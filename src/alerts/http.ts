@@ -3,6 +3,8 @@
 // the sink and the host only: Slack and Teams webhook URLs carry their secret in the path
 // and query, so neither ever reaches an error or a log line.
 import { PermanentSinkError, type SinkContext } from './types.js';
+import { scrub } from '../log.js';
+import { retryAfterMs } from '../util/retry-after.js';
 import { truncate } from './escape.js';
 
 /** A failure the delivery job should retry with backoff. */
@@ -46,20 +48,6 @@ export function hostOf(url: string): string {
   } catch {
     return '(invalid URL)';
   }
-}
-
-function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('[REDACTED]');
-  return out;
-}
-
-function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const secs = Number(header);
-  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /** Why fetch threw, without the URL: a timeout, a shutdown, or the socket error code. */
@@ -107,7 +95,7 @@ export async function postJson(opts: PostOptions, ctx: SinkContext): Promise<Pos
   }
   if (res.status >= 200 && res.status < 300) return { status: res.status, body: text };
   const urlParts = [url, parsed.pathname, parsed.search].filter((p) => p.length > 1);
-  const said = truncate(redact(text.replace(/\s+/g, ' ').trim(), [...urlParts, ...(opts.secrets ?? [])]), 200);
+  const said = truncate(scrub(text.replace(/\s+/g, ' ').trim(), [...urlParts, ...(opts.secrets ?? [])]), 200);
   const message = `${sink}: HTTP ${res.status} from ${host}${said ? `: ${said}` : ''}`;
   if (RETRYABLE(res.status)) {
     throw new RetryableSinkError(message, sink, res.status, retryAfterMs(res.headers.get('retry-after')));

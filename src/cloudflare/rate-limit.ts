@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { retryAfterMs } from '../util/retry-after.js';
 
 export interface RateLimitSetting {
   requests: number;
@@ -55,15 +56,6 @@ export function slidingWindowLimiter(setting: RateLimitSetting, now: () => numbe
       pausedUntil = Math.max(pausedUntil, now() + ms);
     },
   };
-}
-
-/** Seconds or an HTTP date, as Cloudflare (and RFC 9110) send Retry-After. */
-export function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /** A fetch that waits for the limiter and turns a 429 into a pause for every caller. */

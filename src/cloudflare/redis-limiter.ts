@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { type RateLimitSetting, type RequestLimiter, retryAfterMs } from './rate-limit.js';
+import { type RateLimitSetting, type RequestLimiter } from './rate-limit.js';
+import { retryAfterMs } from '../util/retry-after.js';
 
 // A sliding-window log in one sorted set per credential: a grant is a member scored with
 // Redis's own clock (TIME), so workers on machines whose clocks disagree still share one

@@ -1,6 +1,7 @@
 // Email over SMTP (nodemailer). The message is built by email-render.ts; this file owns the
 // config, the transport and the error classification. The password never reaches a message.
 import nodemailer from 'nodemailer';
+import { scrub } from '../../log.js';
 import { z } from 'zod';
 import { truncate } from '../escape.js';
 import { RetryableSinkError } from '../http.js';
@@ -51,21 +52,17 @@ function classify(err: unknown, config: EmailConfig): Error {
   const e = (err ?? {}) as SmtpError;
   const where = `${config.host}:${config.port}`;
   // Build the message from fields we choose: never the error's own text, which could quote a command.
-  const response = e.response ? `: ${truncate(redact(e.response.replace(/\s+/g, ' '), config), 200)}` : '';
+  const response = e.response ? `: ${truncate(scrub(e.response.replace(/\s+/g, ' '), smtpSecrets(config)), 200)}` : '';
   const socket = err instanceof Error ? /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE)\b/.exec(err.message)?.[1] : undefined;
   const what = [e.code, e.responseCode, socket].filter(Boolean).join(' ') || 'error';
-  const message = `email: SMTP ${what} from ${where}${e.command ? ` (${truncate(redact(e.command, config), 40)})` : ''}${response}`;
+  const message = `email: SMTP ${what} from ${where}${e.command ? ` (${truncate(scrub(e.command, smtpSecrets(config)), 40)})` : ''}${response}`;
   const permanent = PERMANENT_CODES.has(e.code ?? '') || (e.responseCode !== undefined && e.responseCode >= 500);
   return permanent ? new PermanentSinkError(message) : new RetryableSinkError(message, 'email', e.responseCode);
 }
 
-function redact(text: string, config: EmailConfig): string {
-  let out = text;
-  for (const s of [config.password, config.password && Buffer.from(`\0${config.user}\0${config.password}`).toString('base64')]) {
-    if (s) out = out.split(s).join('[REDACTED]');
-  }
-  return out;
-}
+/** The SMTP password, alone and as it appears base64-encoded in an AUTH PLAIN line. */
+const smtpSecrets = (config: EmailConfig) =>
+  config.password ? [config.password, Buffer.from(`\0${config.user}\0${config.password}`).toString('base64')] : [];
 
 export const send: Sender<EmailConfig> = async (event, config, ctx) => {
   const message = buildEmailPayload(event, config);
