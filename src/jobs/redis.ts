@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { freePort } from '../util/free-port.js';
 
 /**
  * A Redis connection for BullMQ: no per-command retry limit (BullMQ's blocking calls need
@@ -41,17 +41,6 @@ export function redisServerOnPath(): boolean {
   return res.status === 0;
 }
 
-export function freeLocalPort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
-}
-
 /**
  * Run redis-server from the PATH on loopback. `persist`: append-only file in `dir` (queue state
  * survives a restart); otherwise nothing is written (tests).
@@ -59,7 +48,7 @@ export function freeLocalPort(): Promise<number> {
 export async function startRedisServer(opts: { dir: string; port?: number; persist: boolean }): Promise<RedisServer> {
   const dir = resolve(opts.dir);
   mkdirSync(dir, { recursive: true });
-  const port = opts.port ?? (await freeLocalPort());
+  const port = opts.port ?? (await freePort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', opts.persist ? 'yes' : 'no'];
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
