@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError } from 'bullmq';
 import { CloudflareRequestError } from '../cloudflare/errors.js';
 import { runAlerts, runChecks, runDigest } from '../commands/run.js';
@@ -40,13 +41,21 @@ export const syncStream: Handler<'sync.stream'> = async (ctx, { stream }) => {
   throw err;
 };
 
-/** After a round: retention, then the rule checks (one check run at a time across workers). */
+const CHECK_LOCK_POLL_MS = 500;
+
+/**
+ * After a round: retention, then the rule checks, one check run at a time across workers.
+ * A check already running (another round's) is waited for, not failed on: failing would
+ * spend the job's retry attempts on contention, and under load a round could lose its checks.
+ * The wait ends with the job's timeout or shutdown signal.
+ */
 export const runChecksJob: Handler<'checks.run'> = async (ctx) => {
   await applyAuditRetention(ctx);
-  const ran = await withStreamLock(ctx.db, 'checks', () => runChecks(ctx));
-  // Another worker is checking right now: retry later so this round's data is checked too.
-  if (ran === undefined) throw new Error('another check run is in progress; retrying');
-  return { status: 'succeeded' };
+  for (;;) {
+    const ran = await withStreamLock(ctx.db, 'checks', () => runChecks(ctx));
+    if (ran !== undefined) return { status: 'succeeded' };
+    await sleep(CHECK_LOCK_POLL_MS, undefined, { signal: ctx.signal });
+  }
 };
 
 /** Deliver pending alerts (outbox rows written by the checks' transitions). */

@@ -65,7 +65,7 @@ describe('two schedulers, three workers', () => {
     expect(new Set(completed)).toEqual(expected);
     expect(counts.sync!.failed).toBe(0);
     // Each round ran its checks and its alerts stage once.
-    expect(counts.checks!.completed).toBe(4);
+    expect(counts.checks!.completed, JSON.stringify(counts)).toBe(4);
     expect(counts.alerts!.completed).toBe(4);
     expect(await overlappingRuns(db.pool)).toEqual([]);
     const skipped = workers.flatMap((w) => w.logLines.filter((l) => l.includes('"status":"skipped"'))).length;
