@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
-import { apiAccess } from '../src/app.js';
+import { credentialAccesses } from '../src/credentials/access.js';
 import { loadConfig } from '../src/config.js';
 import type { Context } from '../src/context.js';
 import { connectDatabase, type Database } from '../src/db/client.js';
@@ -86,7 +86,7 @@ export function benchContext(database: Database, sim: SimProcess, env: Record<st
   const config = loadConfig({ CLOUDFLARE_BASE_URL: sim.url, CLOUDFLARE_API_TOKEN: sim.token, DATABASE_URL: 'postgres://bench', LOG_LEVEL: 'warn', ...env });
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
   const log = createLogger({ level: 'warn', format: 'json', secrets: [sim.token], destination: quiet });
-  return { db: database.db, log, config, api: apiAccess(config), now: () => new Date() };
+  return { db: database.db, log, config, credentials: credentialAccesses(config), now: () => new Date() };
 }
 
 /** The pages of a v2 audit log over [since, before), ascending, as raw fetches (no flarewatch code involved). */

@@ -4,7 +4,7 @@
 // against a baseline measured on the same data in the same run: one full read of every row
 // the rules look at.
 import { Writable } from 'node:stream';
-import { apiAccess } from '../src/app.js';
+import { credentialAccesses } from '../src/credentials/access.js';
 import { loadConfig } from '../src/config.js';
 import type { Context } from '../src/context.js';
 import type { Database } from '../src/db/client.js';
@@ -67,7 +67,7 @@ async function seed(database: Database): Promise<void> {
 function quietContext(database: Database): Context {
   const config = loadConfig({ DATABASE_URL: 'postgres://bench', LOG_LEVEL: 'warn', FLAREWATCH_RULES_DIR: '/nonexistent' });
   const log = createLogger({ level: 'warn', format: 'json', secrets: [], destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-  return { db: database.db, log, config, api: apiAccess(config), now: () => new Date() };
+  return { db: database.db, log, config, credentials: credentialAccesses(config), now: () => new Date() };
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {

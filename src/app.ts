@@ -1,7 +1,6 @@
-import { type ApiAccess } from './cloudflare/client.js';
-import { limitedFetch, slidingWindowLimiter } from './cloudflare/rate-limit.js';
-import { type Config, hasCredentials, secretValues } from './config.js';
+import { type Config, hasCredentials, poolSizeFor, secretValues } from './config.js';
 import type { Context } from './context.js';
+import { credentialAccesses } from './credentials/access.js';
 import { connectDatabase, type Database } from './db/client.js';
 import { startEmbeddedPostgres } from './db/embedded.js';
 import { runMigrations } from './db/migrate.js';
@@ -17,40 +16,29 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** One limiter per credential and process; the daemon replaces it with one shared through Redis. */
-export function apiAccess(config: Config): ApiAccess {
-  const cf = config.cloudflare;
-  const limit = cf.rateLimit;
-  const limiter = limit
-    ? slidingWindowLimiter({ requests: Math.max(1, Math.floor(limit.requests * (1 - cf.rateLimitMargin))), windowMs: limit.windowMs })
-    : undefined;
-  return {
-    fetch: limiter ? limitedFetch(limiter) : undefined,
-    limiter,
-    baseUrl: cf.baseUrl,
-    apiToken: cf.apiToken,
-    email: cf.email,
-    apiKey: cf.apiKey,
-    timeoutMs: cf.timeoutMs,
-    maxRetries: cf.maxRetries,
-    malformedRetries: cf.malformedRetries,
-  };
-}
-
 export function loggerFor(config: Config): Logger {
   return createLogger({ level: config.log.level, format: config.log.format, secrets: secretValues(config) });
 }
 
 export class MissingCredentialsError extends UsageError {
   constructor() {
-    super('no Cloudflare credential: set CLOUDFLARE_API_TOKEN, or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY');
+    super('no Cloudflare credential: set CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY), or list them under cloudflare.credentials in FLAREWATCH_CONFIG');
   }
 }
 
+export interface OpenOptions {
+  log?: Logger;
+  migrate?: boolean;
+  requireCredentials?: boolean;
+  /** Stream walks this process runs at once (each holds one connection): sizes the pool. */
+  walks?: number;
+}
+
 /** Connect (starting the embedded PostgreSQL when DATABASE_URL is unset) and migrate. */
-export async function openApp(config: Config, opts: { log?: Logger; migrate?: boolean; requireCredentials?: boolean } = {}): Promise<App> {
+export async function openApp(config: Config, opts: OpenOptions = {}): Promise<App> {
   const log = opts.log ?? loggerFor(config);
   if (opts.requireCredentials && !hasCredentials(config)) throw new MissingCredentialsError();
+  const poolSize = poolSizeFor(config, opts.walks ?? 4);
   let databaseUrl = config.database.url;
   let psqlHint: string | undefined;
   let stopEmbedded = async () => undefined as void;
@@ -62,8 +50,8 @@ export async function openApp(config: Config, opts: { log?: Logger; migrate?: bo
     log.info({ psql: psqlHint }, 'using the embedded PostgreSQL (set DATABASE_URL to use your own)');
   }
   if (opts.migrate !== false) await runMigrations(databaseUrl);
-  const database = connectDatabase(databaseUrl, config.database.poolSize);
-  const ctx: Context = { db: database.db, log, config, api: apiAccess(config), now: () => new Date() };
+  const database = connectDatabase(databaseUrl, { max: poolSize, connectTimeoutMs: config.database.connectTimeout });
+  const ctx: Context = { db: database.db, log, config, credentials: credentialAccesses(config), now: () => new Date() };
   return {
     ctx,
     database,

@@ -11,7 +11,7 @@ import { loadRuleSet } from './rules/engine.js';
 import { SEVERITIES, type Severity } from './rules/types.js';
 import { createProgress } from './commands/progress.js';
 import { formatOutcomes } from './commands/report.js';
-import { runOnce } from './commands/run.js';
+import { PreflightError, runOnce } from './commands/run.js';
 import { schedulerCommand } from './commands/scheduler.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
@@ -33,13 +33,14 @@ const intArg = (v: string) => {
   return n;
 };
 
-async function oneShot(overrides: Record<string, unknown>, streams: string[] | undefined, summary: boolean): Promise<boolean> {
+async function oneShot(overrides: Record<string, unknown>, streams: string[] | undefined, summary: boolean, confirmDeletions = false): Promise<boolean> {
   const config = loadConfig(process.env, overrides);
   const app = await openApp(config, { requireCredentials: true });
   const progress = createProgress(app.ctx.log);
   try {
-    const result = await runOnce({ ...app.ctx, progress }, { streams, checks: summary });
+    const result = await runOnce({ ...app.ctx, progress }, { streams, checks: summary, confirmDeletions });
     progress.stop();
+    for (const line of result.credentialFailures) print(`✗ ${line}`);
     print(formatOutcomes(result.outcomes));
     if (result.checks) print(`\nchecks:\n${formatCheckSummary(result.checks)}`);
     if (result.alerts) print(`\nalerts:\n${formatAlertsSummary(result.alerts)}`);
@@ -86,11 +87,12 @@ export function buildCli(): Command {
 
   program
     .command('sync')
-    .description(`walk streams once (default: all). Kinds: ${ALL_KINDS.join(', ')}; account kinds also as <kind>:<account id>`)
+    .description(`walk streams once (default: all). Kinds: ${ALL_KINDS.join(', ')}; one stream as <kind>:<credential> or <kind>:<account id>`)
     .argument('[streams...]', 'stream kinds or names')
     .option('--since <date>', 'first audit-log backfill starts here instead of FLAREWATCH_AUDIT_BACKFILL ago')
-    .action(async (streams: string[], o: { since?: string }) => {
-      const ok = await oneShot({ 'audit.since': o.since }, streams, false);
+    .option('--confirm-deletions', 'release deletions the mass-deletion guard holds back for these streams (see sync_state.held_deletions)')
+    .action(async (streams: string[], o: { since?: string; confirmDeletions?: boolean }) => {
+      const ok = await oneShot({ 'audit.since': o.since }, streams, false, o.confirmDeletions === true);
       process.exitCode = ok ? 0 : 1;
     });
 
@@ -237,6 +239,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
+    if (err instanceof PreflightError) {
+      for (const line of err.lines) process.stderr.write(`flarewatch: ${line}\n`);
+      process.exitCode = 1;
+      return;
+    }
     if (err instanceof ConfigError || err instanceof UsageError) {
       process.stderr.write(`flarewatch: ${err.message}\n`);
       process.exitCode = 2;

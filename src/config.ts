@@ -4,6 +4,8 @@ import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './util/duration.js';
 import { alertsConfigSchema, sinkSecretValues } from './alerts/routing-config.js';
+import { credentialEntrySchema, credentialSecrets, resolveCredentials } from './credentials/config.js';
+import { parseRateLimit } from './util/rate-limit-setting.js';
 
 // One schema for every setting. Environment variables (and the optional config file
 // named by FLAREWATCH_CONFIG) are mapped onto it in ENV_KEYS below; nothing else in the
@@ -55,28 +57,21 @@ export const configSchema = z.object({
       timeoutMs: int(60_000, 1_000),
       maxRetries: int(4, 0, 20),
       malformedRetries: int(3, 0, 20),
-      // Cloudflare allows 1200 requests per 5 minutes per user; "off" disables our pacing.
-      rateLimit: z
-        .string()
-        .default('1200/5m')
-        .transform((v, ctx) => {
-          if (v === 'off') return undefined;
-          const m = /^(\d+)\/(.+)$/.exec(v);
-          const windowMs = m ? parseDuration(m[2]!) : undefined;
-          if (!m || !windowMs) {
-            ctx.addIssue({ code: 'custom', message: `expected <requests>/<duration> such as 1200/5m, or off; got "${v}"` });
-            return z.NEVER;
-          }
-          return { requests: Number(m[1]), windowMs };
-        }),
+      // Cloudflare allows 1200 requests per 5 minutes per user or account token; "off" disables our pacing.
+      rateLimit: z.string().default('1200/5m').transform(parseRateLimit),
       rateLimitMargin: z.coerce.number().min(0).max(0.9).default(0.05),
       accounts: list,
+      credentials: z.array(credentialEntrySchema).optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .transform((cf, ctx) => ({ ...cf, credentials: resolveCredentials(cf, ctx) })),
   database: z
     .object({
       url: z.string().optional(),
-      poolSize: int(10, 1, 200),
+      // Unset: sized from the work a process runs at once (poolSizeFor); each stream walk holds one connection.
+      poolSize: z.coerce.number().int().min(1).max(200).optional(),
+      // Waiting longer than this for a connection (or for a free one from the pool) is an error, never a hang.
+      connectTimeout: duration('30s'),
     })
     .prefault({}),
   dataDir: z.string().default('./.flarewatch'),
@@ -99,6 +94,8 @@ export const configSchema = z.object({
       pageSize: int(1000, 1, 1000),
       retentionMonths: int(0, 0, 1200),
       partitionsAhead: int(2, 0, 24),
+      // `audit verify`: the request budget of one verification run (the daemon's daily job included).
+      verifyMaxRequests: int(300, 1),
     })
     .prefault({}),
   sync: z
@@ -106,6 +103,15 @@ export const configSchema = z.object({
       streams: list,
       lastSeenResolution: duration('24h'),
       resumeMaxAge: duration('15m'),
+      // A listing whose pages do not join up is walked again up to this many times before the walk gives
+      // up marking anything deleted this time.
+      rewalkLimit: int(2, 0, 10),
+      // Mass-deletion guard: a walk that would mark more than this share of a stream's live rows deleted
+      // (and at least massDeletionMin rows) marks nothing until a second complete walk agrees.
+      massDeletionShare: z.coerce.number().min(0).max(1).default(0.5),
+      massDeletionMin: int(3, 1),
+      // How old a credential's verification may be before a walk verifies it again.
+      credentialVerifyInterval: duration('1h'),
     })
     .prefault({}),
   // The daemon (start / worker / scheduler): Redis for the queues, cron schedules, operations.
@@ -120,6 +126,7 @@ export const configSchema = z.object({
       auditSchedule: cron('*/5 * * * *'),
       inventorySchedule: cron('0 * * * *'),
       digestSchedule: cron('0 8 * * *'),
+      verifySchedule: cron('30 3 * * *'),
       concurrency: int(4, 1, 64),
       httpPort: int(9464, 0, 65535),
       shutdownTimeout: duration('30s'),
@@ -153,6 +160,7 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_ACCOUNTS: 'cloudflare.accounts',
   DATABASE_URL: 'database.url',
   FLAREWATCH_DB_POOL_SIZE: 'database.poolSize',
+  FLAREWATCH_DB_CONNECT_TIMEOUT: 'database.connectTimeout',
   FLAREWATCH_DATA_DIR: 'dataDir',
   FLAREWATCH_EMBEDDED_PG_PORT: 'embeddedPostgresPort',
   LOG_LEVEL: 'log.level',
@@ -167,6 +175,12 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_STREAMS: 'sync.streams',
   FLAREWATCH_LAST_SEEN_RESOLUTION: 'sync.lastSeenResolution',
   FLAREWATCH_RESUME_MAX_AGE: 'sync.resumeMaxAge',
+  FLAREWATCH_REWALK_LIMIT: 'sync.rewalkLimit',
+  FLAREWATCH_MASS_DELETION_SHARE: 'sync.massDeletionShare',
+  FLAREWATCH_MASS_DELETION_MIN: 'sync.massDeletionMin',
+  FLAREWATCH_CREDENTIAL_VERIFY_INTERVAL: 'sync.credentialVerifyInterval',
+  FLAREWATCH_AUDIT_VERIFY_MAX_REQUESTS: 'audit.verifyMaxRequests',
+  FLAREWATCH_SCHEDULE_VERIFY: 'daemon.verifySchedule',
   REDIS_URL: 'redis.url',
   FLAREWATCH_SCHEDULE_AUDIT: 'daemon.auditSchedule',
   FLAREWATCH_SCHEDULE_INVENTORY: 'daemon.inventorySchedule',
@@ -292,12 +306,13 @@ export function loadConfig(
 
 /** The values that must never reach a log line, an error or the database. */
 export function secretValues(config: Config): string[] {
-  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey];
+  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, ...credentialSecrets(config.cloudflare.credentials)];
   const dbPassword = config.database.url ? safePassword(config.database.url) : undefined;
   const redisPassword = config.redis.url ? safePassword(config.redis.url) : undefined;
-  return [...values, dbPassword, redisPassword, ...sinkSecretValues(config.alerts)].filter(
+  const all = [...values, dbPassword, redisPassword, ...sinkSecretValues(config.alerts)].filter(
     (v): v is string => typeof v === 'string' && v.length >= 4,
   );
+  return [...new Set(all)];
 }
 
 function safePassword(url: string): string | undefined {
@@ -309,5 +324,22 @@ function safePassword(url: string): string | undefined {
 }
 
 export function hasCredentials(config: Config): boolean {
-  return Boolean(config.cloudflare.apiToken || (config.cloudflare.email && config.cloudflare.apiKey));
+  return config.cloudflare.credentials.length > 0;
+}
+
+/**
+ * Connections a process needs: one per stream walk at once (its advisory lock and its pages share
+ * that connection) plus `extra` for checks, alert delivery and the metrics scrape. An explicit
+ * FLAREWATCH_DB_POOL_SIZE smaller than that would hang, so it is refused at start.
+ */
+export function poolSizeFor(config: Config, walks: number, extra = 3): number {
+  const needed = walks + extra;
+  const set = config.database.poolSize;
+  if (set === undefined) return Math.max(10, needed);
+  if (set < needed) {
+    throw new ConfigError([
+      `FLAREWATCH_DB_POOL_SIZE (database.poolSize): ${set} is too small for ${walks} stream walks at once (each holds one connection) plus ${extra} for checks, alerts and metrics; set it to at least ${needed}, or lower FLAREWATCH_WORKER_CONCURRENCY`,
+    ]);
+  }
+  return set;
 }

@@ -1,5 +1,5 @@
-import type { ApiAccess } from './cloudflare/client.js';
 import type { Config } from './config.js';
+import type { CredentialAccess } from './credentials/types.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './log.js';
 
@@ -8,7 +8,8 @@ export interface Context {
   db: Db;
   log: Logger;
   config: Config;
-  api: ApiAccess;
+  /** Every configured credential, in configuration order, each with its own paced access. */
+  credentials: CredentialAccess[];
   signal?: AbortSignal;
   now: () => Date;
   /** Where long walks report progress (a progress bar on a TTY, periodic log lines otherwise). */

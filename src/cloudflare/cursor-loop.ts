@@ -1,6 +1,7 @@
 import type Cloudflare from 'cloudflare';
 import { CloudflareRequestError } from './errors.js';
 import { fetchEnvelope, type Query } from './fetch-envelope.js';
+import { listItems } from './page-loop.js';
 
 export interface CursorPage {
   items: unknown[];
@@ -12,6 +13,7 @@ export interface CursorPage {
 
 export interface CursorListOptions {
   stream: string;
+  credential?: string;
   path: string;
   query: Query;
   startCursor?: string;
@@ -28,21 +30,24 @@ export async function* walkCursorList(api: Cloudflare, opts: CursorListOptions):
   let seq = 0;
   const fetchPage = async (cursor: string | undefined): Promise<CursorPage> => {
     seq += 1;
-    const site = { stream: opts.stream, path: opts.path, page: cursor ? `#${seq} (cursor)` : `#${seq}` };
+    const site = { stream: opts.stream, path: opts.path, page: cursor ? `#${seq} (cursor)` : `#${seq}`, credential: opts.credential };
     const res = await fetchEnvelope(api, {
       site,
       query: cursor ? { ...opts.query, cursor } : opts.query,
       malformedRetries: opts.malformedRetries,
       signal: opts.signal,
     });
-    if (res.kind !== 'ok') throw new CloudflareRequestError(site, 'bad-request', res.status, 'unexpected error answer');
-    const { result, result_info: info } = res.envelope;
-    if (!Array.isArray(result)) throw new CloudflareRequestError(site, 'malformed', 200, 'result is not an array');
+    if (res.kind !== 'ok') throw new CloudflareRequestError(site, 'bad-request', res.status, res.message, res.codes);
+    const info = res.envelope.result_info;
+    const items = listItems(site, res.envelope.result);
+    // The cursor is the one field this walk cannot do without: an unusable one is an error, never "the end".
+    const badCursor = info?.invalid?.find((f) => f.startsWith('cursor') || f.startsWith('cursors.after'));
+    if (badCursor) throw new CloudflareRequestError(site, 'malformed', 200, `result_info.${badCursor} is not a cursor string`);
     const next = info?.cursors?.after || info?.cursor || undefined;
     if (next && next === cursor) {
       throw new CloudflareRequestError(site, 'repeated-page', 200, 'the listing returned the cursor it was given; stopping instead of looping');
     }
-    return { items: result, cursor, nextCursor: result.length > 0 ? next : undefined };
+    return { items, cursor, nextCursor: items.length > 0 ? next : undefined };
   };
 
   let pending: Promise<CursorPage> | undefined = fetchPage(opts.startCursor);

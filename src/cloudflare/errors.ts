@@ -3,9 +3,11 @@ export interface RequestSite {
   stream: string;
   path: string;
   page?: number | string;
+  /** The credential that made it (named in hints about authentication). */
+  credential?: string;
 }
 
-export type FailureKind = 'auth' | 'permission' | 'not-found' | 'rate-limited' | 'server' | 'network' | 'malformed' | 'repeated-page' | 'bad-request';
+export type FailureKind = 'auth' | 'permission' | 'not-found' | 'rate-limited' | 'server' | 'network' | 'malformed' | 'repeated-page' | 'bad-request' | 'incomplete';
 
 /**
  * A Cloudflare call that failed after the client's own retries. `retryable` tells the
@@ -15,6 +17,7 @@ export class CloudflareRequestError extends Error {
   readonly stream: string;
   readonly path: string;
   readonly page: number | string | undefined;
+  readonly credential: string | undefined;
   constructor(
     site: RequestSite,
     readonly kind: FailureKind,
@@ -29,6 +32,7 @@ export class CloudflareRequestError extends Error {
     this.stream = site.stream;
     this.path = site.path;
     this.page = site.page;
+    this.credential = site.credential;
   }
 
   get retryable(): boolean {

@@ -1,6 +1,6 @@
 import type Cloudflare from 'cloudflare';
 import type { ResultInfo } from './envelope.js';
-import { CloudflareRequestError } from './errors.js';
+import { CloudflareRequestError, type RequestSite } from './errors.js';
 import { fetchEnvelope, type Query } from './fetch-envelope.js';
 
 export interface ListPage {
@@ -13,15 +13,19 @@ export interface ListPage {
 
 export interface PagedListOptions {
   stream: string;
+  credential?: string;
   path: string;
   query?: Query;
   /** undefined: a single-page endpoint (no paging parameters sent). */
   perPage?: number;
   startPage?: number;
+  /**
+   * Ask for page 1 only and take it as the whole listing: /accounts with an account-owned token
+   * answers the same page whatever page is asked (section 10), so there is nothing to loop over.
+   */
+  firstPageOnly?: boolean;
   malformedRetries: number;
   signal?: AbortSignal;
-  /** v1 audit logs answer HTTP 400 for the page past the last when the count is a multiple of per_page. */
-  pastEndIs400?: boolean;
 }
 
 /** Decide from result_info alone whether `page` was the last one, so no trailing empty page is fetched. */
@@ -32,45 +36,43 @@ export function isLastPage(page: number, perPage: number, itemCount: number, inf
   return itemCount < perPage;
 }
 
+/** The items of a list answer: `result: null` is an empty list (the definitions allow it; /user/subscriptions sends it). */
+export function listItems(site: RequestSite, result: unknown): unknown[] {
+  if (result === null || result === undefined) return [];
+  if (!Array.isArray(result)) throw new CloudflareRequestError(site, 'malformed', 200, `result is not a list (got ${typeof result})`);
+  return result;
+}
+
 const idsOf = (items: unknown[]) => items.map((i) => (i as { id?: unknown })?.id).join('\u0000');
 
 /**
  * Walk a page-numbered listing. The next page is requested while the caller stores the
- * current one. A listing that serves the same page again (seen on /accounts with
- * account-owned tokens) stops with an error instead of looping.
+ * current one. A listing that serves the same page again stops with an error instead of looping.
  */
 export async function* walkPagedList(api: Cloudflare, opts: PagedListOptions): AsyncGenerator<ListPage> {
-  const fetchPage = async (page: number): Promise<ListPage | undefined> => {
+  const fetchPage = async (page: number): Promise<ListPage> => {
     const query: Query = opts.perPage ? { ...opts.query, page, per_page: opts.perPage } : { ...opts.query };
-    const site = { stream: opts.stream, path: opts.path, page };
-    const pastEndOk = opts.pastEndIs400 && page > 1;
-    const res = await fetchEnvelope(api, {
-      site,
-      query,
-      malformedRetries: opts.malformedRetries,
-      signal: opts.signal,
-      acceptError: pastEndOk ? (status) => status === 400 : undefined,
-    });
-    if (res.kind === 'accepted-error') return undefined;
-    const { result, result_info: info } = res.envelope;
-    if (!Array.isArray(result)) throw new CloudflareRequestError(site, 'malformed', 200, 'result is not an array');
-    if (opts.perPage && info?.page !== undefined && info.page !== page) {
+    const site = { stream: opts.stream, path: opts.path, page, credential: opts.credential };
+    const res = await fetchEnvelope(api, { site, query, malformedRetries: opts.malformedRetries, signal: opts.signal });
+    if (res.kind !== 'ok') throw new CloudflareRequestError(site, 'bad-request', res.status, res.message, res.codes);
+    const info = res.envelope.result_info;
+    const items = listItems(site, res.envelope.result);
+    if (opts.perPage && !opts.firstPageOnly && info?.page !== undefined && info.page !== page) {
       throw new CloudflareRequestError(site, 'repeated-page', 200, `asked for page ${page}, Cloudflare answered page ${info.page}; stopping instead of looping`);
     }
-    const last = opts.perPage ? isLastPage(page, opts.perPage, result.length, info ?? undefined) : true;
-    return { page, items: result, resultInfo: info ?? undefined, last };
+    const last = opts.firstPageOnly || !opts.perPage || isLastPage(page, opts.perPage, items.length, info);
+    return { page, items, resultInfo: info, last };
   };
 
   let page = opts.startPage ?? 1;
-  let pending: Promise<ListPage | undefined> | undefined = fetchPage(page);
+  let pending: Promise<ListPage> | undefined = fetchPage(page);
   let previousIds: string | undefined;
   while (pending) {
     const current = await pending;
     pending = undefined;
-    if (!current) return;
     const ids = idsOf(current.items);
     if (previousIds !== undefined && ids.length > 0 && ids === previousIds) {
-      throw new CloudflareRequestError({ stream: opts.stream, path: opts.path, page }, 'repeated-page', 200, `page ${page} holds the same items as page ${page - 1}; stopping instead of looping`);
+      throw new CloudflareRequestError({ stream: opts.stream, path: opts.path, page, credential: opts.credential }, 'repeated-page', 200, `page ${page} holds the same items as page ${page - 1}; stopping instead of looping`);
     }
     previousIds = ids;
     if (!current.last) {

@@ -16,7 +16,10 @@ export async function demo(base: Config, opts: { seed: number; print: (s: string
   const sim = await startSimulator({ seed: opts.seed });
   const config: Config = {
     ...base,
-    cloudflare: { ...base.cloudflare, baseUrl: sim.url, apiToken: sim.credentials.apiToken, email: undefined, apiKey: undefined, accounts: [] },
+    cloudflare: {
+      ...base.cloudflare, baseUrl: sim.url, apiToken: sim.credentials.apiToken, email: undefined, apiKey: undefined, accounts: [],
+      credentials: [{ name: 'default', apiToken: sim.credentials.apiToken, accounts: [], rateLimit: base.cloudflare.rateLimit }],
+    },
     database: { ...base.database, url: undefined },
     dataDir: join(base.dataDir, 'demo'),
     embeddedPostgresPort: base.embeddedPostgresPort + 1,

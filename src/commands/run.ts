@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { preflight } from '../credentials/identity.js';
 import { type AlertsResult, runAlerts } from '../alerts/deliver.js';
 import { runDigest } from '../alerts/digest.js';
 import { outboxWriter } from '../alerts/outbox.js';
@@ -7,8 +8,18 @@ import { applyAuditRetention } from '../sync/audit-retention.js';
 import { syncAll } from '../sync/sync-all.js';
 import type { StreamOutcome } from '../sync/runner.js';
 
+/** Nothing can be walked: every credential failed its verification (or the API is unreachable). One line each. */
+export class PreflightError extends Error {
+  override name = 'PreflightError';
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+  }
+}
+
 export interface RunResult {
   outcomes: StreamOutcome[];
+  /** Credentials that failed verification: their streams were not walked. */
+  credentialFailures: string[];
   /** The check run after the sync (absent when checks were not asked for). */
   checks?: CheckResult;
   /** Alert delivery after the checks (absent when checks were not asked for). */
@@ -35,12 +46,18 @@ export { runAlerts, runDigest };
  * The one-shot pipeline: every stream once, then the later stages. The same functions
  * the daemon's jobs call; here they run in-process, in order, without Redis.
  */
-export async function runOnce(ctx: Context, opts: { streams?: string[]; checks?: boolean } = {}): Promise<RunResult> {
-  const outcomes = await syncAll(ctx, { streams: opts.streams ?? ctx.config.sync.streams });
+export async function runOnce(ctx: Context, opts: { streams?: string[]; checks?: boolean; confirmDeletions?: boolean } = {}): Promise<RunResult> {
+  // Every credential verified up front, quickly: a wrong base URL or a revoked token is one line in
+  // seconds, not one error per stream. Credentials that fail walk nothing; the others go on.
+  const check = await preflight(ctx);
+  if (check.fatal) throw new PreflightError(check.failures.map((f) => f.error));
+  for (const f of check.failures) ctx.log.error({ credential: f.credential }, f.error);
+  const outcomes = await syncAll({ ...ctx, credentials: check.usable }, { streams: opts.streams ?? ctx.config.sync.streams, confirmDeletions: opts.confirmDeletions });
   await applyAuditRetention(ctx);
   // Checks run even when a stream failed: a failed walk changes nothing it did not finish,
   // so the rules see the last complete picture of that stream.
   const checks = opts.checks === false ? undefined : await runChecks(ctx);
   const alerts = checks ? await runAlerts(ctx) : undefined;
-  return { outcomes, checks, alerts, ok: !outcomes.some((o) => o.status === 'failed') };
+  const credentialFailures = check.failures.map((f) => f.error);
+  return { outcomes, credentialFailures, checks, alerts, ok: credentialFailures.length === 0 && !outcomes.some((o) => o.status === 'failed') };
 }

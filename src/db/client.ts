@@ -12,8 +12,17 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function connectDatabase(url: string, poolSize = 10): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'flarewatch' });
+export interface PoolOptions {
+  max?: number;
+  /** Longest wait for a connection, new or from a full pool: an error after it, never a hang. */
+  connectTimeoutMs?: number;
+}
+
+export function connectDatabase(url: string, opts: PoolOptions | number = {}): Database {
+  const o = typeof opts === 'number' ? { max: opts } : opts;
+  const pool = new pg.Pool({
+    connectionString: url, max: o.max ?? 10, application_name: 'flarewatch', connectionTimeoutMillis: o.connectTimeoutMs ?? 30_000,
+  });
   // An idle client losing its server (Postgres restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   // The pool listens only to idle clients. A checked-out one (a transaction between two statements, a

@@ -1,8 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { type App, openApp } from '../app.js';
-import type { RequestLimiter } from '../cloudflare/rate-limit.js';
-import { credentialKey, redisLimiter } from '../cloudflare/redis-limiter.js';
-import type { Config } from '../config.js';
+import { type Config, ConfigError } from '../config.js';
+import { credentialAccesses } from '../credentials/access.js';
+import { preflight } from '../credentials/identity.js';
+import { redisLimiters } from '../credentials/limiters.js';
+import { validateSelection } from '../sync/catalog.js';
 import type { Context } from '../context.js';
 import type { Logger } from '../log.js';
 import { countedFetch, createMetrics, type Metrics } from '../ops/metrics.js';
@@ -34,45 +36,35 @@ export interface Daemon {
   shutdown(reason?: string): Promise<void>;
 }
 
-/** The shared limiter (Redis, one per credential) and the fetch it paces, with waits counted; none when pacing is off. */
-function sharedLimiter(config: Config, redis: ReturnType<typeof connectRedis>, metrics: Metrics): { limiter: RequestLimiter; fetch: typeof fetch } | undefined {
-  const cf = config.cloudflare;
-  if (!cf.rateLimit) return undefined;
-  const limiter = redisLimiter({
-    redis,
-    key: credentialKey(cf),
-    setting: { requests: Math.max(1, Math.floor(cf.rateLimit.requests * (1 - cf.rateLimitMargin))), windowMs: cf.rateLimit.windowMs },
-  });
-  const timed: typeof fetch = async (input, init) => {
-    const t = Date.now();
-    const waitsBefore = limiter.stats.waitedMs;
-    const response = await limiter.fetch()(input, init);
-    const waited = limiter.stats.waitedMs - waitsBefore;
-    if (waited > 0 && Date.now() - t >= 0) {
-      metrics.rateLimitWaits.inc();
-      metrics.rateLimitWaitSeconds.inc(waited / 1000);
-    }
-    return response;
-  };
-  return { limiter, fetch: timed };
-}
-
 /** Scheduler and/or workers in this process, with the operations server. Migrations run first (openApp). */
 export async function startDaemon(config: Config, opts: DaemonOptions): Promise<Daemon> {
-  const app = await openApp(config, { log: opts.log, requireCredentials: opts.workers });
+  const concurrency = opts.concurrency ?? config.daemon.concurrency;
+  // Checked before anything starts: a misspelt kind would otherwise enqueue nothing, for ever.
+  validateSelection(config.sync.streams, config.cloudflare.credentials.map((c) => c.name));
+  const app = await openApp(config, { log: opts.log, requireCredentials: true, walks: opts.workers ? concurrency : 0 });
   const redis = connectRedis(opts.redisUrl, opts.workers ? 'flarewatch-worker' : 'flarewatch-scheduler');
   const stop = new AbortController();
   // Every running job listens to it (AbortSignal.any): as many listeners as jobs at once.
   setMaxListeners(0, stop.signal);
   let pool: WorkerPool | undefined;
-  const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}) });
-  const shared = sharedLimiter(config, redis, metrics);
-  const fetchChain = countedFetch(metrics, shared?.fetch ?? fetch);
-  const ctx: Context = { ...app.ctx, api: { ...app.ctx.api, fetch: fetchChain, limiter: shared?.limiter } };
+  // One limiter per user or account token, shared by every process through Redis.
+  const registry = redisLimiters(redis, config.cloudflare.rateLimitMargin);
+  const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}), limiters: registry.all });
+  const credentials = credentialAccesses(config, { registry, wrapFetch: (name, inner) => countedFetch(metrics, inner, name) });
+  const ctx: Context = { ...app.ctx, credentials };
   const log = ctx.log;
+  if (opts.workers) {
+    const check = await preflight(ctx);
+    for (const f of check.failures) log.error({ credential: f.credential, status: f.status }, f.error);
+    if (check.fatal) {
+      await redis.quit().catch(() => redis.disconnect());
+      await app.close();
+      throw new ConfigError(check.failures.map((f) => f.error));
+    }
+  }
 
   pool = opts.workers
-    ? startWorkers(ctx, { connection: redis, concurrency: opts.concurrency ?? config.daemon.concurrency, shutdown: stop.signal, metrics, ...opts.timings })
+    ? startWorkers(ctx, { connection: redis, concurrency, shutdown: stop.signal, metrics, ...opts.timings })
     : undefined;
   const scheduler = opts.scheduler ? new Scheduler(ctx, redis, opts.timings) : undefined;
   if (scheduler && opts.cron !== false) await scheduler.start();

@@ -4,8 +4,8 @@ import { CloudflareRequestError } from '../cloudflare/errors.js';
 import { runAlerts, runChecks, runDigest } from '../commands/run.js';
 import type { Context } from '../context.js';
 import { applyAuditRetention } from '../sync/audit-retention.js';
-import { planStreams, UnknownStreamError } from '../sync/catalog.js';
-import { runStream } from '../sync/runner.js';
+import { streamJob, UnknownStreamError } from '../sync/catalog.js';
+import { runStream, WalkerError } from '../sync/runner.js';
 import { withStreamLock } from '../sync/stream-lock.js';
 import type { JobName, JobPayload } from './catalog.js';
 
@@ -17,26 +17,27 @@ import type { JobName, JobPayload } from './catalog.js';
 export type Handler<N extends JobName> = (ctx: Context, payload: JobPayload<N>) => Promise<JobResult>;
 
 export type JobResult =
-  | { status: 'succeeded'; stream?: string; rows?: number; requests?: number; durationMs?: number }
-  | { status: 'skipped'; stream?: string; reason: string };
+  | { status: 'succeeded'; stream?: string; credential?: string; rows?: number; requests?: number; durationMs?: number }
+  | { status: 'skipped' | 'not-applicable'; stream?: string; reason: string };
 
 export const syncStream: Handler<'sync.stream'> = async (ctx, { stream }) => {
-  let jobs;
+  let job;
   try {
-    jobs = planStreams([stream], []);
+    // The scheduler only sends full names: a bare kind (`members`) names no single stream.
+    job = streamJob(stream);
   } catch (err) {
     if (err instanceof UnknownStreamError) throw new UnrecoverableError(err.message);
     throw err;
   }
-  // An account kind without an account id plans nothing: the scheduler only sends full names.
-  if (jobs.length !== 1) throw new UnrecoverableError(`stream "${stream}" does not name exactly one stream`);
-  const outcome = await runStream(ctx, jobs[0]!);
-  if (outcome.status === 'skipped') return { status: 'skipped', stream, reason: outcome.reason };
+  const outcome = await runStream(ctx, job);
+  if (outcome.status === 'skipped' || outcome.status === 'not-applicable') return { status: outcome.status, stream, reason: outcome.reason };
   if (outcome.status === 'succeeded') {
-    return { status: 'succeeded', stream, rows: outcome.counts.rowsUpserted, requests: outcome.counts.requests, durationMs: outcome.durationMs };
+    return { status: 'succeeded', stream, credential: outcome.credential, rows: outcome.counts.rowsUpserted, requests: outcome.counts.requests, durationMs: outcome.durationMs };
   }
   if (ctx.signal?.aborted) throw new Error(`walk of ${stream} interrupted (${String(ctx.signal.reason ?? 'aborted')}); the next attempt resumes from the checkpoint`);
   const err = outcome.error;
+  // No usable credential: retrying within the job's backoff cannot help; the next round verifies again.
+  if (err instanceof WalkerError) throw new UnrecoverableError(err.message);
   if (err instanceof CloudflareRequestError && !err.retryable) throw new UnrecoverableError(err.message);
   throw err;
 };

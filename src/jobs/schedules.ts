@@ -1,17 +1,18 @@
-import { and, isNull } from 'drizzle-orm';
 import { FlowProducer, type FlowJob, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createTask, schedule, type ScheduledTask } from 'node-cron';
 import type { Context } from '../context.js';
-import { accounts, syncState } from '../db/schema/index.js';
-import { ALL_KINDS, planStreams } from '../sync/catalog.js';
+import { syncState } from '../db/schema/index.js';
+import { ACCOUNT_STREAMS, AUDIT_KINDS, INVENTORY_KINDS } from '../sync/catalog.js';
+import { planInput, planRound } from '../sync/plan.js';
 import { JOB_CATALOG, type JobName } from './catalog.js';
 import { alertsJobId, checksJobId, digestJobId, syncJobId, tickOf } from './ids.js';
 
 export type ScheduleGroup = 'audit' | 'inventory' | 'digest';
 
-export const AUDIT_KINDS = ALL_KINDS.filter((k) => k.includes('audit'));
-export const INVENTORY_KINDS = ALL_KINDS.filter((k) => !k.includes('audit'));
+export { AUDIT_KINDS, INVENTORY_KINDS };
+
+const kindOf = (stream: string) => stream.split(':', 1)[0]!;
 
 export interface TickResult {
   tick: string;
@@ -90,23 +91,17 @@ export class Scheduler {
   /** Streams of the due groups (within FLAREWATCH_STREAMS), plus any never attempted (a new account, a first start). */
   async streamsFor(groups: ScheduleGroup[]): Promise<string[]> {
     const selection = this.ctx.config.sync.streams;
-    const selected = (kinds: string[]) => (selection.length ? selection.filter((s) => kinds.includes(s.split(':', 1)[0]!)) : kinds);
-    const ids = await this.knownAccountIds();
-    const all = planStreams(selected(ALL_KINDS), ids).map((j) => j.stream);
+    const all = planRound(await planInput(this.ctx, selection)).streams;
+    // Account streams fan out over what the credentials reach: a selection of account kinds still discovers accounts.
+    const discovers = selection.length === 0 || selection.some((s) => ACCOUNT_STREAMS[kindOf(s)] !== undefined);
+    const discovery = discovers ? planRound(await planInput(this.ctx, []), 'accounts').streams : [];
+    const candidates = [...new Set([...discovery, ...all])];
     const wanted = new Set<string>();
-    if (groups.includes('audit')) for (const j of planStreams(selected(AUDIT_KINDS), ids)) wanted.add(j.stream);
-    if (groups.includes('inventory')) for (const j of planStreams(selected(INVENTORY_KINDS), ids)) wanted.add(j.stream);
+    if (groups.includes('audit')) for (const s of candidates) if (AUDIT_KINDS.includes(kindOf(s))) wanted.add(s);
+    if (groups.includes('inventory')) for (const s of candidates) if (INVENTORY_KINDS.includes(kindOf(s))) wanted.add(s);
     const attempted = new Set((await this.ctx.db.select({ stream: syncState.stream }).from(syncState)).map((r) => r.stream));
-    for (const s of all) if (!attempted.has(s)) wanted.add(s);
-    // Account streams need the account list: walk 'accounts' whenever none is known yet.
-    if (ids.length === 0 && all.includes('accounts')) wanted.add('accounts');
-    return all.filter((s) => wanted.has(s));
-  }
-
-  private async knownAccountIds(): Promise<string[]> {
-    const rows = await this.ctx.db.select({ id: accounts.id }).from(accounts).where(and(isNull(accounts.deletedAt)));
-    const allow = this.ctx.config.cloudflare.accounts;
-    return rows.map((r) => r.id).filter((id) => allow.length === 0 || allow.includes(id)).sort();
+    for (const s of candidates) if (!attempted.has(s)) wanted.add(s);
+    return candidates.filter((s) => wanted.has(s));
   }
 
   private options(name: JobName, jobId: string) {

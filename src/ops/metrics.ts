@@ -1,13 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestLimiter } from '../cloudflare/rate-limit.js';
 import type { Db } from '../db/client.js';
 
 /** Everything the daemon exports on /metrics. One instance per process (no global registry). */
 export interface Metrics {
   registry: Registry;
-  apiRequests: Counter<'endpoint' | 'status'>;
-  rateLimitWaits: Counter;
-  rateLimitWaitSeconds: Counter;
+  apiRequests: Counter<'credential' | 'endpoint' | 'status'>;
   entriesArchived: Counter<'stream'>;
   syncDuration: Histogram<'kind' | 'status'>;
   jobs: Counter<'queue' | 'job' | 'outcome'>;
@@ -20,6 +19,8 @@ export interface MetricSources {
   db: Db;
   /** Job counts by queue and state (waiting, active, delayed, failed, ...). */
   queueDepths?: () => Promise<Record<string, Record<string, number>>>;
+  /** The rate limiters in use, by what Cloudflare counts against (user:<id>, account-token:<id>). */
+  limiters?: Map<string, RequestLimiter>;
 }
 
 /** Stream kind without the account id, so labels stay few. */
@@ -45,9 +46,7 @@ export function createMetrics(sources: MetricSources): Metrics {
   const reg = [registry];
   const m: Metrics = {
     registry,
-    apiRequests: new Counter({ name: 'flarewatch_api_requests_total', help: 'Cloudflare API requests (every HTTP attempt)', labelNames: ['endpoint', 'status'], registers: reg }),
-    rateLimitWaits: new Counter({ name: 'flarewatch_rate_limit_waits_total', help: 'Requests that waited for the shared rate limiter', registers: reg }),
-    rateLimitWaitSeconds: new Counter({ name: 'flarewatch_rate_limit_wait_seconds_total', help: 'Time spent waiting for the shared rate limiter', registers: reg }),
+    apiRequests: new Counter({ name: 'flarewatch_api_requests_total', help: 'Cloudflare API requests (every HTTP attempt), by credential', labelNames: ['credential', 'endpoint', 'status'], registers: reg }),
     entriesArchived: new Counter({ name: 'flarewatch_entries_archived_total', help: 'Rows written by sync jobs, by stream kind', labelNames: ['stream'], registers: reg }),
     syncDuration: new Histogram({
       name: 'flarewatch_sync_duration_seconds', help: 'Duration of a stream walk', labelNames: ['kind', 'status'], registers: reg,
@@ -57,6 +56,44 @@ export function createMetrics(sources: MetricSources): Metrics {
     alertsSent: new Counter({ name: 'flarewatch_alerts_sent_total', help: 'Alerts delivered, by sink', labelNames: ['sink'], registers: reg }),
     alertsFailed: new Counter({ name: 'flarewatch_alerts_failed_total', help: 'Alert deliveries that failed, by sink', labelNames: ['sink'], registers: reg }),
   };
+  // The limiters' own cumulative statistics, read at scrape time (one series per limit, not per request).
+  const fromLimiters = (pick: (l: RequestLimiter) => number) =>
+    function (this: Counter<'limit'>) {
+      this.reset();
+      for (const [limit, l] of sources.limiters ?? []) this.inc({ limit }, pick(l));
+    };
+  new Counter({ name: 'flarewatch_rate_limit_waits_total', help: 'Requests that waited for their rate limiter', labelNames: ['limit'], registers: reg, collect: fromLimiters((l) => l.stats.waits) });
+  new Counter({ name: 'flarewatch_rate_limit_wait_seconds_total', help: 'Time requests spent waiting for their rate limiter', labelNames: ['limit'], registers: reg, collect: fromLimiters((l) => l.stats.waitedMs / 1000) });
+  new Counter({ name: 'flarewatch_rate_limit_pauses_total', help: 'Pauses after a 429 with Retry-After', labelNames: ['limit'], registers: reg, collect: fromLimiters((l) => l.stats.pauses) });
+  new Gauge({
+    name: 'flarewatch_sync_failing', help: '1 while a stream\'s last walk failed (its last error is newer than its last success)', labelNames: ['stream'], registers: reg,
+    async collect() {
+      this.reset();
+      for (const row of await streamLags(sources.db)) this.set({ stream: row.stream }, row.failing ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'flarewatch_deletions_held', help: 'Deletions the mass-deletion guard is holding back, by stream', labelNames: ['stream'], registers: reg,
+    async collect() {
+      this.reset();
+      for (const row of await heldDeletions(sources.db)) this.set({ stream: row.stream }, row.held);
+    },
+  });
+  for (const [name, help, pick] of [
+    ['flarewatch_credential_valid', '1 when the credential\'s last verification succeeded', (c: CredentialHealth) => (c.valid ? 1 : 0)],
+    ['flarewatch_credential_expiry_timestamp_seconds', 'When the credential\'s own token expires (absent: never)', (c: CredentialHealth) => c.expiresAt],
+  ] as const) {
+    new Gauge({
+      name, help, labelNames: ['credential'], registers: reg,
+      async collect() {
+        this.reset();
+        for (const c of await credentialHealth(sources.db)) {
+          const v = pick(c);
+          if (v !== null) this.set({ credential: c.name }, v);
+        }
+      },
+    });
+  }
   new Gauge({
     name: 'flarewatch_sync_lag_seconds', help: 'Now minus the audit watermark (audit streams) or the last success (others)', labelNames: ['stream'], registers: reg,
     async collect() {
@@ -133,17 +170,37 @@ async function openFindings(db: Db): Promise<Record<string, number>> {
   }
 }
 
-/** A fetch that counts every attempt by endpoint and status (network failures as "network"). */
-export function countedFetch(metrics: Metrics, inner: typeof fetch): typeof fetch {
+interface CredentialHealth {
+  name: string;
+  valid: boolean;
+  expiresAt: number | null;
+}
+
+async function credentialHealth(db: Db): Promise<CredentialHealth[]> {
+  const res = await db.execute<{ name: string; status: string; expires: number | null }>(
+    sql`select name, status, extract(epoch from expires_on)::float8 as expires from credentials order by name`,
+  );
+  return res.rows.map((r) => ({ name: r.name, valid: r.status === 'active', expiresAt: r.expires === null ? null : Number(r.expires) }));
+}
+
+async function heldDeletions(db: Db): Promise<Array<{ stream: string; held: number }>> {
+  const res = await db.execute<{ stream: string; held: number }>(
+    sql`select stream, coalesce(jsonb_array_length(held_deletions -> 'ids'), 0)::int as held from sync_state where held_deletions is not null`,
+  );
+  return res.rows;
+}
+
+/** A fetch that counts every attempt by credential, endpoint and status (network failures as "network"). */
+export function countedFetch(metrics: Metrics, inner: typeof fetch, credential = ''): typeof fetch {
   return async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const endpoint = endpointLabel(url);
     try {
       const res = await inner(input, init);
-      metrics.apiRequests.inc({ endpoint, status: String(res.status) });
+      metrics.apiRequests.inc({ credential, endpoint, status: String(res.status) });
       return res;
     } catch (err) {
-      metrics.apiRequests.inc({ endpoint, status: 'network' });
+      metrics.apiRequests.inc({ credential, endpoint, status: 'network' });
       throw err;
     }
   };

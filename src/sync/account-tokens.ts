@@ -11,6 +11,7 @@ export const accountTokensStream = (accountId: string) =>
     table: apiTokens,
     conflict: [apiTokens.id],
     idColumn: apiTokens.id,
-    scope: and(eq(apiTokens.ownerType, 'account'), eq(apiTokens.accountId, accountId)),
-    toRow: (t) => tokenRow(t, { ownerType: 'account', accountId }),
+    scope: () => and(eq(apiTokens.ownerType, 'account'), eq(apiTokens.accountId, accountId))!,
+    detailPath: (id) => `/accounts/${accountId}/tokens/${id}`,
+    toRow: (t) => tokenRow(t, { ownerType: 'account', accountId, userId: null }),
   });

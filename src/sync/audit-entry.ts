@@ -5,7 +5,7 @@ export type AuditSource = AuditLogRow['source'];
 
 export type MappedEntry = { ok: true; row: AuditLogRow } | { ok: false; reason: string };
 
-function validTime(v: unknown): Date | undefined {
+export function validTime(v: unknown): Date | undefined {
   if (typeof v !== 'string') return undefined;
   // Only full RFC 3339 timestamps: a date alone or a loose string is not a usable event time.
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(v);
@@ -65,4 +65,10 @@ export function mapAuditEntry(source: AuditSource, accountId: string | null, ite
   const time = validTime(rawTime);
   if (!time) return { ok: false, reason: `entry ${id} has an invalid timestamp: ${JSON.stringify(rawTime ?? null).slice(0, 60)}` };
   return { ok: true, row: source === 'account_v2' ? v2Row(accountId, e, id, time) : v1Row(source, accountId, e, id, time) };
+}
+
+/** The event time (ms) of a raw entry of this source, or undefined when it has none usable. */
+export function entryTimeOf(source: AuditSource, item: unknown): number | undefined {
+  const e = obj(item);
+  return validTime(source === 'account_v2' ? obj(e.action).time : e.when)?.getTime();
 }

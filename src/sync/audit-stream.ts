@@ -3,13 +3,14 @@ import { type QuarantinedEntry, insertAuditEntries, quarantineEntries } from '..
 import type { AuditLogRow } from '../db/schema/audit-logs.js';
 import { type AuditSource, mapAuditEntry } from './audit-entry.js';
 import { type AuditPageSource, v1Pages, v2Pages } from './audit-pages.js';
-import { type AuditCheckpoint, type AuditWindow, planWindow } from './audit-window.js';
+import { type AuditCheckpoint, type AuditWindow, placeTime, planWindow } from './audit-window.js';
 import type { StreamJob, Walk } from './runner.js';
 
-interface AuditStreamSpec {
+export interface AuditStreamSpec {
   stream: string;
   source: AuditSource;
   accountId: string | null;
+  path: string;
   pages: AuditPageSource;
 }
 
@@ -25,34 +26,49 @@ function monthsFor(window: AuditWindow, now: Date, ahead: number): Set<string> {
   return months;
 }
 
-function splitPage(spec: AuditStreamSpec, items: unknown[], position: string) {
+/**
+ * Valid, plausibly dated entries become rows; the rest go to the quarantine with the reason.
+ * `lastTime` moves only with entries inside the window asked for: one dated in the year 2999
+ * must never become the position a resumed walk starts from.
+ */
+export function splitPage(spec: AuditStreamSpec, window: AuditWindow, now: Date, items: unknown[], position: string) {
   const rows: AuditLogRow[] = [];
   const bad: QuarantinedEntry[] = [];
+  let lastTime = window.lastTime;
   for (const item of items) {
     const mapped = mapAuditEntry(spec.source, spec.accountId, item);
-    if (mapped.ok) rows.push(mapped.row);
-    else bad.push({ stream: spec.stream, position, reason: mapped.reason, rawText: JSON.stringify(item) ?? String(item) });
+    const quarantine = (reason: string) => bad.push({ stream: spec.stream, position, reason, rawText: JSON.stringify(item) ?? String(item) });
+    if (!mapped.ok) {
+      quarantine(mapped.reason);
+      continue;
+    }
+    const t = mapped.row.eventTime;
+    const place = placeTime(window, now, t.getTime());
+    if (place === 'implausible') {
+      quarantine(`entry ${mapped.row.id} is dated ${t.toISOString()}, implausibly far outside the window asked for [${window.since}, ${window.before})`);
+      continue;
+    }
+    rows.push(mapped.row);
+    const iso = t.toISOString();
+    if (place === 'in-window' && (lastTime === undefined || iso > lastTime)) lastTime = iso;
   }
-  return { rows, bad };
+  return { rows, bad, lastTime };
 }
 
-async function walkWindow(w: Walk, spec: AuditStreamSpec, cp: AuditCheckpoint, start: AuditWindow): Promise<AuditWindow> {
+/** One window of one audit stream: page → insert → checkpoint, each page in one transaction. */
+export async function walkWindow(w: Walk, spec: AuditStreamSpec, cp: AuditCheckpoint, start: AuditWindow): Promise<AuditWindow> {
   let window = start;
   const known = monthsFor(window, w.now(), w.config.audit.partitionsAhead);
   await ensureAuditPartitions(w.db, known);
-  for await (const page of spec.pages(w, window)) {
-    const { rows, bad } = splitPage(spec, page.items, page.position);
+  for await (const page of spec.pages(w, window, spec.source)) {
+    const { rows, bad, lastTime } = splitPage(spec, window, w.now(), page.items, page.position);
     const missing = rows.map((r) => monthOf(r.eventTime)).filter((m) => !known.has(m));
     if (missing.length) {
       await ensureAuditPartitions(w.db, new Set(missing));
       missing.forEach((m) => known.add(m));
     }
-    const lastTime = rows.reduce<string | undefined>((acc, r) => {
-      const t = r.eventTime.toISOString();
-      return acc === undefined || t > acc ? t : acc;
-    }, window.lastTime);
     window = { ...window, next: page.next ?? window.next, lastTime, pages: window.pages + 1, entries: window.entries + page.items.length };
-    if (bad.length) w.log.warn({ position: page.position, bad: bad.map((b) => b.reason) }, 'quarantined audit entries that failed validation');
+    if (bad.length) w.log.warn({ position: page.position, bad: bad.map((b) => b.reason) }, 'quarantined audit entries');
     await w.commitPage(async (tx) => {
       // Counted before the run row is written in this transaction, so an abandoned run's counts match its last page.
       w.counts.pages += 1;
@@ -87,11 +103,13 @@ function auditJob(spec: AuditStreamSpec): StreamJob {
   };
 }
 
-export const userAuditStream = () =>
-  auditJob({ stream: 'user-audit', source: 'user_v1', accountId: null, pages: v1Pages('/user/audit_logs') });
+export const userAuditSpec = (credential: string): AuditStreamSpec =>
+  ({ stream: `user-audit:${credential}`, source: 'user_v1', accountId: null, path: '/user/audit_logs', pages: v1Pages('/user/audit_logs') });
+export const accountAuditSpec = (accountId: string): AuditStreamSpec =>
+  ({ stream: `account-audit:${accountId}`, source: 'account_v2', accountId, path: `/accounts/${accountId}/logs/audit`, pages: v2Pages(`/accounts/${accountId}/logs/audit`) });
+export const accountAuditV1Spec = (accountId: string): AuditStreamSpec =>
+  ({ stream: `account-audit-v1:${accountId}`, source: 'account_v1', accountId, path: `/accounts/${accountId}/audit_logs`, pages: v1Pages(`/accounts/${accountId}/audit_logs`) });
 
-export const accountAuditStream = (accountId: string) =>
-  auditJob({ stream: `account-audit:${accountId}`, source: 'account_v2', accountId, pages: v2Pages(`/accounts/${accountId}/logs/audit`) });
-
-export const accountAuditV1Stream = (accountId: string) =>
-  auditJob({ stream: `account-audit-v1:${accountId}`, source: 'account_v1', accountId, pages: v1Pages(`/accounts/${accountId}/audit_logs`) });
+export const userAuditStream = (credential: string) => auditJob(userAuditSpec(credential));
+export const accountAuditStream = (accountId: string) => auditJob(accountAuditSpec(accountId));
+export const accountAuditV1Stream = (accountId: string) => auditJob(accountAuditV1Spec(accountId));

@@ -14,12 +14,16 @@ import { userInvitesStream } from './user-invites.js';
 import { userOrganizationsStream } from './user-organizations.js';
 import { userTokensStream } from './user-tokens.js';
 
-/** Streams walked once per credential. */
-export const GLOBAL_STREAMS: Record<string, () => StreamJob> = {
-  user: userStream,
+/**
+ * Every stream kind, by what scopes it. A stream's name is its key: `<kind>:<credential>` for
+ * what one credential sees of itself (its user's tokens, invites, audit log; the accounts it
+ * reaches), `<kind>:<account id>` for an account (walked once, by one credential), and the bare
+ * kind for what is the same for everyone (the permission-group catalog).
+ */
+export const CREDENTIAL_STREAMS: Record<string, (credential: string) => StreamJob> = {
   accounts: accountsStream,
+  user: userStream,
   'user-tokens': userTokensStream,
-  'permission-groups': permissionGroupsStream,
   'user-invites': userInvitesStream,
   'user-organizations': userOrganizationsStream,
   'user-subscriptions': userSubscriptionsStream,
@@ -28,7 +32,13 @@ export const GLOBAL_STREAMS: Record<string, () => StreamJob> = {
   'user-audit': userAuditStream,
 };
 
-/** Streams walked once per account (named `<kind>:<account id>`). */
+/** Credential streams that call /user/*: not applicable to an account-owned token. */
+export const USER_LEVEL_KINDS = Object.keys(CREDENTIAL_STREAMS).filter((k) => k !== 'accounts');
+
+export const GLOBAL_STREAMS: Record<string, () => StreamJob> = {
+  'permission-groups': permissionGroupsStream,
+};
+
 export const ACCOUNT_STREAMS: Record<string, (accountId: string) => StreamJob> = {
   'account-tokens': accountTokensStream,
   'account-permission-groups': accountPermissionGroupsStream,
@@ -39,33 +49,55 @@ export const ACCOUNT_STREAMS: Record<string, (accountId: string) => StreamJob> =
   'account-audit-v1': accountAuditV1Stream,
 };
 
-export const ALL_KINDS = [...Object.keys(GLOBAL_STREAMS), ...Object.keys(ACCOUNT_STREAMS)];
+export const ALL_KINDS = [...Object.keys(CREDENTIAL_STREAMS), ...Object.keys(GLOBAL_STREAMS), ...Object.keys(ACCOUNT_STREAMS)];
+export const AUDIT_KINDS = ALL_KINDS.filter((k) => k.includes('audit'));
+export const INVENTORY_KINDS = ALL_KINDS.filter((k) => !k.includes('audit'));
 
 export class UnknownStreamError extends UsageError {
-  constructor(name: string) {
-    super(`unknown stream "${name}"; known kinds: ${ALL_KINDS.join(', ')} (account kinds also as <kind>:<account id>)`);
+  constructor(name: string, why?: string) {
+    super(
+      why
+        ? `stream "${name}": ${why}`
+        : `unknown stream "${name}"; known kinds: ${ALL_KINDS.join(', ')} (as <kind>:<credential> or <kind>:<account id> for one)`,
+    );
   }
 }
 
-/** Turn a selection (kinds, or `kind:accountId`) into jobs; an empty selection means every stream. */
-export function planStreams(selection: string[], accountIds: string[]): StreamJob[] {
-  const wanted = selection.length ? selection : ALL_KINDS;
-  const jobs: StreamJob[] = [];
-  for (const name of wanted) {
-    const [kind, accountId] = name.split(':', 2) as [string, string | undefined];
-    if (GLOBAL_STREAMS[kind] && !accountId) jobs.push(GLOBAL_STREAMS[kind]());
-    else if (ACCOUNT_STREAMS[kind]) {
-      for (const id of accountId ? [accountId] : accountIds) jobs.push(ACCOUNT_STREAMS[kind](id));
-    } else throw new UnknownStreamError(name);
+export type StreamScope =
+  | { type: 'credential'; kind: string; credential: string }
+  | { type: 'account'; kind: string; accountId: string }
+  | { type: 'global'; kind: string };
+
+/** What a stream name means; throws UnknownStreamError for a name that is no stream. */
+export function parseStream(name: string): StreamScope {
+  const [kind, arg, extra] = name.split(':') as [string, string | undefined, string | undefined];
+  if (extra !== undefined || arg === '') throw new UnknownStreamError(name);
+  if (CREDENTIAL_STREAMS[kind] && arg) return { type: 'credential', kind, credential: arg };
+  if (ACCOUNT_STREAMS[kind] && arg) return { type: 'account', kind, accountId: arg };
+  if (GLOBAL_STREAMS[kind] && !arg) return { type: 'global', kind };
+  if (GLOBAL_STREAMS[kind]) throw new UnknownStreamError(name, `${kind} is the same for every credential; name it without a scope`);
+  if (CREDENTIAL_STREAMS[kind] || ACCOUNT_STREAMS[kind]) throw new UnknownStreamError(name, `a single stream of kind ${kind} needs its scope (${CREDENTIAL_STREAMS[kind] ? 'a credential name' : 'an account id'})`);
+  throw new UnknownStreamError(name);
+}
+
+/** The job that walks a stream, from its name. */
+export function streamJob(name: string): StreamJob {
+  const s = parseStream(name);
+  if (s.type === 'credential') return CREDENTIAL_STREAMS[s.kind]!(s.credential);
+  if (s.type === 'account') return ACCOUNT_STREAMS[s.kind]!(s.accountId);
+  return GLOBAL_STREAMS[s.kind]!();
+}
+
+/** Check a selection (kinds, or full stream names) before any work starts. */
+export function validateSelection(names: string[], credentials: string[]): void {
+  for (const name of names) {
+    if (!name.includes(':')) {
+      if (!ALL_KINDS.includes(name)) throw new UnknownStreamError(name);
+      continue;
+    }
+    const s = parseStream(name);
+    if (s.type === 'credential' && !credentials.includes(s.credential)) {
+      throw new UnknownStreamError(name, `no credential named "${s.credential}" is configured (have: ${credentials.join(', ') || 'none'})`);
+    }
   }
-  return jobs;
-}
-
-/** Throws UnknownStreamError for a name that is no stream kind, before any work starts. */
-export function validateSelection(names: string[]): void {
-  planStreams(names, []);
-}
-
-export function needsAccounts(wanted: string[]): boolean {
-  return wanted.some((n) => ACCOUNT_STREAMS[n] !== undefined);
 }

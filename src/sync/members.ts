@@ -13,7 +13,8 @@ export const membersStream = (accountId: string) =>
     table: accountMembers,
     conflict: [accountMembers.id],
     idColumn: accountMembers.id,
-    scope: eq(accountMembers.accountId, accountId),
+    scope: () => eq(accountMembers.accountId, accountId),
+    detailPath: (id) => `/accounts/${accountId}/members/${id}`,
     toRow: (m) => {
       const user = obj(m.user);
       return {

@@ -9,7 +9,7 @@ const job = (stream: string, path: string, source: string) =>
     table: permissionGroups,
     conflict: [permissionGroups.source, permissionGroups.id],
     idColumn: permissionGroups.id,
-    scope: eq(permissionGroups.source, source),
+    scope: () => eq(permissionGroups.source, source),
     toRow: (g) => ({ source, id: g.id, name: str(g.name), scopes: strings(g.scopes), category: str(g.category), raw: rawOf(g) }),
   });
 

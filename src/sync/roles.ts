@@ -10,6 +10,7 @@ export const rolesStream = (accountId: string) =>
     table: accountRoles,
     conflict: [accountRoles.accountId, accountRoles.id],
     idColumn: accountRoles.id,
-    scope: eq(accountRoles.accountId, accountId),
+    scope: () => eq(accountRoles.accountId, accountId),
+    detailPath: (id) => `/accounts/${accountId}/roles/${id}`,
     toRow: (r) => ({ accountId, id: r.id, name: str(r.name) ?? '', description: str(r.description), permissions: r.permissions ?? null, raw: rawOf(r) }),
   });

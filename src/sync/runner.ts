@@ -1,46 +1,79 @@
 import type Cloudflare from 'cloudflare';
 import { sql } from 'drizzle-orm';
-import { createApiClient, newTally, type RequestTally } from '../cloudflare/client.js';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import type pg from 'pg';
+import { type ApiAccess, createApiClient, newTally, type RequestTally } from '../cloudflare/client.js';
 import { CloudflareRequestError } from '../cloudflare/errors.js';
 import type { Context } from '../context.js';
-import type { Tx } from '../db/client.js';
+import type { CredentialAccess, Identity } from '../credentials/types.js';
+import { ownerOf } from '../credentials/types.js';
+import type { Db, Tx } from '../db/client.js';
+import * as schema from '../db/schema/index.js';
 import {
-  type RunCounts, closeAbandonedRuns, finishRun, getSyncState, recordFailure, recordSuccess, saveCheckpoint, startRun, updateRun,
+  type HeldDeletions, type RunCounts, closeAbandonedRuns, finishRun, getSyncState, recordFailure, recordSuccess, saveCheckpoint, startRun, updateRun,
 } from '../db/queries/sync-state.js';
-import { withStreamLock } from './stream-lock.js';
+import { parseStream, type StreamScope } from './catalog.js';
+import { withStreamSession } from './stream-lock.js';
+import { chooseWalker } from './walker.js';
 
-/** What a stream's walk receives: the context plus its run's client, counters and commit points. */
+/** What a stream's walk receives: the context plus its run's credential, client, counters and commit points. */
 export interface Walk extends Context {
   stream: string;
+  scope: StreamScope;
+  credential: CredentialAccess;
+  identity: Identity;
+  /** The owner recorded on user-owned rows (the user id, or `credential:<name>`). */
+  owner: string;
   cf: Cloudflare;
+  /** The walking credential's access (retries, timeouts, paced fetch). */
+  api: ApiAccess;
   tally: RequestTally;
   counts: RunCounts;
   /** The checkpoint committed by the last walk of this stream (null when none). */
   checkpoint: unknown;
+  /** Deletions the mass-deletion guard held back in an earlier walk. */
+  heldDeletions: HeldDeletions | null;
+  /** The operator released held deletions for this walk (`sync --confirm-deletions`). */
+  confirmDeletions: boolean;
   /** Store one page: `write` and the checkpoint that covers it commit together. */
   commitPage(write: (tx: Tx) => Promise<void>, checkpoint: unknown): Promise<void>;
-  /** End of a complete walk: `write` (e.g. mark deleted) and success commit together. */
-  complete(write: (tx: Tx) => Promise<void>, checkpoint: unknown): Promise<void>;
+  /** End of a complete walk: `write` (e.g. mark deleted), success and the guard's state commit together. */
+  complete(write: (tx: Tx) => Promise<void>, checkpoint: unknown, held?: HeldDeletions | null): Promise<void>;
   /** undefined: the resume was abandoned and the walk started over. */
   setResumedFromPage(page: number | undefined): void;
+  /** Something a reviewer should know about this walk; kept in sync_runs.note and logged. */
+  note(text: string): void;
 }
 
 export interface StreamJob {
-  /** 'accounts', 'account-tokens:<account id>', ... */
+  /** 'accounts:<credential>', 'account-tokens:<account id>', 'permission-groups', ... */
   stream: string;
   walk(w: Walk): Promise<void>;
 }
 
 export type StreamOutcome =
-  | { stream: string; status: 'succeeded'; counts: RunCounts; durationMs: number }
-  | { stream: string; status: 'failed'; counts: RunCounts; durationMs: number; error: Error }
-  | { stream: string; status: 'skipped'; reason: string };
+  | { stream: string; status: 'succeeded'; credential: string; counts: RunCounts; durationMs: number }
+  | { stream: string; status: 'failed'; credential?: string; counts: RunCounts; durationMs: number; error: Error }
+  | { stream: string; status: 'skipped'; reason: string }
+  | { stream: string; status: 'not-applicable'; reason: string };
 
-const zeroCounts = (): RunCounts => ({ requests: 0, pages: 0, rowsFetched: 0, rowsUpserted: 0, rowsMarkedDeleted: 0, rowsQuarantined: 0 });
+export interface RunOptions {
+  confirmDeletions?: boolean;
+}
+
+const zeroCounts = (): RunCounts => ({
+  requests: 0, pages: 0, rowsFetched: 0, rowsUpserted: 0, rowsMarkedDeleted: 0, rowsQuarantined: 0, deletionsHeld: 0, rewalks: 0,
+});
+
+/** No credential could walk the stream (none reaches it, or every candidate failed verification). */
+export class WalkerError extends Error {
+  override name = 'WalkerError';
+}
 
 export function describeError(err: unknown): string {
   if (err instanceof CloudflareRequestError) return err.message;
   if (err instanceof Error) {
+    if (err.name === 'CredentialError' || err instanceof WalkerError) return err.message;
     // drizzle wraps driver errors as "Failed query: …"; the reason is in the cause.
     const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
     return `${err.name}: ${err.message.split('\n')[0]}${cause}`;
@@ -48,10 +81,25 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-/** Walk one stream under its lock; record the run and the outcome. Never throws for a stream failure. */
-export async function runStream(ctx: Context, job: StreamJob): Promise<StreamOutcome> {
+/** Walk one stream with its credential, under its lock; record the run and the outcome. Never throws for a stream failure. */
+export async function runStream(ctx: Context, job: StreamJob, opts: RunOptions = {}): Promise<StreamOutcome> {
   const log = ctx.log.child({ stream: job.stream });
-  const outcome = await withStreamLock(ctx.db, job.stream, () => walkLocked(ctx, job, log));
+  const scope = parseStream(job.stream);
+  const started = Date.now();
+  const choice = await chooseWalker(ctx, scope);
+  if (!choice.ok) {
+    if (choice.status !== 'failed') {
+      log.info({ reason: choice.reason }, choice.status === 'not-applicable' ? 'stream not applicable' : 'stream skipped');
+      return choice.status === 'skipped' ? { stream: job.stream, status: 'skipped', reason: choice.reason } : { stream: job.stream, status: 'not-applicable', reason: choice.reason };
+    }
+    const error = new WalkerError(`stream ${job.stream}: ${choice.reason}`);
+    await ctx.db.transaction((tx) => recordFailure(tx, job.stream, error.message, ctx.now())).catch(() => undefined);
+    log.error({ error: error.message }, 'walk failed');
+    return { stream: job.stream, status: 'failed', counts: zeroCounts(), durationMs: Date.now() - started, error };
+  }
+  const outcome = await withStreamSession(ctx.db.$client, job.stream, (client) =>
+    walkLocked({ ...ctx, log: log.child({ credential: choice.credential.name }) }, job, scope, choice, client, opts),
+  );
   if (!outcome) {
     log.info('stream is being walked by another process; skipped');
     return { stream: job.stream, status: 'skipped', reason: 'locked by another walker' };
@@ -59,25 +107,38 @@ export async function runStream(ctx: Context, job: StreamJob): Promise<StreamOut
   return outcome;
 }
 
-async function walkLocked(ctx: Context, job: StreamJob, log: Context['log']): Promise<StreamOutcome> {
+async function walkLocked(
+  ctx: Context, job: StreamJob, scope: StreamScope, choice: Extract<Awaited<ReturnType<typeof chooseWalker>>, { ok: true }>,
+  client: pg.PoolClient, opts: RunOptions,
+): Promise<StreamOutcome> {
   const started = Date.now();
-  const { db } = ctx;
+  const { log } = ctx;
+  // Every query of the walk runs on the connection that holds its lock: one connection per walk.
+  const db = drizzle(client, { schema }) as unknown as Db;
   await closeAbandonedRuns(db, job.stream, ctx.now());
   const state = await getSyncState(db, job.stream);
-  const runId = await startRun(db, job.stream, ctx.now());
+  const runId = await startRun(db, job.stream, choice.credential.name, ctx.now());
   const tally = newTally();
   const counts = zeroCounts();
-  const sync = () => ({ ...counts, requests: tally.requests, resumed: resumedFrom ?? null });
+  const notes: string[] = [];
   let completed = false;
   let resumedFrom: number | undefined;
+  const sync = () => ({ ...counts, requests: tally.requests, resumed: resumedFrom ?? null, note: notes.length ? notes.join('; ') : null });
   const walk: Walk = {
     ...ctx,
-    log,
+    db,
     stream: job.stream,
-    cf: createApiClient(ctx.api, tally),
+    scope,
+    credential: choice.credential,
+    identity: choice.identity,
+    owner: ownerOf(choice.credential),
+    cf: createApiClient(choice.credential.api, tally),
+    api: choice.credential.api,
     tally,
     counts,
     checkpoint: state?.checkpoint ?? null,
+    heldDeletions: (state?.heldDeletions as HeldDeletions | null | undefined) ?? null,
+    confirmDeletions: opts.confirmDeletions === true,
     async commitPage(write, checkpoint) {
       await db.transaction(async (tx) => {
         // Rows and checkpoint commit together, so if Postgres itself crashes and loses the last
@@ -88,10 +149,10 @@ async function walkLocked(ctx: Context, job: StreamJob, log: Context['log']): Pr
         await updateRun(tx, runId, sync());
       });
     },
-    async complete(write, checkpoint) {
+    async complete(write, checkpoint, held) {
       await db.transaction(async (tx) => {
         await write(tx);
-        await recordSuccess(tx, job.stream, checkpoint, ctx.now());
+        await recordSuccess(tx, job.stream, checkpoint, ctx.now(), held === undefined ? undefined : held);
         await finishRun(tx, runId, 'succeeded', sync(), ctx.now());
       });
       completed = true;
@@ -100,6 +161,10 @@ async function walkLocked(ctx: Context, job: StreamJob, log: Context['log']): Pr
       if (page !== undefined) log.info({ page }, 'resuming an interrupted walk');
       resumedFrom = page;
     },
+    note(text) {
+      notes.push(text);
+      log.warn({ note: text }, 'walk note');
+    },
   };
   log.debug('walk started');
   try {
@@ -107,7 +172,7 @@ async function walkLocked(ctx: Context, job: StreamJob, log: Context['log']): Pr
     if (!completed) throw new Error(`internal: stream ${job.stream} ended its walk without completing it`);
     const durationMs = Date.now() - started;
     log.info({ ...sync(), durationMs }, 'walk succeeded');
-    return { stream: job.stream, status: 'succeeded', counts: sync(), durationMs };
+    return { stream: job.stream, status: 'succeeded', credential: choice.credential.name, counts: sync(), durationMs };
   } catch (err) {
     const message = describeError(err);
     await db
@@ -117,6 +182,6 @@ async function walkLocked(ctx: Context, job: StreamJob, log: Context['log']): Pr
       })
       .catch((dbErr: unknown) => log.error({ err: dbErr }, 'could not record the failure'));
     log.error({ ...sync(), error: message }, 'walk failed');
-    return { stream: job.stream, status: 'failed', counts: sync(), durationMs: Date.now() - started, error: err as Error };
+    return { stream: job.stream, status: 'failed', credential: choice.credential.name, counts: sync(), durationMs: Date.now() - started, error: err as Error };
   }
 }

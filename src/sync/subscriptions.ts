@@ -3,12 +3,13 @@ import { subscriptions } from '../db/schema/index.js';
 import { date, num, obj, rawOf, str } from './fields.js';
 import { snapshotJob } from './snapshot.js';
 
-const row = (s: Record<string, unknown> & { id: string }, ownerType: 'user' | 'account', accountId: string | null) => {
+const row = (s: Record<string, unknown> & { id: string }, ownerType: 'user' | 'account', accountId: string | null, userId: string | null) => {
   const plan = obj(s.rate_plan);
   return {
     id: s.id,
     ownerType,
     accountId,
+    userId,
     state: str(s.state),
     price: num(s.price),
     currency: str(s.currency),
@@ -22,14 +23,14 @@ const row = (s: Record<string, unknown> & { id: string }, ownerType: 'user' | 'a
   };
 };
 
-export const userSubscriptionsStream = () =>
-  snapshotJob('user-subscriptions', {
+export const userSubscriptionsStream = (credential: string) =>
+  snapshotJob(`user-subscriptions:${credential}`, {
     path: '/user/subscriptions',
     table: subscriptions,
     conflict: [subscriptions.id],
     idColumn: subscriptions.id,
-    scope: eq(subscriptions.ownerType, 'user'),
-    toRow: (s) => row(s, 'user', null),
+    scope: (w) => and(eq(subscriptions.ownerType, 'user'), eq(subscriptions.userId, w.owner))!,
+    toRow: (s, w) => row(s, 'user', null, w.owner),
   });
 
 export const accountSubscriptionsStream = (accountId: string) =>
@@ -38,6 +39,6 @@ export const accountSubscriptionsStream = (accountId: string) =>
     table: subscriptions,
     conflict: [subscriptions.id],
     idColumn: subscriptions.id,
-    scope: and(eq(subscriptions.ownerType, 'account'), eq(subscriptions.accountId, accountId)),
-    toRow: (s) => row(s, 'account', accountId),
+    scope: () => and(eq(subscriptions.ownerType, 'account'), eq(subscriptions.accountId, accountId))!,
+    toRow: (s) => row(s, 'account', accountId, null),
   });

@@ -1,36 +1,30 @@
-import { and, isNull } from 'drizzle-orm';
 import pLimit from 'p-limit';
 import type { Context } from '../context.js';
-import { accounts } from '../db/schema/index.js';
-import { accountsStream } from './accounts.js';
-import { ALL_KINDS, needsAccounts, planStreams, validateSelection } from './catalog.js';
-import { runStream, type StreamOutcome } from './runner.js';
+import { ACCOUNT_STREAMS, streamJob, validateSelection } from './catalog.js';
+import { planInput, planRound } from './plan.js';
+import { type RunOptions, runStream, type StreamOutcome } from './runner.js';
 
-export interface SyncAllOptions {
+export interface SyncAllOptions extends RunOptions {
   /** Stream kinds or names; empty = all. */
   streams: string[];
   concurrency?: number;
 }
 
-async function knownAccountIds(ctx: Context): Promise<string[]> {
-  const rows = await ctx.db.select({ id: accounts.id }).from(accounts).where(and(isNull(accounts.deletedAt)));
-  const allow = ctx.config.cloudflare.accounts;
-  return rows.map((r) => r.id).filter((id) => allow.length === 0 || allow.includes(id)).sort();
-}
-
 /**
- * Walk the selected streams. Accounts are discovered first (account-level streams fan out
- * over them); one stream failing never stops the others.
+ * Walk the selected streams with the context's credentials. What each credential reaches is
+ * walked first (account streams fan out over it); one stream failing never stops the others.
  */
 export async function syncAll(ctx: Context, opts: SyncAllOptions): Promise<StreamOutcome[]> {
-  const wanted = opts.streams.length ? opts.streams : ALL_KINDS;
-  validateSelection(wanted);
-  const outcomes: StreamOutcome[] = [];
-  if (wanted.includes('accounts') || needsAccounts(wanted)) outcomes.push(await runStream(ctx, accountsStream()));
-  // planStreams reads an empty selection as "every stream": only 'accounts' asked for means nothing more.
-  const rest = wanted.filter((s) => s !== 'accounts');
-  const jobs = rest.length ? planStreams(rest, await knownAccountIds(ctx)) : [];
+  const selection = opts.streams;
+  validateSelection(selection, ctx.config.cloudflare.credentials.map((c) => c.name));
   const limit = pLimit(opts.concurrency ?? 4);
-  outcomes.push(...(await Promise.all(jobs.map((job) => limit(() => runStream(ctx, job))))));
+  const walk = (streams: string[]) => Promise.all(streams.map((s) => limit(() => runStream(ctx, streamJob(s), opts))));
+  // A bare account kind (members) means every account: discover them first, with every credential.
+  const discover = selection.length === 0 || selection.some((s) => !s.includes(':') && ACCOUNT_STREAMS[s] !== undefined);
+  const first = planRound(await planInput(ctx, discover ? [] : selection), 'accounts');
+  const outcomes = await walk(first.streams);
+  const rest = planRound(await planInput(ctx, selection), 'rest');
+  outcomes.push(...rest.notApplicable.map((n) => ({ stream: n.stream, status: 'not-applicable' as const, reason: n.reason })));
+  outcomes.push(...(await walk(rest.streams)));
   return outcomes;
 }

@@ -1,15 +1,18 @@
+import { eq } from 'drizzle-orm';
 import { userInvites } from '../db/schema/index.js';
 import { bool, date, rawOf, str, strings } from './fields.js';
 import { snapshotJob } from './snapshot.js';
 
-export const userInvitesStream = () =>
-  snapshotJob('user-invites', {
+export const userInvitesStream = (credential: string) =>
+  snapshotJob(`user-invites:${credential}`, {
     path: '/user/invites',
     table: userInvites,
     conflict: [userInvites.id],
     idColumn: userInvites.id,
-    toRow: (i) => ({
+    scope: (w) => eq(userInvites.userId, w.owner),
+    toRow: (i, w) => ({
       id: i.id,
+      userId: w.owner,
       organizationId: str(i.organization_id),
       organizationName: str(i.organization_name),
       organizationEnforcesTwofactor: bool(i.organization_is_enforcing_twofactor),

@@ -1,10 +1,11 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { apiTokens } from '../db/schema/index.js';
 import { snapshotJob } from './snapshot.js';
 import { tokenRow } from './token-row.js';
 
-export const userTokensStream = () =>
-  snapshotJob('user-tokens', {
+/** The tokens of the user behind one credential; two users' lists never touch each other's rows. */
+export const userTokensStream = (credential: string) =>
+  snapshotJob(`user-tokens:${credential}`, {
     path: '/user/tokens',
     // Without it Cloudflare hides recently expired tokens, which are exactly what a review wants to see.
     query: { include_expired: true },
@@ -12,6 +13,7 @@ export const userTokensStream = () =>
     table: apiTokens,
     conflict: [apiTokens.id],
     idColumn: apiTokens.id,
-    scope: eq(apiTokens.ownerType, 'user'),
-    toRow: (t) => tokenRow(t, { ownerType: 'user', accountId: null }),
+    scope: (w) => and(eq(apiTokens.ownerType, 'user'), eq(apiTokens.userId, w.owner))!,
+    detailPath: (id) => `/user/tokens/${id}`,
+    toRow: (t, w) => tokenRow(t, { ownerType: 'user', accountId: null, userId: w.owner }),
   });

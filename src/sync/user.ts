@@ -2,8 +2,8 @@ import { users } from '../db/schema/index.js';
 import { bool, rawOf, str } from './fields.js';
 import { snapshotJob } from './snapshot.js';
 
-export const userStream = () =>
-  snapshotJob('user', {
+export const userStream = (credential: string) =>
+  snapshotJob(`user:${credential}`, {
     path: '/user',
     object: true,
     table: users,

@@ -146,6 +146,36 @@ export function succeeded(o: StreamOutcome): Extract<StreamOutcome, { status: 's
   return o;
 }
 
-/** Requests a complete walk of n entries costs: one per page; v1 also asks for the page past an exact multiple (400). */
-export const expectedRequests = (n: number, pageSize: number, v1: boolean) =>
-  Math.max(1, Math.ceil(n / pageSize)) + (v1 && n > 0 && n % pageSize === 0 ? 1 : 0);
+/** Requests a complete v2 walk of n entries costs: one per page, no trailing empty page. */
+export const expectedRequests = (n: number, pageSize: number) => Math.max(1, Math.ceil(n / pageSize));
+
+/**
+ * The pages of a v1 keyset walk over entries with these ascending times, as [from, to) index
+ * ranges: each asks from the last page's latest time (inclusive), so the entries at that instant
+ * come back once more; a full page always needs another ask, a short one ends the walk.
+ */
+export function keysetPages(times: number[], pageSize: number, start = 0): Array<{ from: number; to: number }> {
+  const pages: Array<{ from: number; to: number }> = [];
+  for (let from = start; ;) {
+    const to = Math.min(times.length, from + pageSize);
+    pages.push({ from, to });
+    if (to - from < pageSize) return pages;
+    const max = times[to - 1]!;
+    if (max === times[from]) throw new Error('an instant holds more entries than a page: not modelled here');
+    from = times.indexOf(max, from);
+  }
+}
+
+/** Requests (= pages) of a complete v1 keyset walk. */
+export const keysetRequests = (times: number[], pageSize: number) => keysetPages(times, pageSize).length;
+
+/** The ascending event times of one simulator stream (optionally within [since, before)). */
+export function simTimes(sim: Simulator, kind: AuditKind, accountId?: string, since = -Infinity, before = Infinity): number[] {
+  const out: number[] = [];
+  for (const e of sim.world.auditStream(kind, accountId).entries()) {
+    const t = entryTimeMs(e);
+    if (t >= before) break;
+    if (t >= since) out.push(t);
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { apiAccess } from '../../src/app.js';
+import { credentialAccesses } from '../../src/credentials/access.js';
 import { loadConfig } from '../../src/config.js';
 import type { Context } from '../../src/context.js';
 import { createLogger } from '../../src/log.js';
@@ -28,7 +28,7 @@ export function checkContext(db: TestDatabase, opts: { env?: Record<string, stri
     db: db.db,
     log: createLogger({ level: 'debug', format: 'json', secrets: [], destination: sink }),
     config,
-    api: apiAccess(config),
+    credentials: credentialAccesses(config),
     now: () => now,
     logLines,
     setNow(d: Date) {

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { apiAccess } from '../../src/app.js';
+import { credentialAccesses } from '../../src/credentials/access.js';
 import { type Config, loadConfig, secretValues } from '../../src/config.js';
 import type { Context } from '../../src/context.js';
 import { createLogger } from '../../src/log.js';
@@ -29,5 +29,5 @@ export function testContext(db: TestDatabase, sim: Simulator, env: Record<string
     },
   });
   const log = createLogger({ level: 'debug', format: 'json', secrets: secretValues(config), destination: sink });
-  return { db: db.db, log, config, api: apiAccess(config), now: () => new Date(), logLines };
+  return { db: db.db, log, config, credentials: credentialAccesses(config), now: () => new Date(), logLines };
 }

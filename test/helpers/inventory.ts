@@ -1,9 +1,11 @@
 import type pg from 'pg';
-import { ALL_KINDS } from '../../src/sync/catalog.js';
 import type { Simulator, World } from '../../src/simulator/index.js';
 
 /** Every inventory stream kind (no audit logs): what an inventory sync walks. */
-export const INVENTORY_KINDS = ALL_KINDS.filter((k) => !k.includes('audit'));
+export { INVENTORY_KINDS } from '../../src/sync/catalog.js';
+
+/** The requests that tell what a user token is: its verify endpoint, then /user for the user behind it. */
+export const IDENTITY_REQUESTS = { 'GET /user/tokens/verify': 1, 'GET /user': 1 };
 
 /** The synced inventory tables, with the columns that identify a row. */
 export const INVENTORY_TABLES: Record<string, string[]> = {
@@ -24,14 +26,17 @@ const PER_PAGE = 50;
 const pages = (n: number) => Math.max(1, Math.ceil(n / PER_PAGE));
 
 /**
- * The requests a complete inventory sync of `world` needs, by simulator route: ceil(n / 50)
- * per page-numbered listing (one for an empty one), one per single-page endpoint.
+ * The requests a complete inventory sync of `world` needs with one user token, by simulator route:
+ * identifying the token (verify, /user) unless it was identified within the verify interval, then ceil(n / 50) per page-numbered listing (one for an
+ * empty one), one per single-page endpoint.
  */
-export function expectedRequests(world: World): Record<string, number> {
+export function expectedRequests(world: World, opts: { identify?: boolean } = {}): Record<string, number> {
+  const identify = opts.identify ?? true ? 1 : 0;
   const accounts = world.accounts;
   const sum = (f: (id: string) => number) => accounts.reduce((s, a) => s + f(a.id), 0);
   return {
-    'GET /user': 1,
+    ...(identify ? { 'GET /user/tokens/verify': IDENTITY_REQUESTS['GET /user/tokens/verify'] } : {}),
+    'GET /user': 1 + identify * IDENTITY_REQUESTS['GET /user'],
     'GET /accounts': pages(accounts.length),
     'GET /user/tokens': pages(world.userTokens.length),
     'GET /user/tokens/permission_groups': 1,

@@ -3,13 +3,13 @@ import { startSimulator, type AuditKind, type Simulator } from '../../src/simula
 import type { StreamOutcome } from '../../src/sync/runner.js';
 import { syncAll } from '../../src/sync/sync-all.js';
 import {
-  checkpointOf, dbDigest, duplicateCheck, entryTimeMs, expectedRequests, outcomeOf, runsOf, simDigest, succeeded,
+  checkpointOf, dbDigest, duplicateCheck, entryTimeMs, expectedRequests, keysetRequests, outcomeOf, runsOf, simDigest, simTimes, succeeded,
 } from '../helpers/audit.js';
 import { testContext, type TestContext } from '../helpers/context.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 // 2 accounts × (120,000 v2 + 20,500 v1) + 30,000 user v1 = 311,000 entries over 60 days.
-// 20,500 is not a multiple of the page size, 30,000 is (the v1 400-past-the-end quirk).
+// 20,500 is not a multiple of the page size, 30,000 is (an exact multiple ends on a short keyset page).
 const SIZE = { accounts: 2, accountAuditEntries: 120_000, accountAuditV1Entries: 20_500, userAuditEntries: 30_000, auditDays: 60 };
 const PAGE = 1000;
 const MIN = 60_000;
@@ -50,7 +50,7 @@ beforeAll(async () => {
     { stream: `account-audit:${b}`, kind: 'account-v2', accountId: b, n: SIZE.accountAuditEntries, v1: false },
     { stream: `account-audit-v1:${a}`, kind: 'account-v1', accountId: a, n: SIZE.accountAuditV1Entries, v1: true },
     { stream: `account-audit-v1:${b}`, kind: 'account-v1', accountId: b, n: SIZE.accountAuditV1Entries, v1: true },
-    { stream: 'user-audit', kind: 'user-v1', n: SIZE.userAuditEntries, v1: true },
+    { stream: 'user-audit:default', kind: 'user-v1', n: SIZE.userAuditEntries, v1: true },
   ];
   const started = Date.now();
   first = await syncAll(ctx, { streams: ['account-audit', 'account-audit-v1', 'user-audit'] });
@@ -64,11 +64,10 @@ afterAll(async () => {
 
 describe('audit-log backfill of 311,000 entries over five streams', () => {
   it('walks every audit stream of every discovered account successfully', () => {
-    expect(first.map((o) => o.stream).sort()).toEqual(['accounts', ...cases.map((c) => c.stream)].sort());
+    expect(first.map((o) => o.stream).sort()).toEqual(['accounts:default', ...cases.map((c) => c.stream)].sort());
     for (const o of first) expect(o.status, o.stream).toBe('succeeded');
-    // Reported for the record; the bound keeps a regression to per-row round trips visible.
+    // Reported for the record only: timings belong to `npm run bench`, never to an assertion.
     console.info(`backfill of ${cases.reduce((s, c) => s + c.n, 0)} entries took ${firstMs} ms`);
-    expect(firstMs).toBeLessThan(90_000);
   });
 
   it('archives exactly the simulator’s set per stream: count, ids and canonical raw', async () => {
@@ -80,12 +79,13 @@ describe('audit-log backfill of 311,000 entries over five streams', () => {
     }
   });
 
-  it('costs one request per page (plus the 400 past an exact multiple on v1) and counts every row once', async () => {
+  it('costs one request per page (v1: one per keyset step, never a 400) and counts every row once', async () => {
     for (const c of cases) {
       const o = succeeded(outcomeOf(first, c.stream));
+      const requests = c.v1 ? keysetRequests(simTimes(sim, c.kind, c.accountId), PAGE) : expectedRequests(c.n, PAGE);
       expect(o.counts, c.stream).toMatchObject({
-        requests: expectedRequests(c.n, PAGE, c.v1),
-        pages: Math.ceil(c.n / PAGE),
+        requests,
+        pages: requests,
         rowsFetched: c.n,
         rowsUpserted: c.n,
         rowsQuarantined: 0,
@@ -93,9 +93,12 @@ describe('audit-log backfill of 311,000 entries over five streams', () => {
       const [run] = await runsOf(db.pool, c.stream);
       expect(run, c.stream).toMatchObject({ status: 'succeeded', requests: o.counts.requests, pages: o.counts.pages, rows_fetched: c.n, rows_upserted: c.n, error: null });
     }
-    // Exactly one v1 stream (user-audit, 30,000) is an exact multiple: one 400, accepted as the end.
-    expect(sim.stats.byStatus[400]).toBe(1);
-    expect(sim.stats.log.filter((l) => l.status === 400).map((l) => [l.route, l.query.page])).toEqual([['GET /user/audit_logs', '31']]);
+    // Walked by time, v1 never asks for a page past the end, so the 400 quirk never arises.
+    expect(sim.stats.byStatus[400]).toBeUndefined();
+    // The keyset walk's overhead over page numbers: the instant at each page edge read twice.
+    const v1 = cases.filter((c) => c.v1);
+    const overhead = v1.reduce((s, c) => s + succeeded(outcomeOf(first, c.stream)).counts.requests, 0) / v1.reduce((s, c) => s + Math.ceil(c.n / PAGE), 0);
+    expect(overhead).toBeLessThan(1.05);
   });
 
   it('stores no entry twice', async () => {

@@ -35,7 +35,7 @@ const run = (streams: string[], env: Record<string, string> = {}) => syncAll(tes
 
 function outcome(outcomes: StreamOutcome[], stream: string) {
   const o = outcomes.find((x) => x.stream === stream);
-  if (!o || o.status === 'skipped') throw new Error(`no outcome for ${stream}`);
+  if (!o || !('counts' in o)) throw new Error(`no outcome for ${stream}`);
   return o;
 }
 function failure(outcomes: StreamOutcome[], stream: string): CloudflareRequestError {
@@ -55,46 +55,44 @@ async function lastError(stream: string) {
 const faults = (...rules: FaultRule[]) => sim.setFaults(rules);
 
 describe('credentials', () => {
-  it('an unknown token (Cloudflare: 403, code 9109) fails every stream at once, naming the setting; nothing stored changes', async () => {
+  it('an unknown token is refused once, at identification: every stream fails with one line naming the credential; nothing stored changes', async () => {
     const before = await inventorySnapshot(db.pool);
     const outcomes = await run(INVENTORY_KINDS, { CLOUDFLARE_API_TOKEN: 'unknown-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' });
     expect(outcomes.length).toBeGreaterThan(10);
     for (const o of outcomes) expect([o.stream, o.status]).toEqual([o.stream, 'failed']);
-    const err = failure(outcomes, 'user-tokens');
-    expect(err).toMatchObject({ kind: 'auth', status: 403, codes: [9109], stream: 'user-tokens', page: 1, retryable: false });
-    expect(err.message).toContain('stream user-tokens: GET /user/tokens page 1 failed (HTTP 403, Cloudflare code 9109)');
-    expect(err.message).toContain('CLOUDFLARE_API_TOKEN');
-    // Not retried: one request per stream.
-    expect(sim.stats.total).toBe(outcomes.length);
-    expect(await lastRun('user-tokens')).toMatchObject({ status: 'failed', error: err.message, requests: 1 });
-    expect(await lastError('user-tokens')).toBe(err.message);
+    const messages = new Set(outcomes.map((o) => (o.status === 'failed' ? o.error.message.replace(/^stream \S+: /, '') : '')));
+    expect([...messages]).toHaveLength(1);
+    const [message] = [...messages];
+    expect(message).toMatch(/^credential "default": refused by Cloudflare \(HTTP 403, code 9109\)/);
+    // Asked once (the verify endpoint, then /accounts for an account-owned token), not once per stream, never retried.
+    expect(sim.stats.byRoute).toEqual({ 'GET /user/tokens/verify': 1, 'GET /accounts': 1 });
+    expect(await lastError('user-tokens:default')).toContain('credential "default": refused');
+    const { rows } = await db.pool.query(`select name, status, last_error from credentials where name = 'default'`);
+    expect(rows[0]).toMatchObject({ status: 'invalid' });
     expect(await inventorySnapshot(db.pool)).toEqual(before);
   });
 
-  it('a malformed token (Cloudflare: 400, code 6003) is an auth failure too', async () => {
+  it('a malformed token (Cloudflare: 400, code 6003) is refused the same way', async () => {
     const before = await inventorySnapshot(db.pool);
     const outcomes = await run(['user-tokens', 'accounts'], { CLOUDFLARE_API_TOKEN: 'too-short' });
-    const err = failure(outcomes, 'user-tokens');
-    expect(err).toMatchObject({ kind: 'auth', status: 400, codes: [6003] });
-    expect(err.message).toMatch(/stream user-tokens: GET \/user\/tokens page 1 failed \(HTTP 400.*Invalid request headers/);
-    expect(failure(outcomes, 'accounts').kind).toBe('auth');
+    for (const o of outcomes) expect(o.status).toBe('failed');
+    expect(outcome(outcomes, 'user-tokens:default').status === 'failed' && outcome(outcomes, 'user-tokens:default')).toBeTruthy();
+    const o = outcome(outcomes, 'accounts:default');
+    expect(o.status === 'failed' && o.error.message).toMatch(/credential "default": refused by Cloudflare \(HTTP 400, code 6003\): Invalid request headers/);
     expect(await inventorySnapshot(db.pool)).toEqual(before);
   });
 
-  it('a wrong global API key (Cloudflare: 403, code 9103) is an auth failure', async () => {
+  it('a wrong global API key (Cloudflare: 403, code 9103) is refused, not mistaken for a missing permission', async () => {
     const outcomes = await run(['user'], { CLOUDFLARE_API_TOKEN: '', CLOUDFLARE_EMAIL: sim.credentials.email, CLOUDFLARE_API_KEY: 'wrong-key-0123456789abcdefghij' });
-    const err = failure(outcomes, 'user');
-    expect(err).toMatchObject({ kind: 'auth', status: 403, codes: [9103] });
-    expect(err.message).toContain('CLOUDFLARE_API_KEY');
+    const o = outcome(outcomes, 'user:default');
+    expect(o.status === 'failed' && o.error.message).toMatch(/credential "default": refused by Cloudflare \(HTTP 403, code 9103\)/);
   });
 
-  it('no credential at all (Cloudflare: 400, code 9106) is an auth failure naming the settings to set', async () => {
-    const outcomes = await run(['user'], { CLOUDFLARE_API_TOKEN: '' });
-    const err = failure(outcomes, 'user');
-    expect(err).toMatchObject({ kind: 'auth', status: 400, codes: [9106], retryable: false });
-    expect(err.message).toContain('stream user: GET /user failed (HTTP 400, Cloudflare code 9106)');
-    expect(err.message).toContain('CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY)');
-    expect(sim.stats.total).toBe(1);
+  it('10001 "Internal server error" on an HTTP 400 is a server problem: retried later, no hint about credentials', async () => {
+    faults({ route: 'GET /user/tokens', kind: 'error', status: 400, code: 10001, message: 'Internal server error', match: { page: '2' } } as unknown as FaultRule);
+    const err = failure(await run(['user-tokens']), 'user-tokens:default');
+    expect(err).toMatchObject({ kind: 'server', status: 400, codes: [10001], retryable: true });
+    expect(err.message).not.toMatch(/credential|token|CLOUDFLARE_API/i);
   });
 
   it('a 403 on one stream fails only that stream, naming the missing permission; all others succeed', async () => {
@@ -120,11 +118,11 @@ describe('transient failures are retried', () => {
     const before = await inventorySnapshot(db.pool);
     const added = sim.world.addUserToken({ name: 'added before the 5xx' });
     faults({ route: 'GET /user/tokens', kind: '5xx', status: 502, count: 2, match: { page: '2' } });
-    const o = outcome(await run(['user-tokens']), 'user-tokens');
+    const o = outcome(await run(['user-tokens']), 'user-tokens:default');
     expect(o.status).toBe('succeeded');
     expect(sim.stats.count('GET /user/tokens')).toBe(2 + 2);
     expect(o.counts).toMatchObject({ requests: 4, pages: 2, rowsUpserted: 1 });
-    expect(await lastRun('user-tokens')).toMatchObject({ status: 'succeeded', requests: 4, pages: 2, error: null });
+    expect(await lastRun('user-tokens:default')).toMatchObject({ status: 'succeeded', requests: 4, pages: 2, error: null });
     // Correctly advanced: exactly one new row, every other row as it was.
     const after = await inventorySnapshot(db.pool);
     const added_rows = after.api_tokens!.filter((t) => !before.api_tokens!.includes(t));
@@ -132,14 +130,14 @@ describe('transient failures are retried', () => {
     expect(added_rows[0]).toContain(added.id);
     expect({ ...after, api_tokens: after.api_tokens!.filter((t) => !t.includes(added.id)) }).toEqual(before);
     sim.world.removeToken(added.id);
-    expect(outcome(await run(['user-tokens']), 'user-tokens').counts.rowsMarkedDeleted).toBe(1);
+    expect(outcome(await run(['user-tokens']), 'user-tokens:default').counts.rowsMarkedDeleted).toBe(1);
   });
 
   it('a 429 burst with Retry-After: 1 is waited out, then succeeds', async () => {
     const before = await inventorySnapshot(db.pool);
     faults({ route: 'GET /accounts', kind: '429', count: 2, retryAfter: 1 });
     const started = Date.now();
-    const o = outcome(await run(['accounts']), 'accounts');
+    const o = outcome(await run(['accounts']), 'accounts:default');
     const elapsed = Date.now() - started;
     expect(o.status).toBe('succeeded');
     expect(o.counts.requests).toBe(3);
@@ -152,7 +150,7 @@ describe('transient failures are retried', () => {
   it('a connection reset is retried', async () => {
     const before = await inventorySnapshot(db.pool);
     faults({ route: 'GET /user/tokens', kind: 'reset', count: 1, match: { page: '2' } });
-    const o = outcome(await run(['user-tokens']), 'user-tokens');
+    const o = outcome(await run(['user-tokens']), 'user-tokens:default');
     expect(o).toMatchObject({ status: 'succeeded', counts: { requests: 3, pages: 2 } });
     expect(sim.stats.byStatus[0]).toBe(1);
     expect(await inventorySnapshot(db.pool)).toEqual(before);
@@ -162,7 +160,7 @@ describe('transient failures are retried', () => {
     it(`a ${kind} JSON body is retried (not by the client: by our own retry), then succeeds`, async () => {
       const before = await inventorySnapshot(db.pool);
       faults({ route: 'GET /user/tokens', kind, count: 2, match: { page: '2' } });
-      const o = outcome(await run(['user-tokens']), 'user-tokens');
+      const o = outcome(await run(['user-tokens']), 'user-tokens:default');
       expect(o).toMatchObject({ status: 'succeeded', counts: { requests: 4, pages: 2 } });
       expect(await inventorySnapshot(db.pool)).toEqual(before);
     });
@@ -172,19 +170,19 @@ describe('transient failures are retried', () => {
       const gone = sim.world.removeToken(sim.world.userTokens[3]!.id);
       faults({ route: 'GET /user/tokens', kind, match: { page: '2' } });
       const outcomes = await run(['user-tokens']);
-      const err = failure(outcomes, 'user-tokens');
+      const err = failure(outcomes, 'user-tokens:default');
       expect(err).toMatchObject({ kind: 'malformed', page: 2, retryable: true });
-      expect(err.message).toContain('stream user-tokens: GET /user/tokens page 2 failed');
+      expect(err.message).toContain('stream user-tokens:default: GET /user/tokens page 2 failed');
       expect(err.message).toContain('malformed');
       expect(err.message).toContain('invalid JSON');
       // Page 1, then page 2 three times (FLAREWATCH_MALFORMED_RETRIES=2).
       expect(sim.stats.count('GET /user/tokens')).toBe(4);
-      expect(await lastRun('user-tokens')).toMatchObject({ status: 'failed', requests: 4, pages: 1, error: err.message });
+      expect(await lastRun('user-tokens:default')).toMatchObject({ status: 'failed', requests: 4, pages: 1, error: err.message });
       // The removed token is not marked deleted by an incomplete walk.
       expect(await inventorySnapshot(db.pool)).toEqual(before);
       sim.world.userTokens.splice(3, 0, gone);
       sim.setFaults([]);
-      expect(outcome(await run(['user-tokens']), 'user-tokens').status).toBe('succeeded');
+      expect(outcome(await run(['user-tokens']), 'user-tokens:default').status).toBe('succeeded');
       expect(await inventorySnapshot(db.pool)).toEqual(before);
     });
   }
@@ -192,7 +190,7 @@ describe('transient failures are retried', () => {
   it('an HTML 502 page from the edge is retried, then succeeds', async () => {
     const before = await inventorySnapshot(db.pool);
     faults({ route: 'GET /user/tokens', kind: 'html', count: 1 });
-    const o = outcome(await run(['user-tokens']), 'user-tokens');
+    const o = outcome(await run(['user-tokens']), 'user-tokens:default');
     expect(o).toMatchObject({ status: 'succeeded', counts: { requests: 3, pages: 2 } });
     expect(await inventorySnapshot(db.pool)).toEqual(before);
   });
@@ -200,14 +198,14 @@ describe('transient failures are retried', () => {
   it('a permanent HTML 502 fails with a short quote of the page, not the whole HTML', async () => {
     const before = await inventorySnapshot(db.pool);
     faults({ route: 'GET /user/tokens', kind: 'html' });
-    const err = failure(await run(['user-tokens'], { FLAREWATCH_MAX_RETRIES: '1' }), 'user-tokens');
+    const err = failure(await run(['user-tokens'], { FLAREWATCH_MAX_RETRIES: '1' }), 'user-tokens:default');
     expect(err).toMatchObject({ kind: 'server', status: 502, page: 1, retryable: true });
-    expect(err.message).toContain('stream user-tokens: GET /user/tokens page 1 failed (HTTP 502)');
+    expect(err.message).toContain('stream user-tokens:default: GET /user/tokens page 1 failed (HTTP 502)');
     expect(err.message).toContain('Bad gateway');
     expect(err.message.length).toBeLessThan(400);
     expect(err.message).not.toContain('cf-footer');
     expect(err.message).not.toMatch(/<[a-z!]/i);
-    expect(await lastError('user-tokens')).toBe(err.message);
+    expect(await lastError('user-tokens:default')).toBe(err.message);
     expect(await inventorySnapshot(db.pool)).toEqual(before);
   });
 });
@@ -218,13 +216,13 @@ describe('a listing that serves the same page again', () => {
     const localDb = await createTestDatabase();
     try {
       const ctx = () => testContext(localDb, local, FAST);
-      expect(outcome(await syncAll(ctx(), { streams: ['accounts'] }), 'accounts').status).toBe('succeeded');
+      expect(outcome(await syncAll(ctx(), { streams: ['accounts'] }), 'accounts:default').status).toBe('succeeded');
       const before = await inventorySnapshot(localDb.pool);
       local.stats.reset();
       local.setFaults([{ route: 'GET /accounts', kind: 'repeat-page' }]);
-      const err = failure(await syncAll(ctx(), { streams: ['accounts'] }), 'accounts');
+      const err = failure(await syncAll(ctx(), { streams: ['accounts'] }), 'accounts:default');
       expect(err).toMatchObject({ kind: 'repeated-page', page: 2, retryable: false });
-      expect(err.message).toContain('stream accounts: GET /accounts page 2 failed');
+      expect(err.message).toContain('stream accounts:default: GET /accounts page 2 failed');
       expect(err.message).toMatch(/stopping instead of looping/);
       expect(local.stats.total).toBeLessThanOrEqual(3);
       expect(await inventorySnapshot(localDb.pool)).toEqual(before);

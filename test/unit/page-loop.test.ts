@@ -35,3 +35,24 @@ describe('isLastPage', () => {
     expect(isLastPage(2, 50, 0, { total_count: 1000 })).toBe(true);
   });
 });
+
+describe('readResultInfo', () => {
+  it('takes numeric strings, records odd fields as invalid instead of rejecting the page', async () => {
+    const { readResultInfo } = await import('../../src/cloudflare/envelope.js');
+    expect(readResultInfo({ count: '1', cursor: 'abc' })).toEqual({ count: 1, cursor: 'abc', invalid: [] });
+    expect(readResultInfo({ page: 2, per_page: 'n/a', count: 'n/a', total_count: 60 })).toMatchObject({ page: 2, total_count: 60, invalid: ['per_page: "n/a"', 'count: "n/a"'] });
+    expect(readResultInfo({ cursor: 7 })).toMatchObject({ invalid: ['cursor: 7'] });
+    expect(readResultInfo(null)).toBeUndefined();
+    expect(readResultInfo('weird')).toEqual({ invalid: ['result_info: "weird"'] });
+  });
+});
+
+describe('listItems', () => {
+  it('reads result: null as an empty list, and refuses a result that is no list', async () => {
+    const { listItems } = await import('../../src/cloudflare/page-loop.js');
+    const site = { stream: 's', path: '/user/subscriptions' };
+    expect(listItems(site, null)).toEqual([]);
+    expect(listItems(site, [{ id: 'a' }])).toEqual([{ id: 'a' }]);
+    expect(() => listItems(site, { id: 'a' })).toThrow(/result is not a list \(got object\)/);
+  });
+});

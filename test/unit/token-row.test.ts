@@ -14,7 +14,7 @@ const base = {
 
 describe('tokenRow', () => {
   it('reads the IP condition from request_ip (current spec)', () => {
-    const row = tokenRow({ ...base, condition: { request_ip: { in: ['192.0.2.0/24'], not_in: ['192.0.2.7/32'] } } }, { ownerType: 'user', accountId: null });
+    const row = tokenRow({ ...base, condition: { request_ip: { in: ['192.0.2.0/24'], not_in: ['192.0.2.7/32'] } } }, { ownerType: 'user', accountId: null, userId: 'u1' });
     expect(row).toMatchObject({ id: 'tok1', ownerType: 'user', accountId: null, name: 'ci', status: 'active', ipAllow: ['192.0.2.0/24'], ipDeny: ['192.0.2.7/32'] });
     expect(row.expiresOn?.toISOString()).toBe('2025-01-01T00:00:00.000Z');
     expect(row.issuedOn?.toISOString()).toBe('2024-01-02T03:04:05.000Z');
@@ -23,20 +23,20 @@ describe('tokenRow', () => {
   });
 
   it('reads the legacy "request.ip" key too', () => {
-    const row = tokenRow({ ...base, condition: { 'request.ip': { in: ['198.51.100.0/24'] } } }, { ownerType: 'account', accountId: 'acc' });
+    const row = tokenRow({ ...base, condition: { 'request.ip': { in: ['198.51.100.0/24'] } } }, { ownerType: 'account', accountId: 'acc', userId: null });
     expect(row).toMatchObject({ ownerType: 'account', accountId: 'acc', ipAllow: ['198.51.100.0/24'], ipDeny: null });
   });
 
   it('no condition, odd fields: nulls, never an exception', () => {
-    const row = tokenRow({ id: 't2', expires_on: 'not a date', condition: { request_ip: { in: 'x' } }, policies: 'nope' }, { ownerType: 'user', accountId: null });
+    const row = tokenRow({ id: 't2', expires_on: 'not a date', condition: { request_ip: { in: 'x' } }, policies: 'nope' }, { ownerType: 'user', accountId: null, userId: 'u1' });
     expect(row).toMatchObject({ name: null, status: null, expiresOn: null, ipAllow: null, ipDeny: null, policies: [] });
-    expect(tokenRow({ id: 't3' }, { ownerType: 'user', accountId: null })).toMatchObject({ ipAllow: null, ipDeny: null });
+    expect(tokenRow({ id: 't3' }, { ownerType: 'user', accountId: null, userId: 'u1' })).toMatchObject({ ipAllow: null, ipDeny: null });
     // Non-string entries of a CIDR list are dropped.
-    expect(tokenRow({ id: 't4', condition: { request_ip: { in: ['10.0.0.0/8', 5, null] } } }, { ownerType: 'user', accountId: null }).ipAllow).toEqual(['10.0.0.0/8']);
+    expect(tokenRow({ id: 't4', condition: { request_ip: { in: ['10.0.0.0/8', 5, null] } } }, { ownerType: 'user', accountId: null, userId: 'u1' }).ipAllow).toEqual(['10.0.0.0/8']);
   });
 
   it('raw never carries the token secret', () => {
-    const row = tokenRow({ ...base, value: 'the-secret' }, { ownerType: 'user', accountId: null });
+    const row = tokenRow({ ...base, value: 'the-secret' }, { ownerType: 'user', accountId: null, userId: 'u1' });
     expect(row.raw).not.toHaveProperty('value');
     expect(JSON.stringify(row)).not.toContain('the-secret');
   });

@@ -1,16 +1,17 @@
-import { type SQL, and, getTableColumns, inArray, isNull, not, sql } from 'drizzle-orm';
+import { type SQL, and, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Tx } from '../client.js';
 
-type SyncedTable = PgTable & {
+export type SyncedTable = PgTable & {
   raw: PgColumn;
   lastSeenAt: PgColumn;
   updatedAt: PgColumn;
   deletedAt: PgColumn;
+  deletedReason: PgColumn;
   firstSeenAt: PgColumn;
 };
 
-const NOT_COPIED = new Set(['firstSeenAt', 'lastSeenAt', 'updatedAt', 'deletedAt']);
+const NOT_COPIED = new Set(['firstSeenAt', 'lastSeenAt', 'updatedAt', 'deletedAt', 'deletedReason']);
 
 /**
  * Insert or refresh snapshot rows. A row whose content is unchanged is not rewritten
@@ -37,6 +38,7 @@ export async function upsertSnapshotRows(
   set.updatedAt = sql`case when ${changed} then ${now.toISOString()}::timestamptz else ${table.updatedAt} end`;
   set.lastSeenAt = sql`${now.toISOString()}::timestamptz`;
   set.deletedAt = sql`null`;
+  set.deletedReason = sql`null`;
   const staleBefore = new Date(now.getTime() - lastSeenResolutionMs).toISOString();
   const stamped = rows.map((r) => ({ ...r, firstSeenAt: now, lastSeenAt: now, updatedAt: now }));
   const result = await tx
@@ -50,20 +52,20 @@ export async function upsertSnapshotRows(
   return result.rowCount ?? 0;
 }
 
-/** Mark rows of one stream's scope that a complete walk did not return. */
-export async function markMissingDeleted(
-  tx: Tx,
-  table: SyncedTable,
-  idColumn: PgColumn,
-  scope: SQL | undefined,
-  seenIds: string[],
-  now: Date,
+/** Ids of the live rows of one stream's scope. */
+export async function liveIds(tx: Tx, table: SyncedTable, idColumn: PgColumn, scope: SQL | undefined): Promise<string[]> {
+  const rows = await tx.select({ id: idColumn }).from(table).where(and(isNull(table.deletedAt), scope));
+  return rows.map((r) => String(r.id));
+}
+
+/** Mark these rows of one stream's scope deleted, saying why. */
+export async function markDeleted(
+  tx: Tx, table: SyncedTable, idColumn: PgColumn, scope: SQL | undefined, ids: string[], now: Date, reason: string,
 ): Promise<number> {
-  const conditions = [isNull(table.deletedAt), scope];
-  if (seenIds.length > 0) conditions.push(not(inArray(idColumn, seenIds)));
+  if (ids.length === 0) return 0;
   const result = await tx
     .update(table)
-    .set({ deletedAt: now, updatedAt: now } as never)
-    .where(and(...conditions));
+    .set({ deletedAt: now, updatedAt: now, deletedReason: reason } as never)
+    .where(and(isNull(table.deletedAt), scope, inArray(idColumn, ids)));
   return result.rowCount ?? 0;
 }

@@ -5,6 +5,13 @@ import { syncRuns, syncState } from '../schema/index.js';
 export type SyncRun = typeof syncRuns.$inferSelect;
 export type SyncStateRow = typeof syncState.$inferSelect;
 
+/** What the mass-deletion guard held back: the ids, when, and the share of live rows they were. */
+export interface HeldDeletions {
+  ids: string[];
+  at: string;
+  live: number;
+}
+
 export async function getSyncState(tx: Tx, stream: string): Promise<SyncStateRow | undefined> {
   const [row] = await tx.select().from(syncState).where(eq(syncState.stream, stream));
   return row;
@@ -17,11 +24,13 @@ export async function saveCheckpoint(tx: Tx, stream: string, checkpoint: unknown
     .onConflictDoUpdate({ target: syncState.stream, set: { checkpoint, updatedAt: now } });
 }
 
-export async function recordSuccess(tx: Tx, stream: string, checkpoint: unknown, now: Date): Promise<void> {
+/** `held`: undefined leaves the guard's state as it is; null clears it. */
+export async function recordSuccess(tx: Tx, stream: string, checkpoint: unknown, now: Date, held?: HeldDeletions | null): Promise<void> {
+  const guard = held === undefined ? {} : { heldDeletions: held };
   await tx
     .insert(syncState)
-    .values({ stream, checkpoint, lastSuccessAt: now, updatedAt: now })
-    .onConflictDoUpdate({ target: syncState.stream, set: { checkpoint, lastSuccessAt: now, updatedAt: now } });
+    .values({ stream, checkpoint, lastSuccessAt: now, updatedAt: now, ...guard })
+    .onConflictDoUpdate({ target: syncState.stream, set: { checkpoint, lastSuccessAt: now, updatedAt: now, ...guard } });
 }
 
 export async function recordFailure(tx: Tx, stream: string, error: string, now: Date): Promise<void> {
@@ -31,11 +40,8 @@ export async function recordFailure(tx: Tx, stream: string, error: string, now: 
     .onConflictDoUpdate({ target: syncState.stream, set: { lastError: error, lastErrorAt: now, updatedAt: now } });
 }
 
-export async function startRun(tx: Tx, stream: string, now: Date, resumedFromPage?: number): Promise<number> {
-  const [row] = await tx
-    .insert(syncRuns)
-    .values({ stream, startedAt: now, resumed: resumedFromPage ?? null })
-    .returning({ id: syncRuns.id });
+export async function startRun(tx: Tx, stream: string, credential: string, now: Date): Promise<number> {
+  const [row] = await tx.insert(syncRuns).values({ stream, credential, startedAt: now }).returning({ id: syncRuns.id });
   return row!.id;
 }
 
@@ -46,8 +52,11 @@ export interface RunCounts {
   rowsUpserted: number;
   rowsMarkedDeleted: number;
   rowsQuarantined: number;
+  deletionsHeld: number;
+  rewalks: number;
   /** The page an interrupted walk resumed from, if it did. */
   resumed?: number | null;
+  note?: string | null;
 }
 
 /** Counters are absolute (the walk keeps the totals), so writing them twice is harmless. */

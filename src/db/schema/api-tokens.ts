@@ -8,6 +8,8 @@ export const apiTokens = pgTable(
     id: text('id').primaryKey(),
     ownerType: text('owner_type', { enum: ['user', 'account'] }).notNull(),
     accountId: text('account_id'),
+    /** Owner of a user token: the Cloudflare user id, or `credential:<name>` when the credential cannot read /user. */
+    userId: text('user_id'),
     name: text('name'),
     status: text('status'),
     issuedOn: ts('issued_on'),
@@ -20,5 +22,5 @@ export const apiTokens = pgTable(
     policies: jsonb('policies').notNull(),
     ...syncColumns,
   },
-  (t) => [index('api_tokens_owner_idx').on(t.ownerType, t.accountId)],
+  (t) => [index('api_tokens_owner_idx').on(t.ownerType, t.accountId), index('api_tokens_user_idx').on(t.userId)],
 );

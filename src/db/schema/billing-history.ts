@@ -4,6 +4,8 @@ import { syncColumns, ts } from './columns.js';
 /** GET /user/billing/history. */
 export const billingHistory = pgTable('billing_history', {
   id: text('id').primaryKey(),
+  /** The user (or `credential:<name>`) the listing belongs to. */
+  userId: text('user_id'),
   type: text('type'),
   action: text('action'),
   description: text('description'),

@@ -1,4 +1,4 @@
-import { jsonb, timestamp } from 'drizzle-orm/pg-core';
+import { jsonb, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -9,6 +9,8 @@ export const syncColumns = {
   lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
   deletedAt: ts('deleted_at'),
+  /** Why deleted_at was set: absent from a complete walk, confirmed gone (404), its account removed or not watched. */
+  deletedReason: text('deleted_reason'),
 };
 
 export { ts };

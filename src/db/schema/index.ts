@@ -10,6 +10,8 @@ export * from './subscriptions.js';
 export * from './billing-history.js';
 export * from './ip-access-rules.js';
 export * from './sync-state.js';
+export * from './credentials.js';
+export * from './account-access.js';
 export * from './sync-runs.js';
 export * from './audit-quarantine.js';
 export * from './findings.js';

@@ -8,6 +8,8 @@ export const subscriptions = pgTable(
     id: text('id').primaryKey(),
     ownerType: text('owner_type', { enum: ['user', 'account'] }).notNull(),
     accountId: text('account_id'),
+    /** Owner of a user subscription: the user id, or `credential:<name>`. */
+    userId: text('user_id'),
     state: text('state'),
     price: numeric('price'),
     currency: text('currency'),

@@ -1,12 +1,21 @@
-import { pgTable, text } from 'drizzle-orm/pg-core';
+import { pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { syncColumns } from './columns.js';
 
-/** GET /user/organizations (deprecated by Cloudflare, still served). */
-export const userOrganizations = pgTable('user_organizations', {
-  id: text('id').primaryKey(),
-  name: text('name'),
-  status: text('status'),
-  roles: text('roles').array(),
-  permissions: text('permissions').array(),
-  ...syncColumns,
-});
+/**
+ * GET /user/organizations (deprecated by Cloudflare, still served). Two users can belong to the
+ * same organisation, so a row is one user's view of it.
+ */
+export const userOrganizations = pgTable(
+  'user_organizations',
+  {
+    /** The user (or `credential:<name>`) whose listing returned it. */
+    userId: text('user_id').notNull(),
+    id: text('id').notNull(),
+    name: text('name'),
+    status: text('status'),
+    roles: text('roles').array(),
+    permissions: text('permissions').array(),
+    ...syncColumns,
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.id] })],
+);
