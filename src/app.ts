@@ -30,7 +30,12 @@ export interface OpenOptions {
   log?: Logger;
   migrate?: boolean;
   requireCredentials?: boolean;
-  /** Stream walks this process runs at once (each holds one connection): sizes the pool. */
+  /**
+   * Stream walks this process runs at once besides checks and alerts (the daemon's worker
+   * concurrency): the pool is sized from it, and a FLAREWATCH_DB_POOL_SIZE too small is refused.
+   * Unset (one-shot commands): the pool is as configured and `run` walks as many streams at once
+   * as it allows (syncConcurrency).
+   */
   walks?: number;
 }
 
@@ -38,7 +43,7 @@ export interface OpenOptions {
 export async function openApp(config: Config, opts: OpenOptions = {}): Promise<App> {
   const log = opts.log ?? loggerFor(config);
   if (opts.requireCredentials && !hasCredentials(config)) throw new MissingCredentialsError();
-  const poolSize = poolSizeFor(config, opts.walks ?? 4);
+  const poolSize = opts.walks === undefined ? (config.database.poolSize ?? 10) : poolSizeFor(config, opts.walks);
   let databaseUrl = config.database.url;
   let psqlHint: string | undefined;
   let stopEmbedded = async () => undefined as void;

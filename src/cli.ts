@@ -1,7 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { loggerFor, openApp } from './app.js';
+import { loggerFor, MissingCredentialsError, openApp } from './app.js';
+import { doctorCommand } from './commands/doctor.js';
+import { credentialAccesses } from './credentials/access.js';
 import { alertCommand, formatAlertsSummary } from './commands/alert.js';
 import { alertsTestCommand } from './commands/alerts-test.js';
+import { auditVerifyCommand } from './commands/audit-verify.js';
 import { checkCommand, formatCheckSummary } from './commands/check.js';
 import { demo } from './commands/demo.js';
 import { findingsCommand } from './commands/findings.js';
@@ -17,7 +20,7 @@ import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 import { formatSummary, storeSummary } from './commands/summary.js';
-import { ConfigError, loadConfig, secretValues } from './config.js';
+import { ConfigError, hasCredentials, loadConfig, secretValues } from './config.js';
 import { scrub } from './log.js';
 import { preserveExitCode } from './util/exit-code.js';
 import { UsageError } from './util/usage-error.js';
@@ -103,6 +106,42 @@ export function buildCli(): Command {
     .action(async (o: { since?: string }) => {
       const ok = await oneShot({ 'audit.since': o.since }, undefined, true);
       process.exitCode = ok ? 0 : 1;
+    });
+
+  program
+    .command('doctor')
+    .description('check every credential (kind, verify, each endpoint it would walk), the database, Redis and the alert sinks; exit 1 on any failure')
+    .option('--send', 'also send a sample alert through every sink')
+    .action(async (o: { send?: boolean }) => {
+      const config = loadConfig();
+      if (!hasCredentials(config)) throw new MissingCredentialsError();
+      const log = loggerFor(config);
+      const { output, exitCode } = await doctorCommand({ config, log, credentials: credentialAccesses(config), now: () => new Date() }, o);
+      print(output);
+      process.exitCode = exitCode;
+    });
+
+  const audit = program.command('audit').description('the audit-log archive');
+  audit
+    .command('verify')
+    .description('check the archive against what Cloudflare holds now, day by day; exit 1 when a day has a gap')
+    .argument('[streams...]', 'audit stream kinds or names (default: every audit stream)')
+    .option('--since <date>', 'verify from this day (default: as far back as Cloudflare keeps entries)')
+    .option('--max-requests <n>', 'request budget (default FLAREWATCH_AUDIT_VERIFY_MAX_REQUESTS)', intArg)
+    .option('--repair', 'refetch the days that have gaps (idempotent)')
+    .option('--estimate', 'only show the days due and the request cost')
+    .option('--json', 'machine-readable report')
+    .action(async (streams: string[], o: { since?: string; maxRequests?: number; repair?: boolean; estimate?: boolean; json?: boolean }) => {
+      const since = o.since ? new Date(o.since) : undefined;
+      if (since && Number.isNaN(since.getTime())) throw new UsageError(`audit verify: --since ${o.since} is not a date`);
+      const { output, exitCode } = await withApp((app) =>
+        auditVerifyCommand(app.ctx, {
+          streams, since, repair: o.repair === true, estimateOnly: o.estimate === true, json: o.json,
+          maxRequests: o.maxRequests ?? app.ctx.config.audit.verifyMaxRequests,
+        }),
+      );
+      print(output);
+      process.exitCode = exitCode;
     });
 
   program

@@ -96,6 +96,10 @@ export const configSchema = z.object({
       partitionsAhead: int(2, 0, 24),
       // `audit verify`: the request budget of one verification run (the daemon's daily job included).
       verifyMaxRequests: int(300, 1),
+      // A day verified without a gap is checked again once this long has passed (late entries, Cloudflare's own repairs).
+      verifyAgainAfter: duration('30d'),
+      // The daemon's daily verification also refetches the days it finds gaps in.
+      verifyRepair: bool(true),
     })
     .prefault({}),
   sync: z
@@ -180,6 +184,8 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_MASS_DELETION_MIN: 'sync.massDeletionMin',
   FLAREWATCH_CREDENTIAL_VERIFY_INTERVAL: 'sync.credentialVerifyInterval',
   FLAREWATCH_AUDIT_VERIFY_MAX_REQUESTS: 'audit.verifyMaxRequests',
+  FLAREWATCH_AUDIT_VERIFY_AGAIN_AFTER: 'audit.verifyAgainAfter',
+  FLAREWATCH_AUDIT_VERIFY_REPAIR: 'audit.verifyRepair',
   FLAREWATCH_SCHEDULE_VERIFY: 'daemon.verifySchedule',
   REDIS_URL: 'redis.url',
   FLAREWATCH_SCHEDULE_AUDIT: 'daemon.auditSchedule',
@@ -326,6 +332,9 @@ function safePassword(url: string): string | undefined {
 export function hasCredentials(config: Config): boolean {
   return config.cloudflare.credentials.length > 0;
 }
+
+/** Streams `run` walks at once on a pool of `poolSize`: one connection each, one left for everything else. */
+export const syncConcurrency = (poolSize: number) => Math.max(1, Math.min(4, poolSize - 1));
 
 /**
  * Connections a process needs: one per stream walk at once (its advisory lock and its pages share

@@ -1,3 +1,4 @@
+import { syncConcurrency } from '../config.js';
 import type { Context } from '../context.js';
 import { preflight } from '../credentials/identity.js';
 import { type AlertsResult, runAlerts } from '../alerts/deliver.js';
@@ -52,7 +53,11 @@ export async function runOnce(ctx: Context, opts: { streams?: string[]; checks?:
   const check = await preflight(ctx);
   if (check.fatal) throw new PreflightError(check.failures.map((f) => f.error));
   for (const f of check.failures) ctx.log.error({ credential: f.credential }, f.error);
-  const outcomes = await syncAll({ ...ctx, credentials: check.usable }, { streams: opts.streams ?? ctx.config.sync.streams, confirmDeletions: opts.confirmDeletions });
+  const outcomes = await syncAll({ ...ctx, credentials: check.usable }, {
+    streams: opts.streams ?? ctx.config.sync.streams, confirmDeletions: opts.confirmDeletions,
+    // Each walk holds one pooled connection for its whole length: never more walks than the pool can carry.
+    concurrency: syncConcurrency(ctx.db.$client.options.max ?? 10),
+  });
   await applyAuditRetention(ctx);
   // Checks run even when a stream failed: a failed walk changes nothing it did not finish,
   // so the rules see the last complete picture of that stream.

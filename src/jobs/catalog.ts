@@ -47,6 +47,14 @@ export const JOB_CATALOG = {
     backoff: { type: 'exponential', delay: 10_000 },
     timeoutMs: 10 * 60_000,
   }),
+  /** Daily: verify the audit archive against Cloudflare within a request budget, repairing gaps (`audit verify`). */
+  'audit.verify': spec({
+    queue: 'sync',
+    payload: z.object({ tick }),
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 60_000 },
+    timeoutMs: 2 * 3_600_000,
+  }),
   /** The daily digest of alerts for sinks in digest mode. */
   'alerts.digest': spec({
     queue: 'alerts',

@@ -7,6 +7,7 @@ import { applyAuditRetention } from '../sync/audit-retention.js';
 import { streamJob, UnknownStreamError } from '../sync/catalog.js';
 import { runStream, WalkerError } from '../sync/runner.js';
 import { withStreamLock } from '../sync/stream-lock.js';
+import { runVerify } from '../verify/run.js';
 import type { JobName, JobPayload } from './catalog.js';
 
 /**
@@ -71,10 +72,22 @@ export const sendDigest: Handler<'alerts.digest'> = async (ctx) => {
   return { status: 'succeeded' };
 };
 
+/** One verification at a time across every process; it walks within the budget and repairs what it finds (audit.verifyRepair). */
+export const verifyAudit: Handler<'audit.verify'> = async (ctx) => {
+  const report = await withStreamLock(ctx.db, 'audit-verify', () =>
+    runVerify(ctx, { streams: [], maxRequests: ctx.config.audit.verifyMaxRequests, repair: ctx.config.audit.verifyRepair }),
+  );
+  if (!report) return { status: 'skipped', reason: 'another process is verifying the archive' };
+  const gaps = report.streams.reduce((s, x) => s + x.gaps.length, 0);
+  ctx.log[gaps ? 'warn' : 'info']({ requests: report.requests, incomplete: report.incomplete, gaps }, 'audit archive verified');
+  return { status: 'succeeded', requests: report.requests };
+};
+
 /** Name → handler, as a list so that a name registered twice is caught at start (checkHandlers). */
 export const HANDLERS: ReadonlyArray<readonly [JobName, Handler<never>]> = [
   ['sync.stream', syncStream as Handler<never>],
   ['checks.run', runChecksJob as Handler<never>],
   ['alerts.deliver', deliverAlerts as Handler<never>],
   ['alerts.digest', sendDigest as Handler<never>],
+  ['audit.verify', verifyAudit as Handler<never>],
 ];

@@ -18,3 +18,4 @@ export const syncJobId = (stream: string, tick: string) => `sync|${safe(stream)}
 export const checksJobId = (tick: string) => `checks|${tickLabel(tick)}`;
 export const alertsJobId = (tick: string) => `alerts|${tickLabel(tick)}`;
 export const digestJobId = (tick: string) => `digest|${tickLabel(tick)}`;
+export const verifyJobId = (tick: string) => `verify|${tickLabel(tick)}`;

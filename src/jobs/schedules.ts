@@ -6,9 +6,9 @@ import { syncState } from '../db/schema/index.js';
 import { ACCOUNT_STREAMS, AUDIT_KINDS, INVENTORY_KINDS } from '../sync/catalog.js';
 import { planInput, planRound } from '../sync/plan.js';
 import { JOB_CATALOG, type JobName } from './catalog.js';
-import { alertsJobId, checksJobId, digestJobId, syncJobId, tickOf } from './ids.js';
+import { alertsJobId, checksJobId, digestJobId, syncJobId, tickOf, verifyJobId } from './ids.js';
 
-export type ScheduleGroup = 'audit' | 'inventory' | 'digest';
+export type ScheduleGroup = 'audit' | 'inventory' | 'digest' | 'verify';
 
 export { AUDIT_KINDS, INVENTORY_KINDS };
 
@@ -20,6 +20,7 @@ export interface TickResult {
   /** The streams this tick enqueued a sync job for (a replica's duplicate adds are no-ops). */
   streams: string[];
   digest: boolean;
+  verify: boolean;
 }
 
 export interface SchedulerOptions {
@@ -40,6 +41,7 @@ export class Scheduler {
   private readonly matchers: Record<ScheduleGroup, ScheduledTask>;
   private readonly flow: FlowProducer;
   private readonly alerts: Queue;
+  private readonly sync: Queue;
   private heartbeat: ScheduledTask | undefined;
 
   constructor(private readonly ctx: Context, connection: Redis, private readonly opts: SchedulerOptions = {}) {
@@ -49,13 +51,16 @@ export class Scheduler {
       audit: createTask(d.auditSchedule, noop),
       inventory: createTask(d.inventorySchedule, noop),
       digest: createTask(d.digestSchedule, noop),
+      verify: createTask(d.verifySchedule, noop),
     };
     this.flow = new FlowProducer({ connection });
     this.alerts = new Queue('alerts', { connection });
+    this.sync = new Queue('sync', { connection });
     // A Redis restart surfaces here as connection errors; ticks fail (logged) or wait for the reconnection.
     const onError = (err: Error) => ctx.log.debug({ err: err.message }, 'scheduler queue connection problem');
     this.flow.on('error', onError);
     this.alerts.on('error', onError);
+    this.sync.on('error', onError);
   }
 
   /** The groups whose cron expression matches the minute `at` falls in. */
@@ -84,8 +89,10 @@ export class Scheduler {
     }
     const digest = groups.includes('digest');
     if (digest) await this.alerts.add('alerts.digest', { tick }, this.options('alerts.digest', digestJobId(tick)));
-    if (streams.length || digest) this.ctx.log.info({ tick, groups, streams: streams.length, digest }, 'tick enqueued');
-    return { tick, groups, streams, digest };
+    const verify = groups.includes('verify');
+    if (verify) await this.sync.add('audit.verify', { tick }, this.options('audit.verify', verifyJobId(tick)));
+    if (streams.length || digest || verify) this.ctx.log.info({ tick, groups, streams: streams.length, digest, verify }, 'tick enqueued');
+    return { tick, groups, streams, digest, verify };
   }
 
   /** Streams of the due groups (within FLAREWATCH_STREAMS), plus any never attempted (a new account, a first start). */
@@ -129,5 +136,6 @@ export class Scheduler {
     for (const m of Object.values(this.matchers)) await m.destroy();
     await this.flow.close();
     await this.alerts.close();
+    await this.sync.close();
   }
 }

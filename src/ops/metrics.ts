@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestLimiter } from '../cloudflare/rate-limit.js';
 import type { Db } from '../db/client.js';
+import { verifySummaries } from '../db/queries/audit-verifications.js';
 
 /** Everything the daemon exports on /metrics. One instance per process (no global registry). */
 export interface Metrics {
@@ -94,6 +95,20 @@ export function createMetrics(sources: MetricSources): Metrics {
       },
     });
   }
+  new Gauge({
+    name: 'flarewatch_audit_verified_through_timestamp_seconds', help: 'End of the last day up to which `audit verify` proved the archive complete, by audit stream', labelNames: ['stream'], registers: reg,
+    async collect() {
+      this.reset();
+      for (const s of await verifySummaries(sources.db)) if (s.verifiedThrough) this.set({ stream: s.stream }, (Date.parse(`${s.verifiedThrough}T00:00:00Z`) + 86_400_000) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'flarewatch_audit_verify_gaps', help: 'Days `audit verify` found entries Cloudflare holds that the archive lacks, not yet repaired', labelNames: ['stream'], registers: reg,
+    async collect() {
+      this.reset();
+      for (const s of await verifySummaries(sources.db)) this.set({ stream: s.stream }, s.gaps);
+    },
+  });
   new Gauge({
     name: 'flarewatch_sync_lag_seconds', help: 'Now minus the audit watermark (audit streams) or the last success (others)', labelNames: ['stream'], registers: reg,
     async collect() {

@@ -15,7 +15,10 @@ export interface AuditPage {
   next: AuditWindow['next'] | undefined;
 }
 
-export type AuditPageSource = (w: Walk, window: AuditWindow, source: AuditSource) => AsyncGenerator<AuditPage>;
+/** What reading pages needs of a walk: `audit verify` reads them outside one, with the same code. */
+export type PageWalk = Pick<Walk, 'cf' | 'api' | 'config' | 'stream' | 'credential' | 'log' | 'signal' | 'now'>;
+
+export type AuditPageSource = (w: PageWalk, window: AuditWindow, source: AuditSource) => AsyncGenerator<AuditPage>;
 
 const idOf = (item: unknown) => String((item as { id?: unknown })?.id);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -25,7 +28,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * backoff, then fails the walk without advancing; `acceptError` lets the caller see a 400 it
  * will then prove (the answer past the last page of an instant).
  */
-async function v1Get(w: Walk, path: string, page: string, query: Query, acceptError?: (s: number, c: number[]) => boolean): Promise<FetchResult> {
+async function v1Get(w: PageWalk, path: string, page: string, query: Query, acceptError?: (s: number, c: number[]) => boolean): Promise<FetchResult> {
   const site = { stream: w.stream, path, page, credential: w.credential.name };
   return pRetry(
     async () => {
@@ -55,7 +58,7 @@ function startState(window: AuditWindow): V1State {
 }
 
 const toNext = (s: V1State): AuditWindow['next'] =>
-  s.instant ? { instant: { at: iso(s.instant.at), page: s.instant.page } } : { since: iso(s.since), seenAt: [...s.seenAt] };
+  s.instant ? { since: iso(s.since), seenAt: [...s.seenAt], instant: { at: iso(s.instant.at), page: s.instant.page } } : { since: iso(s.since), seenAt: [...s.seenAt] };
 
 /**
  * Past the last page of an instant, v1 answers 400 when the count is a multiple of the page size.
@@ -63,7 +66,7 @@ const toNext = (s: V1State): AuditWindow['next'] =>
  * whose last page is short exactly when the instant holds `seen` entries. A wrong guess costs
  * that request (and, if the sizes disagree, a failed walk retried later), never an entry.
  */
-async function provePastEnd(w: Walk, path: string, at: number, perPage: number, seen: number): Promise<void> {
+async function provePastEnd(w: PageWalk, path: string, at: number, perPage: number, seen: number): Promise<void> {
   const size = [perPage - 1, perPage - 2].find((s) => s >= 1 && seen % s !== 0);
   const where = `instant ${iso(at)}`;
   if (size) {
@@ -102,8 +105,12 @@ export const v1Pages = (path: string): AuditPageSource =>
       return { items: [], pastEnd: true, label };
     };
 
+    const idsAt = (items: unknown[], at: number) => items.filter((i) => entryTimeOf(source, i) === at).map(idOf);
     const advance = (s: V1State, items: unknown[]): V1State | undefined => {
-      if (s.instant) return items.length < perPage ? { since: s.instant.at + 1, seenAt: new Set() } : { ...s, instant: { at: s.instant.at, page: s.instant.page + 1 } };
+      if (s.instant) {
+        if (items.length < perPage) return { since: s.instant.at + 1, seenAt: new Set() };
+        return { since: s.since, seenAt: new Set([...s.seenAt, ...idsAt(items, s.instant.at)]), instant: { at: s.instant.at, page: s.instant.page + 1 } };
+      }
       if (items.length < perPage) return undefined;
       const times = items.map((i) => entryTimeOf(source, i)).filter((t): t is number => t !== undefined && placeTime(window, w.now(), t) === 'in-window');
       if (!times.length) {
@@ -112,8 +119,8 @@ export const v1Pages = (path: string): AuditPageSource =>
       }
       const max = Math.max(...times);
       // Every entry at the position itself: more entries share this instant than a page holds.
-      if (max <= s.since) return { since: s.since, seenAt: new Set(), instant: { at: s.since, page: 1 } };
-      return { since: max, seenAt: new Set(items.filter((i) => entryTimeOf(source, i) === max).map(idOf)) };
+      if (max <= s.since) return { since: s.since, seenAt: new Set([...s.seenAt, ...idsAt(items, s.since)]), instant: { at: s.since, page: 1 } };
+      return { since: max, seenAt: new Set(idsAt(items, max)) };
     };
 
     let state: V1State | undefined = startState(window);
@@ -123,9 +130,10 @@ export const v1Pages = (path: string): AuditPageSource =>
       const next: V1State | undefined = advance(state, items);
       pending = next ? fetchFor(next) : undefined;
       pending?.catch(() => undefined);
-      // Entries at the position that the previous page already stored come back (since is inclusive): not new.
-      const cur: V1State = state;
-      const fresh = cur.instant ? items : items.filter((i) => !(entryTimeOf(source, i) === cur.since && cur.seenAt.has(idOf(i))));
+      // Entries at the position (or of the instant) that earlier pages already stored come back: not new.
+      const at = state.instant ? state.instant.at : state.since;
+      const seen = state.seenAt;
+      const fresh = items.filter((i) => !(entryTimeOf(source, i) === at && seen.has(idOf(i))));
       yield { items: fresh, position: label, next: next ? toNext(next) : undefined };
       state = next;
     }

@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import { knownKinds } from '../credentials/kinds.js';
 import type { CredentialKind } from '../credentials/types.js';
 import { accounts } from '../db/schema/index.js';
+import { pgTextArray } from '../db/queries/text-array.js';
 import { ACCOUNT_STREAMS, GLOBAL_STREAMS, USER_LEVEL_KINDS } from './catalog.js';
 
 export interface PlanInput {
@@ -57,7 +58,7 @@ export async function plannableAccounts(ctx: Context): Promise<string[]> {
     .select({ id: accounts.id })
     .from(accounts)
     .where(and(isNull(accounts.deletedAt), sql`exists (select 1 from account_access x where x.account_id = ${accounts.id} and x.deleted_at is null
-      and x.credential = any(${`{${configured.join(',')}}`}::text[]))`));
+      and x.credential = any(${pgTextArray(configured)}::text[]))`));
   const allow = ctx.config.cloudflare.accounts.map((a) => a.toLowerCase());
   return rows.map((r) => r.id).filter((id) => allow.length === 0 || allow.includes(id.toLowerCase())).sort();
 }

@@ -93,7 +93,14 @@ export async function runStream(ctx: Context, job: StreamJob, opts: RunOptions =
       return choice.status === 'skipped' ? { stream: job.stream, status: 'skipped', reason: choice.reason } : { stream: job.stream, status: 'not-applicable', reason: choice.reason };
     }
     const error = new WalkerError(`stream ${job.stream}: ${choice.reason}`);
-    await ctx.db.transaction((tx) => recordFailure(tx, job.stream, error.message, ctx.now())).catch(() => undefined);
+    // Recorded like any failed walk (sync_state and a run row), so status and history say why nothing was walked.
+    await ctx.db
+      .transaction(async (tx) => {
+        await recordFailure(tx, job.stream, error.message, ctx.now());
+        const runId = await startRun(tx, job.stream, scope.type === 'credential' ? scope.credential : '', ctx.now());
+        await finishRun(tx, runId, 'failed', zeroCounts(), ctx.now(), error.message);
+      })
+      .catch((err: unknown) => log.error({ err }, 'could not record the failure'));
     log.error({ error: error.message }, 'walk failed');
     return { stream: job.stream, status: 'failed', counts: zeroCounts(), durationMs: Date.now() - started, error };
   }

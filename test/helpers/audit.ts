@@ -169,6 +169,34 @@ export function keysetPages(times: number[], pageSize: number, start = 0): Array
 /** Requests (= pages) of a complete v1 keyset walk. */
 export const keysetRequests = (times: number[], pageSize: number) => keysetPages(times, pageSize).length;
 
+/**
+ * Pages and requests of a complete v1 keyset walk, instants with more entries than a page included:
+ * such an instant is paged on its own window (page 1 again, then on until a short page; past an
+ * exact multiple the simulator answers 400, which costs one more request to prove it was the end).
+ */
+export function keysetCost(times: number[], pageSize: number): { pages: number; requests: number } {
+  let pages = 0;
+  let requests = 0;
+  for (let from = 0; ;) {
+    pages += 1;
+    requests += 1;
+    const to = Math.min(times.length, from + pageSize);
+    if (to - from < pageSize) return { pages, requests };
+    const max = times[to - 1]!;
+    if (max !== times[from]) {
+      from = times.indexOf(max, from);
+      continue;
+    }
+    const count = times.filter((t) => t === max).length;
+    const instantPages = Math.floor(count / pageSize) + 1;
+    pages += instantPages;
+    requests += instantPages + (count % pageSize === 0 ? 1 : 0);
+    // The walk goes on from just after the instant, asking even when nothing follows it.
+    from = times.findIndex((t) => t > max);
+    if (from < 0) from = times.length;
+  }
+}
+
 /** The ascending event times of one simulator stream (optionally within [since, before)). */
 export function simTimes(sim: Simulator, kind: AuditKind, accountId?: string, since = -Infinity, before = Infinity): number[] {
   const out: number[] = [];

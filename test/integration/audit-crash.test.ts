@@ -37,7 +37,7 @@ beforeAll(async () => {
   streams = [
     { name: `account-audit:${account}`, kind: 'account-v2', accountId: account, ...ordered('account-v2', account) },
     { name: `account-audit-v1:${account}`, kind: 'account-v1', accountId: account, ...ordered('account-v1', account) },
-    { name: 'user-audit', kind: 'user-v1', ...ordered('user-v1') },
+    { name: 'user-audit:default', kind: 'user-v1', ...ordered('user-v1') },
   ];
 });
 
@@ -162,13 +162,13 @@ describe('crash and resume', () => {
     expect(abandoned.length).toBeGreaterThanOrEqual(kills.length);
     expect(runs.filter((r) => r.status === 'failed' && !r.error?.startsWith('abandoned'))).toEqual([]);
     // An abandoned run's counters are the ones committed with its last page: consistent with each other.
-    for (const r of abandoned.filter((x) => x.stream !== 'accounts')) {
+    for (const r of abandoned.filter((x) => x.stream !== 'accounts:default')) {
       expect(r.rows_fetched, `run ${r.id} ${r.stream}`).toBeGreaterThanOrEqual(r.rows_upserted);
       expect(r.pages, `run ${r.id} ${r.stream}`).toBe(Math.ceil(r.rows_fetched / 1000));
       expect(r.requests, `run ${r.id} ${r.stream}`).toBeGreaterThanOrEqual(r.pages);
     }
-    expect(abandoned.some((r) => r.stream !== 'accounts' && r.rows_upserted > 0)).toBe(true);
-    const resumed = runs.filter((r) => r.resumed_from_page !== null && r.stream !== 'accounts');
+    expect(abandoned.some((r) => r.stream !== 'accounts:default' && r.rows_upserted > 0)).toBe(true);
+    const resumed = runs.filter((r) => r.resumed_from_page !== null && r.stream !== 'accounts:default');
     expect(resumed.length).toBeGreaterThanOrEqual(1);
     for (const r of resumed) {
       expect(r.resumed_from_page).toBeGreaterThan(1);

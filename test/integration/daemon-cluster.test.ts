@@ -45,10 +45,10 @@ describe('two schedulers, three workers', () => {
       return results[0]!;
     };
 
-    // First tick: nothing known yet, so every global stream plus 'accounts' (never attempted).
+    // First tick: nothing known yet, so every credential's streams plus 'accounts:default' (never attempted).
     const first = await tickBoth(at(0, 10));
     expect(first.groups).toEqual(['audit', 'inventory']);
-    expect(first.streams).toContain('accounts');
+    expect(first.streams).toContain('accounts:default');
     await waitIdle(redis.url, 60_000);
     // Minute 5 (audit) picks up the account streams discovered by the first round; minute 10 comes
     // while minute 5's walks run, so some of its jobs find their stream locked and are skipped.

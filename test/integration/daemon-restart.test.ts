@@ -98,7 +98,7 @@ describe('Redis and Postgres restarts under a running daemon', () => {
 
     // Drive rounds until every stream's last walk succeeded (a job whose retries ran out while Postgres was
     // down is picked up by the next round from its checkpoint).
-    const streams = ['accounts', `account-audit:${sim.world.accounts[0]!.id}`, `account-audit-v1:${sim.world.accounts[0]!.id}`, 'user-audit'];
+    const streams = ['accounts:default', `account-audit:${sim.world.accounts[0]!.id}`, `account-audit-v1:${sim.world.accounts[0]!.id}`, 'user-audit:default'];
     let minute = 10;
     const healed = async () => {
       const res = await check.query<{ stream: string; ok: boolean }>(

@@ -65,22 +65,22 @@ beforeAll(async () => {
   // Unknown credentials (403 9109 / 9103) and a malformed token (400 6003).
   expect(failedOf(await sync(tokenEnv(BAD_TOKEN))).length).toBeGreaterThan(10);
   expect(failedOf(await sync(keyEnv(BAD_KEY))).length).toBeGreaterThan(10);
-  expect(failedOf(await sync(tokenEnv(SHORT_BAD_TOKEN), ['user', 'user-tokens']))).toEqual(['user', 'user-tokens']);
+  expect(failedOf(await sync(tokenEnv(SHORT_BAD_TOKEN), ['user', 'user-tokens']))).toEqual(['user:default', 'user-tokens:default']);
   // A permission denied on one stream, with each scheme.
   sim.credentials.deny.push('GET /user/tokens');
-  expect(failedOf(await sync(tokenEnv(TOKEN), ['user-tokens']))).toEqual(['user-tokens']);
-  expect(failedOf(await sync(keyEnv(KEY), ['user-tokens']))).toEqual(['user-tokens']);
+  expect(failedOf(await sync(tokenEnv(TOKEN), ['user-tokens']))).toEqual(['user-tokens:default']);
+  expect(failedOf(await sync(keyEnv(KEY), ['user-tokens']))).toEqual(['user-tokens:default']);
   sim.credentials.deny.length = 0;
   // 5xx and an HTML page, permanent, with each scheme.
   sim.setFaults([{ route: 'GET /user/tokens', kind: '5xx', match: { page: '2' } }, { route: 'GET /accounts', kind: 'html' }]);
-  expect(failedOf(await sync(tokenEnv(TOKEN), ['accounts', 'user-tokens'])).sort()).toEqual(['accounts', 'user-tokens']);
-  expect(failedOf(await sync(keyEnv(KEY), ['accounts', 'user-tokens'])).sort()).toEqual(['accounts', 'user-tokens']);
+  expect(failedOf(await sync(tokenEnv(TOKEN), ['accounts', 'user-tokens'])).sort()).toEqual(['accounts:default', 'user-tokens:default']);
+  expect(failedOf(await sync(keyEnv(KEY), ['accounts', 'user-tokens'])).sort()).toEqual(['accounts:default', 'user-tokens:default']);
   sim.setFaults([]);
   // A server that echoes the credential it received into its error message.
   const echo = await startEchoServer();
   try {
-    expect(failedOf(await sync(tokenEnv(TOKEN), ['user'], echo))).toEqual(['user']);
-    expect(failedOf(await sync(keyEnv(KEY), ['user'], echo))).toEqual(['user']);
+    expect(failedOf(await sync(tokenEnv(TOKEN), ['user'], echo))).toEqual(['user:default']);
+    expect(failedOf(await sync(keyEnv(KEY), ['user'], echo))).toEqual(['user:default']);
   } finally {
     echo.server.close();
   }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
+import { pgTextArray } from './text-array.js';
 
 /** Accounts no configured credential reaches any more: deleted, saying so. Returns their ids. */
 export async function deleteUnreachedAccounts(tx: Tx, now: Date): Promise<string[]> {
@@ -14,16 +15,13 @@ export async function deleteUnreachedAccounts(tx: Tx, now: Date): Promise<string
   return res.rows.map((r) => r.id);
 }
 
-/** A Postgres text[] literal, as one bound parameter. */
-const textArray = (values: string[]) => `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
-
 /** Live accounts outside the watch list (FLAREWATCH_ACCOUNTS): deleted as not watched. */
 export async function deleteUnwatchedAccounts(tx: Tx, watch: string[], now: Date): Promise<string[]> {
   if (!watch.length) return [];
   const res = await tx.execute<{ id: string }>(sql`
     update accounts set deleted_at = ${now.toISOString()}::timestamptz, updated_at = ${now.toISOString()}::timestamptz,
            deleted_reason = 'not watched (FLAREWATCH_ACCOUNTS / cloudflare.accounts)'
-     where deleted_at is null and not (lower(id) = any(${textArray(watch.map((w) => w.toLowerCase()))}::text[]))
+     where deleted_at is null and not (lower(id) = any(${pgTextArray(watch.map((w) => w.toLowerCase()))}::text[]))
     returning id`);
   return res.rows.map((r) => r.id);
 }

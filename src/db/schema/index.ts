@@ -20,3 +20,4 @@ export * from './suppressions.js';
 export * from './check-runs.js';
 export * from './alerts.js';
 export * from './alert-deliveries.js';
+export * from './audit-verifications.js';
