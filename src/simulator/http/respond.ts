@@ -69,7 +69,7 @@ export function serialise(body: Body, faults: FaultRule[]): string {
 /**
  * Sends a 200. 'cut-body' sends the headers of the full answer (its content-length included), about half of
  * the body, then destroys the socket: the client's fetch resolves, and reading the body throws
- * (`TypeError: terminated` in Node). Unlike 'reset', a response has begun.
+ * (`TypeError: terminated` in Node). Unlike 'reset', a response has begun, so the request is logged as a 200.
  */
 export function sendOk(res: ServerResponse, text: string, headers: Record<string, string>, faults: FaultRule[]): void {
   if (!has(faults, 'cut-body')) return sendJson(res, 200, text, headers);

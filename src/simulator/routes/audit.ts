@@ -15,7 +15,8 @@ type Entry = Record<string, unknown>;
 
 /**
  * The stream a listing reads: /user/audit_logs is the caller's own user's log. With `ageOutPerRequest`, each
- * request first drops that many of the stream's oldest entries (Cloudflare's retention edge moving during a walk).
+ * request that reaches the listing (valid parameters, no fault answering instead) first drops that many of the
+ * stream's oldest entries: Cloudflare's retention edge moving while a walk runs.
  */
 function streamFor(ctx: HandlerContext, kind: AuditKind) {
   const accountId = ctx.params.account_id;
