@@ -25,7 +25,7 @@ import { scrub } from './log.js';
 import { preserveExitCode } from './util/exit-code.js';
 import { UsageError } from './util/usage-error.js';
 import { runMigrations } from './db/migrate.js';
-import { simulatorOptionsSchema, startSimulator } from './simulator/index.js';
+import { describeSimCredential, simulatorOptionsSchema, startSimulator } from './simulator/index.js';
 import { ALL_KINDS } from './sync/catalog.js';
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -227,12 +227,14 @@ export function buildCli(): Command {
     .option('--port <n>', 'port (0 = any free)', intArg, 8787)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--seed <n>', 'world seed', intArg, 1)
-    .option('--options <json>', 'more simulator options as JSON (size, rateLimit, faults)', '{}')
+    .option('--options <json>', 'more simulator options as JSON (size, rateLimit, faults, extraCredentials, audit)', '{}')
     .action(async (o: { port: number; host: string; seed: number; options: string }) => {
       const options = simulatorOptionsSchema.parse({ ...JSON.parse(o.options), port: o.port, host: o.host, seed: o.seed });
       const sim = await startSimulator(options);
       print(`Cloudflare simulator listening at ${sim.url}`);
       print(`  CLOUDFLARE_BASE_URL=${sim.url} CLOUDFLARE_API_TOKEN=${sim.credentials.apiToken}`);
+      // Local test credentials, printed whole so they can be pasted into a config.
+      for (const c of sim.extraCredentials) print(`  ${describeSimCredential(c)}`);
       const stop = () => void sim.close().then(() => process.exit(0));
       process.once('SIGINT', stop).once('SIGTERM', stop);
     });

@@ -1,17 +1,22 @@
 import type { AddressInfo } from 'node:net';
+import { CredentialStore, type IssuedCredential, type IssueSpec, type Principal } from './credentials.js';
 import { DEFAULT_CREDENTIALS, type SimCredentials } from './http/auth.js';
 import { FaultPlan, type FaultRule } from './http/faults.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './http/ratelimit.js';
+import type { Shifted } from './http/shift.js';
 import { createStats, type SimStats } from './http/stats.js';
 import { BASE_PATH, createSimServer } from './server.js';
-import { DEFAULT_SIZE, World, type WorldSize } from './world.js';
+import { DEFAULT_SIZE, World, type AuditSettings, type WorldSize } from './world.js';
 
-export { simulatorOptionsSchema } from './options.js';
+export { simulatorOptionsSchema, issueSpecSchema } from './options.js';
 export { SIGNIN_DELAY_MS } from './audit/stream.js';
 export { World, DEFAULT_SIZE } from './world.js';
-export type { WorldSize, SimCredentials, SimStats, FaultRule, RateLimit };
+export { FAULT_KINDS } from './http/faults.js';
+export { describeSimCredential } from './credentials.js';
+export type { WorldSize, SimCredentials, SimStats, FaultRule, RateLimit, IssueSpec, IssuedCredential, Principal, Shifted, AuditSettings };
 export type { FaultKind } from './http/faults.js';
-export type { SimLogEntry } from './http/stats.js';
+export type { SimLogEntry, PrincipalStats } from './http/stats.js';
+export type { SimUser, WorldOptions } from './world.js';
 export type { AuditKind, AuditEntry, AuditStreamHandle } from './audit/streams.js';
 
 export interface SimulatorOptions {
@@ -23,13 +28,24 @@ export interface SimulatorOptions {
   rateLimit?: RateLimit | false;
   faults?: FaultRule[];
   now?: () => number;
+  /** Credentials issued at start, in order; the results are `sim.extraCredentials`. */
+  extraCredentials?: IssueSpec[];
+  /** Audit-log retention and ageing (see AuditSettings); off by default. */
+  audit?: AuditSettings;
 }
 
 export interface Simulator {
   url: string;
   world: World;
   stats: SimStats;
+  /** The default token (user 0's token `world.credentialTokenId`), user 0's global key, and their `deny`. */
   credentials: SimCredentials;
+  /** What `extraCredentials` issued at start, in the same order. */
+  extraCredentials: IssuedCredential[];
+  /** Creates a credential the server accepts from now on (see IssueSpec). */
+  issueCredential(spec: IssueSpec): IssuedCredential;
+  /** What 'shift-listing' faults removed (and added), in order. */
+  shifted: Shifted[];
   setFaults(rules: FaultRule[]): void;
   setRateLimit(limit: SimulatorOptions['rateLimit']): void;
   close(): Promise<void>;
@@ -40,11 +56,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const seed = opts.seed ?? 1;
   const now = opts.now ?? Date.now;
   const credentials: SimCredentials = { ...DEFAULT_CREDENTIALS, ...opts.credentials, deny: [...(opts.credentials?.deny ?? [])] };
-  const world = new World(seed, { ...DEFAULT_SIZE, ...opts.size }, credentials.email, now);
+  const world = new World(seed, { ...DEFAULT_SIZE, ...opts.size }, credentials.email, now, { audit: opts.audit });
+  const store = new CredentialStore(world, credentials, seed, now);
+  const extraCredentials = (opts.extraCredentials ?? []).map((spec) => store.issue(spec));
   const stats = createStats();
   const limiter = new RateLimiter(opts.rateLimit === undefined ? DEFAULT_RATE_LIMIT : opts.rateLimit, now);
   const faults = new FaultPlan(opts.faults ?? [], seed);
-  const server = createSimServer({ world, stats, credentials, limiter, faults, now });
+  const shifted: Shifted[] = [];
+  const server = createSimServer({ world, stats, store, limiter, faults, now, shifted });
   // Benchmarks hit us with many keep-alive connections; do not let idle ones block close().
   server.keepAliveTimeout = 5_000;
   const host = opts.host ?? '127.0.0.1';
@@ -56,7 +75,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${urlHost}:${port}${BASE_PATH}`,
-    world, stats, credentials,
+    world, stats, credentials, extraCredentials, shifted,
+    issueCredential: (spec) => store.issue(spec),
     setFaults: (rules) => faults.reset(rules),
     setRateLimit: (limit) => limiter.set(limit === undefined ? DEFAULT_RATE_LIMIT : limit),
     close: () => new Promise<void>((resolve, reject) => {

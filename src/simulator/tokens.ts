@@ -1,4 +1,4 @@
-import { groupByName, SCOPE_ACCOUNT, SCOPE_ZONE } from './catalog.js';
+import { groupByName, SCOPE_ACCOUNT, SCOPE_USER, SCOPE_ZONE } from './catalog.js';
 import { DAY_MS, hex, hexId, int, isoSec, pick, type Rng } from './prng.js';
 
 /** API token objects exactly as /user/tokens and /accounts/{id}/tokens serve them (never a `value`). */
@@ -13,6 +13,10 @@ export interface Token {
   expires_on?: string;
   condition?: { request_ip?: { in?: string[]; not_in?: string[] } };
   policies: TokenPolicy[];
+  /** Account-owned tokens only (section 10 of the API notes); the TypeScript SDK's Token type lacks them. */
+  creator_email_at_creation?: string;
+  provisioner_type?: string;
+  provisioner_id?: string;
 }
 export interface TokenPolicy {
   id: string;
@@ -74,6 +78,18 @@ function lifecycle(rng: Rng, index: number, now: number): Partial<Token> {
     case 7: return { ...base, not_before: isoSec(now + 7 * DAY_MS), expires_on: isoSec(now + 97 * DAY_MS) };
     default: return { ...base, ...used(int(rng, 1, 30)) };
   }
+}
+
+/**
+ * The policies of a credential the simulator issues: read-only, scoped to what the owner can reach
+ * (a user's own user resource and its accounts, or one account for an account-owned token).
+ */
+export function credentialPolicies(rng: Rng, owner: { userId: string; accountIds: string[] } | { accountId: string }): TokenPolicy[] {
+  const accounts = 'accountId' in owner ? [owner.accountId] : owner.accountIds;
+  const onAccounts = Object.fromEntries(accounts.map((id) => [`${SCOPE_ACCOUNT}.${id}`, '*']));
+  const accountPolicy = policy(rng, 'allow', ['Account Settings Read', 'Account API Tokens Read', 'Account Analytics Read'], onAccounts);
+  if ('accountId' in owner) return [accountPolicy];
+  return [policy(rng, 'allow', ['API Tokens Read', 'User Details Read', 'Memberships Read'], { [`${SCOPE_USER}.${owner.userId}`]: '*' }), accountPolicy];
 }
 
 export function makeToken(rng: Rng, index: number, ctx: TokenContext, partial: Partial<Token> = {}): Token {

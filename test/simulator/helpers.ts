@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import AjvModule from 'ajv';
 import addFormats from 'ajv-formats';
-import type { Simulator } from '../../src/simulator/index.js';
+import type { IssuedCredential, Simulator } from '../../src/simulator/index.js';
 
 /** Validator over openapi-subset.json: `$ref`s resolve inside the document; OpenAPI 3.0 `nullable` becomes a JSON Schema type union. */
 const specPath = new URL('../../../shared/cloudflare-api/openapi-subset.json', import.meta.url);
@@ -39,6 +39,10 @@ export function validatorFor(path: string, status: '200' | '4XX') {
 }
 
 export const bearer = (sim: Simulator) => ({ authorization: `Bearer ${sim.credentials.apiToken}` });
+
+/** The headers that authenticate with an issued credential. */
+export const auth = (c: IssuedCredential): Record<string, string> =>
+  c.kind === 'global-key' ? { 'x-auth-email': c.email, 'x-auth-key': c.apiKey } : { authorization: `Bearer ${c.value}` };
 
 export async function get(sim: Simulator, path: string, headers: Record<string, string> = bearer(sim)) {
   const res = await fetch(sim.url + path, { headers });

@@ -20,9 +20,12 @@ export interface EntryCodec<E> {
 }
 
 export interface AppendedEntry<E> { ms: number; id: string; visibleAt: number; entry: E }
-interface Key { ms: number; id: string }
+export interface Key { ms: number; id: string }
 
 export const SIGNIN_DELAY_MS = 90_000;
+
+// Ids are hex/dashes, so appending '~' turns "<= key" into "< key'".
+const afterKey = (k: Key): Key => ({ ms: k.ms, id: `${k.id}~` });
 
 function cmp(a: Key, b: Key): number {
   if (a.ms !== b.ms) return a.ms < b.ms ? -1 : 1;
@@ -34,6 +37,8 @@ export class LazyAuditStream<E> {
   private readonly spanSec: number;
   private appended: AppendedEntry<E>[] = [];
   private appendCounter = 0;
+  /** Entries with a key <= floor were dropped (dropOldest / ageOutPerRequest). */
+  private floor: Key | undefined;
 
   constructor(
     private readonly seedKey: string,
@@ -41,6 +46,7 @@ export class LazyAuditStream<E> {
     auditDays: number,
     endMs: number,
     private readonly codec: EntryCodec<E>,
+    private readonly retentionMs: () => number | undefined = () => undefined,
   ) {
     this.spanSec = Math.max(1, Math.floor((auditDays * DAY_MS) / 1000));
     this.startSec = Math.floor(endMs / 1000) - this.spanSec;
@@ -105,17 +111,44 @@ export class LazyAuditStream<E> {
     return added;
   }
 
-  /** The merged, visible window [sinceMs, beforeMs) as seen at time `at`. */
-  view(sinceMs: number, beforeMs: number, at: number): StreamView<E> {
-    const lo = this.lowerBoundMs(sinceMs);
+  /**
+   * The merged window [sinceMs, beforeMs) as Cloudflare serves it at time `at`: entries published by `at`,
+   * minus what retention and dropOldest removed (`raw` ignores those two, for `dropped()`).
+   */
+  view(sinceMs: number, beforeMs: number, at: number, raw = false): StreamView<E> {
+    const cut = this.retentionMs();
+    const since = raw || cut === undefined ? sinceMs : Math.max(sinceMs, at - cut);
+    const floor = raw ? undefined : this.floor;
+    // The floor is a (time, id) key, so it cuts through an instant at the id it stopped on.
+    const lo = Math.max(this.lowerBoundMs(since), floor ? this.lazyCountLess(afterKey(floor)) : 0);
     const hi = Math.max(lo, this.lowerBoundMs(beforeMs));
-    const extra = this.appended.filter((a) => a.visibleAt <= at && a.ms >= sinceMs && a.ms < beforeMs);
+    const extra = this.appended.filter((a) => a.visibleAt <= at && a.ms >= since && a.ms < beforeMs && (!floor || cmp(a, floor) > 0));
     return new StreamView(this, lo, hi, extra, (k) => Math.min(hi, Math.max(lo, this.lazyCountLess(k))) - lo);
   }
 
+  /** Entries published by `at` (generated ones always are), whether or not still served. */
   countVisible(at: number): number {
     return this.size + this.appended.filter((a) => a.visibleAt <= at).length;
   }
+
+  /**
+   * Drops the n oldest entries still served at `at`, as Cloudflare's retention does while a walk runs.
+   * An index offset (the key of the last dropped entry), never a list: flat memory at any size.
+   */
+  dropOldest(n: number, at: number): number {
+    if (n <= 0) return 0;
+    const view = this.view(-Infinity, Infinity, at);
+    const k = Math.min(n, view.total);
+    if (k > 0) this.floor = view.keyAt(k - 1);
+    return k;
+  }
+
+  /** Published entries no longer served (retention or dropOldest); they are always the oldest ones. */
+  droppedCount(at: number): number {
+    return this.countVisible(at) - this.view(-Infinity, Infinity, at).total;
+  }
+
+  key(i: number): Key { return { ms: this.timeSec(i) * 1000, id: this.id(i) }; }
 }
 
 export class StreamView<E> {
@@ -146,10 +179,21 @@ export class StreamView<E> {
     return this.stream.generated(this.lo + p - before);
   }
 
+  /** (time, id) of the entry at ascending position p, without building the entry. */
+  keyAt(p: number): Key {
+    let before = 0;
+    for (let j = 0; j < this.ranks.length; j++) {
+      const r = this.ranks[j]!;
+      if (r === p) return { ms: this.extra[j]!.ms, id: this.extra[j]!.id };
+      if (r < p) before++;
+      else break;
+    }
+    return this.stream.key(this.lo + p - before);
+  }
+
   /** Ascending position of the first entry with key > key (inclusive=false: key >= key). */
   positionAfter(key: Key, inclusive: boolean): number {
-    // Ids are hex/dashes, so appending '~' makes "<= key" expressible as "< key'".
-    const probe = inclusive ? { ms: key.ms, id: `${key.id}~` } : key;
+    const probe = inclusive ? afterKey(key) : key;
     let extraLess = 0;
     for (const a of this.extra) if (cmp(a, probe) < 0) extraLess++;
     return this.lazyLess(probe) + extraLess;

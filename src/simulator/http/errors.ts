@@ -4,7 +4,8 @@ import type { ServerResponse } from 'node:http';
  * Error codes. Observed on the real API (third-party bug reports quoting Cloudflare bodies):
  *   6003 + error_chain 6111/6102/6103  malformed Authorization / X-Auth-Email / X-Auth-Key (HTTP 400)
  *   9106  missing credentials (HTTP 400);  9103  unknown X-Auth-Key or X-Auth-Email (HTTP 403)
- *   9109  "Invalid access token" (HTTP 403) for an unknown/expired token on ordinary endpoints
+ *   9109  "Invalid access token" (HTTP 403) for an unknown/expired token on ordinary endpoints, and
+ *         "Unauthorized to access requested resource" (HTTP 403) for an account-owned token on /user (Prowler)
  *   1000  "Invalid API Token" (HTTP 401) on /user/tokens/verify
  *   10000 "Authentication error" (HTTP 403) when the credential lacks the permission
  *   971   "Please wait and consider throttling your request speed" (HTTP 429, wrangler issue #10025)
@@ -28,8 +29,15 @@ export function errorBody(style: ErrorStyle, errors: ApiError[]): string {
   return JSON.stringify({ success: false, errors, messages: [], result: null });
 }
 
+/**
+ * Routing errors (7003) come from Cloudflare's edge before any service, so they keep their code: the IAM
+ * envelope, without `result: null` on audit routes (the v1 audit definitions reject it; v2's accept it too).
+ */
+export const edgeStyle = (route: ErrorStyle): ErrorStyle => (route === 'iam' ? 'iam' : 'audit-v1');
+
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly errors: ApiError[], readonly headers: Record<string, string> = {}) {
+  /** `fromEdge`: a routing error, answered in the v4 shape with its code whatever the route (see edgeStyle). */
+  constructor(readonly status: number, readonly errors: ApiError[], readonly headers: Record<string, string> = {}, readonly fromEdge = false) {
     super(errors.map((e) => e.message).join('; '));
   }
 }

@@ -1,15 +1,25 @@
 import { hash32, mulberry32 } from '../prng.js';
 import type { Query } from './params.js';
 
-export type FaultKind = '5xx' | '429' | 'reset' | 'malformed' | 'truncated' | 'html' | 'slow' | 'repeat-page' | 'poison-entry';
-export const FAULT_KINDS: readonly FaultKind[] = ['5xx', '429', 'reset', 'malformed', 'truncated', 'html', 'slow', 'repeat-page', 'poison-entry'];
+export const FAULT_KINDS = ['5xx', '429', 'reset', 'malformed', 'truncated', 'html', 'slow', 'repeat-page', 'poison-entry',
+  'error', 'cut-body', 'future-entry', 'null-result', 'odd-result-info', 'shift-listing'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/**
+ * One fault. `match` values are exact, or '*' for "the parameter is present with any value".
+ * `code`/`message`: the Cloudflare error of an 'error' fault (default 1001 "Invalid request", status 400).
+ * `replace`: a 'shift-listing' fault also appends a new item, so total_count stays the same.
+ */
 export interface FaultRule {
   route: string; kind: FaultKind; probability?: number; count?: number; skip?: number;
   status?: number; retryAfter?: number; delayMs?: number; match?: Record<string, string>;
+  code?: number; message?: string; replace?: boolean;
 }
 
 interface RuleState { seen: number; applied: number }
+
+const matches = (query: Query, match: Record<string, string>) =>
+  Object.entries(match).every(([k, v]) => (v === '*' ? query[k] !== undefined : query[k] === v));
 
 /**
  * Decides which faults hit a request. Draws come from a PRNG seeded by (seed, rule index, n-th matching
@@ -28,7 +38,7 @@ export class FaultPlan {
     const hits: FaultRule[] = [];
     this.rules.forEach((rule, index) => {
       if (rule.route !== '*' && rule.route !== route) return;
-      if (rule.match && !Object.entries(rule.match).every(([k, v]) => query[k] === v)) return;
+      if (rule.match && !matches(query, rule.match)) return;
       const st = this.state[index]!;
       const n = st.seen++;
       if (n < (rule.skip ?? 0)) return;

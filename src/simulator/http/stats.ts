@@ -1,10 +1,14 @@
 import type { Query } from './params.js';
 
-export interface SimLogEntry { method: string; path: string; route: string; query: Query; status: number; at: number }
+/** One answered request. `principal` is the caller's rate-limit bucket key, '' when it was not authenticated. */
+export interface SimLogEntry { method: string; path: string; route: string; query: Query; status: number; at: number; principal: string }
+export interface PrincipalStats { total: number; byStatus: Record<number, number> }
 export interface SimStats {
   total: number;
   byRoute: Record<string, number>;
   byStatus: Record<number, number>;
+  /** Per rate-limit bucket (`user:<id>`, `account-token:<id>`, '' unauthenticated), as Cloudflare counts them. */
+  byPrincipal: Record<string, PrincipalStats>;
   log: SimLogEntry[];
   count(route: string): number;
   reset(): void;
@@ -14,9 +18,9 @@ const LOG_LIMIT = 10_000;
 
 export function createStats(): SimStats {
   const stats: SimStats = {
-    total: 0, byRoute: {}, byStatus: {}, log: [],
+    total: 0, byRoute: {}, byStatus: {}, byPrincipal: {}, log: [],
     count: (route) => stats.byRoute[route] ?? 0,
-    reset: () => { stats.total = 0; stats.byRoute = {}; stats.byStatus = {}; stats.log = []; },
+    reset: () => { stats.total = 0; stats.byRoute = {}; stats.byStatus = {}; stats.byPrincipal = {}; stats.log = []; },
   };
   return stats;
 }
@@ -25,6 +29,9 @@ export function record(stats: SimStats, entry: SimLogEntry): void {
   stats.total++;
   stats.byRoute[entry.route] = (stats.byRoute[entry.route] ?? 0) + 1;
   stats.byStatus[entry.status] = (stats.byStatus[entry.status] ?? 0) + 1;
+  const p = (stats.byPrincipal[entry.principal] ??= { total: 0, byStatus: {} });
+  p.total++;
+  p.byStatus[entry.status] = (p.byStatus[entry.status] ?? 0) + 1;
   stats.log.push(entry);
   // Bounded: keeps at least the last 10,000; trims in one go so pushes stay amortised O(1).
   if (stats.log.length > 2 * LOG_LIMIT) stats.log = stats.log.slice(-LOG_LIMIT);

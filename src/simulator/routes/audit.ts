@@ -4,7 +4,7 @@ import type { StreamView } from '../audit/stream.js';
 import { v1Filter, v2Filter, type Predicate } from '../audit/filters.js';
 import { badParam, CODES, HttpError, notFound } from '../http/errors.js';
 import { dateParam, enumParam, intParam, type Query } from '../http/params.js';
-import type { Handler, HandlerContext } from './iam.js';
+import { me, type Handler, type HandlerContext } from './iam.js';
 
 /**
  * Audit-log listings. Bounds: `since` is INCLUSIVE (an entry exactly at `since` is returned — observed on the
@@ -13,10 +13,18 @@ import type { Handler, HandlerContext } from './iam.js';
 
 type Entry = Record<string, unknown>;
 
+/**
+ * The stream a listing reads: /user/audit_logs is the caller's own user's log. With `ageOutPerRequest`, each
+ * request that reaches the listing (valid parameters, no fault answering instead) first drops that many of the
+ * stream's oldest entries: Cloudflare's retention edge moving while a walk runs.
+ */
 function streamFor(ctx: HandlerContext, kind: AuditKind) {
   const accountId = ctx.params.account_id;
   if (kind !== 'user-v1' && !ctx.world.account(accountId ?? '')) throw notFound('Account');
-  return ctx.world.auditStream(kind, accountId).stream;
+  const stream = ctx.world.auditStream(kind, kind === 'user-v1' ? me(ctx).user.id : accountId).stream;
+  const ageOut = ctx.world.audit.ageOutPerRequest ?? 0;
+  if (ageOut > 0) stream.dropOldest(ageOut, ctx.now);
+  return stream;
 }
 
 /** Entries at direction-positions [from, ...) that pass `pred`, skipping `skip` matches, up to `take`. */
@@ -59,6 +67,19 @@ function poison(entries: Entry[], timeField: 'when' | 'action', seedCounter: num
   return entries.map((e, i) => (i === index ? copy : e));
 }
 
+/**
+ * 'future-entry': the page's first entry keeps its id but is dated in the year 2999 at the same time of day,
+ * in this answer only. (29 February becomes 1 March: 2999 is no leap year.)
+ */
+function future(entries: Entry[], timeField: 'when' | 'action'): Entry[] {
+  const first = entries[0];
+  if (!first) return entries;
+  const shift = (t: string) => t.replace(/^\d{4}-02-29/, '2999-03-01').replace(/^\d{4}/, '2999');
+  const moved = timeField === 'when' ? { ...first, when: shift(String(first.when)) }
+    : { ...first, action: { ...(first.action as Entry), time: shift(String((first.action as Entry).time)) } };
+  return [moved, ...entries.slice(1)];
+}
+
 function listV1(kind: AuditKind): Handler {
   return (ctx) => {
     const q = ctx.query;
@@ -76,6 +97,7 @@ function listV1(kind: AuditKind): Handler {
     }
     let { out } = collect(view, direction, 0, pred, start, perPage);
     if (ctx.faults.poison) out = poison(out, 'when', ctx.faults.poisonSeq);
+    if (ctx.faults.future) out = future(out, 'when');
     // No result_info: the spec declares none for v1 audit listings.
     return { success: true, errors: [], messages: [], result: out };
   };
@@ -120,6 +142,7 @@ function listV2(): Handler {
     const last = out[out.length - 1];
     const cursor = more && last ? Buffer.from(JSON.stringify({ k: [entryKey(last).ms, entryKey(last).id], h: hash })).toString('base64url') : undefined;
     if (ctx.faults.poison) out = poison(out, 'action', ctx.faults.poisonSeq);
+    if (ctx.faults.future) out = future(out, 'action');
     return { success: true, errors: [], result: out, result_info: { count: String(out.length), ...(cursor ? { cursor } : {}) } };
   };
 }

@@ -1,0 +1,38 @@
+import type { Principal } from '../credentials.js';
+import type { World } from '../world.js';
+
+/** What a 'shift-listing' fault changed in the world, so a test can name it. */
+export interface Shifted { route: string; removedId: string; addedId?: string }
+
+interface Change { remove(id: string): unknown; add(): string }
+
+/** The inventory listings that can shift, and how an item of each is removed from / added to the world. */
+function changes(world: World, caller: Principal, accountId: string): Record<string, Change> {
+  const userIndex = caller.kind === 'account-token' ? -1 : world.users.findIndex((u) => u.user.id === caller.userId);
+  return {
+    'GET /accounts/:account_id/members': { remove: (id) => world.removeMember(accountId, id), add: () => world.addMember(accountId).id },
+    'GET /accounts/:account_id/tokens': { remove: (id) => world.removeToken(id), add: () => world.addAccountToken(accountId).id },
+    'GET /user/tokens': { remove: (id) => world.removeToken(id), add: () => world.addUserToken({}, userIndex).id },
+    'GET /accounts': { remove: (id) => world.removeAccount(id), add: () => world.addAccount().id },
+    'GET /accounts/:account_id/roles': { remove: (id) => world.removeRole(accountId, id), add: () => world.addRole(accountId).id },
+  };
+}
+
+/**
+ * After a page was built, its first item leaves the world for good (so every later item moves one place
+ * earlier on the next request, and its detail endpoint answers 404); with `replace`, a new item of the same
+ * kind is appended so total_count does not change. What the caller's credential stands on (its own token, an
+ * account token's account) is never the one removed, since that would end the walk with a 403 instead of
+ * shifting it: the next item of the page goes instead.
+ */
+export function shiftListing(world: World, route: string, params: Record<string, string>, caller: Principal,
+  result: unknown, replace: boolean): Shifted | undefined {
+  const change = changes(world, caller, params.account_id ?? '')[route];
+  if (!change || !Array.isArray(result)) return undefined;
+  const own = new Set(['tokenId' in caller ? caller.tokenId : '', caller.kind === 'account-token' ? caller.accountId : '']);
+  const victim = (result as Array<{ id?: unknown }>).find((item) => typeof item.id === 'string' && !own.has(item.id));
+  if (!victim) return undefined;
+  const removedId = victim.id as string;
+  change.remove(removedId);
+  return replace ? { route, removedId, addedId: change.add() } : { route, removedId };
+}
