@@ -152,6 +152,22 @@ export class World {
   }
 
   /** Adds a token to user `user` (an index into `users`; default 0, the owner). */
+  /** A billing history item of this user, dated now (appended: the listing's oldest-first order is by date). */
+  addBillingItem(user = 0): Obj & { id: string } {
+    const owner = this.users[user];
+    if (!owner) throw new Error(`no user ${user}`);
+    const item = makeBillingItem(this.nextRng(), owner.billingHistory.length, this.now(), this.allZones()) as Obj & { id: string };
+    owner.billingHistory.push(item);
+    return item;
+  }
+
+  removeBillingItem(id: string, user = 0): Obj {
+    const list = this.users[user]?.billingHistory ?? [];
+    const index = list.findIndex((b) => (b as { id?: unknown }).id === id);
+    if (index < 0) throw new Error(`no billing item ${id}`);
+    return list.splice(index, 1)[0] as Obj;
+  }
+
   addUserToken(partial: Partial<Token> = {}, user = 0): Token {
     const owner = this.users[user];
     if (!owner) throw new Error(`no user ${user}`);

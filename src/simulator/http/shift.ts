@@ -15,6 +15,8 @@ function changes(world: World, caller: Principal, accountId: string): Record<str
     'GET /user/tokens': { remove: (id) => world.removeToken(id), add: () => world.addUserToken({}, userIndex).id },
     'GET /accounts': { remove: (id) => world.removeAccount(id), add: () => world.addAccount().id },
     'GET /accounts/:account_id/roles': { remove: (id) => world.removeRole(accountId, id), add: () => world.addRole(accountId).id },
+    // A listing with no detail endpoint: what proves a deletion there is a second complete walk.
+    'GET /user/billing/history': { remove: (id) => world.removeBillingItem(id, userIndex), add: () => world.addBillingItem(userIndex).id },
   };
 }
 
