@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { credentialAccesses } from '../../src/credentials/access.js';
 import { type Config, loadConfig, secretValues } from '../../src/config.js';
+import type { CredentialEntry } from '../../src/credentials/config.js';
 import type { Context } from '../../src/context.js';
 import { createLogger } from '../../src/log.js';
 import type { Simulator } from '../../src/simulator/index.js';
@@ -11,16 +12,22 @@ export interface TestContext extends Context {
   logLines: string[];
 }
 
-/** A Context wired to a test database and a simulator, logging into memory. */
-export function testContext(db: TestDatabase, sim: Simulator, env: Record<string, string> = {}): TestContext {
-  const config: Config = loadConfig({
-    CLOUDFLARE_BASE_URL: sim.url,
-    CLOUDFLARE_API_TOKEN: sim.credentials.apiToken,
-    DATABASE_URL: db.url,
-    FLAREWATCH_MAX_RETRIES: '3',
-    LOG_LEVEL: 'debug',
-    ...env,
-  });
+/**
+ * A Context wired to a test database and a simulator, logging into memory: with the simulator's
+ * default token as the `default` credential, or with `credentials` (a cloudflare.credentials list).
+ */
+export function testContext(db: TestDatabase, sim: Pick<Simulator, 'url' | 'credentials'>, env: Record<string, string> = {}, credentials?: CredentialEntry[]): TestContext {
+  const config: Config = loadConfig(
+    {
+      CLOUDFLARE_BASE_URL: sim.url,
+      CLOUDFLARE_API_TOKEN: credentials ? '' : sim.credentials.apiToken,
+      DATABASE_URL: db.url,
+      FLAREWATCH_MAX_RETRIES: '3',
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
+    credentials ? { 'cloudflare.credentials': credentials } : {},
+  );
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
