@@ -23,7 +23,7 @@ export async function databaseCheck(config: Config): Promise<Check> {
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const v = await client.query<{ v: string }>('show server_version');
+    const v = await client.query<{ v: string }>("select current_setting('server_version') as v");
     return { ok: true, what: 'database', detail: `${where(config.database.url)}: PostgreSQL ${v.rows[0]?.v ?? '?'}` };
   } catch (err) {
     const e = err as { code?: string; message?: string };

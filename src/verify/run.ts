@@ -108,7 +108,7 @@ export async function runVerify(ctx: Context, opts: VerifyOptions): Promise<Veri
     try {
       for (const run of runsOf(p.due)) {
         if (budget.exhausted) break;
-        report.verified.push(...(await verifyDays(ctx, pw, p.target!, run)));
+        report.verified.push(...(await verifyDays(ctx, pw, p.target!, run, (err) => isBudgetStop(err, budget))));
       }
       for (const day of p.repair) {
         if (budget.exhausted) break;

@@ -38,7 +38,7 @@ async function record(ctx: Context, pw: PageWalk, target: AuditTarget, day: stri
  * and is compared with the archive. Stops cleanly when the budget runs out (the days complete so
  * far are recorded); returns what was verified.
  */
-export async function verifyDays(ctx: Context, pw: PageWalk, target: AuditTarget, days: string[]): Promise<DayResult[]> {
+export async function verifyDays(ctx: Context, pw: PageWalk, target: AuditTarget, days: string[], stopped: (err: unknown) => boolean): Promise<DayResult[]> {
   const window = windowOf(days[0]!, days.at(-1)!);
   const ids = new Map<string, string[]>(days.map((d) => [d, []]));
   const results: DayResult[] = [];
@@ -46,16 +46,22 @@ export async function verifyDays(ctx: Context, pw: PageWalk, target: AuditTarget
   const flushBefore = async (day: string) => {
     for (; next < days.length && days[next]! < day; next++) results.push(await record(ctx, pw, target, days[next]!, ids.get(days[next]!)!, false));
   };
-  for await (const page of target.spec.pages(pw, window, target.spec.source)) {
-    let latest: string | undefined;
-    for (const item of page.items) {
-      const t = entryTimeOf(target.spec.source, item);
-      if (t === undefined || placeTime(window, pw.now(), t) !== 'in-window') continue;
-      const day = dayOf(t);
-      ids.get(day)?.push(String((item as { id: unknown }).id));
-      if (latest === undefined || day > latest) latest = day;
+  try {
+    for await (const page of target.spec.pages(pw, window, target.spec.source)) {
+      let latest: string | undefined;
+      for (const item of page.items) {
+        const t = entryTimeOf(target.spec.source, item);
+        if (t === undefined || placeTime(window, pw.now(), t) !== 'in-window') continue;
+        const day = dayOf(t);
+        ids.get(day)?.push(String((item as { id: unknown }).id));
+        if (latest === undefined || day > latest) latest = day;
+      }
+      if (latest) await flushBefore(latest);
     }
-    if (latest) await flushBefore(latest);
+  } catch (err) {
+    // The budget ran out mid-walk: the days already complete are recorded, the rest wait for the next run.
+    if (stopped(err)) return results;
+    throw err;
   }
   await flushBefore(nextDay(days.at(-1)!));
   return results;

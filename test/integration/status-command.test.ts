@@ -53,7 +53,7 @@ describe('flarewatch status', () => {
     child.stderr.on('data', (d) => (err += String(d)));
     const code = await new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
     expect(code, err).toBe(0);
-    expect(out.split('\n')[0]).toMatch(/^stream\s+checkpoint\s+lag\s+last success\s+last error$/);
+    expect(out.split("\n")[0]).toMatch(/^stream\s+checkpoint\s+lag\s+last success\s+verified\s+last error$/);
     expect(lineOf(out, 'user-audit')).toMatch(/recovered \(failed /);
     expect(lineOf(out, 'account-audit:abc')).toContain('(current)');
     expect(out).not.toContain('(old)');
