@@ -11,6 +11,11 @@ export interface RequestLimiter {
   acquire(signal?: AbortSignal): Promise<void>;
   /** Hold every request back for `ms` (a 429 with Retry-After blocks the whole credential). */
   pause(ms: number): void;
+  /**
+   * Count another limiter's grants as this one's (they were spent on the same budget before it was
+   * known which budget that is: a credential's first requests, keyed by its secret, then by its user).
+   */
+  absorb?(other: RequestLimiter): Promise<void>;
   readonly stats: { waits: number; waitedMs: number; pauses: number };
 }
 
@@ -44,8 +49,14 @@ export function slidingWindowLimiter(setting: RateLimitSetting, now: () => numbe
     }
   }
 
-  return {
+  const self: RequestLimiter & { grants: number[] } = {
     stats,
+    grants,
+    async absorb(other) {
+      const theirs = (other as Partial<typeof self>).grants ?? [];
+      grants.push(...theirs);
+      grants.sort((a, b) => a - b);
+    },
     acquire(signal) {
       const turn = queue.then(() => next(signal));
       queue = turn.catch(() => undefined);
@@ -56,6 +67,7 @@ export function slidingWindowLimiter(setting: RateLimitSetting, now: () => numbe
       pausedUntil = Math.max(pausedUntil, now() + ms);
     },
   };
+  return self;
 }
 
 /** A fetch that waits for the limiter and turns a 429 into a pause for every caller. */

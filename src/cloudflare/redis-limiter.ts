@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { type RateLimitSetting, type RequestLimiter } from './rate-limit.js';
@@ -42,15 +42,9 @@ if redis.call('PTTL', KEYS[1]) < ms then redis.call('SET', KEYS[1], '1', 'PX', m
 return 0
 `;
 
-/** The Redis key part for a credential: a hash, never the credential itself. */
-export function credentialKey(credential: { apiToken?: string | undefined; email?: string | undefined; apiKey?: string | undefined }): string {
-  const material = credential.apiToken ? `token:${credential.apiToken}` : `key:${credential.email ?? ''}:${credential.apiKey ?? ''}`;
-  return createHash('sha256').update(`flarewatch-rate-limit\0${material}`).digest('hex').slice(0, 32);
-}
-
 export interface RedisLimiterOptions {
   redis: Redis;
-  /** From `credentialKey`. */
+  /** A hash naming the budget (credentials/limiters.ts), never a credential itself. */
   key: string;
   setting: RateLimitSetting;
   /** Longest single sleep before asking Redis again (a waiter re-checks at least this often). */
@@ -59,6 +53,8 @@ export interface RedisLimiterOptions {
 }
 
 export interface SharedLimiter extends RequestLimiter {
+  /** The sorted set holding this budget's grants (for absorbing another's). */
+  readonly windowKey: string;
   /**
    * A fetch paced by the shared window, counting each request from its grant until its answer:
    * Cloudflare receives a request somewhere in between, so counting the whole span keeps every
@@ -136,6 +132,14 @@ export function redisLimiter(opts: RedisLimiterOptions): SharedLimiter {
   return {
     stats,
     pause,
+    windowKey,
+    async absorb(other) {
+      const from = (other as Partial<SharedLimiter>).windowKey;
+      if (!from || from === windowKey) return;
+      // Grants are uniquely named members: the union counts each once, however often it is absorbed.
+      await redis.zunionstore(windowKey, 2, windowKey, from, 'AGGREGATE', 'MAX');
+      await redis.pexpire(windowKey, opts.setting.windowMs + inflightMs);
+    },
     async acquire(signal) {
       await grant(0, signal);
     },

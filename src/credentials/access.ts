@@ -29,7 +29,14 @@ export function credentialAccesses(config: Config, opts: AccessOptions = {}): Cr
   const registry = opts.registry ?? localLimiters(cf.rateLimitMargin);
   return cf.credentials.map((c: CredentialConfig) => {
     const raw = opts.wrapFetch ? opts.wrapFetch(c.name, fetch) : fetch;
-    const access: CredentialAccess = { name: c.name, config: c, api: undefined as unknown as ApiAccess };
+    const access: CredentialAccess = {
+      name: c.name, config: c, api: undefined as unknown as ApiAccess,
+      async carryBudget(previousKey) {
+        const from = registry.all.get(previousKey);
+        const to = limiter();
+        if (from && to && from !== to) await to.absorb?.(from);
+      },
+    };
     const limiter = () => (c.rateLimit ? registry.get(limitKeyOf(access), c.rateLimit) : undefined);
     const paced: typeof fetch = (input, init) => {
       const l = limiter();

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { type CredentialRow, credentialRow, recordOwnToken, saveCredential } from '../db/queries/credentials.js';
 import { type Detected, detectCredential } from './detect.js';
+import { limitKeyOf } from './access.js';
 import { secretKey } from './limiters.js';
 import type { CredentialAccess, Identity } from './types.js';
 
@@ -17,6 +18,12 @@ const date = (s: string | null) => (s ? new Date(s) : null);
 /** Verify now (Cloudflare), record the result, keep the identity on the access for this process. */
 export async function verifyCredential(ctx: Context, cred: CredentialAccess, opts: { fast?: boolean } = {}): Promise<Detected> {
   const now = ctx.now();
+  // What an earlier verification learnt paces these requests already against the right budget.
+  if (!cred.identity) {
+    const row = await credentialRow(ctx.db, cred.name);
+    cred.identity = row ? identityOf(row, cred) : undefined;
+  }
+  const keyBefore = limitKeyOf(cred);
   const d = await detectCredential(cred, { now, signal: ctx.signal, fast: opts.fast });
   const id = d.identity;
   await ctx.db.transaction(async (tx) => {
@@ -35,6 +42,7 @@ export async function verifyCredential(ctx: Context, cred: CredentialAccess, opt
     }
   });
   cred.identity = d.ok ? id : undefined;
+  if (d.ok && limitKeyOf(cred) !== keyBefore) await cred.carryBudget(keyBefore);
   return d;
 }
 

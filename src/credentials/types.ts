@@ -28,6 +28,11 @@ export interface CredentialAccess {
   identity?: Identity | undefined;
   /** Requests of this credential, paced by the limiter of whatever Cloudflare counts it against. */
   api: ApiAccess;
+  /**
+   * Once the identity is known its requests count against its user's (or account token's) budget:
+   * carry over what was spent under `previousKey` (the secret's hash) so that budget sees them too.
+   */
+  carryBudget(previousKey: string): Promise<void>;
 }
 
 /** The owner recorded on user-owned rows: the user id, or the credential when /user cannot be read. */

@@ -26,6 +26,9 @@ const spec: SnapshotSpec = {
   conflict: [accounts.id],
   idColumn: accounts.id,
   keep: (a, w) => watched(w, a.id),
+  // An account row and the fact that this credential reaches it commit together: another credential's
+  // reconciliation running meanwhile must never see the account without anyone reaching it.
+  alsoWrite: (tx, ids, w) => recordAccess(tx, w.credential.name, ids, w.now()),
   toRow: (a) => ({
     id: a.id,
     name: str(a.name) ?? '',
@@ -50,6 +53,7 @@ async function readConfigured(w: Walk): Promise<Set<string>> {
   }
   await w.commitPage(async (tx) => {
     w.counts.rowsUpserted += await upsertSnapshotRows(tx, spec.table, spec.conflict, rows, w.now(), w.config.sync.lastSeenResolution);
+    await recordAccess(tx, w.credential.name, [...seen].filter((id) => watched(w, id)), w.now());
   }, { walk: null });
   w.counts.pages += 1;
   w.counts.rowsFetched += rows.length;

@@ -34,13 +34,15 @@ function validItems(w: Walk, spec: SnapshotSpec, page: number | undefined, items
 export async function storePage(w: Walk, spec: SnapshotSpec, items: unknown[], cp: WalkCheckpoint, page?: number, total?: number) {
   const valid = validItems(w, spec, page, items);
   // Items left out (an account not watched) still count as seen: the listing held them.
-  const rows = valid.filter((item) => spec.keep?.(item, w) ?? true).map((item) => spec.toRow(item, w));
+  const kept = valid.filter((item) => spec.keep?.(item, w) ?? true);
+  const rows = kept.map((item) => spec.toRow(item, w));
   const next: WalkCheckpoint = {
     ...cp, nextPage: cp.nextPage + 1, seen: [...cp.seen, ...valid.map((i) => i.id)],
     totals: total === undefined ? (cp.totals ?? []) : [...(cp.totals ?? []), total],
   };
   await w.commitPage(async (tx) => {
     w.counts.rowsUpserted += await upsertSnapshotRows(tx, spec.table, spec.conflict, rows, w.now(), w.config.sync.lastSeenResolution);
+    await spec.alsoWrite?.(tx, kept.map((i) => i.id), w);
   }, { walk: next });
   w.counts.pages += 1;
   w.counts.rowsFetched += valid.length;

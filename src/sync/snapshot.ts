@@ -1,6 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { fetchEnvelope, type Query } from '../cloudflare/fetch-envelope.js';
+import type { Tx } from '../db/client.js';
 import type { SyncedTable } from '../db/queries/snapshot.js';
 import { type Confirmation, settleDeletions } from './deletions.js';
 import type { StreamJob, Walk } from './runner.js';
@@ -25,6 +26,8 @@ export interface SnapshotSpec {
   detailPath?: (id: string, w: Walk) => string;
   /** Store only these items (default: all). */
   keep?: (item: Record<string, unknown> & { id: string }, w: Walk) => boolean;
+  /** More to write in each page's transaction, with the ids of the rows stored (what a credential reaches). */
+  alsoWrite?: (tx: Tx, ids: string[], w: Walk) => Promise<void>;
   toRow(item: Record<string, unknown> & { id: string }, w: Walk): Record<string, unknown>;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { credentialKey } from '../../src/cloudflare/redis-limiter.js';
+import { secretKey } from '../../src/credentials/limiters.js';
+import { limitKeyOf } from '../../src/credentials/access.js';
 import { CatalogError, checkHandlers, JOB_CATALOG, JOB_NAMES, QUEUES } from '../../src/jobs/catalog.js';
 import { HANDLERS } from '../../src/jobs/handlers.js';
 import { checksJobId, syncJobId, tickLabel, tickOf } from '../../src/jobs/ids.js';
@@ -56,13 +57,19 @@ describe('job ids', () => {
 });
 
 describe('shared rate limiter key and metrics labels', () => {
-  it('keys a credential by a hash, never the credential', () => {
+  it('keys an unidentified credential by a hash, never the credential; an identified one by what Cloudflare counts', () => {
     const token = 'abcdefghijklmnopqrstuvwxyz0123456789ABCD';
-    const key = credentialKey({ apiToken: token });
-    expect(key).toMatch(/^[0-9a-f]{32}$/);
+    const key = secretKey({ apiToken: token });
+    expect(key).toMatch(/^secret:[0-9a-f]{32}$/);
     expect(key).not.toContain(token.slice(0, 8));
-    expect(credentialKey({ apiToken: token })).toBe(key);
-    expect(credentialKey({ email: 'a@b.c', apiKey: 'k1' })).not.toBe(credentialKey({ email: 'a@b.c', apiKey: 'k2' }));
+    expect(secretKey({ apiToken: token })).toBe(key);
+    expect(secretKey({ email: 'a@b.c', apiKey: 'k1' })).not.toBe(secretKey({ email: 'a@b.c', apiKey: 'k2' }));
+    const config = { name: 'x', apiToken: token, accounts: [], rateLimit: undefined };
+    const identity = { status: 'active', tokenId: 't1', expiresOn: null, notBefore: null, userEmail: null, verifiedAt: '' };
+    expect(limitKeyOf({ config })).toBe(key);
+    // Two tokens of one user share that user's budget; an account-owned token has its own.
+    expect(limitKeyOf({ config, identity: { ...identity, kind: 'user-token', userId: 'u1', accountId: null } })).toBe('user:u1');
+    expect(limitKeyOf({ config, identity: { ...identity, kind: 'account-token', userId: null, accountId: 'a1' } })).toBe('account-token:t1');
   });
 
   it('labels endpoints without object ids', () => {
