@@ -68,7 +68,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
   const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}) });
   const shared = sharedLimiter(config, redis, metrics);
   const fetchChain = countedFetch(metrics, shared?.fetch ?? fetch);
-  const ctx: Context = { ...app.ctx, api: { ...app.ctx.api, fetch: fetchChain, limiter: shared?.limiter } };
+  const ctx: Context = { ...app.ctx, api: { ...app.ctx.api, fetch: fetchChain, limiter: shared?.limiter }, metrics };
   const log = ctx.log;
 
   pool = opts.workers
