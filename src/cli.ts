@@ -7,7 +7,7 @@ import { alertsTestCommand } from './commands/alerts-test.js';
 import { auditVerifyCommand } from './commands/audit-verify.js';
 import { checkCommand, formatCheckSummary } from './commands/check.js';
 import { demo } from './commands/demo.js';
-import { findingsCommand } from './commands/findings.js';
+import { ackCommand, findingsCommand } from './commands/findings.js';
 import { formatRules, listRules } from './commands/rules.js';
 import { type SuppressOptions, suppressCommand } from './commands/suppress.js';
 import { loadRuleSet } from './rules/engine.js';
@@ -36,12 +36,12 @@ const intArg = (v: string) => {
   return n;
 };
 
-async function oneShot(overrides: Record<string, unknown>, streams: string[] | undefined, summary: boolean, confirmDeletions = false): Promise<boolean> {
+async function oneShot(overrides: Record<string, unknown>, streams: string[] | undefined, summary: boolean, opts: { confirmDeletions?: boolean; baseline?: boolean } = {}): Promise<boolean> {
   const config = loadConfig(process.env, overrides);
   const app = await openApp(config, { requireCredentials: true });
   const progress = createProgress(app.ctx.log);
   try {
-    const result = await runOnce({ ...app.ctx, progress }, { streams, checks: summary, confirmDeletions });
+    const result = await runOnce({ ...app.ctx, progress }, { streams, checks: summary, ...opts });
     progress.stop();
     for (const line of result.credentialFailures) print(`✗ ${line}`);
     print(formatOutcomes(result.outcomes));
@@ -95,7 +95,7 @@ export function buildCli(): Command {
     .option('--since <date>', 'first audit-log backfill starts here instead of FLAREWATCH_AUDIT_BACKFILL ago')
     .option('--confirm-deletions', 'release deletions the mass-deletion guard holds back for these streams (see sync_state.held_deletions)')
     .action(async (streams: string[], o: { since?: string; confirmDeletions?: boolean }) => {
-      const ok = await oneShot({ 'audit.since': o.since }, streams, false, o.confirmDeletions === true);
+      const ok = await oneShot({ 'audit.since': o.since }, streams, false, { confirmDeletions: o.confirmDeletions === true });
       process.exitCode = ok ? 0 : 1;
     });
 
@@ -103,8 +103,9 @@ export function buildCli(): Command {
     .command('run')
     .description('every stream once, then the later stages; non-zero exit if a stream failed')
     .option('--since <date>', 'first audit-log backfill starts here instead of FLAREWATCH_AUDIT_BACKFILL ago')
-    .action(async (o: { since?: string }) => {
-      const ok = await oneShot({ 'audit.since': o.since }, undefined, true);
+    .option('--baseline', 'record what the checks find without per-finding alerts; each sink gets one summary')
+    .action(async (o: { since?: string; baseline?: boolean }) => {
+      const ok = await oneShot({ 'audit.since': o.since }, undefined, true, { baseline: o.baseline });
       process.exitCode = ok ? 0 : 1;
     });
 
@@ -149,8 +150,9 @@ export function buildCli(): Command {
     .description('run every rule once over what is stored; exit 3 when --fail-on is reached, 1 when a rule failed')
     .option('--fail-on <severity>', `exit 3 if an open, unsuppressed finding is at or above it (${SEVERITIES.join('|')})`, severityArg)
     .option('--json', 'machine-readable summary')
-    .action(async (o: { failOn?: Severity; json?: boolean }) => {
-      const { output, exitCode } = await withApp((app) => checkCommand(app.ctx, { failOn: o.failOn, json: o.json }));
+    .option('--baseline', 'record what this run finds without per-finding alerts; each sink gets one summary')
+    .action(async (o: { failOn?: Severity; json?: boolean; baseline?: boolean }) => {
+      const { output, exitCode } = await withApp((app) => checkCommand(app.ctx, { failOn: o.failOn, json: o.json, baseline: o.baseline }));
       print(output);
       process.exitCode = exitCode;
     });
@@ -179,19 +181,33 @@ export function buildCli(): Command {
       process.exitCode = exitCode;
     });
 
-  program
+  const findings = program
     .command('findings')
-    .description('list findings (default: open ones); a table, or --json / --csv on stdout')
+    .description('list findings (default: open ones), state findings and detections apart; a table, or --json / --csv on stdout')
     .option('--severity <severity>', 'at or above this severity', severityArg)
     .option('--rule <id>', 'one rule only')
+    .option('--kind <kind>', 'state or detection')
     .option('--status <status>', 'open, resolved or all', 'open')
     .option('--json', 'JSON array')
     .option('--csv', 'CSV with a header row')
-    .action(async (o: { severity?: Severity; rule?: string; status: string; json?: boolean; csv?: boolean }) => {
+    .action(async (o: { severity?: Severity; rule?: string; kind?: string; status: string; json?: boolean; csv?: boolean }) => {
       if (!['open', 'resolved', 'all'].includes(o.status)) throw new UsageError('findings: --status must be open, resolved or all');
+      if (o.kind !== undefined && o.kind !== 'state' && o.kind !== 'detection') throw new UsageError('findings: --kind must be state or detection');
       const format = o.json ? 'json' : o.csv ? 'csv' : 'table';
-      const filter = { severity: o.severity, ruleId: o.rule, status: o.status as 'open' | 'resolved' | 'all' };
+      const filter = { severity: o.severity, ruleId: o.rule, kind: o.kind as 'state' | 'detection' | undefined, status: o.status as 'open' | 'resolved' | 'all' };
       print(await withApp((app) => findingsCommand(app.ctx, filter, format)));
+    });
+
+  findings
+    .command('ack')
+    .description('acknowledge detections: resolved (reason acknowledged, who, note); incidents they opened resolve')
+    .argument('<ids...>', 'finding ids (flarewatch findings shows them)', (v: string, prev: number[] = []) => [...prev, intArg(v)])
+    .option('--by <who>', 'who acknowledges (required)')
+    .option('--note <text>', 'what was found, what was done')
+    .action(async (ids: number[], o: { by?: string; note?: string }) => {
+      const { output, exitCode } = await withApp((app) => ackCommand(app.ctx, ids, o));
+      print(output);
+      process.exitCode = exitCode;
     });
 
   program

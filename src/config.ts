@@ -212,6 +212,8 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_EMAIL_TO: 'alerts.sinks.email.to',
   FLAREWATCH_ALERTS_LOG_SINK: 'alerts.logSink',
   FLAREWATCH_REMINDER_INTERVAL: 'alerts.reminderInterval',
+  FLAREWATCH_DETECTION_REMINDER_INTERVAL: 'alerts.detectionReminderInterval',
+  FLAREWATCH_ALERTS_BASELINE: 'alerts.baseline',
   FLAREWATCH_ALERTS_MAX_ATTEMPTS: 'alerts.maxAttempts',
 };
 

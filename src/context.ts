@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { CredentialAccess } from './credentials/types.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './log.js';
+import type { Metrics } from './ops/metrics.js';
 
 /** Everything a job needs, passed explicitly: no module-level singletons. */
 export interface Context {
@@ -14,6 +15,8 @@ export interface Context {
   now: () => Date;
   /** Where long walks report progress (a progress bar on a TTY, periodic log lines otherwise). */
   progress?: ProgressSink;
+  /** The daemon's Prometheus counters (absent in one-shot commands). */
+  metrics?: Metrics;
 }
 
 export interface WalkProgress {

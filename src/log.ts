@@ -36,6 +36,44 @@ export function scrub<T>(value: T, secrets: readonly string[], depth = 0): T {
   return value;
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Error);
+
+const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * pino writes a key once per scope that sets it, so a job's `stream` binding and a walk's own
+ * `stream` would come out twice in one line. A key already bound is written once: a repeat with
+ * the same value is dropped, a different value is kept as `inner_<key>`.
+ */
+export function withoutBound(fields: Record<string, unknown>, bound: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(fields)) {
+    if (!(k in bound)) continue;
+    out ??= { ...fields };
+    delete out[k];
+    if (!same(v, bound[k])) out[`inner_${k}`] = v;
+  }
+  return out ?? fields;
+}
+
+// A logger's bindings never change after its creation here (setBindings is not used): parse them once.
+const boundCache = new WeakMap<object, Record<string, unknown>>();
+function boundOf(log: Logger): Record<string, unknown> {
+  let bound = boundCache.get(log);
+  if (!bound) boundCache.set(log, (bound = log.bindings()));
+  return bound;
+}
+
+/** Children inherit this `child`: their bindings skip what an outer scope already bound. */
+function dedupeChildren(root: Logger): Logger {
+  const child = Object.getPrototypeOf(root).child as Logger['child'];
+  root.child = function (this: Logger, bindings, options) {
+    return child.call(this, withoutBound(bindings, boundOf(this)), options);
+  } as Logger['child'];
+  return root;
+}
+
 export function createLogger(opts: LogOptions): Logger {
   // Logs go to stderr so that command output on stdout (tables, --json) stays clean.
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stderr.isTTY && !opts.destination);
@@ -48,12 +86,14 @@ export function createLogger(opts: LogOptions): Logger {
     formatters: { log: (obj) => scrub(obj, secrets), bindings: (b) => scrub(b, secrets) },
     hooks: {
       logMethod(args, method) {
-        method.apply(this, args.map((a) => scrub(a, secrets)) as Parameters<typeof method>);
+        const [first, ...rest] = args.map((a) => scrub(a, secrets));
+        const fields = isPlainObject(first) ? withoutBound(first, boundOf(this)) : first;
+        method.apply(this, [fields, ...rest] as Parameters<typeof method>);
       },
     },
   };
   if (pretty) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'app,pid,hostname', destination: 2 } } });
+    return dedupeChildren(pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'app,pid,hostname', destination: 2 } } }));
   }
-  return pino(options, opts.destination ?? pino.destination({ fd: 2, sync: false }));
+  return dedupeChildren(pino(options, opts.destination ?? pino.destination({ fd: 2, sync: false })));
 }

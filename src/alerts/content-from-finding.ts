@@ -2,8 +2,7 @@
 // strings from Cloudflare stay raw here; each sink escapes them for its own format.
 import type { Transition } from '../findings/apply.js';
 import type { Rule } from '../rules/types.js';
-import type { AlertEvent } from './types.js';
-import type { OutboxAlertKind } from '../db/schema/alerts.js';
+import type { AlertEvent, AlertKind, AlertResolution } from './types.js';
 
 const DASH = 'https://dash.cloudflare.com';
 const ACCOUNT_ID = /^[0-9a-f]{32}$/i;
@@ -27,17 +26,26 @@ export interface FindingInfo {
   accountName: string | null;
 }
 
+export interface EventExtras {
+  /** The fingerprint the episode started under (follow-ups keep it). */
+  fingerprint?: string;
+  resolution?: AlertResolution;
+}
+
 export function alertEvent(
   alertId: string,
-  kind: OutboxAlertKind,
+  kind: Exclude<AlertKind, 'test'>,
   t: Transition,
   rule: Pick<Rule, 'rationale' | 'remediation'> | undefined,
   info: FindingInfo | undefined,
+  extras: EventExtras = {},
 ): AlertEvent {
   return {
     alertId,
     kind,
-    fingerprint: t.fingerprint,
+    fingerprint: extras.fingerprint ?? t.fingerprint,
+    findingId: t.findingId,
+    findingKind: t.kind,
     ruleId: t.ruleId,
     title: t.title,
     severity: t.severity,
@@ -53,5 +61,6 @@ export function alertEvent(
     dashboardUrl: dashboardUrl(t.resourceType, t.accountId, t.facts),
     firstSeenAt: (info?.firstSeenAt ?? t.at).toISOString(),
     occurredAt: t.at.toISOString(),
+    ...(extras.resolution ? { resolution: extras.resolution } : {}),
   };
 }

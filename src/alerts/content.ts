@@ -1,9 +1,11 @@
 // What every sink says, before any format: labels, the resource line, facts as text, and
 // the digest grouping. Pure; each sink escapes and caps the strings for its own format.
+import type { ResolutionCategory } from '../findings/reasons.js';
 import { SEVERITIES, type Severity } from '../rules/types.js';
-import type { AlertEvent, AlertKind, Deliverable, DigestEvent } from './types.js';
+import type { AlertEvent, AlertKind, AlertResolution, Deliverable, DigestEvent, SummaryEvent } from './types.js';
 
 export const isDigest = (d: Deliverable): d is DigestEvent => d.kind === 'digest';
+export const isSummary = (d: Deliverable): d is SummaryEvent => d.kind === 'summary';
 
 export const SEVERITY_LABEL: Record<Severity, string> = {
   critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low', info: 'Info',
@@ -31,13 +33,50 @@ export const resourceLabel = (e: AlertEvent): string => (e.resourceName?.trim() 
 export const accountLabel = (e: AlertEvent): string | undefined =>
   (e.accountName?.trim() ? e.accountName : undefined) ?? e.accountId ?? undefined;
 
-/** One line describing the change, e.g. "Severity raised from medium to high". Trusted text. */
+export const RESOLUTION_LABEL: Record<ResolutionCategory, string> = {
+  fixed: 'Resolved', acknowledged: 'Acknowledged', suppressed: 'Suppressed', administrative: 'Closed',
+};
+
+export const RESOLUTION_ICON: Record<ResolutionCategory, string> = {
+  fixed: '✅', acknowledged: '☑️', suppressed: '🔕', administrative: '⏹️',
+};
+
+/** "Resolved", "Acknowledged", "Suppressed" or "Closed". */
+export const resolvedLabel = (e: AlertEvent) => RESOLUTION_LABEL[e.resolution?.category ?? 'fixed'];
+export const resolvedIcon = (e: AlertEvent) => RESOLUTION_ICON[e.resolution?.category ?? 'fixed'];
+
+/** Who closed it and what they wrote, e.g. "by alice: expected change". Untrusted (operator text). */
+export function resolutionBy(r: AlertResolution | undefined): string | undefined {
+  if (!r?.by && !r?.note) return undefined;
+  return [r.by ? `by ${r.by}` : '', r.note ?? ''].filter(Boolean).join(': ');
+}
+
+/** One line describing the change, e.g. "Severity raised from medium to high". Trusted text (a resolution's reason is ours). */
 export function kindLine(e: AlertEvent): string {
   if (e.kind === 'severity_raised' && e.previousSeverity) {
     return `Severity raised from ${e.previousSeverity} to ${e.severity}`;
   }
   if (e.kind === 'reminder') return `Still open since ${e.firstSeenAt}`;
+  // "Acknowledged" and "Suppressed" say it all; other endings name the reason ("Closed: rule disabled").
+  if (e.kind === 'resolved' && e.resolution) return e.resolution.reason === e.resolution.category ? resolvedLabel(e) : `${resolvedLabel(e)}: ${e.resolution.reason}`;
   return KIND_LABEL[e.kind];
+}
+
+/** How to close a detection, for its opening alert. Trusted text. */
+export function ackHint(e: AlertEvent): string | undefined {
+  if (e.findingKind !== 'detection' || e.kind === 'resolved' || e.findingId === undefined) return undefined;
+  return `Detection: open until acknowledged with \`flarewatch findings ack ${e.findingId} --by <you> --note "…"\``;
+}
+
+/** "Now watching 223 open findings, 12 high or critical". Trusted text. */
+export function summaryHeadline(s: SummaryEvent): string {
+  return `flarewatch is now watching ${s.open} open finding${s.open === 1 ? '' : 's'}, ${s.highOrCritical} high or critical`;
+}
+
+/** "3 critical, 9 high, ... · 4 detections · 223 recorded without alerts". Trusted text. */
+export function summaryDetail(s: SummaryEvent): string {
+  const counts = SEVERITY_ORDER.filter((sev) => s.counts[sev]).map((sev) => `${s.counts[sev]} ${sev}`).join(', ') || 'nothing open';
+  return `${counts} · ${s.detections} detection${s.detections === 1 ? '' : 's'} · ${s.baselined} recorded without alerts`;
 }
 
 /** A fact value as text: strings as they are, everything else as compact JSON. */

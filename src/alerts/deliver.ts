@@ -81,7 +81,8 @@ async function drainSink(ctx: Context, name: string, setup: SinkSetup, opts: Del
       await settleDelivery(ctx.db, claim.id, claim.attempts, { status: out.status, at: now, error, nextAttemptAt: out.nextAttemptAt });
       report[out.status === 'dead' ? 'dead' : 'failed']++;
       report.lastError = error;
-      sctx.log.warn({ alertId: claim.alertId, attempt: claim.attempts, status: out.status, error }, 'alert delivery failed');
+      ctx.metrics?.alertsFailed.inc({ sink: name });
+      sctx.log.warn({ alertId: claim.alertId, deliveryAttempt: claim.attempts, status: out.status, error }, 'alert delivery failed');
       // A permanent error belongs to this alert; anything else means the sink is unwell: stop it for this run.
       if (!out.permanent) return;
       continue;
@@ -89,6 +90,7 @@ async function drainSink(ctx: Context, name: string, setup: SinkSetup, opts: Del
     await opts.afterSend?.(name, claim);
     await settleDelivery(ctx.db, claim.id, claim.attempts, { status: 'sent', at: ctx.now(), detail: detail && scrub(detail, secrets) });
     report.sent++;
+    ctx.metrics?.alertsSent.inc({ sink: name });
   }
 }
 

@@ -30,6 +30,7 @@ async function digestSink(ctx: Context, name: string, setup: SinkSetup, report: 
       const res = await sendTo(setup.kind, digest, setup.settings, sctx);
       await settleDigest(ctx.db, claim.digestId, { status: 'sent', at: ctx.now(), detail: res.detail && scrub(res.detail, secrets) });
       report.sent += claim.rows.length;
+      ctx.metrics?.alertsSent.inc({ sink: name }, claim.rows.length);
     } catch (err) {
       const now = ctx.now();
       const out = failureOutcome(err, claim.attempts, cfg, now);
@@ -37,6 +38,7 @@ async function digestSink(ctx: Context, name: string, setup: SinkSetup, report: 
       await settleDigest(ctx.db, claim.digestId, { status: out.status, at: now, error, nextAttemptAt: out.nextAttemptAt });
       report[out.status === 'dead' ? 'dead' : 'failed'] += claim.rows.length;
       report.lastError = error;
+      ctx.metrics?.alertsFailed.inc({ sink: name }, claim.rows.length);
       sctx.log.warn({ digestId: claim.digestId, alerts: claim.rows.length, status: out.status, error }, 'digest delivery failed');
       return;
     }

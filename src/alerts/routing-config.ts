@@ -6,6 +6,12 @@ import { SEVERITIES } from '../rules/types.js';
 import { parseDuration } from '../util/duration.js';
 import { isSinkKind, SINK_KINDS, SINKS, type SinkKind, type SinkModule } from './sinks/index.js';
 
+const bool = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+    .default(fallback)
+    .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
 const duration = (fallback: string) =>
   z
     .union([z.string(), z.number()])
@@ -67,6 +73,10 @@ const sinkSchema = z
     for (const issue of [...(routing.error?.issues ?? []), ...(parsed.error?.issues ?? [])]) {
       ctx.addIssue({ code: 'custom', path: issue.path as PropertyKey[], message: issue.message });
     }
+    if (routing.success && kind === 'pagerduty' && routing.data.mode === 'digest') {
+      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'a PagerDuty sink takes per-finding events (trigger, resolve), not digests: use mode: immediate (it would drop every alert)' });
+      return z.NEVER;
+    }
     if (!routing.success || !parsed.success) return z.NEVER;
     return { kind: kind as SinkKind, ...routing.data, settings: parsed.data as Record<string, unknown> };
   });
@@ -88,12 +98,16 @@ export const alertsConfigSchema = z
   .object({
     sinks: z.preprocess(withKinds, z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), sinkSchema)).default({}),
     /** Add a `log` sink when none is named `log` (the default: alerts always leave a trace). */
-    logSink: z
-      .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
-      .default(true)
-      .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes'),
-    /** Remind about a finding still open this long after its last opened/reminder alert ("off": never). */
+    logSink: bool(true),
+    /**
+     * A rule's first check (and the first walk of an account) records its findings without
+     * per-finding alerts; each sink gets one summary instead. false: alert them one by one.
+     */
+    baseline: bool(true),
+    /** Remind about a state finding still open this long after its episode's last alert ("off": never). */
     reminderInterval: duration('7d'),
+    /** The same for detections (open until acknowledged); off by default: a detection is alerted once. */
+    detectionReminderInterval: duration('off'),
     maxAttempts: z.coerce.number().int().min(1).max(100).default(8),
     backoff: z
       .object({ initial: duration('30s'), max: duration('1h') })

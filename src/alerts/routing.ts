@@ -1,7 +1,7 @@
 // Which configured sinks an alert goes to: severity at or above the sink's minSeverity, and
 // the rule among the sink's `rules` (ids or globs with '*'), when it lists any.
 import { severityRank, type Severity } from '../rules/types.js';
-import type { AlertsConfig } from './routing-config.js';
+import type { AlertsConfig, SinkSetup } from './routing-config.js';
 
 export interface Route {
   sink: string;
@@ -14,9 +14,12 @@ export function globMatch(pattern: string, value: string): boolean {
   return re.test(value);
 }
 
+/** A sink's routing takes (rule, severity): severity at or above its minSeverity, the rule among its `rules` when it lists any. */
+export const sinkTakes = (s: Pick<SinkSetup, 'minSeverity' | 'rules'>, ruleId: string, severity: Severity) =>
+  severityRank(severity) >= severityRank(s.minSeverity) && (s.rules.length === 0 || s.rules.some((p) => globMatch(p, ruleId)));
+
 export function routeAlert(alerts: AlertsConfig, ruleId: string, severity: Severity): Route[] {
   return Object.entries(alerts.sinks)
-    .filter(([, s]) => severityRank(severity) >= severityRank(s.minSeverity))
-    .filter(([, s]) => s.rules.length === 0 || s.rules.some((p) => globMatch(p, ruleId)))
+    .filter(([, s]) => sinkTakes(s, ruleId, severity))
     .map(([sink, s]) => ({ sink, mode: s.mode }));
 }

@@ -1,7 +1,17 @@
+import type { ResolutionCategory } from '../findings/reasons.js';
 import type { Logger } from '../log.js';
 import type { Severity } from '../rules/types.js';
 
 export type AlertKind = 'opened' | 'reminder' | 'severity_raised' | 'resolved' | 'test';
+
+/** Why a resolved alert was sent: what closed the episode, in the findings' own words. */
+export interface AlertResolution {
+  /** 'no longer detected', 'acknowledged', 'suppressed', 'rule disabled', 'account <id> <why>', ... */
+  reason: string;
+  category: ResolutionCategory;
+  by?: string | null;
+  note?: string | null;
+}
 
 /**
  * One notification about one finding transition, as every sink receives it. Every string
@@ -12,8 +22,15 @@ export interface AlertEvent {
   /** Stable id of this alert (outbox row): the idempotency key sent to sinks that accept one. */
   alertId: string;
   kind: AlertKind;
-  /** Finding fingerprint (rule id + resource key): PagerDuty's dedup_key, the thread key elsewhere. */
+  /**
+   * Finding fingerprint (rule id + resource key): PagerDuty's dedup_key, the thread key elsewhere.
+   * Follow-ups of an episode (raise, reminder, resolution) carry the one the episode started under.
+   */
   fingerprint: string;
+  /** The finding's id (`flarewatch findings ack <id>`); absent in samples. */
+  findingId?: number;
+  /** state: open while true; detection: something happened, open until acknowledged. */
+  findingKind?: 'state' | 'detection';
   ruleId: string;
   title: string;
   severity: Severity;
@@ -30,6 +47,41 @@ export interface AlertEvent {
   dashboardUrl?: string | null;
   firstSeenAt: string;
   occurredAt: string;
+  /** Resolved alerts: why. */
+  resolution?: AlertResolution;
+}
+
+/** One finding of a summary's short list. Untrusted strings, as in AlertEvent. */
+export interface SummaryItem {
+  ruleId: string;
+  title: string;
+  severity: Severity;
+  findingKind: 'state' | 'detection';
+  resourceKey: string;
+  resourceName?: string | null;
+  accountName?: string | null;
+}
+
+/**
+ * A baseline's one message per sink: what flarewatch now watches (open findings routed to
+ * the sink), the most severe few, and how to list them, instead of one alert per finding.
+ */
+export interface SummaryEvent {
+  alertId: string;
+  kind: 'summary';
+  occurredAt: string;
+  /** Open, unsuppressed findings this sink would be told about. */
+  open: number;
+  highOrCritical: number;
+  counts: Partial<Record<Severity, number>>;
+  detections: number;
+  /** Findings this baseline recorded without alerts (all sinks). */
+  baselined: number;
+  /** The rules whose first check (or a --baseline run, or a first walk of an account) made this a baseline. */
+  rules: string[];
+  top: SummaryItem[];
+  /** A command that lists them. */
+  listCommand: string;
 }
 
 /** A daily digest: many events in one message. */
@@ -40,7 +92,7 @@ export interface DigestEvent {
   events: AlertEvent[];
 }
 
-export type Deliverable = AlertEvent | DigestEvent;
+export type Deliverable = AlertEvent | DigestEvent | SummaryEvent;
 
 export interface SinkContext {
   log: Logger;

@@ -31,15 +31,20 @@ export function formatCheckSummary(result: CheckResult): string {
     ];
   });
   const problems = result.outcomes.filter((o) => o.status === 'failed').map((o) => `  ✗ ${o.ruleId}: ${safeText(o.reason)}`);
+  const retired = result.outcomes.filter((o) => (o.status === 'disabled' || o.status === 'removed') && o.resolved).map((o) => `  ${o.ruleId}: ${o.resolved} finding(s) resolved (${o.reason})`);
   const table = formatTable(['rule', 'severity', 'status', 'open', 'new', 'resolved'], rows);
-  return [table, ...(problems.length ? ['', 'rules that failed (skipped, their findings left as they were):', ...problems] : [])].join('\n');
+  return [
+    table,
+    ...(problems.length ? ['', 'rules that failed (skipped, their findings left as they were):', ...problems] : []),
+    ...(retired.length ? ['', 'rules disabled or removed:', ...retired] : []),
+  ].join('\n');
 }
 
 /**
  * Exit code: 3 when an open, unsuppressed finding at or above `failOn` exists, else 1 when
  * a rule failed (the check is incomplete), else 0. Disabled rules' findings never count.
  */
-export async function checkCommand(ctx: Context, opts: { failOn?: Severity; json?: boolean } & CheckOptions = {}): Promise<CheckCommandResult> {
+export async function checkCommand(ctx: Context, opts: { failOn?: Severity; json?: boolean; baseline?: boolean } & CheckOptions = {}): Promise<CheckCommandResult> {
   const result = await runChecks(ctx, opts);
   const enabled = result.outcomes.filter((o) => o.status !== 'disabled').map((o) => o.ruleId);
   const blocking = opts.failOn ? await countFindings(ctx.db, { status: 'open', unsuppressedOnly: true, severity: opts.failOn, ruleIds: enabled }) : 0;

@@ -1,14 +1,21 @@
+import { outboxWriter } from '../alerts/outbox.js';
 import type { Context } from '../context.js';
 import { type FindingFilter, listFindings } from '../db/queries/findings-read.js';
 import type { Finding } from '../db/schema/index.js';
+import { acknowledge, AcknowledgeError } from '../findings/acknowledge.js';
+import { UsageError } from '../util/usage-error.js';
 import { formatTable, isoOrEmpty, safeText, toCsv } from './findings-format.js';
 
 export type FindingsFormat = 'table' | 'json' | 'csv';
 
-const COLUMNS = ['id', 'severity', 'status', 'suppressed', 'rule_id', 'resource_type', 'resource_key', 'resource_name', 'account_id', 'title', 'first_seen_at', 'last_seen_at', 'resolved_at', 'facts'] as const;
+const COLUMNS = [
+  'id', 'severity', 'status', 'suppressed', 'rule_id', 'resource_type', 'resource_key', 'resource_name', 'account_id', 'title',
+  'first_seen_at', 'last_seen_at', 'resolved_at', 'facts', 'kind', 'last_event_at', 'resolution_reason', 'resolved_by', 'resolution_note',
+] as const;
 
 const asRecord = (f: Finding) => ({
   id: f.id,
+  kind: f.kind,
   severity: f.severity,
   status: f.status,
   suppressed: f.suppressed,
@@ -22,29 +29,64 @@ const asRecord = (f: Finding) => ({
   fingerprint: f.fingerprint,
   first_seen_at: f.firstSeenAt,
   last_seen_at: f.lastSeenAt,
+  last_event_at: f.lastEventAt,
   resolved_at: f.resolvedAt,
+  resolution_reason: f.resolutionReason,
+  resolved_by: f.resolvedBy,
+  resolution_note: f.resolutionNote,
   reopened_count: f.reopenedCount,
   facts: f.facts,
 });
 
-/** Findings as machine output (JSON array, CSV with a header) or a table for people. */
+const statusText = (f: Finding) =>
+  f.status + (f.suppressed ? ' (suppressed)' : '') + (f.status === 'resolved' && f.resolutionReason ? ` (${f.resolutionReason}${f.resolvedBy ? ` by ${f.resolvedBy}` : ''})` : '');
+
+function section(title: string, rows: Finding[], when: (f: Finding) => Date | null): string {
+  const table = formatTable(
+    ['id', 'severity', 'status', 'rule', 'resource', 'name', title.startsWith('detections') ? 'last event' : 'last seen'],
+    rows.map((f) => [String(f.id), f.severity, safeText(statusText(f)).slice(0, 80), f.ruleId, safeText(f.resourceKey), safeText(f.resourceName).slice(0, 60), isoOrEmpty(when(f))]),
+  );
+  return `${title} (${rows.length})\n${table}`;
+}
+
+/**
+ * Findings as machine output (JSON array, CSV with a header) or, for people, two tables:
+ * state findings (true now; resolve when fixed) and detections (something happened; open until acknowledged).
+ */
 export function formatFindings(rows: Finding[], format: FindingsFormat): string {
   if (format === 'json') return JSON.stringify(rows.map(asRecord), null, 2);
   if (format === 'csv') return toCsv([...COLUMNS], rows.map((f) => COLUMNS.map((c) => asRecord(f)[c])));
   if (rows.length === 0) return 'no findings';
-  return formatTable(
-    ['severity', 'status', 'rule', 'resource', 'name', 'last seen'],
-    rows.map((f) => [
-      f.severity,
-      f.status + (f.suppressed ? ' (suppressed)' : ''),
-      f.ruleId,
-      safeText(f.resourceKey),
-      safeText(f.resourceName).slice(0, 60),
-      isoOrEmpty(f.lastSeenAt),
-    ]),
-  );
+  const state = rows.filter((f) => f.kind === 'state');
+  const detections = rows.filter((f) => f.kind === 'detection');
+  return [
+    ...(state.length ? [section('state findings: true now, resolved when fixed', state, (f) => f.lastSeenAt)] : []),
+    ...(detections.length
+      ? [section('detections: events to review, open until acknowledged (flarewatch findings ack <id> --by <you> --note "…")', detections, (f) => f.lastEventAt ?? f.lastSeenAt)]
+      : []),
+  ].join('\n\n');
 }
 
 export async function findingsCommand(ctx: Context, filter: FindingFilter, format: FindingsFormat): Promise<string> {
   return formatFindings(await listFindings(ctx.db, { status: 'open', ...filter }), format);
+}
+
+/** `flarewatch findings ack <id...> --by <who> [--note "…"]`: exit 1 when one could not be acknowledged (the others still are). */
+export async function ackCommand(ctx: Context, ids: number[], o: { by?: string; note?: string }): Promise<{ output: string; exitCode: number }> {
+  if (!o.by?.trim()) throw new UsageError('findings ack: --by <who> is required');
+  if (!ids.length) throw new UsageError('findings ack: give the id of at least one detection (flarewatch findings shows them)');
+  const lines: string[] = [];
+  let failed = 0;
+  for (const id of ids) {
+    try {
+      const a = await acknowledge(ctx, id, { by: o.by, note: o.note ?? null }, outboxWriter(ctx, []));
+      const to = a.sinks.length ? `; resolution queued for ${a.sinks.join(', ')}` : '';
+      lines.push(`finding ${id} acknowledged: ${a.ruleId} ${safeText(a.resourceKey)}${to}`);
+    } catch (err) {
+      if (!(err instanceof AcknowledgeError)) throw err;
+      failed++;
+      lines.push(safeText(err.message));
+    }
+  }
+  return { output: lines.join('\n'), exitCode: failed ? 1 : 0 };
 }

@@ -12,8 +12,11 @@ export interface RuleListing {
   rationale: string;
   remediation: string;
   requires: string[];
+  kind: 'state' | 'detection';
   thresholds: Array<{ name: string; description: string; default: unknown; value: unknown }>;
   problems: string[];
+  /** Settings given in an old form and rewritten. */
+  notes: string[];
 }
 
 /** Every rule with its settings as config makes them (defaults beside the effective values). */
@@ -27,21 +30,27 @@ export function listRules(set: RuleSet, config: Config): { rules: RuleListing[];
       defaultSeverity: rule.severity,
       enabled: s.enabled,
       source: (rule as { source?: string }).source ?? 'built-in',
+      kind: rule.kind ?? 'state',
       rationale: rule.rationale,
       remediation: rule.remediation,
       requires: rule.requires ?? [],
       thresholds: Object.entries(rule.thresholds ?? {}).map(([name, spec]) => ({ name, description: spec.description, default: spec.default, value: s.thresholds[name] })),
       problems: s.problems,
+      notes: s.notes,
     };
   });
   return { rules, problems: set.problems };
 }
 
-const show = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v));
+/** `30,7,1`; tiers as `30d low, 7d medium`; other objects as JSON. */
+const show = (v: unknown): string => {
+  if (!Array.isArray(v)) return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+  return v.map((x) => (x && typeof x === 'object' && 'days' in x && 'severity' in x ? `${x.days}d ${x.severity}` : show(x))).join(', ');
+};
 
 export function formatRules(listing: ReturnType<typeof listRules>): string {
   const blocks = listing.rules.map((r) => {
-    const flags = [r.severity + (r.severity !== r.defaultSeverity ? ` (default ${r.defaultSeverity})` : ''), r.enabled ? 'enabled' : 'DISABLED', r.source];
+    const flags = [r.severity + (r.severity !== r.defaultSeverity ? ` (default ${r.defaultSeverity})` : ''), r.kind, r.enabled ? 'enabled' : 'DISABLED', r.source];
     const lines = [`${r.id} — ${r.title}`, `  ${flags.join(' · ')}`];
     if (r.rationale) lines.push(`  why: ${r.rationale}`);
     if (r.remediation) lines.push(`  fix: ${r.remediation}`);
@@ -50,6 +59,7 @@ export function formatRules(listing: ReturnType<typeof listRules>): string {
       const changed = show(t.value) !== show(t.default) ? ` (default ${show(t.default)})` : '';
       lines.push(`  ${t.name} = ${show(t.value)}${changed}: ${t.description}`);
     }
+    for (const n of r.notes) lines.push(`  ! ${n}`);
     for (const p of r.problems) lines.push(`  ✗ ${p}`);
     return lines.join('\n');
   });

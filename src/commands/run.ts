@@ -4,6 +4,7 @@ import { preflight } from '../credentials/identity.js';
 import { type AlertsResult, runAlerts } from '../alerts/deliver.js';
 import { runDigest } from '../alerts/digest.js';
 import { outboxWriter } from '../alerts/outbox.js';
+import { queueBaselineSummary } from '../alerts/summary.js';
 import { type CheckOptions, type CheckResult, loadRuleSet, runChecks as runRuleChecks } from '../rules/engine.js';
 import { applyAuditRetention } from '../sync/audit-retention.js';
 import { syncAll } from '../sync/sync-all.js';
@@ -31,13 +32,15 @@ export interface RunResult {
 
 /**
  * The check stage, as the daemon's checks job and `run`/`check` call it: every rule once,
- * each rule's alerts written to the outbox in the transaction of its transitions.
+ * each rule's alerts written to the outbox in the transaction of its transitions, then the
+ * summary of a baseline. One run at a time across processes (the engine's check lock).
  */
 export async function runChecks(ctx: Context, opts: CheckOptions = {}): Promise<CheckResult> {
-  let set = opts.rules ? { rules: opts.rules, problems: opts.loadProblems ?? [] } : undefined;
-  set ??= loadRuleSet(ctx.config);
+  const set = opts.rules ? { rules: opts.rules, problems: opts.loadProblems ?? [] } : loadRuleSet(ctx.config);
   const onTransitions = opts.onTransitions ?? outboxWriter(ctx, set.rules);
-  return runRuleChecks(ctx, { ...opts, rules: set.rules, loadProblems: set.problems, onTransitions });
+  const result = await runRuleChecks(ctx, { ...opts, rules: set.rules, loadProblems: set.problems, onTransitions, complete: opts.complete ?? !opts.rules });
+  await queueBaselineSummary(ctx);
+  return result;
 }
 
 /** The alert stages, as the daemon's alerts.deliver / alerts.digest jobs and `run`/`alert` call them. */
@@ -47,7 +50,7 @@ export { runAlerts, runDigest };
  * The one-shot pipeline: every stream once, then the later stages. The same functions
  * the daemon's jobs call; here they run in-process, in order, without Redis.
  */
-export async function runOnce(ctx: Context, opts: { streams?: string[]; checks?: boolean; confirmDeletions?: boolean } = {}): Promise<RunResult> {
+export async function runOnce(ctx: Context, opts: { streams?: string[]; checks?: boolean; confirmDeletions?: boolean; baseline?: boolean } = {}): Promise<RunResult> {
   // Every credential verified up front, quickly: a wrong base URL or a revoked token is one line in
   // seconds, not one error per stream. Credentials that fail walk nothing; the others go on.
   const check = await preflight(ctx);
@@ -61,7 +64,7 @@ export async function runOnce(ctx: Context, opts: { streams?: string[]; checks?:
   await applyAuditRetention(ctx);
   // Checks run even when a stream failed: a failed walk changes nothing it did not finish,
   // so the rules see the last complete picture of that stream.
-  const checks = opts.checks === false ? undefined : await runChecks(ctx);
+  const checks = opts.checks === false ? undefined : await runChecks(ctx, { baseline: opts.baseline });
   const alerts = checks ? await runAlerts(ctx) : undefined;
   const credentialFailures = check.failures.map((f) => f.error);
   return { outcomes, credentialFailures, checks, alerts, ok: credentialFailures.length === 0 && !outcomes.some((o) => o.status === 'failed') };

@@ -51,7 +51,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
   const registry = redisLimiters(redis, config.cloudflare.rateLimitMargin);
   const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}), limiters: registry.all });
   const credentials = credentialAccesses(config, { registry, wrapFetch: (name, inner) => countedFetch(metrics, inner, name) });
-  const ctx: Context = { ...app.ctx, credentials };
+  const ctx: Context = { ...app.ctx, credentials, metrics };
   const log = ctx.log;
   if (opts.workers) {
     const check = await preflight(ctx);

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError } from 'bullmq';
 import { CloudflareRequestError } from '../cloudflare/errors.js';
 import { runAlerts, runChecks, runDigest } from '../commands/run.js';
@@ -43,21 +42,16 @@ export const syncStream: Handler<'sync.stream'> = async (ctx, { stream }) => {
   throw err;
 };
 
-const CHECK_LOCK_POLL_MS = 500;
-
 /**
- * After a round: retention, then the rule checks, one check run at a time across workers.
- * A check already running (another round's) is waited for, not failed on: failing would
- * spend the job's retry attempts on contention, and under load a round could lose its checks.
- * The wait ends with the job's timeout or shutdown signal.
+ * After a round: retention, then the rule checks. runChecks takes the one check lock every
+ * check run takes (from any process) and waits for a run already in progress, rather than
+ * failing and spending the job's retry attempts on contention; the wait ends with the job's
+ * timeout or shutdown signal.
  */
 export const runChecksJob: Handler<'checks.run'> = async (ctx) => {
   await applyAuditRetention(ctx);
-  for (;;) {
-    const ran = await withStreamLock(ctx.db, 'checks', () => runChecks(ctx));
-    if (ran !== undefined) return { status: 'succeeded' };
-    await sleep(CHECK_LOCK_POLL_MS, undefined, { signal: ctx.signal });
-  }
+  await runChecks(ctx);
+  return { status: 'succeeded' };
 };
 
 /** Deliver pending alerts (outbox rows written by the checks' transitions). */

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestLimiter } from '../cloudflare/rate-limit.js';
 import type { Db } from '../db/client.js';
 import { verifySummaries } from '../db/queries/audit-verifications.js';
@@ -11,8 +11,9 @@ export interface Metrics {
   entriesArchived: Counter<'stream'>;
   syncDuration: Histogram<'kind' | 'status'>;
   jobs: Counter<'queue' | 'job' | 'outcome'>;
-  /** Incremented by the alerts stage (issue 5) when it lands. */
+  /** Deliveries the alerts stage settled as sent (a digest counts each alert in it), by sink. */
   alertsSent: Counter<'sink'>;
+  /** Sends that failed (retried later, or dead), by sink. */
   alertsFailed: Counter<'sink'>;
 }
 
@@ -44,6 +45,8 @@ export function endpointLabel(url: string): string {
 
 export function createMetrics(sources: MetricSources): Metrics {
   const registry = new Registry();
+  // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_eventloop_lag_seconds, ...: read at each scrape.
+  collectDefaultMetrics({ register: registry });
   const reg = [registry];
   const m: Metrics = {
     registry,

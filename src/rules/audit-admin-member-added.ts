@@ -1,9 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import {
-  AUDIT_COLUMNS, type AuditRow, DEFAULT_ADMIN_ROLES, auditHit, auditSourcePreference, auditWindow, bind, firstArray, lookbackThreshold,
-  notFailed, numberSetting, query, stringsSetting,
-} from './sql.js';
+import { AUDIT_COLUMNS, type AuditRow, auditScope, detectionHit, detectionThresholds, groupBySubjectAndWindow, retirePerEntryKeys } from './detection.js';
+import { DEFAULT_ADMIN_ROLES, auditSourcePreference, bind, firstArray, notFailed, numberSetting, query, stringsSetting } from './sql.js';
 
 interface Row extends AuditRow { member_email: string | null; roles: string[] }
 
@@ -17,21 +15,24 @@ const MEMBER_ADD = sql`(
 
 export const auditAdminMemberAdded: Rule = {
   id: 'audit-admin-member-added',
-  title: 'Member added with an administrator role',
+  title: 'Members added with an administrator role',
   severity: 'high',
+  kind: 'detection',
   rationale:
     'Adding an administrator is the most direct way to keep access to an account, and the classic step after a session ' +
-    'or token compromise. Each one should match a known request.',
+    'or token compromise. Each one should match a known request. One detection per actor (or acting API token) and window, listing the members.',
   remediation:
-    'Confirm the addition with the actor and the new member. If unexpected, remove the member, revoke the actor\'s sessions ' +
-    'and tokens, and review the actor\'s other recent actions.',
+    'Confirm the additions with the actor and the new members. If unexpected, remove the members, revoke the actor\'s sessions ' +
+    'and tokens, and review the actor\'s other recent actions. Then acknowledge the detection.',
   requires: ['audit_logs'],
   thresholds: {
-    ...lookbackThreshold,
+    ...detectionThresholds,
     adminRoles: { default: [...DEFAULT_ADMIN_ROLES], description: 'role names (ILIKE patterns) that count as administrator' },
   },
+  retire: retirePerEntryKeys,
   async evaluate(ctx) {
     const days = numberSetting(ctx, 'lookbackDays');
+    const hours = numberSetting(ctx, 'groupHours');
     const adminRoles = stringsSetting(ctx, 'adminRoles');
     // Role ids are resolved to names through the account's synced roles; an unknown value is kept as is.
     const rows = await query<Row>(ctx, sql`
@@ -44,15 +45,19 @@ export const auditAdminMemberAdded: Rule = {
           left join account_roles r on r.account_id = a.account_id and r.id = v.val
           where v.val is not null) as roles
         from (
-          select distinct on (a.id) ${AUDIT_COLUMNS}, ${firstArray(ROLE_PATHS)} as role_list,
+          select distinct on (a.id) ${AUDIT_COLUMNS(hours)}, ${firstArray(ROLE_PATHS)} as role_list,
                  coalesce(a.raw #>> '{resource,request,email}', a.raw #>> '{newValueJson,email}', a.raw #>> '{metadata,email}') as member_email
           from audit_logs a
-          where ${auditWindow(ctx.now, days)} and ${notFailed} and ${MEMBER_ADD}
+          where ${auditScope(ctx.now, days)} and ${notFailed} and ${MEMBER_ADD}
           order by a.id, ${auditSourcePreference}
         ) a
       ) a
       where exists (select 1 from unnest(a.roles) n where n ilike any(${bind(adminRoles)}::text[]))
       order by a.event_time, a.id`);
-    return rows.map((r) => auditHit(r, r.member_email, { member_email: r.member_email, roles: r.roles }));
+    return [...groupBySubjectAndWindow(rows)].map(([key, entries]) =>
+      detectionHit(key, entries, hours, {
+        listName: 'members',
+        listed: (e) => ({ member_email: (e as Row).member_email, roles: (e as Row).roles }),
+      }));
   },
 };

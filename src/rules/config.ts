@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { type Rule, SEVERITIES, type Severity } from './types.js';
+import { type Rule, SEVERITIES, type Severity, type ThresholdSpec } from './types.js';
 
 /** A rule's settings after config is applied over its defaults. */
 export interface RuleSettings {
@@ -11,12 +11,21 @@ export interface RuleSettings {
   thresholds: Record<string, unknown>;
   /** Config keys that are wrong for this rule: the rule is reported as failed, not run on guesses. */
   problems: string[];
+  /** Settings in an older form that were rewritten (rules.<id>.legacySettings). */
+  notes: string[];
 }
 
 const isSeverity = (v: unknown): v is Severity => typeof v === 'string' && (SEVERITIES as readonly string[]).includes(v);
 
-/** Coerce a config value to the type of the threshold's default (YAML and env give strings). */
-function coerce(value: unknown, fallback: unknown): { ok: true; value: unknown } | { ok: false } {
+type Coerced = { ok: true; value: unknown } | { ok: false; message?: string };
+
+/** Coerce a config value to the type of the threshold's default (YAML and env give strings), or check it with its schema. */
+function coerce(value: unknown, spec: ThresholdSpec): Coerced {
+  if (spec.schema) {
+    const parsed = spec.schema.safeParse(value);
+    return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: parsed.error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ') };
+  }
+  const fallback = spec.default;
   if (typeof fallback === 'number') {
     const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
     return Number.isFinite(n) ? { ok: true, value: n } : { ok: false };
@@ -35,8 +44,9 @@ function coerce(value: unknown, fallback: unknown): { ok: true; value: unknown }
 }
 
 export function resolveRuleSettings(rule: Rule, config: Config): RuleSettings {
-  const given = config.rules[rule.id] ?? {};
-  const problems: string[] = [];
+  const legacy = rule.legacySettings?.(config.rules[rule.id] ?? {});
+  const given = legacy?.settings ?? config.rules[rule.id] ?? {};
+  const problems: string[] = [...(legacy?.problems ?? [])];
   const specs = rule.thresholds ?? {};
   const thresholds: Record<string, unknown> = Object.fromEntries(Object.entries(specs).map(([k, s]) => [k, s.default]));
 
@@ -59,9 +69,9 @@ export function resolveRuleSettings(rule: Rule, config: Config): RuleSettings {
       problems.push(`rules.${rule.id}.${key}: unknown setting (known: ${['enabled', 'severity', ...Object.keys(specs)].join(', ')})`);
       continue;
     }
-    const c = coerce(value, spec.default);
+    const c = coerce(value, spec);
     if (c.ok) thresholds[key] = c.value;
-    else problems.push(`rules.${rule.id}.${key}: expected a value like ${JSON.stringify(spec.default)}`);
+    else problems.push(`rules.${rule.id}.${key}: ${c.message ?? `expected a value like ${JSON.stringify(spec.default)}`}`);
   }
-  return { enabled, severityOverride, severity: severityOverride ?? rule.severity, thresholds, problems };
+  return { enabled, severityOverride, severity: severityOverride ?? rule.severity, thresholds, problems, notes: legacy?.notes ?? [] };
 }

@@ -11,6 +11,7 @@ export interface CustomRuleHeader {
   rationale: string;
   remediation: string;
   requires: Array<'audit_logs'>;
+  kind: 'state' | 'detection';
 }
 
 const HEADER_LINE = /^--\s*([a-z_]+)\s*:\s*(.*?)\s*$/i;
@@ -33,6 +34,8 @@ export function parseHeader(text: string): CustomRuleHeader {
   if (!(SEVERITIES as readonly string[]).includes(severity)) throw new Error(`bad severity "${fields.severity}": use one of ${SEVERITIES.join(', ')}`);
   const requires = (fields.requires ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const r of requires) if (r !== 'audit_logs') throw new Error(`bad requires "${r}": only audit_logs is known`);
+  const kind = (fields.kind ?? 'state').toLowerCase();
+  if (kind !== 'state' && kind !== 'detection') throw new Error(`bad kind "${fields.kind}": use state or detection`);
   return {
     id: fields.id,
     title: fields.title,
@@ -40,6 +43,7 @@ export function parseHeader(text: string): CustomRuleHeader {
     rationale: fields.rationale ?? '',
     remediation: fields.remediation ?? '',
     requires: requires as Array<'audit_logs'>,
+    kind,
   };
 }
 

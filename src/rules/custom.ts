@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Tx } from '../db/client.js';
 import { checkStatement, parseHeader } from './custom-sql.js';
 import { type Rule, type RuleHit, SEVERITIES, type Severity } from './types.js';
 
@@ -17,7 +17,7 @@ export interface CustomRules {
   problems: RuleLoadProblem[];
 }
 
-const KNOWN = new Set(['resource_key', 'resource_type', 'resource_name', 'account_id', 'severity']);
+const KNOWN = new Set(['resource_key', 'resource_type', 'resource_name', 'account_id', 'severity', 'last_event_at']);
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** A custom rule is a Rule like any other; only its evaluate differs. */
@@ -28,6 +28,7 @@ export function customRule(file: string, text: string): Rule & { source: string 
     id: header.id,
     title: header.title,
     severity: header.severity,
+    kind: header.kind,
     rationale: header.rationale,
     remediation: header.remediation,
     requires: header.requires.length ? header.requires : undefined,
@@ -37,17 +38,31 @@ export function customRule(file: string, text: string): Rule & { source: string 
   };
 }
 
+/** Carries a read's result out of the savepoint it rolls back. */
+class ReadDone<T> {
+  constructor(readonly value: T) {}
+}
+
 /**
- * Runs the statement in a READ ONLY transaction with a statement timeout, wrapped as a
- * subquery (which also refuses a second statement and data-modifying WITH). Read-only is a
- * guard against mistakes, not a sandbox: rule files are trusted like configuration.
+ * Runs the statement read-only with a statement timeout, wrapped as a subquery (which also
+ * refuses a second statement and data-modifying WITH). Inside the rule's transaction this is
+ * a savepoint that is always rolled back, so the read-only mode and the timeout end with it.
+ * Read-only is a guard against mistakes, not a sandbox: rule files are trusted like configuration.
  */
-export async function runCustomQuery(db: Db, statement: string, timeoutMs: number, fallback: Severity): Promise<RuleHit[]> {
-  const res = await db.transaction(async (tx) => {
-    await tx.execute(sql`set transaction read only`);
-    await tx.execute(sql.raw(`set local statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`));
-    return tx.execute<Record<string, unknown>>(sql.raw(`select * from (\n${statement}\n) as custom_rule`));
-  });
+export async function runCustomQuery(db: Tx, statement: string, timeoutMs: number, fallback: Severity): Promise<RuleHit[]> {
+  type Result = Awaited<ReturnType<typeof db.execute<Record<string, unknown>>>>;
+  let res: Result;
+  try {
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`set transaction read only`);
+      await tx.execute(sql.raw(`set local statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`));
+      throw new ReadDone(await tx.execute<Record<string, unknown>>(sql.raw(`select * from (\n${statement}\n) as custom_rule`)));
+    });
+    throw new Error('unreachable: the read savepoint always rolls back');
+  } catch (err) {
+    if (!(err instanceof ReadDone)) throw err;
+    res = err.value as Result;
+  }
   const columns = res.fields.map((f) => f.name);
   for (const required of ['resource_key', 'resource_type']) {
     if (!columns.includes(required)) throw new Error(`the query returns no "${required}" column (it returns: ${columns.join(', ') || 'nothing'})`);
@@ -62,9 +77,17 @@ export async function runCustomQuery(db: Db, statement: string, timeoutMs: numbe
       resourceName: row.resource_name == null ? null : String(row.resource_name),
       accountId: row.account_id == null ? null : String(row.account_id),
       severity,
+      lastEventAt: eventTime(row.last_event_at, i),
       facts,
     };
   });
+}
+
+function eventTime(v: unknown, i: number): Date | null {
+  if (v == null) return null;
+  const d = v instanceof Date ? v : new Date(String(v));
+  if (Number.isNaN(d.getTime())) throw new Error(`row ${i + 1}: last_event_at is not a time: ${JSON.stringify(v)}`);
+  return d;
 }
 
 /** Every `*.sql` directly in `dir` (not its subfolders), in name order. A missing folder is no rules. */

@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { DEFAULT_ADMIN_ROLES, hasRoleLike, query, stringsSetting } from './sql.js';
+import { DEFAULT_ADMIN_ROLES, hasRoleLike, liveAccount, memberKey, query, stringsSetting } from './sql.js';
 
 interface Row extends Record<string, unknown> {
-  id: string; account_id: string; email: string | null; role_names: string[] | null; admin: boolean; enforce_twofactor: boolean | null;
+  key: string; id: string; account_id: string; email: string | null; role_names: string[] | null; admin: boolean; enforce_twofactor: boolean | null;
 }
 
 export const memberNo2fa: Rule = {
@@ -23,12 +23,12 @@ export const memberNo2fa: Rule = {
   async evaluate(ctx) {
     const adminRoles = stringsSetting(ctx, 'adminRoles');
     const rows = await query<Row>(ctx, sql`
-      select m.id, m.account_id, m.email, m.role_names, ${hasRoleLike(adminRoles)} as admin, a.enforce_twofactor
+      select ${memberKey} as key, m.id, m.account_id, m.email, m.role_names, ${hasRoleLike(adminRoles)} as admin, a.enforce_twofactor
       from account_members m left join accounts a on a.id = m.account_id
-      where m.deleted_at is null and m.status = 'accepted' and m.two_factor_enabled is false
+      where m.deleted_at is null and m.status = 'accepted' and m.two_factor_enabled is false and ${liveAccount(sql`m.account_id`)}
       order by m.id`);
     return rows.map((r) => ({
-      resourceKey: `member:${r.id}`, resourceType: 'member', resourceName: r.email, accountId: r.account_id,
+      resourceKey: r.key, resourceType: 'member', resourceName: r.email, accountId: r.account_id,
       ...(r.admin ? { severity: 'high' as const } : {}),
       facts: { email: r.email, two_factor_enabled: false, roles: r.role_names ?? [], admin: r.admin, account_enforces_twofactor: r.enforce_twofactor },
     }));

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { query } from './sql.js';
+import { liveAccount, memberKey, query } from './sql.js';
 
-interface Row extends Record<string, unknown> { id: string; account_id: string; email: string | null; status: string | null }
+interface Row extends Record<string, unknown> { key: string; id: string; account_id: string; email: string | null; status: string | null }
 
 export const memberNoRoles: Rule = {
   id: 'member-no-roles',
@@ -14,14 +14,14 @@ export const memberNoRoles: Rule = {
   remediation: 'Remove the member from the account, or give them the role they actually need.',
   async evaluate(ctx) {
     const rows = await query<Row>(ctx, sql`
-      select m.id, m.account_id, m.email, m.status
+      select ${memberKey} as key, m.id, m.account_id, m.email, m.status
       from account_members m
-      where m.deleted_at is null
+      where m.deleted_at is null and ${liveAccount(sql`m.account_id`)}
         and coalesce(cardinality(m.role_ids), 0) = 0 and coalesce(cardinality(m.role_names), 0) = 0
         and (m.policies is null or jsonb_typeof(m.policies) <> 'array' or jsonb_array_length(m.policies) = 0)
       order by m.id`);
     return rows.map((r) => ({
-      resourceKey: `member:${r.id}`, resourceType: 'member', resourceName: r.email, accountId: r.account_id,
+      resourceKey: r.key, resourceType: 'member', resourceName: r.email, accountId: r.account_id,
       facts: { email: r.email, status: r.status, roles: [], policies: 0 },
     }));
   },

@@ -17,11 +17,18 @@ export const daysBefore = (now: Date, days: number) => sql`(${at(now)} - make_in
 export const daysAfter = (now: Date, days: number) => sql`(${at(now)} + make_interval(days => ${sql.param(days)}::int))`;
 
 /**
- * A token that can be used right now, as `t`: not deleted, status active, not past expiry.
- * Rules about what a token can do only look at these; expired ones have their own rule.
+ * Rules see live, watched accounts only: `col` names no account whose row is deleted (gone
+ * from /accounts, or no longer in FLAREWATCH_ACCOUNTS). Null (user-level) and accounts not
+ * listed at all stay in.
+ */
+export const liveAccount = (col: SQL) => sql`not exists (select 1 from accounts dx where dx.id = ${col} and dx.deleted_at is not null)`;
+
+/**
+ * A token that can be used right now, as `t`: not deleted, status active, not past expiry,
+ * not of a deleted account. Rules about what a token can do only look at these; expired ones have their own rule.
  */
 export const liveToken = (now: Date) =>
-  sql`t.deleted_at is null and t.status = 'active' and (t.expires_on is null or t.expires_on > ${at(now)})`;
+  sql`t.deleted_at is null and t.status = 'active' and (t.expires_on is null or t.expires_on > ${at(now)}) and ${liveAccount(sql`t.account_id`)}`;
 
 /** Name of a permission group by id, from any listing that had it (the ids are global). */
 export const groupNameById = (idExpr: SQL) =>
@@ -116,7 +123,13 @@ export function tokenHit(r: TokenRow, facts: Record<string, unknown>, severity?:
   };
 }
 
-// ---- invitations: user invites addressed to the credential's user, and pending account members ----
+// ---- members and invitations: user invites addressed to the credential's user, and pending account members ----
+
+/**
+ * A membership's resource key, `member:<account id>:<member id>`, as `m` (documented; what
+ * suppressions match). Member ids are per account in the API, so the account is part of the key.
+ */
+export const memberKey = sql`'member:' || m.account_id || ':' || m.id`;
 
 /**
  * Every outstanding invitation, as one row shape. Age: user invites carry invited_on; the
@@ -128,12 +141,12 @@ export const PENDING_INVITATIONS = sql`
          i.invited_member_email as email, i.invited_by, i.roles, i.expires_on,
          coalesce(i.invited_on, i.first_seen_at) as since,
          case when i.invited_on is null then 'first_seen_at' else 'invited_on' end as since_source
-  from user_invites i where i.deleted_at is null and i.status = 'pending'
+  from user_invites i where i.deleted_at is null and i.status = 'pending' and ${liveAccount(sql`i.organization_id`)}
   union all
-  select 'member:' || m.id, 'member', m.id, m.account_id, m.email,
+  select ${memberKey}, 'member', m.id, m.account_id, m.email,
          m.email, null, m.role_names, null,
          m.first_seen_at, 'first_seen_at'
-  from account_members m where m.deleted_at is null and m.status = 'pending'`;
+  from account_members m where m.deleted_at is null and m.status = 'pending' and ${liveAccount(sql`m.account_id`)}`;
 
 export interface InvitationRow extends Record<string, unknown> {
   key: string; type: 'invite' | 'member'; id: string; account_id: string | null; name: string | null; email: string | null;
@@ -172,22 +185,3 @@ export const firstArray = (paths: string[]) =>
 
 /** An audit entry that did not fail (v1's boolean result is mapped to success/failure; a missing one counts). */
 export const notFailed = sql`coalesce(a.action_result, 'success') <> 'failure'`;
-
-export interface AuditRow extends Record<string, unknown> {
-  source: string; id: string; event_time: Timestamp; account_id: string | null; action_type: string | null;
-  resource_type: string | null; resource_id: string | null; actor_email: string | null; actor_ip: string | null;
-}
-export const AUDIT_COLUMNS = sql`a.source, a.id, a.event_time, a.account_id, a.action_type, a.resource_type, a.resource_id, a.actor_email, a.actor_ip`;
-
-export function auditHit(r: AuditRow, name: string | null, facts: Record<string, unknown>, severity?: RuleHit['severity']): RuleHit {
-  return {
-    resourceKey: `audit:${r.source}:${r.id}`, resourceType: 'audit_entry', resourceName: name, accountId: r.account_id,
-    ...(severity ? { severity } : {}),
-    facts: {
-      event_time: iso(r.event_time), source: r.source, action: r.action_type, resource_type: r.resource_type,
-      resource_id: r.resource_id, actor_email: r.actor_email, actor_ip: r.actor_ip, ...facts,
-    },
-  };
-}
-
-export const lookbackThreshold = { lookbackDays: { default: 7, description: 'days of audit log to look back over' } };

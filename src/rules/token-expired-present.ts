@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, at, iso, query, tokenHit, type Timestamp, ageDays } from './sql.js';
+import { TOKEN_COLUMNS, type TokenRow, at, iso, query, tokenHit, type Timestamp, ageDays, liveAccount } from './sql.js';
 
 interface Row extends TokenRow { status: string | null; expires_on: Timestamp | null; last_used_on: Timestamp | null }
 
@@ -17,7 +17,7 @@ export const tokenExpiredPresent: Rule = {
     const rows = await query<Row>(ctx, sql`
       select ${TOKEN_COLUMNS}, t.status, t.expires_on, t.last_used_on
       from api_tokens t
-      where t.deleted_at is null and (t.status = 'expired' or t.expires_on <= ${at(ctx.now)})
+      where t.deleted_at is null and (t.status = 'expired' or t.expires_on <= ${at(ctx.now)}) and ${liveAccount(sql`t.account_id`)}
       order by t.id`);
     return rows.map((r) => tokenHit(r, {
       status: r.status,

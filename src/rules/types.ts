@@ -1,5 +1,7 @@
+import type { z } from 'zod';
 import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
+import type { Tx } from '../db/client.js';
+import type { FindingKind } from '../db/schema/findings.js';
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -8,22 +10,33 @@ export const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
 
 /** A threshold a rule reads from config (`rules.<rule id>.<name>`), with its default. */
 export interface ThresholdSpec {
-  default: number | string | string[] | number[];
+  default: number | string | string[] | number[] | Array<Record<string, unknown>>;
   description: string;
+  /** Validates (and coerces) a config value that is not a plain number, string or list. */
+  schema?: z.ZodType;
+}
+
+/** Settings written in an older form, rewritten before they are checked (or refused, with the reason). */
+export interface LegacySettings {
+  settings: Record<string, unknown>;
+  /** The rewrite, told to the operator (`flarewatch rules`, a warning per check run). */
+  notes: string[];
+  problems: string[];
 }
 
 /** What a rule's query receives: dependencies passed in, thresholds already resolved from config. */
 export interface RuleContext {
-  db: Db;
+  /** The rule's own transaction, holding its findings lock: what it reads is what its findings are planned against. */
+  db: Tx;
   config: Config;
   now: Date;
   /** This rule's thresholds: config values over the rule's defaults. */
   thresholds: Record<string, unknown>;
 }
 
-/** One offending resource, as a rule returns it. */
+/** One offending resource (state), or one group of events (detection), as a rule returns it. */
 export interface RuleHit {
-  /** Stable across runs for the same resource, e.g. `token:<id>`, `member:<account>:<member id>`. */
+  /** Stable across runs for the same resource, e.g. `token:<id>`, `member:<account>:<member id>`, `actor:<email>|<window start>`. */
   resourceKey: string;
   resourceType: 'token' | 'member' | 'account' | 'invite' | 'audit_entry' | 'actor' | 'user' | string;
   /** Human label: token name, member email, account name. Untrusted text from Cloudflare. */
@@ -33,15 +46,23 @@ export interface RuleHit {
   severity?: Severity;
   /** The facts that justify the finding; stored as jsonb and shown in alerts. */
   facts: Record<string, unknown>;
+  /** Detections: the time of the latest event covered. Newer evidence reopens an acknowledged detection. */
+  lastEventAt?: string | Date | null;
 }
 
 export interface Rule {
   id: string;
   title: string;
   severity: Severity;
+  /** state (default): open while true, resolved when fixed. detection: something happened; open until acknowledged. */
+  kind?: FindingKind;
   rationale: string;
   remediation: string;
   thresholds?: Record<string, ThresholdSpec>;
+  /** Rewrites (or refuses) settings given in a form this rule no longer takes. */
+  legacySettings?: (given: Record<string, unknown>) => LegacySettings;
+  /** A reason to resolve an open finding of a key this rule no longer produces (keys from an older version of it). */
+  retire?: (resourceKey: string) => string | undefined;
   /** Tables the rule needs; a rule whose tables are empty/missing is skipped, not failed. */
   requires?: Array<'audit_logs'>;
   /** Set-based: one query (or a few) over the synced tables, never a loop of queries per row. */

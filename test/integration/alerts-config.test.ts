@@ -38,3 +38,22 @@ it('routes by minSeverity and rule globs, and names the bad key of a sink', () =
   expect(err!.problems.join('\n')).toMatch(/alerts\.sinks\.x\.secret/);
   expect(err!.problems.join('\n')).toMatch(/alerts\.sinks\.y\.kind/);
 });
+
+it('refuses a sink configuration that cannot work: PagerDuty in digest mode (it would drop every alert)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fw-alerts-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, `alerts:\n  sinks:\n    oncall: { kind: pagerduty, routingKey: abcdefabcdef, mode: digest }\n`);
+  const err = (() => { try { loadConfig({ FLAREWATCH_CONFIG: file }); } catch (e) { return e as ConfigError; } })();
+  expect(err).toBeInstanceOf(ConfigError);
+  expect(err!.problems).toEqual([expect.stringMatching(/^alerts\.sinks\.oncall\.mode: a PagerDuty sink takes per-finding events .*use mode: immediate/)]);
+  expect(err!.message).not.toContain('abcdefabcdef');
+  writeFileSync(file, `alerts:\n  sinks:\n    oncall: { kind: pagerduty, routingKey: abcdefabcdef }\n`);
+  expect(loadConfig({ FLAREWATCH_CONFIG: file }).alerts.sinks.oncall).toMatchObject({ kind: 'pagerduty', mode: 'immediate' });
+});
+
+it('the baseline and detection reminders are settings: on and off by default', () => {
+  const c = loadConfig({});
+  expect([c.alerts.baseline, c.alerts.detectionReminderInterval]).toEqual([true, 0]);
+  const d = loadConfig({ FLAREWATCH_ALERTS_BASELINE: 'false', FLAREWATCH_DETECTION_REMINDER_INTERVAL: '30d' });
+  expect([d.alerts.baseline, d.alerts.detectionReminderInterval]).toEqual([false, 30 * 86_400_000]);
+});

@@ -8,6 +8,7 @@ import { runDigest } from '../../src/alerts/digest.js';
 import { outboxWriter } from '../../src/alerts/outbox.js';
 import { alertsConfigSchema } from '../../src/alerts/routing-config.js';
 import { runChecks } from '../../src/commands/run.js';
+import { createMetrics } from '../../src/ops/metrics.js';
 import { checkContext, fakeRule, tokenHit, type CheckTestContext } from '../helpers/checks.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { downUrl, startHttpReceiver, startSmtpReceiver, type HttpReceiver, type RecordedRequest, type SmtpReceiver } from '../helpers/receivers.js';
@@ -54,6 +55,8 @@ beforeAll(async () => {
       mail: { kind: 'email', host: smtp.host, port: smtp.port, user: SMTP.user, password: SMTP.password, starttls: 'disabled', from: 'flarewatch@example.com', to: ['sec@example.com'] },
       daily: { kind: 'webhook', url: `${daily.url}/digest`, secret: WEBHOOK_SECRET, mode: 'digest', rules: ['fake.*'] },
     },
+    // Per-finding alerts from the first check on (baselines: alerts-episodes.test.ts).
+    baseline: false,
     reminderInterval: '7d',
     maxAttempts: 4,
     backoff: { initial: '1m', max: '1h' },
@@ -79,7 +82,7 @@ describe('the outbox', () => {
   it('writes alerts in the transaction of the transition: a rolled-back transition leaves no alert', async () => {
     state.hits = [tokenHit('a')];
     const writer = outboxWriter(ctx, [rule]);
-    const r = await runChecks(ctx, { rules: [rule], onTransitions: async (tx, t) => { await writer(tx, t); throw new Error('boom after the outbox write'); } });
+    const r = await runChecks(ctx, { rules: [rule], onTransitions: async (tx, t, meta) => { await writer(tx, t, meta); throw new Error('boom after the outbox write'); } });
     expect(r.outcomes[0]!.status).toBe('failed');
     expect(await q(`select * from findings`)).toHaveLength(0);
     expect(await q(`select * from alerts`)).toHaveLength(0);
@@ -260,5 +263,30 @@ describe('reminders, resolutions, digest', () => {
     expect(digest.counts.critical).toBeGreaterThan(0);
     await runDigest(ctx);
     expect(daily.requests).toHaveLength(1);
+  });
+});
+
+describe('metrics', () => {
+  it('the alert counters count what a run sent and what failed, by sink', async () => {
+    advance(MIN);
+    state.hits = [...state.hits, tokenHit('counted')];
+    await check();
+    const metrics = createMetrics({ db: db.db });
+    ctx.metrics = metrics;
+    hook.replyNext(1, { status: 503 });
+    try {
+      const r = await runAlerts(ctx);
+      const value = async (name: string, sink: string) => (await metrics.registry.getSingleMetric(name)!.get()).values.find((v) => v.labels.sink === sink)?.value ?? 0;
+      for (const s of r.sinks) {
+        expect(await value('flarewatch_alerts_sent_total', s.sink), s.sink).toBe(s.sent);
+        expect(await value('flarewatch_alerts_failed_total', s.sink), s.sink).toBe(s.failed + s.dead);
+      }
+      expect(await value('flarewatch_alerts_failed_total', 'hook')).toBe(1);
+      expect(await value('flarewatch_alerts_sent_total', 'slack')).toBeGreaterThan(0);
+    } finally {
+      ctx.metrics = undefined;
+      advance(10 * MIN);
+      await runAlerts(ctx);
+    }
   });
 });

@@ -65,13 +65,15 @@ describe('flarewatch check --fail-on', () => {
 describe('flarewatch findings', () => {
   it('filters by severity, rule and status, as a table, JSON or CSV', async () => {
     const table = await findingsCommand(ctx, {}, 'table');
-    expect(table.split('\n')[0]).toMatch(/^severity\s+status\s+rule\s+resource/);
-    expect(table).toMatch(/high\s+open \(suppressed\)\s+fake\.high\s+token:h1/);
+    expect(table.split('\n')[0]).toMatch(/^state findings: true now, resolved when fixed \(3\)$/);
+    expect(table.split('\n')[1]).toMatch(/^id\s+severity\s+status\s+rule\s+resource/);
+    expect(table).toMatch(/\d+\s+high\s+open \(suppressed\)\s+fake\.high\s+token:h1/);
+    expect(table).not.toMatch(/detections/);
     const json = JSON.parse(await findingsCommand(ctx, { severity: 'high' }, 'json'));
     expect(json.map((f: { resource_key: string }) => f.resource_key)).toEqual(['token:h1']);
     expect(json[0]).toMatchObject({ rule_id: 'fake.high', severity: 'high', status: 'open', suppressed: true, facts: { why: 'broad' } });
     const csv = (await findingsCommand(ctx, { ruleId: 'fake.low' }, 'csv')).split('\r\n');
-    expect(csv[0]).toBe('id,severity,status,suppressed,rule_id,resource_type,resource_key,resource_name,account_id,title,first_seen_at,last_seen_at,resolved_at,facts');
+    expect(csv[0]).toBe('id,severity,status,suppressed,rule_id,resource_type,resource_key,resource_name,account_id,title,first_seen_at,last_seen_at,resolved_at,facts,kind,last_event_at,resolution_reason,resolved_by,resolution_note');
     expect(csv).toHaveLength(3);
     expect(csv[1]).toContain(`"{""note"":""=cmd|evil""}"`);
     expect(await findingsCommand(ctx, { status: 'resolved' }, 'table')).toBe('no findings');

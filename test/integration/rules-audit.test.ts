@@ -27,19 +27,28 @@ function v2(id: string, time: string, e: { action: string; result?: 'success' | 
   return {
     id, time,
     action: { type: e.action, result: e.result ?? 'success', description: id },
-    actor: { id: `id-${e.email ?? 'alice'}`, email: e.email ?? 'alice@example.com', ip_address: e.ip ?? '192.0.2.10', type: 'user' },
+    // No acting token unless a fixture says so (the generator picks one for half the entries).
+    actor: { id: `id-${e.email ?? 'alice'}`, email: e.email ?? 'alice@example.com', ip_address: e.ip ?? '192.0.2.10', type: 'user', context: 'dash', token_id: null, token_name: null },
     resource: { type: 'dns_record', id: `r-${id}`, request: {}, response: {}, ...e.resource },
   };
 }
 function v1(id: string, time: string, e: { action: string; result?: boolean; email?: string; ip?: string; resource?: Record<string, unknown>; newValueJson?: unknown; metadata?: unknown }) {
   return {
     id, time, action: { type: e.action, result: e.result ?? true },
-    actor: { id: `id-${e.email ?? 'alice'}`, email: e.email ?? 'alice@example.com', ip: e.ip ?? '192.0.2.10', type: 'user' },
+    actor: { id: `id-${e.email ?? 'alice'}`, email: e.email ?? 'alice@example.com', ip: e.ip ?? '192.0.2.10', type: 'user', token_id: null, token_name: null },
     resource: { type: 'DNS_record', id: `r-${id}`, ...e.resource },
     ...(e.newValueJson ? { newValueJson: e.newValueJson } : {}), ...(e.metadata ? { metadata: e.metadata } : {}),
   };
 }
-const key = (kind: AuditKind, id: string) => `audit:${kind.replace('-', '_')}:${id}`;
+/** The detection key of a subject's events at `time`: `<subject>|<start of its UTC window of hours>`. */
+const windowKey = (subject: string, time: string, hours = 24) => {
+  const ms = hours * 3_600_000;
+  return `${subject}|${new Date(Math.floor(Date.parse(time) / ms) * ms).toISOString().slice(0, 16)}Z`;
+};
+/** The entries a detection lists (tokens, members), by source and id. */
+const listed = (hit: { facts: Record<string, unknown> }, list: string) => (hit.facts[list] as Array<{ source: string; id: string }>).map((e) => `${e.source}:${e.id}`).sort();
+const entry = (kind: AuditKind, id: string) => `${kind.replace('-', '_')}:${id}`;
+const ALICE = 'actor:alice@example.com';
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -65,6 +74,9 @@ beforeAll(async () => {
     v2('member-dns', at(7), { action: 'create', resource: { type: 'account_member', request: { email: 'dns@example.com', roles: ['DNS'] } } }),
     v2('member-readonly', at(8), { action: 'create', resource: { type: 'account_member', request: { email: 'ro@example.com', roles: ['Administrator Read Only'] } } }),
     v2('member-admin-removed', at(9), { action: 'delete', resource: { type: 'account_member', request: { roles: ['Administrator'] } } }),
+    // a grant made with an API token: its subject is the token, not the user behind it
+    { ...v2('tok-by-token', at(9), { action: 'create', resource: tokenReq([{ effect: 'allow', permission_groups: groups('Zone Write'), resources: { [ZONE_ALL]: '*' } }]) }),
+      actor: { id: 'id-ci', email: 'ci@example.com', ip_address: '192.0.2.10', type: 'user', token_id: 'tok-ci-0001', token_name: 'ci deployer' } },
     // an action from outside the allowed ranges, and one whose IP cannot be parsed
     v2('outsider', at(10), { action: 'update', email: 'mallory@example.com', ip: '203.0.113.9' }),
     v2('bad-ip', at(11), { action: 'update', email: 'garbled@example.com', ip: 'not-an-ip' }),
@@ -98,23 +110,53 @@ afterAll(async () => {
 const env = () => ({ db: db.db, config: ctx.config });
 
 describe('audit-token-broad-grant', () => {
-  it('token creates/updates granting broad writes or sensitive groups, v2 and v1, inside the look-back', async () => {
+  it('one detection per actor (or acting token) and window, listing the broad or sensitive grants, v2 and v1, inside the look-back', async () => {
     const hits = await evaluate(auditTokenBroadGrant, env());
-    expect(keysOf(hits)).toEqual([key('account-v2', 'tok-zones-write'), key('account-v2', 'tok-nested-purge'), key('account-v1', 'v1-token-sensitive')].sort());
-    expect(hitOf(hits, key('account-v2', 'tok-zones-write'))).toMatchObject({ severity: 'high', accountId: account, facts: { verdict: 'broad_write', action: 'create' } });
-    expect(hitOf(hits, key('account-v1', 'v1-token-sensitive'))).toMatchObject({ severity: 'critical', resourceName: 'ops', facts: { sensitive_groups: ['Account API Tokens Write'] } });
+    const alice = [at(0), at(1)].map((t) => windowKey(ALICE, t));
+    expect(keysOf(hits)).toEqual([...new Set([...alice, windowKey('token:tok-ci-0001', at(9))])].sort());
+    const mine = hits.filter((h) => h.resourceKey.startsWith(ALICE));
+    expect(mine.flatMap((h) => listed(h, 'tokens')).sort()).toEqual([entry('account-v2', 'tok-zones-write'), entry('account-v2', 'tok-nested-purge'), entry('account-v1', 'v1-token-sensitive')].sort());
+    // The worst grant sets the severity: a sensitive group is critical.
+    const sensitive = mine.find((h) => listed(h, 'tokens').includes(entry('account-v1', 'v1-token-sensitive')))!;
+    expect(sensitive).toMatchObject({ severity: 'critical', resourceType: 'actor', resourceName: 'alice@example.com', accountId: account, facts: { sensitive_groups: ['Account API Tokens Write'] } });
+    expect(sensitive.lastEventAt).toBe(sensitive.facts.last_event_at);
+    const byToken = hitOf(hits, windowKey('token:tok-ci-0001', at(9)));
+    expect(byToken).toMatchObject({ severity: 'high', resourceType: 'token', resourceName: 'ci deployer', facts: { entries: 1, window_hours: 24 } });
   });
 
-  it('a longer look-back reaches the older grant', async () => {
-    expect(keysOf(await evaluate(auditTokenBroadGrant, env(), { lookbackDays: 30 }))).toContain(key('account-v2', 'tok-old'));
+  it('a longer look-back reaches the older grant; a shorter window splits the detections', async () => {
+    const old = new Date(T - 10 * 24 * 60 * MIN).toISOString();
+    expect(keysOf(await evaluate(auditTokenBroadGrant, env(), { lookbackDays: 30 }))).toContain(windowKey(ALICE, old));
+    const hourly = await evaluate(auditTokenBroadGrant, env(), { groupHours: 1 });
+    expect(keysOf(hourly)).toEqual([...new Set([at(0), at(1), at(9)].map((t, i) => windowKey(i === 2 ? 'token:tok-ci-0001' : ALICE, t, 1)))].sort());
   });
 });
 
 describe('audit-admin-member-added', () => {
-  it('members added with an administrator role, by name or by role id; not read-only, not removals', async () => {
+  it('members added with an administrator role, by name or by role id; not read-only, not removals; grouped per actor and window', async () => {
     const hits = await evaluate(auditAdminMemberAdded, env());
-    expect(keysOf(hits)).toEqual([key('account-v2', 'member-admin'), key('account-v2', 'member-super-by-id'), key('account-v1', 'v1-member-super')].sort());
-    expect(hitOf(hits, key('account-v2', 'member-super-by-id'))).toMatchObject({ resourceName: 'boss@example.com', facts: { roles: ['Super Administrator - All Privileges'] } });
+    expect(keysOf(hits)).toEqual([...new Set([at(5), at(6), at(2)].map((t) => windowKey(ALICE, t)))].sort());
+    expect(hits.flatMap((h) => listed(h, 'members')).sort()).toEqual([entry('account-v2', 'member-admin'), entry('account-v2', 'member-super-by-id'), entry('account-v1', 'v1-member-super')].sort());
+    const members = hits.flatMap((h) => h.facts.members as Array<{ id: string; member_email: string; roles: string[] }>);
+    expect(members.find((m) => m.id === 'member-super-by-id')).toMatchObject({ member_email: 'boss@example.com', roles: ['Super Administrator - All Privileges'] });
+  });
+});
+
+describe('live accounts only', () => {
+  it('an account marked deleted produces no new detection; user-level entries stay in', async () => {
+    const before = await evaluate(auditAdminMemberAdded, env());
+    expect(before.length).toBeGreaterThan(0);
+    await db.pool.query(`update accounts set deleted_at = now() where id = $1`, [account]);
+    try {
+      for (const rule of [auditAdminMemberAdded, auditTokenBroadGrant, auditFailedLoginBurst]) expect(await evaluate(rule, env()), rule.id).toEqual([]);
+      expect(await evaluate(auditIpNotAllowed, env(), { allowedCidrs: ['192.0.2.0/24'] })).toEqual([]);
+      // An entry with no account (the user log) is not an account's: still judged.
+      await db.pool.query(`update audit_logs set account_id = null where id = 'outsider'`);
+      expect(keysOf(await evaluate(auditIpNotAllowed, env(), { allowedCidrs: ['192.0.2.0/24', '198.51.100.0/24'] }))).toEqual([windowKey('actor:mallory@example.com', at(10))]);
+    } finally {
+      await db.pool.query(`update audit_logs set account_id = $1 where id = 'outsider'`, [account]);
+      await db.pool.query(`update accounts set deleted_at = null where id = $1`, [account]);
+    }
   });
 });
 
@@ -125,11 +167,11 @@ describe('audit-ip-not-allowed', () => {
 
   it('reports each actor with actions from outside the allowed CIDRs; unparseable IPs are skipped', async () => {
     const hits = await evaluate(auditIpNotAllowed, env(), { allowedCidrs: ['192.0.2.0/24', '198.51.100.0/24', '2001:db8::/32'] });
-    expect(keysOf(hits)).toEqual(['actor:mallory@example.com']);
-    expect(hits[0]!.facts).toMatchObject({ ips: ['203.0.113.9'], entries: 1, accounts: [account] });
+    expect(keysOf(hits)).toEqual([windowKey('actor:mallory@example.com', at(10))]);
+    expect(hits[0]!).toMatchObject({ resourceName: 'mallory@example.com', lastEventAt: at(10), facts: { ips: ['203.0.113.9'], entries: 1, accounts: [account] } });
     // Narrower: the sprayed logins from 198.51.100.99 become outside too.
     const narrow = await evaluate(auditIpNotAllowed, env(), { allowedCidrs: ['192.0.2.0/24'] });
-    expect(keysOf(narrow)).toEqual(['actor:mallory@example.com', ...[0, 1, 2, 3, 4].map((m) => `actor:user${m}@example.com`)].sort());
+    expect(keysOf(narrow)).toEqual([windowKey('actor:mallory@example.com', at(10)), ...[0, 1, 2, 3, 4].map((m) => windowKey(`actor:user${m}@example.com`, at(40 + m)))].sort());
   });
 
   it('names a CIDR it cannot use', async () => {
@@ -140,13 +182,15 @@ describe('audit-ip-not-allowed', () => {
 describe('audit-failed-login-burst', () => {
   it('a burst by one actor, and one IP spraying several actors; slow, short, successful and double-logged failures pass', async () => {
     const hits = await evaluate(auditFailedLoginBurst, env());
-    expect(keysOf(hits)).toEqual(['actor:victim@example.com', 'ip:198.51.100.99']);
-    expect(hitOf(hits, 'actor:victim@example.com').facts).toMatchObject({ failures_in_window: 5, window_minutes: 10, ips: ['192.0.2.50'], burst_start: at(12), burst_end: at(20) });
-    expect(hitOf(hits, 'ip:198.51.100.99').facts).toMatchObject({ failures_in_window: 5, actors: [0, 1, 2, 3, 4].map((m) => `user${m}@example.com`) });
+    const victim = windowKey('actor:victim@example.com', at(20));
+    const spray = windowKey('ip:198.51.100.99', at(44));
+    expect(keysOf(hits)).toEqual([victim, spray].sort());
+    expect(hitOf(hits, victim)).toMatchObject({ lastEventAt: at(20), facts: { failures_in_window: 5, burst_minutes: 10, ips: ['192.0.2.50'], burst_start: at(12), burst_end: at(20) } });
+    expect(hitOf(hits, spray).facts).toMatchObject({ failures_in_window: 5, actors: [0, 1, 2, 3, 4].map((m) => `user${m}@example.com`) });
   });
 
   it('thresholds: 4 failures in 5 minutes catch the shorter burst', async () => {
     const hits = await evaluate(auditFailedLoginBurst, env(), { failures: 4, windowMinutes: 5 });
-    expect(keysOf(hits)).toEqual(['actor:four@example.com', 'ip:198.51.100.99']);
+    expect(keysOf(hits)).toEqual([windowKey('actor:four@example.com', at(33)), windowKey('ip:198.51.100.99', at(44))].sort());
   });
 });

@@ -18,9 +18,10 @@ import { DAY_MS, daysFromNow, evaluate, hitOf, keysOf } from '../helpers/rules.j
 let db: TestDatabase;
 let sim: Simulator;
 let ctx: TestContext;
-/** Fixture member ids by label (their email's local part). */
-const ids: Record<string, string> = {};
-const member = (label: string) => `member:${ids[label]!}`;
+/** Fixture member ids (and their account) by label (their email's local part). */
+const ids: Record<string, { account: string; id: string }> = {};
+/** The documented member key: `member:<account id>:<member id>`. */
+const member = (label: string) => `member:${ids[label]!.account}:${ids[label]!.id}`;
 const invite = (id: string) => `invite:${id}`;
 let enforcing: string;
 let lax: string;
@@ -49,7 +50,7 @@ beforeAll(async () => {
   [enforcing, lax] = [w.accounts[0]!.id, w.accounts[1]!.id];
   expect(w.account(enforcing)!.settings.enforce_twofactor).toBe(true);
   expect(w.account(lax)!.settings.enforce_twofactor).toBe(false);
-  const add = (accountId: string, label: string, opts: Parameters<typeof person>[1]) => { ids[label] = w.addMember(accountId, person(label, opts)).id; };
+  const add = (accountId: string, label: string, opts: Parameters<typeof person>[1]) => { ids[label] = { account: accountId, id: w.addMember(accountId, person(label, opts)).id }; };
   // Account that enforces 2FA: two super admins (at the limit), members without 2FA in several roles, pending invitations.
   add(enforcing, 'admin-no2fa', { twoFactor: false, roles: ['Administrator'] });
   add(enforcing, 'dns-no2fa', { twoFactor: false, roles: ['DNS'] });

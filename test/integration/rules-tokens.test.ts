@@ -115,8 +115,8 @@ describe('token expiry rules', () => {
     expect(hitOf(hits, key('exp-12h'))).toMatchObject({ severity: 'high', facts: { days_left: 0, window_days: 1 } });
   });
 
-  it('token-expiring: windows come from thresholds', async () => {
-    const hits = await evaluate(tokenExpiring, env(), { windows: [90, 10], severities: ['medium', 'critical'] });
+  it('token-expiring: tiers come from thresholds', async () => {
+    const hits = await evaluate(tokenExpiring, env(), { tiers: [{ days: 90, severity: 'medium' }, { days: 10, severity: 'critical' }] });
     expect(keysOf(hits)).toEqual(keys('exp-20d', 'exp-5d', 'exp-12h', 'exp-60d'));
     expect(hitOf(hits, key('exp-60d')).severity).toBe('medium');
     expect(hitOf(hits, key('exp-5d')).severity).toBe('critical');
@@ -217,7 +217,11 @@ describe('every built-in rule over a generated world', () => {
       const hits = await evaluate(rule, { db: gdb.db, config: gctx.config }, rule.id === 'audit-ip-not-allowed' ? { allowedCidrs: ['192.0.2.0/24'] } : {});
       const ks = keysOf(hits);
       expect(new Set(ks).size, rule.id).toBe(ks.length);
-      for (const h of hits) expect(h.resourceKey, rule.id).toMatch(/^(token|member|account|invite|audit|actor|ip):.+/);
+      for (const h of hits) {
+        // The documented key shapes: state findings name the resource; detections add their window.
+        if ((rule.kind ?? 'state') === 'detection') expect(h.resourceKey, rule.id).toMatch(/^(token|actor|ip):.+\|\d{4}-\d\d-\d\dT\d\d:\d\dZ$/);
+        else expect(h.resourceKey, rule.id).toMatch(/^(token:[^:]+|member:[0-9a-f]{32}:[^:]+|account:[0-9a-f]{32}|invite:.+)$/);
+      }
     }
   });
 

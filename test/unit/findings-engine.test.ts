@@ -1,41 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { fingerprint, stableJson } from '../../src/findings/fingerprint.js';
-import { type ExistingFinding, planFindings, type PreparedHit } from '../../src/findings/plan.js';
 import { matchSuppression, patternMatches } from '../../src/findings/suppression-match.js';
 import { resolveRuleSettings } from '../../src/rules/config.js';
 import { checkStatement, codeOnly, parseHeader } from '../../src/rules/custom-sql.js';
+import { tokenExpiring } from '../../src/rules/token-expiring.js';
 import type { Rule } from '../../src/rules/types.js';
-
-const hit = (key: string, over: Partial<PreparedHit> = {}): PreparedHit => ({
-  fingerprint: fingerprint('r', key), resourceKey: key, resourceType: 'token', resourceName: null, accountId: null, severity: 'medium', facts: {}, suppressionId: null, ...over,
-});
-const stored = (key: string, over: Partial<ExistingFinding> = {}): ExistingFinding => ({
-  id: 1, fingerprint: fingerprint('r', key), resourceKey: key, resourceType: 'token', resourceName: null, accountId: null, status: 'open', severity: 'medium', suppressed: false, suppressionId: null, facts: {}, reopenedCount: 0, ...over,
-});
-const kinds = (p: ReturnType<typeof planFindings>) => p.events.map((e) => `${e.transition}`);
-
-describe('planFindings', () => {
-  it('opens, refreshes quietly, records fact and severity changes, resolves, reopens', () => {
-    expect(kinds(planFindings([], [hit('a')]))).toEqual(['opened']);
-    const quiet = planFindings([stored('a', { facts: { x: 1, y: [1] } })], [hit('a', { facts: { y: [1], x: 1 } })]);
-    expect([kinds(quiet), quiet.updates[0]!.changed, quiet.updates[0]!.seen]).toEqual([[], false, true]);
-    expect(kinds(planFindings([stored('a')], [hit('a', { facts: { x: 2 } })]))).toEqual(['refreshed']);
-    expect(kinds(planFindings([stored('a')], [hit('a', { severity: 'high', facts: { x: 2 } })]))).toEqual(['severity_changed']);
-    const resolved = planFindings([stored('a')], []);
-    expect([kinds(resolved), resolved.updates[0]!.status, resolved.updates[0]!.seen]).toEqual([['resolved'], 'resolved', false]);
-    expect(kinds(planFindings([stored('a', { status: 'resolved' })], []))).toEqual([]);
-    const reopened = planFindings([stored('a', { status: 'resolved', reopenedCount: 2 })], [hit('a')]);
-    expect([kinds(reopened), reopened.updates[0]!.reopenedCount]).toEqual([['reopened'], 3]);
-  });
-
-  it('records suppression changes and ignores a resource returned twice', () => {
-    expect(kinds(planFindings([stored('a')], [hit('a', { suppressionId: 4 })]))).toEqual(['suppressed']);
-    expect(kinds(planFindings([stored('a', { suppressed: true, suppressionId: 4 })], [hit('a')]))).toEqual(['unsuppressed']);
-    const twice = planFindings([], [hit('a', { facts: { n: 1 } }), hit('a', { facts: { n: 2 } })]);
-    expect([twice.inserts.length, twice.inserts[0]!.facts]).toEqual([1, { n: 1 }]);
-  });
-});
 
 describe('suppression matching', () => {
   const now = new Date('2030-01-01T00:00:00Z');
@@ -64,8 +34,10 @@ describe('suppression matching', () => {
 describe('custom rule files', () => {
   it('reads the header', () => {
     expect(parseHeader('-- id: my.rule\n-- title: T\n-- severity: HIGH\n-- requires: audit_logs\nselect 1')).toEqual({
-      id: 'my.rule', title: 'T', severity: 'high', rationale: '', remediation: '', requires: ['audit_logs'],
+      id: 'my.rule', title: 'T', severity: 'high', rationale: '', remediation: '', requires: ['audit_logs'], kind: 'state',
     });
+    expect(parseHeader('-- id: my.rule\n-- title: T\n-- kind: detection\nselect 1').kind).toBe('detection');
+    expect(() => parseHeader('-- id: x\n-- title: T\n-- kind: event\nselect 1')).toThrow(/bad kind "event"/);
     expect(() => parseHeader('-- title: T\nselect 1')).toThrow(/missing header "-- id/);
     expect(() => parseHeader('-- id: x\n-- title: T\n-- severity: urgent\nselect 1')).toThrow(/bad severity/);
     expect(() => parseHeader('-- id: Bad Id\n-- title: T')).toThrow(/bad id/);
@@ -93,6 +65,25 @@ describe('rule settings', () => {
       'rules.r.days: expected a value like 30',
     ]);
   });
+  it('token-expiring tiers: pairs of days and severity, validated; the old lists migrated when unambiguous, refused otherwise', () => {
+    const tiers = (given: Record<string, unknown>) => resolveRuleSettings(tokenExpiring, config({ 'token-expiring': given }));
+    expect(tiers({}).thresholds.tiers).toEqual([{ days: 30, severity: 'low' }, { days: 7, severity: 'medium' }, { days: 1, severity: 'high' }]);
+    expect(tiers({ tiers: [{ days: 1, severity: 'high' }, { days: 14, severity: 'low' }] })).toMatchObject({
+      problems: [], thresholds: { tiers: [{ days: 14, severity: 'low' }, { days: 1, severity: 'high' }] },
+    });
+    // The case that inverted: [1, 7, 30] with [high, medium, low] gave 30 days "high" and 1 day "low".
+    const inverted = tiers({ windows: [1, 7, 30], severities: ['high', 'medium', 'low'] });
+    expect(inverted.problems).toEqual([expect.stringMatching(/rules\.token-expiring\.windows\/severities: .*ambiguous.*write tiers instead \(paired as written: tiers: \[\{days: 1, severity: high\}, \{days: 7, severity: medium\}, \{days: 30, severity: low\}\]\)/)]);
+    const migrated = tiers({ windows: '30, 7, 1', severities: 'low, high, critical' });
+    expect(migrated).toMatchObject({ problems: [], thresholds: { tiers: [{ days: 30, severity: 'low' }, { days: 7, severity: 'high' }, { days: 1, severity: 'critical' }] } });
+    expect(migrated.notes).toEqual([expect.stringMatching(/read as tiers: .*write tiers instead/)]);
+    expect(tiers({ windows: [14, 3] }).thresholds.tiers).toEqual([{ days: 14, severity: 'low' }, { days: 3, severity: 'medium' }]);
+    expect(tiers({ windows: [30, 7], severities: ['low'] }).problems).toEqual([expect.stringMatching(/ambiguous/)]);
+    expect(tiers({ tiers: [{ days: 7, severity: 'urgent' }] }).problems).toEqual([expect.stringMatching(/^rules\.token-expiring\.tiers: 0\.severity: severity must be one of info, low/)]);
+    expect(tiers({ tiers: [{ days: 7, severity: 'low' }, { days: 7, severity: 'high' }] }).problems).toEqual(['rules.token-expiring.tiers: two tiers with the same days']);
+    expect(tiers({ tiers: [{ days: 7, severity: 'low' }], windows: [7] }).problems).toEqual(['rules.token-expiring: give tiers only (windows and severities are its old form)']);
+  });
+
   it('the fingerprint and stable JSON do not depend on key order', () => {
     expect(fingerprint('a', 'b:c')).not.toBe(fingerprint('a:b', 'c'));
     expect(stableJson({ b: 1, a: { d: 2, c: 3 } })).toBe(stableJson({ a: { c: 3, d: 2 }, b: 1 }));

@@ -3,11 +3,11 @@
 // wherever it reaches a header. No images, no remote resources, inline styles only.
 import { createHash } from 'node:crypto';
 import {
-  accountLabel, digestCounts, factEntries, groupDigest, isDigest, kindLine, resourceLabel, safeUrl,
-  SEVERITY_LABEL, type DigestSeverityGroup,
+  accountLabel, ackHint, digestCounts, factEntries, groupDigest, isDigest, isSummary, kindLine, resolutionBy, resolvedLabel, resourceLabel, safeUrl,
+  SEVERITY_LABEL, summaryDetail, summaryHeadline, type DigestSeverityGroup,
 } from '../content.js';
 import { escapeHtml, stripHeaderBreaks, truncate } from '../escape.js';
-import type { AlertEvent, DigestEvent } from '../types.js';
+import type { AlertEvent, Deliverable, DigestEvent, SummaryEvent } from '../types.js';
 
 export const EMAIL_LIMITS = { subject: 200, name: 1000, factKey: 200, factValue: 2000, facts: 50, digestRows: 500 };
 
@@ -47,7 +47,7 @@ const oneLine = (s: string, max: number) => truncate(stripHeaderBreaks(s), max);
 const SEV_COLOR = { critical: '#b00020', high: '#d35400', medium: '#b7950b', low: '#2471a3', info: '#616a6b' } as const;
 
 function subjectFor(e: AlertEvent, prefix: string): string {
-  const what = e.kind === 'resolved' ? 'Resolved' : `[${SEVERITY_LABEL[e.severity].toUpperCase()}]`;
+  const what = e.kind === 'resolved' ? resolvedLabel(e) : `[${SEVERITY_LABEL[e.severity].toUpperCase()}]`;
   return oneLine(`${prefix} ${what} ${stripHeaderBreaks(e.title)}: ${stripHeaderBreaks(resourceLabel(e))}`.trim(), EMAIL_LIMITS.subject);
 }
 
@@ -57,6 +57,8 @@ function detailRows(e: AlertEvent): Array<[string, string]> {
   const account = accountLabel(e);
   if (account) rows.push(['account', account]);
   rows.push(['rule', e.ruleId], ['first seen', e.firstSeenAt]);
+  const by = resolutionBy(e.resolution);
+  if (by) rows.push(['closed', by]);
   return rows;
 }
 
@@ -71,10 +73,12 @@ function htmlTable(rows: Array<[string, string]>, keyMax: number, valueMax: numb
 function eventHtml(e: AlertEvent): string {
   const url = safeUrl(e.dashboardUrl);
   const parts = [
-    `<h2 style="margin:0 0 8px;color:${SEV_COLOR[e.severity]}">${e.kind === 'resolved' ? 'Resolved' : h(SEVERITY_LABEL[e.severity], 20)}: ${h(e.title, 300)}</h2>`,
+    `<h2 style="margin:0 0 8px;color:${SEV_COLOR[e.severity]}">${e.kind === 'resolved' ? resolvedLabel(e) : h(SEVERITY_LABEL[e.severity], 20)}: ${h(e.title, 300)}</h2>`,
     `<p style="margin:0 0 12px">${h(kindLine(e), 300)}</p>`,
     htmlTable(detailRows(e), 50, EMAIL_LIMITS.name),
   ];
+  const hint = ackHint(e);
+  if (hint) parts.push(`<p style="margin:12px 0">${h(hint, 300)}</p>`);
   if (e.kind !== 'resolved') {
     const facts = factEntries(e.facts, EMAIL_LIMITS.facts);
     if (facts.length) parts.push('<h3 style="margin:16px 0 8px">Facts</h3>', htmlTable(facts, EMAIL_LIMITS.factKey, EMAIL_LIMITS.factValue));
@@ -86,11 +90,13 @@ function eventHtml(e: AlertEvent): string {
 
 function eventText(e: AlertEvent): string {
   const lines = [
-    `${e.kind === 'resolved' ? 'Resolved' : SEVERITY_LABEL[e.severity]}: ${truncate(e.title, 300)}`,
+    `${e.kind === 'resolved' ? resolvedLabel(e) : SEVERITY_LABEL[e.severity]}: ${truncate(e.title, 300)}`,
     kindLine(e),
     '',
     ...detailRows(e).map(([k, v]) => `${k}: ${truncate(stripHeaderBreaks(v), EMAIL_LIMITS.name)}`),
   ];
+  const hint = ackHint(e);
+  if (hint) lines.push('', hint);
   if (e.kind !== 'resolved') {
     const facts = factEntries(e.facts, EMAIL_LIMITS.facts);
     if (facts.length) lines.push('', 'Facts:', ...facts.map(([k, v]) => `  ${truncate(stripHeaderBreaks(k), EMAIL_LIMITS.factKey)}: ${truncate(v, EMAIL_LIMITS.factValue)}`));
@@ -146,9 +152,25 @@ function digestText(d: DigestEvent, groups: DigestSeverityGroup[]): string {
   return lines.join('\n') + '\n';
 }
 
-export function buildEmailPayload(event: AlertEvent | DigestEvent, config: EmailRenderConfig): EmailMessage {
+const summaryName = (i: SummaryEvent['top'][number]) => (i.resourceName?.trim() ? i.resourceName : i.resourceKey);
+
+function summaryMessage(s: SummaryEvent, subjectPrefix: string) {
+  const hint = `No alert was sent for these one by one. List them: ${s.listCommand}. From now on, new findings alert as they appear.`;
+  const text = [summaryHeadline(s), summaryDetail(s), '', ...s.top.map((i) => `  - [${i.severity}] ${truncate(i.title, 300)}: ${truncate(stripHeaderBreaks(summaryName(i)), 300)}`), '', hint].join('\n') + '\n';
+  const rows = s.top.map((i) => `<tr><td ${TD()}>${h(i.severity, 20)}</td><td ${TD()}>${h(i.title, 300)}</td><td ${TD()}>${h(summaryName(i), 300)}</td><td ${TD()}>${h(i.accountName ?? '', 200)}</td></tr>`);
+  const html = page([
+    `<h2 style="margin:0 0 8px">${h(summaryHeadline(s), 300)}</h2>`,
+    `<p>${h(summaryDetail(s), 300)}</p>`,
+    rows.length ? `<table style="border-collapse:collapse;font-size:14px">${rows.join('')}</table>` : '',
+    `<p>${h(hint, 500)}</p>`,
+  ].join('\n'));
+  return { subject: oneLine(`${subjectPrefix} ${summaryHeadline(s)}`, EMAIL_LIMITS.subject), text, html };
+}
+
+export function buildEmailPayload(event: Deliverable, config: EmailRenderConfig): EmailMessage {
   const domain = messageIdDomain(config.from);
   const base = { from: config.from, to: config.to, messageId: alertMessageId(event.alertId, domain) };
+  if (isSummary(event)) return { ...base, ...summaryMessage(event, config.subjectPrefix), headers: { 'X-Flarewatch-Alert-Id': stripHeaderBreaks(event.alertId) } };
   if (isDigest(event)) {
     const groups = groupDigest(event.events);
     return {

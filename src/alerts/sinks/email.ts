@@ -7,7 +7,7 @@ import { truncate } from '../escape.js';
 import { RetryableSinkError } from '../http.js';
 import { PermanentSinkError, type Sender } from '../types.js';
 import { buildEmailPayload as render, type EmailMessage } from './email-render.js';
-import type { AlertEvent, DigestEvent } from '../types.js';
+import type { Deliverable } from '../types.js';
 
 export const emailConfigSchema = z
   .object({
@@ -33,7 +33,7 @@ export const emailConfigSchema = z
   });
 export type EmailConfig = z.infer<typeof emailConfigSchema>;
 
-export function buildEmailPayload(event: AlertEvent | DigestEvent, config: Pick<EmailConfig, 'from' | 'to' | 'subjectPrefix'>): EmailMessage {
+export function buildEmailPayload(event: Deliverable, config: Pick<EmailConfig, 'from' | 'to' | 'subjectPrefix'>): EmailMessage {
   return render(event, config);
 }
 

@@ -1,9 +1,9 @@
 // The log sink: one structured pino line per event (or per digest). Values stay raw text
 // in JSON (pino escapes them); long strings are capped so a hostile name cannot flood the log.
 import { z } from 'zod';
-import { capStrings, digestCounts, digestOrder, groupDigest, isDigest } from '../content.js';
+import { capStrings, digestCounts, digestOrder, groupDigest, isDigest, isSummary, summaryHeadline } from '../content.js';
 import { truncate } from '../escape.js';
-import type { AlertEvent, DigestEvent, Sender } from '../types.js';
+import type { AlertEvent, Deliverable, Sender } from '../types.js';
 
 export const logConfigSchema = z.object({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug']).default('warn'),
@@ -19,6 +19,8 @@ const eventFields = (e: AlertEvent) => ({
   alertId: e.alertId,
   kind: e.kind,
   fingerprint: e.fingerprint,
+  findingId: e.findingId,
+  findingKind: e.findingKind,
   ruleId: e.ruleId,
   severity: e.severity,
   previousSeverity: e.previousSeverity,
@@ -31,6 +33,7 @@ const eventFields = (e: AlertEvent) => ({
   dashboardUrl: e.dashboardUrl ?? undefined,
   firstSeenAt: e.firstSeenAt,
   occurredAt: e.occurredAt,
+  resolution: e.resolution && { ...e.resolution, by: cap(e.resolution.by), note: cap(e.resolution.note) },
 });
 
 export interface LogLine {
@@ -38,7 +41,11 @@ export interface LogLine {
   msg: string;
 }
 
-export function buildLogPayload(event: AlertEvent | DigestEvent, config: Pick<LogConfig, 'digestMaxEvents'>): LogLine {
+export function buildLogPayload(event: Deliverable, config: Pick<LogConfig, 'digestMaxEvents'>): LogLine {
+  if (isSummary(event)) {
+    const top = event.top.map((i) => ({ ...i, resourceKey: cap(i.resourceKey), resourceName: cap(i.resourceName), accountName: cap(i.accountName) }));
+    return { obj: { sink: 'log', summary: { ...event, top } }, msg: `alert summary: ${summaryHeadline(event)}` };
+  }
   if (!isDigest(event)) {
     return { obj: { sink: 'log', alert: eventFields(event) }, msg: `alert ${event.kind}: ${truncate(event.title, 200)}` };
   }

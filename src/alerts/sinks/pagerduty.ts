@@ -1,12 +1,15 @@
-// PagerDuty Events API v2: trigger on opened/reminder/severity_raised, resolve on resolved,
-// the finding fingerprint as dedup_key. Digests are not sent (an incident per digest
-// would page for nothing). The routing key is added to the body only at send time.
+// PagerDuty Events API v2: trigger on opened/reminder/severity_raised, resolve on resolved
+// (whatever closed the episode: fixed, acknowledged, suppressed, rule gone), the episode's
+// fingerprint as dedup_key. Digests and summaries are not sent (an incident for them would
+// page for nothing; a PagerDuty sink in digest mode is refused at start). The routing key
+// is added to the body only at send time.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { accountLabel, capStrings, isDigest, resourceLabel, safeUrl } from '../content.js';
+import { accountLabel, capStrings, isDigest, isSummary, resourceLabel, safeUrl } from '../content.js';
 import { truncate } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
-import type { AlertEvent, DigestEvent, Sender } from '../types.js';
+import type { Deliverable, Sender } from '../types.js';
+import type { AlertEvent } from '../types.js';
 import type { Severity } from '../../rules/types.js';
 
 export const pagerdutyConfigSchema = z.object({
@@ -59,9 +62,9 @@ function summary(e: AlertEvent): string {
   return truncate(`${e.title}: ${where}${raised}`.replace(/\s+/g, ' '), PAGERDUTY_LIMITS.summary);
 }
 
-/** `null` for a digest: PagerDuty gets per-finding events only. */
-export function buildPagerDutyPayload(event: AlertEvent | DigestEvent, config: Pick<PagerDutyConfig, 'source'>): PagerDutyEvent | null {
-  if (isDigest(event)) return null;
+/** `null` for a digest or a summary: PagerDuty gets per-finding events only. */
+export function buildPagerDutyPayload(event: Deliverable, config: Pick<PagerDutyConfig, 'source'>): PagerDutyEvent | null {
+  if (isDigest(event) || isSummary(event)) return null;
   const dedup_key = dedupKey(event.fingerprint);
   if (event.kind === 'resolved') return { event_action: 'resolve', dedup_key };
   const url = safeUrl(event.dashboardUrl);
@@ -86,7 +89,7 @@ export function buildPagerDutyPayload(event: AlertEvent | DigestEvent, config: P
 
 export const send: Sender<PagerDutyConfig> = async (event, config, ctx) => {
   const body = buildPagerDutyPayload(event, config);
-  if (!body) return { detail: 'skipped: digests are not sent to PagerDuty' };
+  if (!body) return { detail: `skipped: ${event.kind}s are not sent to PagerDuty` };
   const url = `${config.baseUrl.replace(/\/+$/, '')}/v2/enqueue`;
   const res = await postJson(
     {

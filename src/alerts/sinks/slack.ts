@@ -2,12 +2,13 @@
 // Untrusted values are shown as escaped inline code (escape.ts#slackLiteral).
 import { z } from 'zod';
 import {
-  accountLabel, digestCounts, factEntries, groupDigest, isDigest, kindLine, resourceLabel, safeUrl,
-  SEVERITY_EMOJI, SEVERITY_LABEL,
+  accountLabel, ackHint, digestCounts, factEntries, groupDigest, isDigest, isSummary, kindLine, resolutionBy, resolvedIcon, resolvedLabel,
+  resourceLabel, safeUrl, SEVERITY_EMOJI, SEVERITY_LABEL, summaryDetail, summaryHeadline,
 } from '../content.js';
+import { isQuiet } from '../intents.js';
 import { capEscaped, escapeSlack, slackLiteral, truncate } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
-import type { AlertEvent, DigestEvent, Sender } from '../types.js';
+import type { AlertEvent, Deliverable, DigestEvent, Sender, SummaryEvent } from '../types.js';
 
 export const slackConfigSchema = z.object({
   /** Secret: the path is the credential. Only its host is ever logged. */
@@ -39,8 +40,8 @@ const plain = (text: string, max: number): Text => ({ type: 'plain_text', text: 
 const prose = (s: string, max: number) => capEscaped(s, max, escapeSlack);
 
 function header(e: AlertEvent): string {
-  const icon = e.kind === 'resolved' ? '✅' : SEVERITY_EMOJI[e.severity];
-  const prefix = e.kind === 'resolved' ? 'Resolved' : SEVERITY_LABEL[e.severity];
+  const icon = e.kind === 'resolved' ? resolvedIcon(e) : SEVERITY_EMOJI[e.severity];
+  const prefix = e.kind === 'resolved' ? resolvedLabel(e) : SEVERITY_LABEL[e.severity];
   return `${icon} ${prefix}: ${e.title}`;
 }
 
@@ -53,7 +54,7 @@ function resourceSection(e: AlertEvent): string {
 }
 
 function fallbackText(e: AlertEvent): string {
-  const what = e.kind === 'resolved' ? 'Resolved' : `[${SEVERITY_LABEL[e.severity]}]`;
+  const what = e.kind === 'resolved' ? resolvedLabel(e) : `[${SEVERITY_LABEL[e.severity]}]`;
   return truncate(`${what} ${escapeSlack(e.title)}: ${slackLiteral(resourceLabel(e), 500)}`, SLACK_LIMITS.text);
 }
 
@@ -67,7 +68,15 @@ function factBlocks(e: AlertEvent): SlackBlock[] {
   return blocks;
 }
 
+/** A resolution someone (or flarewatch) made: one quiet notice, the resource and who closed it. */
+function quietPayload(e: AlertEvent): SlackPayload {
+  const by = resolutionBy(e.resolution);
+  const parts = [kindLine(e) === resolvedLabel(e) ? '' : escapeSlack(kindLine(e)), by ? slackLiteral(by, 600) : '', slackLiteral(resourceLabel(e), 300), `rule ${slackLiteral(e.ruleId, 200)}`];
+  return { text: fallbackText(e), blocks: [{ type: 'context', elements: [md(`${escapeSlack(header(e))} — ${parts.filter(Boolean).join(' · ')}`)] }] };
+}
+
 function eventPayload(e: AlertEvent): SlackPayload {
+  if (e.kind === 'resolved' && isQuiet(e.resolution)) return quietPayload(e);
   const blocks: SlackBlock[] = [
     { type: 'header', text: plain(header(e), SLACK_LIMITS.header) },
     { type: 'context', elements: [md(`${escapeSlack(kindLine(e))} · rule ${slackLiteral(e.ruleId, 300)}`)] },
@@ -77,6 +86,8 @@ function eventPayload(e: AlertEvent): SlackPayload {
     blocks.push({ type: 'context', elements: [md('This finding no longer matches; nothing to do.')] });
     return { text: fallbackText(e), blocks };
   }
+  const hint = ackHint(e);
+  if (hint) blocks.push({ type: 'context', elements: [md(escapeSlack(hint))] });
   blocks.push(...factBlocks(e));
   if (e.remediation) blocks.push({ type: 'section', text: md(`*Remediation*\n${prose(e.remediation, SLACK_LIMITS.section - 20)}`) });
   const url = safeUrl(e.dashboardUrl, SLACK_LIMITS.buttonUrl);
@@ -129,7 +140,19 @@ function digestPayload(d: DigestEvent, maxLines: number): SlackPayload {
   return { text: `Flarewatch digest: ${total} findings (${digestCounts(groups)})`, blocks };
 }
 
-export function buildSlackPayload(event: AlertEvent | DigestEvent, config: Pick<SlackConfig, 'digestLinesPerSeverity'>): SlackPayload {
+function summaryPayload(s: SummaryEvent): SlackPayload {
+  const lines = s.top.map((i) => `${SEVERITY_EMOJI[i.severity]} ${prose(i.title, 200)}: ${slackLiteral(i.resourceName?.trim() ? i.resourceName : i.resourceKey, 200)}${i.accountName ? ` in ${slackLiteral(i.accountName, 100)}` : ''}`);
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: plain(`👀 ${summaryHeadline(s)}`, SLACK_LIMITS.header) },
+    { type: 'context', elements: [md(escapeSlack(summaryDetail(s)))] },
+  ];
+  if (lines.length) blocks.push({ type: 'section', text: md(`*Most severe*\n${lines.join('\n')}`) });
+  blocks.push({ type: 'context', elements: [md(`No alert was sent for these one by one. List them: \`${escapeSlack(s.listCommand)}\` (or the open_findings view). From now on, new findings alert as they appear.`)] });
+  return { text: summaryHeadline(s), blocks };
+}
+
+export function buildSlackPayload(event: Deliverable, config: Pick<SlackConfig, 'digestLinesPerSeverity'>): SlackPayload {
+  if (isSummary(event)) return summaryPayload(event);
   return isDigest(event) ? digestPayload(event, config.digestLinesPerSeverity) : eventPayload(event);
 }
 

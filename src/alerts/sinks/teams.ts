@@ -2,12 +2,13 @@
 // Card. TextBlocks render Markdown, so every untrusted value is Markdown-escaped.
 import { z } from 'zod';
 import {
-  accountLabel, digestCounts, factEntries, groupDigest, isDigest, kindLine, resourceLabel, safeUrl,
-  SEVERITY_EMOJI, SEVERITY_LABEL,
+  accountLabel, ackHint, digestCounts, factEntries, groupDigest, isDigest, isSummary, kindLine, resolutionBy, resolvedIcon, resolvedLabel,
+  resourceLabel, safeUrl, SEVERITY_EMOJI, SEVERITY_LABEL, summaryDetail, summaryHeadline,
 } from '../content.js';
+import { isQuiet } from '../intents.js';
 import { capEscaped, escapeMarkdown } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
-import type { AlertEvent, DigestEvent, Sender } from '../types.js';
+import type { AlertEvent, Deliverable, DigestEvent, Sender, SummaryEvent } from '../types.js';
 
 export const teamsConfigSchema = z.object({
   /** Secret: the signature lives in the query string. Only its host is ever logged. */
@@ -49,8 +50,16 @@ function card(body: CardElement[], actions: CardElement[] = []): TeamsPayload {
   };
 }
 
+function quietCard(e: AlertEvent): TeamsPayload {
+  const by = resolutionBy(e.resolution);
+  const parts = [kindLine(e) === resolvedLabel(e) ? '' : md(kindLine(e), 300), by ? md(by, 600) : '', md(resourceLabel(e), TEAMS_LIMITS.name)];
+  const line = `${md(`${resolvedIcon(e)} ${resolvedLabel(e)}: ${e.title}`, TEAMS_LIMITS.title)} — ${parts.filter(Boolean).join(' · ')}`;
+  return card([block(line, { isSubtle: true })]);
+}
+
 function eventCard(e: AlertEvent): TeamsPayload {
-  const heading = e.kind === 'resolved' ? `✅ Resolved: ${e.title}` : `${SEVERITY_EMOJI[e.severity]} ${SEVERITY_LABEL[e.severity]}: ${e.title}`;
+  if (e.kind === 'resolved' && isQuiet(e.resolution)) return quietCard(e);
+  const heading = e.kind === 'resolved' ? `${resolvedIcon(e)} ${resolvedLabel(e)}: ${e.title}` : `${SEVERITY_EMOJI[e.severity]} ${SEVERITY_LABEL[e.severity]}: ${e.title}`;
   const facts = [{ title: md(e.resourceType, TEAMS_LIMITS.factKey), value: md(resourceLabel(e), TEAMS_LIMITS.name) }];
   if (e.resourceName?.trim()) facts.push({ title: 'key', value: md(e.resourceKey, TEAMS_LIMITS.name) });
   const account = accountLabel(e);
@@ -62,6 +71,8 @@ function eventCard(e: AlertEvent): TeamsPayload {
     { type: 'FactSet', facts },
   ];
   if (e.kind === 'resolved') return card(body);
+  const hint = ackHint(e);
+  if (hint) body.push(block(md(hint, 300), { isSubtle: true }));
   const details = factEntries(e.facts, TEAMS_LIMITS.facts).map(([k, v]) => ({ title: md(k, TEAMS_LIMITS.factKey), value: md(v, TEAMS_LIMITS.factValue) }));
   if (details.length) body.push(block('**Facts**'), { type: 'FactSet', facts: details, spacing: 'None' });
   if (e.remediation) body.push(block('**Remediation**'), block(md(e.remediation, TEAMS_LIMITS.remediation), { spacing: 'None' }));
@@ -92,7 +103,21 @@ function digestCard(d: DigestEvent, maxLines: number): TeamsPayload {
   return card(body);
 }
 
-export function buildTeamsPayload(event: AlertEvent | DigestEvent, config: Pick<TeamsConfig, 'digestLinesPerSeverity'>): TeamsPayload {
+function summaryCard(s: SummaryEvent): TeamsPayload {
+  const body: CardElement[] = [
+    block(md(`👀 ${summaryHeadline(s)}`, TEAMS_LIMITS.title), { size: 'Large', weight: 'Bolder' }),
+    block(md(summaryDetail(s), 300), { isSubtle: true, spacing: 'None' }),
+  ];
+  for (const i of s.top) {
+    const name = i.resourceName?.trim() ? i.resourceName : i.resourceKey;
+    body.push(block(`${SEVERITY_EMOJI[i.severity]} ${md(i.title, TEAMS_LIMITS.title)}: ${md(name, TEAMS_LIMITS.name)}${i.accountName ? ` in ${md(i.accountName, 200)}` : ''}`, { spacing: 'None' }));
+  }
+  body.push(block(md(`No alert was sent for these one by one. List them: ${s.listCommand}. From now on, new findings alert as they appear.`, 500), { isSubtle: true }));
+  return card(body);
+}
+
+export function buildTeamsPayload(event: Deliverable, config: Pick<TeamsConfig, 'digestLinesPerSeverity'>): TeamsPayload {
+  if (isSummary(event)) return summaryCard(event);
   return isDigest(event) ? digestCard(event, config.digestLinesPerSeverity) : eventCard(event);
 }
 

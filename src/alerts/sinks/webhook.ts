@@ -2,10 +2,10 @@
 // over `${timestamp}.${rawBody}`, with the alert id as the idempotency key.
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { capStrings, digestOrder, groupDigest, isDigest } from '../content.js';
+import { capStrings, digestOrder, groupDigest, isDigest, isSummary } from '../content.js';
 import { truncate } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
-import type { AlertEvent, DigestEvent, Sender } from '../types.js';
+import type { AlertEvent, AlertResolution, Deliverable, DigestEvent, Sender, SummaryEvent } from '../types.js';
 import type { Severity } from '../../rules/types.js';
 
 export const webhookConfigSchema = z.object({
@@ -22,6 +22,8 @@ export const WEBHOOK_MAX_STRING = 4000;
 
 export interface WebhookFinding {
   fingerprint: string;
+  id: number | null;
+  kind: 'state' | 'detection';
   rule_id: string;
   title: string;
   severity: Severity;
@@ -33,6 +35,8 @@ export interface WebhookFinding {
   remediation: string | null;
   dashboard_url: string | null;
   first_seen_at: string;
+  /** finding.resolved: why (reason, category) and who (by, note). */
+  resolution: { reason: string; category: AlertResolution['category']; by: string | null; note: string | null } | null;
 }
 
 export interface WebhookEventPayload {
@@ -52,7 +56,22 @@ export interface WebhookDigestPayload {
   events: Array<Omit<WebhookEventPayload, 'version'>>;
 }
 
-export type WebhookPayload = WebhookEventPayload | WebhookDigestPayload;
+export interface WebhookSummaryPayload {
+  version: 1;
+  type: 'summary';
+  alert_id: string;
+  occurred_at: string;
+  open: number;
+  high_or_critical: number;
+  counts: Partial<Record<Severity, number>>;
+  detections: number;
+  baselined: number;
+  rules: string[];
+  top: Array<{ rule_id: string; title: string; severity: Severity; kind: 'state' | 'detection'; resource: { key: string; name: string | null }; account_name: string | null }>;
+  list_command: string;
+}
+
+export type WebhookPayload = WebhookEventPayload | WebhookDigestPayload | WebhookSummaryPayload;
 
 const cap = (s: string) => truncate(s, WEBHOOK_MAX_STRING);
 const capOrNull = (s: string | null | undefined) => (s == null ? null : cap(s));
@@ -60,6 +79,8 @@ const capOrNull = (s: string | null | undefined) => (s == null ? null : cap(s));
 function finding(e: AlertEvent): WebhookFinding {
   return {
     fingerprint: e.fingerprint,
+    id: e.findingId ?? null,
+    kind: e.findingKind ?? 'state',
     rule_id: e.ruleId,
     title: cap(e.title),
     severity: e.severity,
@@ -71,6 +92,9 @@ function finding(e: AlertEvent): WebhookFinding {
     remediation: capOrNull(e.remediation),
     dashboard_url: e.dashboardUrl ?? null,
     first_seen_at: e.firstSeenAt,
+    resolution: e.resolution
+      ? { reason: cap(e.resolution.reason), category: e.resolution.category, by: capOrNull(e.resolution.by), note: capOrNull(e.resolution.note) }
+      : null,
   };
 }
 
@@ -99,7 +123,28 @@ function digestPayload(d: DigestEvent): WebhookDigestPayload {
   };
 }
 
-export function buildWebhookPayload(event: AlertEvent | DigestEvent, _config?: unknown): WebhookPayload {
+function summaryPayload(s: SummaryEvent): WebhookSummaryPayload {
+  return {
+    version: WEBHOOK_VERSION,
+    type: 'summary',
+    alert_id: s.alertId,
+    occurred_at: s.occurredAt,
+    open: s.open,
+    high_or_critical: s.highOrCritical,
+    counts: s.counts,
+    detections: s.detections,
+    baselined: s.baselined,
+    rules: s.rules,
+    top: s.top.map((i) => ({
+      rule_id: i.ruleId, title: cap(i.title), severity: i.severity, kind: i.findingKind,
+      resource: { key: cap(i.resourceKey), name: capOrNull(i.resourceName) }, account_name: capOrNull(i.accountName),
+    })),
+    list_command: s.listCommand,
+  };
+}
+
+export function buildWebhookPayload(event: Deliverable, _config?: unknown): WebhookPayload {
+  if (isSummary(event)) return summaryPayload(event);
   return isDigest(event) ? digestPayload(event) : eventPayload(event);
 }
 
@@ -121,7 +166,7 @@ export const send: Sender<WebhookConfig> = async (event, config, ctx) => {
       headers: {
         'x-flarewatch-timestamp': String(timestamp),
         'x-flarewatch-signature': signWebhook(config.secret, timestamp, body),
-        'x-flarewatch-event': isDigest(event) ? 'digest' : event.kind,
+        'x-flarewatch-event': event.kind,
         'idempotency-key': event.alertId,
       },
     },

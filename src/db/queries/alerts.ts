@@ -7,7 +7,8 @@ import { alertDeliveries, alerts, type OutboxAlertKind } from '../schema/index.j
 
 export interface AlertRow {
   id: string;
-  findingId: number;
+  /** Null for a summary. */
+  findingId: number | null;
   fingerprint: string;
   kind: OutboxAlertKind;
   severity: 'info' | 'low' | 'medium' | 'high' | 'critical';
@@ -39,24 +40,31 @@ export async function findingInfo(tx: Tx, ids: number[]): Promise<Map<number, { 
   return new Map(res.rows.map((r) => [Number(r.id), { firstSeenAt: new Date(r.first_seen_at), accountName: r.name }]));
 }
 
+export interface Episode {
+  /** The fingerprint of the episode's first alert: its follow-ups carry it (PagerDuty's dedup_key). */
+  fingerprint: string;
+  /** Sinks with a delivery of the episode that is not dead: its resolution and reminders go there. */
+  sinks: Array<{ sink: string; mode: 'immediate' | 'digest' }>;
+}
+
 /**
- * The sinks that got (or are still getting: not dead) an alert of each finding's current
- * episode: every non-resolved alert since its latest `opened`. Resolutions and reminders go there.
+ * Each finding's current episode: its alerts after its last `resolved` one (absent when it has none).
  */
-export async function episodeSinks(tx: Tx, findingIds: number[]): Promise<Map<number, Array<{ sink: string; mode: 'immediate' | 'digest' }>>> {
+export async function currentEpisodes(tx: Tx, findingIds: number[]): Promise<Map<number, Episode>> {
   if (!findingIds.length) return new Map();
-  const res = await tx.execute<{ finding_id: string; sink: string; mode: 'immediate' | 'digest' }>(sql`
-    select distinct a.finding_id, d.sink, d.mode
-    from alerts a join alert_deliveries d on d.alert_id = a.id
-    where a.finding_id = any(${`{${findingIds.join(',')}}`}::bigint[]) and a.kind <> 'resolved' and d.status <> 'dead'
-      and a.seq >= (select max(o.seq) from alerts o where o.finding_id = a.finding_id and o.kind = 'opened')
-    order by 1, 2`);
-  const out = new Map<number, Array<{ sink: string; mode: 'immediate' | 'digest' }>>();
-  for (const r of res.rows) {
-    const id = Number(r.finding_id);
-    out.set(id, [...(out.get(id) ?? []), { sink: r.sink, mode: r.mode }]);
-  }
-  return out;
+  const res = await tx.execute<{ finding_id: string; fingerprint: string; sinks: Episode['sinks'] }>(sql`
+    with m as (
+      select f.id, coalesce((select max(r.seq) from alerts r where r.finding_id = f.id and r.kind = 'resolved'), 0) as after
+      from unnest(${sql.param(findingIds)}::bigint[]) f(id)
+    ), ep as (
+      select a.id, a.finding_id, a.fingerprint, a.seq from alerts a join m on m.id = a.finding_id and a.seq > m.after
+      where a.kind <> 'resolved'
+    )
+    select ep.finding_id, (array_agg(ep.fingerprint order by ep.seq))[1] as fingerprint,
+           coalesce(jsonb_agg(distinct jsonb_build_object('sink', d.sink, 'mode', d.mode)) filter (where d.status <> 'dead'), '[]'::jsonb) as sinks
+    from ep left join alert_deliveries d on d.alert_id = ep.id
+    group by ep.finding_id`);
+  return new Map(res.rows.map((r) => [Number(r.finding_id), { fingerprint: r.fingerprint, sinks: r.sinks }]));
 }
 
 /** Serialises reminder writers, so two deliverers never remind twice in one interval. */
@@ -65,28 +73,30 @@ export async function lockReminders(tx: Tx): Promise<void> {
 }
 
 /**
- * Reminders, set-based: for every open, unsuppressed finding whose latest opened/reminder
- * alert is older than `dueBefore`, a `reminder` alert (the last one's event with the finding's
+ * Reminders, set-based: for every open, unsuppressed finding of `kind` whose episode's latest
+ * alert is older than `dueBefore`, a `reminder` alert (that alert's event with the finding's
  * current severity and facts) and a delivery to each sink of the episode. Returns how many.
  */
-export async function insertDueReminders(tx: Tx, now: Date, dueBefore: Date): Promise<number> {
+export async function insertDueReminders(tx: Tx, kind: 'state' | 'detection', now: Date, dueBefore: Date): Promise<number> {
   const res = await tx.execute<{ n: number }>(sql`
-    with last as (
-      select distinct on (a.finding_id) a.finding_id, a.event, a.created_at
-      from alerts a where a.kind in ('opened', 'reminder')
-      order by a.finding_id, a.seq desc
+    with m as (
+      select f.id as finding_id, coalesce((select max(r.seq) from alerts r where r.finding_id = f.id and r.kind = 'resolved'), 0) as after
+      from findings f where f.status = 'open' and not f.suppressed and f.kind = ${kind}
+    ), episode as (
+      select a.* from alerts a join m on m.finding_id = a.finding_id and a.seq > m.after where a.kind <> 'resolved'
+    ), last as (
+      select distinct on (e.finding_id) e.finding_id, e.event, e.created_at from episode e order by e.finding_id, e.seq desc
     ), due as (
-      select gen_random_uuid() as id, f.id as finding_id, f.fingerprint, f.severity, f.facts, l.event
+      select gen_random_uuid() as id, f.id as finding_id, f.fingerprint as current, l.event ->> 'fingerprint' as fingerprint, f.severity, f.facts, l.event
       from last l join findings f on f.id = l.finding_id
-      where f.status = 'open' and not f.suppressed and l.created_at <= ${dueBefore.toISOString()}::timestamptz
+      where l.created_at <= ${dueBefore.toISOString()}::timestamptz
     ), sinks as (
-      select distinct d.finding_id, x.sink, x.mode
-      from due d join alerts a on a.finding_id = d.finding_id join alert_deliveries x on x.alert_id = a.id
-      where a.kind <> 'resolved' and x.status <> 'dead'
-        and a.seq >= (select max(o.seq) from alerts o where o.finding_id = a.finding_id and o.kind = 'opened')
+      select distinct e.finding_id, x.sink, x.mode
+      from episode e join alert_deliveries x on x.alert_id = e.id join due d on d.finding_id = e.finding_id
+      where x.status <> 'dead'
     ), ins as (
       insert into alerts (id, finding_id, fingerprint, kind, severity, event, created_at)
-      select d.id, d.finding_id, d.fingerprint, 'reminder', d.severity,
+      select d.id, d.finding_id, coalesce(d.fingerprint, d.current), 'reminder', d.severity,
              d.event || jsonb_build_object('alertId', d.id::text, 'kind', 'reminder', 'severity', d.severity, 'facts', d.facts,
                                            'occurredAt', to_char(${now.toISOString()}::timestamptz at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
                      - 'previousSeverity',

@@ -43,3 +43,33 @@ export async function auditLogsPresent(tx: Tx): Promise<boolean> {
   );
   return res.rows[0]?.present === true;
 }
+
+/** Where data was walked for the first time: account ids, and whether a user-level stream was. */
+export interface FreshScope {
+  accounts: Set<string>;
+  user: boolean;
+}
+
+const ACCOUNT_ID = /[0-9a-f]{32}/i;
+
+/**
+ * Streams whose first successful walk finished after the previous check run started (a
+ * first start, an account newly watched): what they brought in is existing state, not news.
+ * A stream is tied to the account whose id its name holds (`members:<account id>`); others are user-level.
+ */
+export async function freshScope(tx: Tx, checkRunId: number): Promise<FreshScope> {
+  const res = await tx.execute<{ stream: string }>(sql`
+    with prev as (
+      select coalesce(max(started_at), '-infinity'::timestamptz) as at from check_runs where id <> ${checkRunId} and finished_at is not null
+    )
+    select s.stream from sync_state s, prev
+    where s.last_success_at > prev.at
+      and not exists (select 1 from sync_runs r where r.stream = s.stream and r.status = 'succeeded' and r.started_at <= prev.at)`);
+  const scope: FreshScope = { accounts: new Set(), user: false };
+  for (const { stream } of res.rows) {
+    const id = ACCOUNT_ID.exec(stream)?.[0];
+    if (id) scope.accounts.add(id.toLowerCase());
+    else scope.user = true;
+  }
+  return scope;
+}

@@ -11,6 +11,7 @@ export interface FindingFilter {
   /** Leave out suppressed findings. */
   unsuppressedOnly?: boolean;
   ruleIds?: string[];
+  kind?: 'state' | 'detection';
 }
 
 const atOrAbove = (s: Severity) => SEVERITIES.slice(SEVERITIES.indexOf(s));
@@ -22,6 +23,7 @@ function where(f: FindingFilter): SQL | undefined {
   if (f.ruleIds) conds.push(f.ruleIds.length ? inArray(findings.ruleId, f.ruleIds) : sql`false`);
   if (f.status && f.status !== 'all') conds.push(eq(findings.status, f.status));
   if (f.unsuppressedOnly) conds.push(eq(findings.suppressed, false));
+  if (f.kind) conds.push(eq(findings.kind, f.kind));
   return conds.length ? and(...conds) : undefined;
 }
 
@@ -29,7 +31,23 @@ function where(f: FindingFilter): SQL | undefined {
 const severityRank = sql`array_position(array['info','low','medium','high','critical']::text[], ${findings.severity})`;
 
 export async function listFindings(tx: Tx, filter: FindingFilter): Promise<Finding[]> {
-  return tx.select().from(findings).where(where(filter)).orderBy(desc(severityRank), asc(findings.ruleId), asc(findings.resourceKey));
+  return tx.select().from(findings).where(where(filter)).orderBy(asc(findings.kind), desc(severityRank), asc(findings.ruleId), asc(findings.resourceKey));
+}
+
+/** One finding; `lock`: for update (inside a transaction, after its rule's findings lock, as check runs take them). */
+export async function findingById(tx: Tx, id: number, lock = false): Promise<Finding | undefined> {
+  const q = tx.select().from(findings).where(eq(findings.id, id));
+  const [row] = lock ? await q.for('update') : await q;
+  return row;
+}
+
+/** Sinks the latest resolution of a finding was queued for. */
+export async function resolutionSinks(tx: Tx, findingId: number): Promise<string[]> {
+  const res = await tx.execute<{ sink: string }>(sql`
+    select d.sink from alert_deliveries d
+    where d.alert_id = (select a.id from alerts a where a.finding_id = ${findingId} and a.kind = 'resolved' order by a.seq desc limit 1)
+    order by d.sink`);
+  return res.rows.map((r) => r.sink);
 }
 
 export async function countFindings(tx: Tx, filter: FindingFilter): Promise<number> {

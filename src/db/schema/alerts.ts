@@ -2,13 +2,16 @@ import { bigint, bigserial, index, jsonb, pgTable, text, uuid } from 'drizzle-or
 import { ts } from './columns.js';
 import { findings } from './findings.js';
 
-export const ALERT_KINDS = ['opened', 'reminder', 'severity_raised', 'resolved'] as const;
+/** `summary`: a baseline's one message per sink, about many findings (no finding_id). */
+export const ALERT_KINDS = ['opened', 'reminder', 'severity_raised', 'resolved', 'summary'] as const;
 export type OutboxAlertKind = (typeof ALERT_KINDS)[number];
 
 /**
  * The outbox: one row per finding transition that notifies, written in the transaction of
  * the transition itself. `id` is the idempotency key every sink receives (webhook
  * Idempotency-Key, email Message-ID); `event` is the rendered AlertEvent (it holds no secret).
+ * A finding's episode is its alerts after its last `resolved` one: resolutions and reminders
+ * go to the sinks of the episode, and carry the fingerprint it started under.
  */
 export const alerts = pgTable(
   'alerts',
@@ -16,8 +19,8 @@ export const alerts = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     /** Insertion order: deliveries of one finding to one sink go out in this order. */
     seq: bigserial('seq', { mode: 'number' }).notNull().unique(),
+    /** Null for a summary. */
     findingId: bigint('finding_id', { mode: 'number' })
-      .notNull()
       .references(() => findings.id, { onDelete: 'cascade' }),
     fingerprint: text('fingerprint').notNull(),
     kind: text('kind', { enum: ALERT_KINDS }).notNull(),

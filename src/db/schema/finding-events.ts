@@ -19,6 +19,11 @@ export const findingEvents = pgTable(
     fromSeverity: text('from_severity'),
     toSeverity: text('to_severity'),
     facts: jsonb('facts'),
+    /** resolved: why ('no longer detected', 'acknowledged', 'rule removed', 'account <id> <why>', ...); suppressed: 'suppressed'. */
+    reason: text('reason'),
+    /** Who acted (an acknowledgement's --by, a suppression's author), and their note. */
+    actedBy: text('acted_by'),
+    note: text('note'),
   },
   (t) => [index('finding_events_finding_idx').on(t.findingId, t.at)],
 );

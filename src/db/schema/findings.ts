@@ -2,6 +2,13 @@ import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text } from
 import { ts } from './columns.js';
 
 /**
+ * A state finding says "this is wrong now" and resolves when it is fixed; a detection says
+ * "this happened" (audit-log rules) and stays open until someone acknowledges it.
+ */
+export const FINDING_KINDS = ['state', 'detection'] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+/**
  * One row per (rule, resource): the fingerprint is a hash of both, so a finding keeps its
  * identity (and its history) across check runs, resolutions and reopenings.
  */
@@ -11,6 +18,7 @@ export const findings = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     fingerprint: text('fingerprint').notNull().unique(),
     ruleId: text('rule_id').notNull(),
+    kind: text('kind', { enum: FINDING_KINDS }).notNull().default('state'),
     resourceKey: text('resource_key').notNull(),
     resourceType: text('resource_type').notNull(),
     resourceName: text('resource_name'),
@@ -24,7 +32,14 @@ export const findings = pgTable(
     facts: jsonb('facts').notNull(),
     firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
     lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
+    /** Detections: time of the latest event they cover; newer evidence reopens an acknowledged one. */
+    lastEventAt: ts('last_event_at'),
     resolvedAt: ts('resolved_at'),
+    /** Why the last resolution happened ('no longer detected', 'acknowledged', 'rule disabled', ...); null while open. */
+    resolutionReason: text('resolution_reason'),
+    /** Who resolved it (acknowledgements, suppressions) and what they wrote. */
+    resolvedBy: text('resolved_by'),
+    resolutionNote: text('resolution_note'),
     reopenedCount: integer('reopened_count').notNull().default(0),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },

@@ -18,6 +18,7 @@ export * from './findings.js';
 export * from './finding-events.js';
 export * from './suppressions.js';
 export * from './check-runs.js';
+export * from './rule-states.js';
 export * from './alerts.js';
 export * from './alert-deliveries.js';
 export * from './audit-verifications.js';

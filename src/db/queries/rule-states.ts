@@ -1,0 +1,63 @@
+import { sql } from 'drizzle-orm';
+import type { Tx } from '../client.js';
+import type { FindingKind } from '../schema/findings.js';
+import type { RuleStatus } from '../schema/rule-states.js';
+
+// What the checks remember of each rule between runs (rule_states). Plain statements; the
+// engine decides what a first check or a removed rule means.
+
+/**
+ * Record a check of the rule now; returns its status before, or null for a rule never seen
+ * here. Anything but 'active' makes this the rule's first check (a baseline).
+ */
+export async function markRuleChecked(tx: Tx, ruleId: string, kind: FindingKind, now: Date): Promise<RuleStatus | null> {
+  const before = await tx.execute<{ status: RuleStatus }>(sql`select status from rule_states where rule_id = ${ruleId} for update`);
+  await tx.execute(sql`
+    insert into rule_states (rule_id, kind, status, first_checked_at, last_checked_at, status_changed_at)
+    values (${ruleId}, ${kind}, 'active', ${now}, ${now}, ${now})
+    on conflict (rule_id) do update set kind = excluded.kind, status = 'active', last_checked_at = excluded.last_checked_at,
+      status_changed_at = case when rule_states.status <> 'active' then excluded.status_changed_at else rule_states.status_changed_at end`);
+  return before.rows[0]?.status ?? null;
+}
+
+/** A rule disabled in config, or gone from the rule set. */
+export async function markRuleStatus(tx: Tx, ruleId: string, status: Exclude<RuleStatus, 'active'>, kind: FindingKind, now: Date): Promise<void> {
+  await tx.execute(sql`
+    insert into rule_states (rule_id, kind, status, first_checked_at, last_checked_at, status_changed_at)
+    values (${ruleId}, ${kind}, ${status}, ${now}, ${now}, ${now})
+    on conflict (rule_id) do update set status = excluded.status, summary_pending = false,
+      status_changed_at = case when rule_states.status <> excluded.status then excluded.status_changed_at else rule_states.status_changed_at end`);
+}
+
+/** A baseline checked the rule and recorded `silenced` findings without alerts: a summary is due. */
+export async function markSummaryPending(tx: Tx, ruleId: string, silenced: number): Promise<void> {
+  await tx.execute(sql`update rule_states set summary_pending = true, baselined = baselined + ${silenced} where rule_id = ${ruleId}`);
+}
+
+/** Take the rules whose baseline summary is due (one taker wins: the flag is cleared in the same statement). */
+export async function takePendingSummaries(tx: Tx): Promise<{ rules: string[]; baselined: number }> {
+  const res = await tx.execute<{ rule_id: string; baselined: number }>(sql`
+    update rule_states r set summary_pending = false, baselined = 0
+    from (select rule_id, baselined from rule_states where summary_pending for update) p
+    where r.rule_id = p.rule_id
+    returning r.rule_id, p.baselined`);
+  return { rules: res.rows.map((r) => r.rule_id).sort(), baselined: res.rows.reduce((n, r) => n + r.baselined, 0) };
+}
+
+/** Rules the database knows as live: active in rule_states, or with open findings. */
+export async function liveRuleIds(tx: Tx): Promise<string[]> {
+  const res = await tx.execute<{ rule_id: string }>(sql`
+    select rule_id from rule_states where status = 'active'
+    union select distinct rule_id from findings where status = 'open'`);
+  return res.rows.map((r) => r.rule_id);
+}
+
+/** What a rule that is gone from the rule set was called, and what kind its findings are. */
+export async function storedRuleIdentity(tx: Tx, ruleId: string): Promise<{ title: string; kind: FindingKind; open: number }> {
+  const res = await tx.execute<{ title: string | null; kind: FindingKind | null; open: number }>(sql`
+    select (select title from findings where rule_id = ${ruleId} order by updated_at desc limit 1) as title,
+           coalesce((select kind from rule_states where rule_id = ${ruleId}), (select kind from findings where rule_id = ${ruleId} limit 1)) as kind,
+           (select count(*)::int from findings where rule_id = ${ruleId} and status = 'open') as open`);
+  const r = res.rows[0];
+  return { title: r?.title ?? ruleId, kind: r?.kind ?? 'state', open: r?.open ?? 0 };
+}

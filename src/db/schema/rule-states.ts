@@ -1,0 +1,26 @@
+import { boolean, integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { ts } from './columns.js';
+import { FINDING_KINDS } from './findings.js';
+
+export const RULE_STATUSES = ['active', 'disabled', 'removed'] as const;
+export type RuleStatus = (typeof RULE_STATUSES)[number];
+
+/**
+ * What the checks know of each rule across runs: whether it was ever checked here (the first
+ * check of a rule is a baseline), whether it is disabled or gone, and whether the baseline
+ * summary for it is still to be sent.
+ */
+export const ruleStates = pgTable('rule_states', {
+  ruleId: text('rule_id').primaryKey(),
+  kind: text('kind', { enum: FINDING_KINDS }).notNull().default('state'),
+  status: text('status', { enum: RULE_STATUSES }).notNull().default('active'),
+  firstCheckedAt: ts('first_checked_at').notNull().defaultNow(),
+  lastCheckedAt: ts('last_checked_at').notNull().defaultNow(),
+  statusChangedAt: ts('status_changed_at').notNull().defaultNow(),
+  /** A baseline checked this rule; the summary alert has not been queued yet. */
+  summaryPending: boolean('summary_pending').notNull().default(false),
+  /** Findings a baseline recorded without alerts since the last summary. */
+  baselined: integer('baselined').notNull().default(0),
+});
+
+export type RuleState = typeof ruleStates.$inferSelect;
