@@ -43,15 +43,14 @@ describe('resolution reasons', () => {
     expect(await reasonOf('reasons.detection', 'token:d')).toEqual({ status: 'resolved', resolution_reason: 'account acc-gone deleted', event_reason: 'account acc-gone deleted' });
   });
 
-  it('… and in the sync layer\'s words once accounts.deleted_reason exists', async () => {
+  it('… and in the sync layer\'s words (accounts.deleted_reason)', async () => {
     const { rule, state } = fakeRule('reasons.later');
     state.hits = [inAccount('c', 'acc-later')];
     await runChecks(ctx, { rules: [rule] });
-    await q(`alter table accounts add column deleted_reason text`);
-    await q(`update accounts set deleted_at = now(), deleted_reason = 'account not watched (FLAREWATCH_ACCOUNTS)' where id = 'acc-later'`);
+    await q(`update accounts set deleted_at = now(), deleted_reason = 'not watched (FLAREWATCH_ACCOUNTS / cloudflare.accounts)' where id = 'acc-later'`);
     state.hits = [];
     await runChecks(ctx, { rules: [rule] });
-    expect((await reasonOf('reasons.later', 'token:c')).resolution_reason).toBe('account acc-later account not watched (FLAREWATCH_ACCOUNTS)');
+    expect((await reasonOf('reasons.later', 'token:c')).resolution_reason).toBe('account acc-later not watched (FLAREWATCH_ACCOUNTS / cloudflare.accounts)');
   });
 });
 
@@ -66,7 +65,7 @@ describe('member resource keys', () => {
       [f.id, oldFp, JSON.stringify({ alertId: 'x', kind: 'opened', fingerprint: oldFp, ruleId: 'member-no-2fa', title: 't', severity: 'high', resourceType: 'member', resourceKey: oldKey, facts: {}, firstSeenAt: '2030-01-01T00:00:00Z', occurredAt: '2030-01-01T00:00:00Z' })]);
     await q(`insert into alert_deliveries (alert_id, sink, status) values ($1, 'pd', 'sent')`, [a.id]);
     // The statement of the custom migration that rewrites the keys (it ran on an empty table when the template was migrated).
-    const migration = readFileSync(`${MIGRATIONS_DIR}/0007_findings_kinds_keys_views.sql`, 'utf8').split('--> statement-breakpoint').find((s) => s.includes(`'member:' || account_id || ':'`))!;
+    const migration = readFileSync(`${MIGRATIONS_DIR}/0009_findings_kinds_keys_views.sql`, 'utf8').split('--> statement-breakpoint').find((s) => s.includes(`'member:' || account_id || ':'`))!;
     await q(migration);
     expect((await q(`select resource_key, fingerprint from findings where id = $1`, [f.id]))[0]).toEqual({ resource_key: newKey, fingerprint: fingerprint('member-no-2fa', newKey) });
     const local = checkContext(db);

@@ -177,6 +177,9 @@ describe('an account that disappears, or is not watched', () => {
     expect(await liveMembers(h, other)).toHaveLength(6);
     await runChecks(h.ctx());
     expect((await findingsOf(h, h.account)).map((f) => f.status)).toEqual(['resolved']);
+    // Resolved saying why, in the sync layer's words.
+    const reasons = await q(h, `select distinct resolution_reason from findings where account_id = $1`, [h.account]);
+    expect(reasons).toEqual([{ resolution_reason: expect.stringMatching(new RegExp(`^account ${h.account} reached by no configured credential: no longer listed for credential default`)) }]);
   });
 
   it('excluded by FLAREWATCH_ACCOUNTS: deleted as not watched, its rows follow, rules no longer open findings on it', async () => {
@@ -193,6 +196,7 @@ describe('an account that disappears, or is not watched', () => {
     expect(await liveMembers(h, h.account)).toEqual([]);
     await runChecks(ctx);
     expect((await findingsOf(h, h.account)).map((f) => f.status)).toEqual(['resolved']);
+    expect(await q(h, `select distinct resolution_reason from findings where account_id = $1`, [h.account])).toEqual([{ resolution_reason: `account ${h.account} not watched (FLAREWATCH_ACCOUNTS / cloudflare.accounts)` }]);
     // Watched again: everything comes back live.
     const third = await syncAll(h.ctx(), { streams: INVENTORY_KINDS });
     expect(third.filter((o) => o.status === 'failed')).toEqual([]);
