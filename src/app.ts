@@ -4,7 +4,9 @@ import { type Config, hasCredentials, secretValues } from './config.js';
 import type { Context } from './context.js';
 import { connectDatabase, type Database } from './db/client.js';
 import { startEmbeddedPostgres } from './db/embedded.js';
+import { databaseConnectError } from './db/connect-error.js';
 import { runMigrations } from './db/migrate.js';
+import pg from 'pg';
 import { createLogger, type Logger } from './log.js';
 import { UsageError } from './util/usage-error.js';
 
@@ -41,6 +43,17 @@ export function loggerFor(config: Config): Logger {
   return createLogger({ level: config.log.level, format: config.log.format, secrets: secretValues(config) });
 }
 
+/** One connection before anything else, so a wrong DATABASE_URL fails in one line, in seconds. */
+async function probeDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: 'flarewatch' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export class MissingCredentialsError extends UsageError {
   constructor() {
     super('no Cloudflare credential: set CLOUDFLARE_API_TOKEN, or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY');
@@ -61,7 +74,13 @@ export async function openApp(config: Config, opts: { log?: Logger; migrate?: bo
     stopEmbedded = server.stop;
     log.info({ psql: psqlHint }, 'using the embedded PostgreSQL (set DATABASE_URL to use your own)');
   }
-  if (opts.migrate !== false) await runMigrations(databaseUrl);
+  try {
+    await probeDatabase(databaseUrl);
+    if (opts.migrate !== false) await runMigrations(databaseUrl, { log });
+  } catch (err) {
+    await stopEmbedded();
+    throw config.database.url ? databaseConnectError(err, databaseUrl) : err;
+  }
   const database = connectDatabase(databaseUrl, config.database.poolSize);
   const ctx: Context = { db: database.db, log, config, api: apiAccess(config), now: () => new Date() };
   return {

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { checkStatement, parseHeader } from './custom-sql.js';
+import { withRuleConnection } from './rule-connection.js';
 import { type Rule, type RuleHit, SEVERITIES, type Severity } from './types.js';
 
 /** A custom rule file that could not be loaded: reported in the check run, never fatal. */
@@ -38,15 +38,14 @@ export function customRule(file: string, text: string): Rule & { source: string 
 }
 
 /**
- * Runs the statement in a READ ONLY transaction with a statement timeout, wrapped as a
- * subquery (which also refuses a second statement and data-modifying WITH). Read-only is a
- * guard against mistakes, not a sandbox: rule files are trusted like configuration.
+ * Runs the statement as the database's reader role (src/rules/rule-connection.ts) on a
+ * connection of its own, in a READ ONLY transaction with a statement timeout, wrapped as a
+ * subquery (which also refuses a second statement and data-modifying WITH).
  */
 export async function runCustomQuery(db: Db, statement: string, timeoutMs: number, fallback: Severity): Promise<RuleHit[]> {
-  const res = await db.transaction(async (tx) => {
-    await tx.execute(sql`set transaction read only`);
-    await tx.execute(sql.raw(`set local statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`));
-    return tx.execute<Record<string, unknown>>(sql.raw(`select * from (\n${statement}\n) as custom_rule`));
+  const res = await withRuleConnection(db, async (client) => {
+    await client.query(`set local statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
+    return client.query<Record<string, unknown>>(`select * from (\n${statement}\n) as custom_rule`);
   });
   const columns = res.fields.map((f) => f.name);
   for (const required of ['resource_key', 'resource_type']) {
