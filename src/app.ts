@@ -72,7 +72,7 @@ export async function openApp(config: Config, opts: { log?: Logger; migrate?: bo
     databaseUrl = server.url;
     psqlHint = server.psqlHint;
     stopEmbedded = server.stop;
-    log.info({ psql: psqlHint }, 'using the embedded PostgreSQL (set DATABASE_URL to use your own)');
+    log.debug({ psql: psqlHint }, 'using the embedded PostgreSQL (set DATABASE_URL to use your own)');
   }
   try {
     await probeDatabase(databaseUrl);

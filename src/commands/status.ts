@@ -1,5 +1,5 @@
 import { openApp } from '../app.js';
-import { loadConfig } from '../config.js';
+import type { Config } from '../config.js';
 import { streamLags, type StreamLag } from '../ops/metrics.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -36,10 +36,30 @@ export function formatStatus(rows: StreamLag[]): string {
   return [line(header), ...body.map(line)].join('\n');
 }
 
-export async function statusCommand(print: (s: string) => void): Promise<void> {
-  const app = await openApp(loadConfig(), { migrate: false });
+/** Streams that need attention: failing now, or lagging past `maxLagMs`. */
+export function unhealthy(rows: StreamLag[], maxLagMs: number): Array<{ stream: string; problem: string }> {
+  return rows.flatMap((r) => {
+    if (r.failing) return [{ stream: r.stream, problem: 'failing' }];
+    if (r.lagSeconds !== null && r.lagSeconds * 1000 > maxLagMs) return [{ stream: r.stream, problem: `lagging ${formatDuration(r.lagSeconds * 1000)}` }];
+    return [];
+  });
+}
+
+/**
+ * `flarewatch status [--json] [--max-lag 2h]`: exit 0 when every stream is healthy, 1 when one
+ * is failing or lags more than max-lag (a probe or a cron check can use it as is).
+ */
+export async function statusCommand(config: Config, opts: { json?: boolean; maxLagMs: number }, print: (s: string) => void): Promise<number> {
+  const app = await openApp(config, { migrate: false });
   try {
-    print(formatStatus(await streamLags(app.ctx.db)));
+    const rows = await streamLags(app.ctx.db);
+    const problems = unhealthy(rows, opts.maxLagMs);
+    if (opts.json) print(JSON.stringify({ ok: problems.length === 0, maxLagSeconds: opts.maxLagMs / 1000, problems, streams: rows }, null, 2));
+    else {
+      print(formatStatus(rows));
+      if (problems.length) print(`\n${problems.length} stream(s) need attention: ${problems.map((p) => `${p.stream} (${p.problem})`).join(', ')}`);
+    }
+    return problems.length ? 1 : 0;
   } finally {
     await app.close();
   }

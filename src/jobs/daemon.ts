@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { countedFetch, createMetrics, type Metrics } from '../ops/metrics.js';
 import { type OpsServer, startOpsServer } from '../ops/server.js';
 import { connectRedis } from './redis.js';
+import { validateSelection } from '../sync/catalog.js';
 import { Scheduler, type SchedulerOptions } from './schedules.js';
 import { startWorkers, type WorkerPool, type WorkerPoolOptions } from './worker.js';
 
@@ -59,6 +60,8 @@ function sharedLimiter(config: Config, redis: ReturnType<typeof connectRedis>, m
 
 /** Scheduler and/or workers in this process, with the operations server. Migrations run first (openApp). */
 export async function startDaemon(config: Config, opts: DaemonOptions): Promise<Daemon> {
+  // Like `sync`: a misspelt kind in FLAREWATCH_STREAMS stops the start instead of being dropped.
+  validateSelection(config.sync.streams);
   const app = await openApp(config, { log: opts.log, requireCredentials: opts.workers });
   const redis = connectRedis(opts.redisUrl, opts.workers ? 'flarewatch-worker' : 'flarewatch-scheduler');
   const stop = new AbortController();

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createTask, schedule, type ScheduledTask } from 'node-cron';
 import type { Context } from '../context.js';
 import { accounts, syncState } from '../db/schema/index.js';
-import { ALL_KINDS, planStreams } from '../sync/catalog.js';
+import { ALL_KINDS, needsAccounts, planStreams } from '../sync/catalog.js';
 import { JOB_CATALOG, type JobName } from './catalog.js';
 import { alertsJobId, checksJobId, digestJobId, syncJobId, tickOf } from './ids.js';
 
@@ -89,7 +89,9 @@ export class Scheduler {
 
   /** Streams of the due groups (within FLAREWATCH_STREAMS), plus any never attempted (a new account, a first start). */
   async streamsFor(groups: ScheduleGroup[]): Promise<string[]> {
-    const selection = this.ctx.config.sync.streams;
+    // Account streams fan out over the account list, so selecting one selects `accounts` too (as `sync` does).
+    const chosen = this.ctx.config.sync.streams;
+    const selection = chosen.length && !chosen.includes('accounts') && needsAccounts(chosen.map((s) => s.split(':', 1)[0]!)) ? [...chosen, 'accounts'] : chosen;
     const selected = (kinds: string[]) => (selection.length ? selection.filter((s) => kinds.includes(s.split(':', 1)[0]!)) : kinds);
     const ids = await this.knownAccountIds();
     const all = planStreams(selected(ALL_KINDS), ids).map((j) => j.stream);

@@ -52,7 +52,9 @@ describe('flarewatch status', () => {
     child.stdout.on('data', (d) => (out += String(d)));
     child.stderr.on('data', (d) => (err += String(d)));
     const code = await new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
-    expect(code, err).toBe(0);
+    // Two streams are failing now: the table is printed, and the exit code says so.
+    expect(code, err).toBe(1);
+    expect(out).toMatch(/2 stream\(s\) need attention: account-audit:abc \(failing\), members:abc \(failing\)/);
     expect(out.split('\n')[0]).toMatch(/^stream\s+checkpoint\s+lag\s+last success\s+last error$/);
     expect(lineOf(out, 'user-audit')).toMatch(/recovered \(failed /);
     expect(lineOf(out, 'account-audit:abc')).toContain('(current)');
