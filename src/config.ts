@@ -160,6 +160,19 @@ export const configSchema = z.strictObject({
       syncJobTimeout: duration('6h'),
       // A job's lock lasts this long without renewal; a dead worker's job is handed on after about twice this.
       jobLockDuration: duration('30s'),
+      // Bull Board at /queues on the ops server: off by default, loopback connections only unless exposed.
+      queueUi: z
+        .strictObject({
+          enabled: bool(false),
+          expose: bool(false),
+          user: z.string().min(1).optional(),
+          password: secret,
+        })
+        .prefault({})
+        .refine((q) => !q.expose || (q.user && q.password), {
+          message: 'exposing the queue UI needs FLAREWATCH_QUEUE_UI_USER and FLAREWATCH_QUEUE_UI_PASSWORD (basic auth)',
+          path: ['expose'],
+        }),
     })
     .prefault({}),
   // Per-rule settings: `rules: { "<rule id>": { enabled?, severity?, ...thresholds } }`,
@@ -210,6 +223,10 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_SHUTDOWN_TIMEOUT: 'daemon.shutdownTimeout',
   FLAREWATCH_SYNC_JOB_TIMEOUT: 'daemon.syncJobTimeout',
   FLAREWATCH_JOB_LOCK_DURATION: 'daemon.jobLockDuration',
+  FLAREWATCH_QUEUE_UI: 'daemon.queueUi.enabled',
+  FLAREWATCH_QUEUE_UI_EXPOSE: 'daemon.queueUi.expose',
+  FLAREWATCH_QUEUE_UI_USER: 'daemon.queueUi.user',
+  FLAREWATCH_QUEUE_UI_PASSWORD: 'daemon.queueUi.password',
   FLAREWATCH_RULES_DIR: 'rulesDir',
   // Alerts: shortcuts for the common single-sink cases (sinks named slack, webhook, pagerduty, email).
   FLAREWATCH_SLACK_WEBHOOK_URL: 'alerts.sinks.slack.webhookUrl',
@@ -232,7 +249,7 @@ export const ENV_KEYS: Record<string, string> = {
 export const SECRET_KEYS = [
   'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY', 'DATABASE_URL', 'REDIS_URL',
   'FLAREWATCH_SLACK_WEBHOOK_URL', 'FLAREWATCH_WEBHOOK_SECRET', 'FLAREWATCH_PAGERDUTY_ROUTING_KEY',
-  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD',
+  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD', 'FLAREWATCH_QUEUE_UI_PASSWORD',
 ];
 
 export class ConfigError extends Error {
@@ -323,7 +340,7 @@ export function loadConfig(
 
 /** The values that must never reach a log line, an error or the database. */
 export function secretValues(config: Config): string[] {
-  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey];
+  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, config.daemon.queueUi.password];
   const dbPassword = config.database.url ? safePassword(config.database.url) : undefined;
   const redisPassword = config.redis.url ? safePassword(config.redis.url) : undefined;
   return [...values, dbPassword, redisPassword, ...sinkSecretValues(config.alerts)].filter(

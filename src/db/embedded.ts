@@ -101,7 +101,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
 
 /** One line: what PostgreSQL said last (the reason it stopped), or what the launcher threw. */
 function startFailure(err: unknown, recent: string[], port: number, dir: string): Error {
-  const said = [...recent].reverse().find((l) => /FATAL|ERROR|could not|denied|in use/i.test(l)) ?? recent.at(-1);
+  const lines = [...recent].reverse();
+  const said = (lines.find((l) => /in use|denied/i.test(l)) ?? lines.find((l) => /FATAL|ERROR|could not/i.test(l)) ?? recent.at(-1))?.replace(/^\S+ \S+ \S+ \[\d+\] /, '');
   const reason = err instanceof Error ? err.message : typeof err === 'string' ? err : said ?? 'it exited during start';
   const detail = said && !reason.includes(said) ? ` (PostgreSQL said: ${said.trim()})` : '';
   const hint = /in use/i.test(`${reason} ${said ?? ''}`) ? `; port ${port} is taken: set FLAREWATCH_EMBEDDED_PG_PORT` : '';
