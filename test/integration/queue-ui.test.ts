@@ -58,9 +58,9 @@ describe.runIf(existsSync(CHROMIUM))('the queue UI (Bull Board at /queues)', () 
     await expect.poll(body, { timeout: 60_000 }).toMatch(/sync\s+FAILED\s+1/);
     await page.goto(`http://127.0.0.1:${port}/queues/queue/sync?status=failed`);
     await expect.poll(body, { timeout: 60_000 }).toMatch(/sync\.stream/);
-    const text = await body();
-    expect(text).toContain('user-tokens');
-    expect(text).toMatch(/UnrecoverableError: stream user-tokens: GET \/user\/tokens/);
+    // The failed job of the walk, with the reason it failed for good.
+    await expect.poll(body, { timeout: 60_000 }).toMatch(/sync\|user-tokens\|/);
+    await expect.poll(body, { timeout: 60_000 }).toMatch(/UnrecoverableError: stream user-tokens: GET \/user\/tokens/);
     await page.close();
   });
 
