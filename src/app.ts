@@ -8,6 +8,7 @@ import { databaseConnectError } from './db/connect-error.js';
 import { runMigrations } from './db/migrate.js';
 import pg from 'pg';
 import { createLogger, type Logger } from './log.js';
+import type { Terminal } from './util/terminal.js';
 import { UsageError } from './util/usage-error.js';
 
 export interface App {
@@ -39,8 +40,8 @@ export function apiAccess(config: Config): ApiAccess {
   };
 }
 
-export function loggerFor(config: Config): Logger {
-  return createLogger({ level: config.log.level, format: config.log.format, secrets: secretValues(config) });
+export function loggerFor(config: Config, terminal?: Terminal): Logger {
+  return createLogger({ level: config.log.level, format: config.log.format, secrets: secretValues(config), terminal });
 }
 
 /** One connection before anything else, so a wrong DATABASE_URL fails in one line, in seconds. */

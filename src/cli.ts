@@ -29,6 +29,7 @@ import { preserveExitCode } from './util/exit-code.js';
 import { parseDuration } from './util/duration.js';
 import { UsageError } from './util/usage-error.js';
 import { version } from './util/version.js';
+import { createTerminal } from './util/terminal.js';
 import { runMigrations } from './db/migrate.js';
 import { ALL_KINDS } from './sync/catalog.js';
 
@@ -61,8 +62,10 @@ const severityArg = (v: string): Severity => {
 };
 
 async function oneShot(config: Config, streams: string[] | undefined, summary: boolean): Promise<boolean> {
-  const app = await openApp(config, { requireCredentials: true });
-  const progress = createProgress(app.ctx.log);
+  // On a terminal, log lines and progress bars share stderr: the bars print the lines above themselves.
+  const terminal = createTerminal();
+  const app = await openApp(config, { requireCredentials: true, log: loggerFor(config, terminal) });
+  const progress = createProgress(app.ctx.log, terminal);
   try {
     const result = await runOnce({ ...app.ctx, progress }, { streams, checks: summary });
     progress.stop();

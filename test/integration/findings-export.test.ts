@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
-import Ajv from 'ajv';
+import AjvModule from 'ajv';
 import { parse as parseJunit, type TestSuites } from 'junit2json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportFindings } from '../../src/commands/findings-export.js';
 import { runChecks } from '../../src/rules/engine.js';
 import { checkContext, fakeRule, tokenHit, type CheckTestContext } from '../helpers/checks.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
 
 let db: TestDatabase;
 let ctx: CheckTestContext;
@@ -27,7 +29,7 @@ afterAll(async () => db?.drop());
 describe('findings --format ocsf', () => {
   it('one OCSF 1.3 Detection Finding per line, valid against the class schema', async () => {
     const schema = JSON.parse(readFileSync('test/fixtures/ocsf-1.3-detection-finding.schema.json', 'utf8'));
-    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    const validate = new (Ajv as unknown as new (o: object) => import('ajv').default)({ allErrors: true, strict: false }).compile(schema);
     const lines = (await exportFindings(ctx, { status: 'all' }, 'ocsf')).split('\n');
     expect(lines).toHaveLength(3);
     for (const line of lines) {
