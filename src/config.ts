@@ -43,7 +43,9 @@ const connectionUrl = (schemes: string[], example: string) =>
   z.string().refine(
     (v) => {
       try {
-        return schemes.includes(new URL(v).protocol.replace(/:$/, '')) && new URL(v).hostname !== '';
+        const u = new URL(v);
+        // A socket URL (postgres:///db?host=/var/run/postgresql) names its host in the query.
+        return schemes.includes(u.protocol.replace(/:$/, '')) && (u.hostname !== '' || u.searchParams.has('host'));
       } catch {
         return false;
       }

@@ -94,10 +94,12 @@ export class Scheduler {
     const selection = chosen.length && !chosen.includes('accounts') && needsAccounts(chosen.map((s) => s.split(':', 1)[0]!)) ? [...chosen, 'accounts'] : chosen;
     const selected = (kinds: string[]) => (selection.length ? selection.filter((s) => kinds.includes(s.split(':', 1)[0]!)) : kinds);
     const ids = await this.knownAccountIds();
-    const all = planStreams(selected(ALL_KINDS), ids).map((j) => j.stream);
+    // planStreams reads an empty list as "every stream": a group with nothing selected plans nothing.
+    const plan = (kinds: string[]) => (kinds.length ? planStreams(kinds, ids) : []);
+    const all = plan(selected(ALL_KINDS)).map((j) => j.stream);
     const wanted = new Set<string>();
-    if (groups.includes('audit')) for (const j of planStreams(selected(AUDIT_KINDS), ids)) wanted.add(j.stream);
-    if (groups.includes('inventory')) for (const j of planStreams(selected(INVENTORY_KINDS), ids)) wanted.add(j.stream);
+    if (groups.includes('audit')) for (const j of plan(selected(AUDIT_KINDS))) wanted.add(j.stream);
+    if (groups.includes('inventory')) for (const j of plan(selected(INVENTORY_KINDS))) wanted.add(j.stream);
     const attempted = new Set((await this.ctx.db.select({ stream: syncState.stream }).from(syncState)).map((r) => r.stream));
     for (const s of all) if (!attempted.has(s)) wanted.add(s);
     // Account streams need the account list: walk 'accounts' whenever none is known yet.

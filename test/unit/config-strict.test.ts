@@ -105,3 +105,10 @@ describe('a config file with a syntax error', () => {
     expect(fromFile('- a\n- b\n')[0]).toMatch(/must hold a mapping of settings/);
   });
 });
+
+describe('connection URLs', () => {
+  it('a socket URL names its host in the query and is accepted', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres:///flarewatch?host=/var/run/postgresql' }).database.url).toBe('postgres:///flarewatch?host=/var/run/postgresql');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@db.internal:5433/x?sslmode=require' }).database.url).toContain('db.internal');
+  });
+});
