@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loggerFor, openApp } from './app.js';
 import { alertCommand, formatAlertsSummary } from './commands/alert.js';
@@ -188,6 +190,11 @@ export function buildCli(): Command {
         return exportFindings(app.ctx, { severity: o.severity, ruleId: o.rule, status: o.status }, format);
       });
       print(output);
+      // Right after `npm run demo`, the default embedded database is empty: say where the demo's data is.
+      const config = load();
+      if (output === 'no findings' && !program.opts().demo && !config.database.url && existsSync(join(config.dataDir, 'demo', 'postgres'))) {
+        print("(the demo's findings are in its own database: add --demo)");
+      }
     });
   findings
     .command('show')
