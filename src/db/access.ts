@@ -26,11 +26,10 @@ async function attempt(client: Q, statement: string, warnings: string[], why: st
 /** Create (if allowed) and grant the database's reader role; revoke CONNECT from PUBLIC where flarewatch owns the database. */
 export async function ensureReaderAccess(client: Q): Promise<AccessReport> {
   const warnings: string[] = [];
-  const { rows } = await client.query<{ db: string; me: string; su: boolean; owns: boolean; exists: boolean }>(`
+  const { rows } = await client.query<{ db: string; me: string; su: boolean; owns: boolean }>(`
     select current_database() as db, current_user as me,
            (select rolsuper from pg_roles where rolname = current_user) as su,
-           (select d.datdba = (select oid from pg_roles where rolname = current_user) from pg_database d where d.datname = current_database()) as owns,
-           false as exists`);
+           (select d.datdba = (select oid from pg_roles where rolname = current_user) from pg_database d where d.datname = current_database()) as owns`);
   const { db, me, su, owns } = rows[0]!;
   const role = readerRoleName(db);
   const r = quoteIdent(role);

@@ -37,6 +37,15 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     }
   });
 
+  it('the validator refuses what Kubernetes would (so a pass means something)', () => {
+    const cron = structuredClone(all.find((m) => m.kind === 'CronJob')!);
+    cron.spec.jobTemplate.spec.template.spec.containers[0].resources.limits.memory = { gigabytes: 1 };
+    expect(() => new batch.CronJob(cron as never).validate()).toThrow();
+    const dep = structuredClone(all.find((m) => m.kind === 'Deployment')!);
+    delete dep.spec.selector;
+    expect(() => new apps.Deployment(dep as never).validate()).toThrow();
+  });
+
   it('every kustomization lists files that exist', () => {
     for (const dir of ['common', 'cronjob', 'daemon']) {
       const k = parseYaml(read(`deploy/kubernetes/${dir}/kustomization.yaml`)) as { resources: string[] };
