@@ -3,8 +3,11 @@ import type { Context } from './context.js';
 import { credentialAccesses } from './credentials/access.js';
 import { connectDatabase, type Database } from './db/client.js';
 import { startEmbeddedPostgres } from './db/embedded.js';
+import { databaseConnectError } from './db/connect-error.js';
 import { runMigrations } from './db/migrate.js';
+import pg from 'pg';
 import { createLogger, type Logger } from './log.js';
+import type { Terminal } from './util/terminal.js';
 import { UsageError } from './util/usage-error.js';
 
 export interface App {
@@ -16,8 +19,19 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function loggerFor(config: Config): Logger {
-  return createLogger({ level: config.log.level, format: config.log.format, secrets: secretValues(config) });
+export function loggerFor(config: Config, terminal?: Terminal): Logger {
+  return createLogger({ level: config.log.level, format: config.log.format, secrets: secretValues(config), terminal });
+}
+
+/** One connection before anything else, so a wrong DATABASE_URL fails in one line, in seconds. */
+async function probeDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: 'flarewatch' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 export class MissingCredentialsError extends UsageError {
@@ -52,9 +66,15 @@ export async function openApp(config: Config, opts: OpenOptions = {}): Promise<A
     databaseUrl = server.url;
     psqlHint = server.psqlHint;
     stopEmbedded = server.stop;
-    log.info({ psql: psqlHint }, 'using the embedded PostgreSQL (set DATABASE_URL to use your own)');
+    log.debug({ psql: psqlHint }, 'using the embedded PostgreSQL (set DATABASE_URL to use your own)');
   }
-  if (opts.migrate !== false) await runMigrations(databaseUrl);
+  try {
+    await probeDatabase(databaseUrl);
+    if (opts.migrate !== false) await runMigrations(databaseUrl, { log });
+  } catch (err) {
+    await stopEmbedded();
+    throw config.database.url ? databaseConnectError(err, databaseUrl) : err;
+  }
   const database = connectDatabase(databaseUrl, { max: poolSize, connectTimeoutMs: config.database.connectTimeout });
   const ctx: Context = { db: database.db, log, config, credentials: credentialAccesses(config), now: () => new Date() };
   return {

@@ -1,34 +1,55 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loggerFor, MissingCredentialsError, openApp } from './app.js';
-import { doctorCommand } from './commands/doctor.js';
-import { credentialAccesses } from './credentials/access.js';
 import { alertCommand, formatAlertsSummary } from './commands/alert.js';
 import { alertsTestCommand } from './commands/alerts-test.js';
 import { auditVerifyCommand } from './commands/audit-verify.js';
 import { checkCommand, formatCheckSummary } from './commands/check.js';
+import { cliConfig, type CliConfigOptions } from './commands/cli-config.js';
+import { reportError } from './commands/cli-errors.js';
+import { dbCommand, psqlCommand } from './commands/db.js';
 import { demo } from './commands/demo.js';
-import { ackCommand, findingsCommand } from './commands/findings.js';
+import { doctorCommand } from './commands/doctor.js';
+import { exportFindings, FINDINGS_FORMATS, type ExportFormat } from './commands/findings-export.js';
+import { findingsShowCommand } from './commands/findings-show.js';
+import { ackCommand } from './commands/findings.js';
 import { formatRules, listRules } from './commands/rules.js';
+import { simulatorCommand } from './commands/simulator.js';
+import { describeSimCredential } from './simulator/index.js';
 import { type SuppressOptions, suppressCommand } from './commands/suppress.js';
 import { loadRuleSet } from './rules/engine.js';
+import { assertKnownRule, knownRuleIds } from './rules/known-ids.js';
 import { SEVERITIES, type Severity } from './rules/types.js';
 import { createProgress } from './commands/progress.js';
 import { formatOutcomes } from './commands/report.js';
-import { PreflightError, runOnce } from './commands/run.js';
+import { runOnce } from './commands/run.js';
 import { schedulerCommand } from './commands/scheduler.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 import { formatSummary, storeSummary } from './commands/summary.js';
-import { ConfigError, hasCredentials, loadConfig, secretValues } from './config.js';
-import { scrub } from './log.js';
+import { ruleIdsWithFindings, openBySeverity } from './db/queries/finding-detail.js';
+import { type Config, hasCredentials } from './config.js';
+import { credentialAccesses } from './credentials/access.js';
 import { preserveExitCode } from './util/exit-code.js';
+import { parseDuration } from './util/duration.js';
 import { UsageError } from './util/usage-error.js';
+import { version } from './util/version.js';
+import { createTerminal } from './util/terminal.js';
 import { runMigrations } from './db/migrate.js';
-import { describeSimCredential, simulatorOptionsSchema, startSimulator } from './simulator/index.js';
 import { ALL_KINDS } from './sync/catalog.js';
 
-const print = (s: string) => process.stdout.write(`${s}\n`);
+// Output goes nowhere once the reader has gone (`findings --csv | head -3`): the command still
+// finishes and closes its database, quietly, instead of dying of EPIPE.
+let stdoutGone = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  stdoutGone = true;
+});
+const print = (s: string) => {
+  if (!stdoutGone) process.stdout.write(`${s}\n`);
+};
 
 const intArg = (v: string) => {
   const n = Number(v);
@@ -36,37 +57,34 @@ const intArg = (v: string) => {
   return n;
 };
 
-async function oneShot(overrides: Record<string, unknown>, streams: string[] | undefined, summary: boolean, opts: { confirmDeletions?: boolean; baseline?: boolean } = {}): Promise<boolean> {
-  const config = loadConfig(process.env, overrides);
-  const app = await openApp(config, { requireCredentials: true });
-  const progress = createProgress(app.ctx.log);
-  try {
-    const result = await runOnce({ ...app.ctx, progress }, { streams, checks: summary, ...opts });
-    progress.stop();
-    for (const line of result.credentialFailures) print(`✗ ${line}`);
-    print(formatOutcomes(result.outcomes));
-    if (result.checks) print(`\nchecks:\n${formatCheckSummary(result.checks)}`);
-    if (result.alerts) print(`\nalerts:\n${formatAlertsSummary(result.alerts)}`);
-    if (summary) print(`\n${formatSummary(await storeSummary(app.ctx.db))}`);
-    if (app.psqlHint) print(`\npsql: ${app.psqlHint}`);
-    return result.ok;
-  } finally {
-    progress.stop();
-    await app.close();
-  }
-}
+const durationArg = (v: string) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new InvalidArgumentError('not a duration (e.g. 90m, 2h, 1d)');
+  return ms;
+};
 
 const severityArg = (v: string): Severity => {
   if (!(SEVERITIES as readonly string[]).includes(v)) throw new InvalidArgumentError(`one of ${SEVERITIES.join(', ')}`);
   return v as Severity;
 };
 
-/** Open the database (no Cloudflare credential needed), run, close. */
-async function withApp<T>(fn: (app: Awaited<ReturnType<typeof openApp>>) => Promise<T>): Promise<T> {
-  const app = await openApp(loadConfig());
+async function oneShot(config: Config, streams: string[] | undefined, summary: boolean, opts: { confirmDeletions?: boolean; baseline?: boolean } = {}): Promise<boolean> {
+  // On a terminal, log lines and progress bars share stderr: the bars print the lines above themselves.
+  const terminal = createTerminal();
+  const app = await openApp(config, { requireCredentials: true, log: loggerFor(config, terminal) });
+  const progress = createProgress(app.ctx.log, terminal);
   try {
-    return await fn(app);
+    const result = await runOnce({ ...app.ctx, progress }, { streams, checks: summary, ...opts });
+    progress.stop();
+    for (const line of result.credentialFailures) print(`✗ ${line}`);
+    print(formatOutcomes(result.outcomes));
+    if (result.checks) print(`\nchecks:\n${formatCheckSummary(result.checks, await openBySeverity(app.ctx.db))}`);
+    if (result.alerts) print(`\nalerts:\n${formatAlertsSummary(result.alerts)}`);
+    if (summary) print(`\n${formatSummary(await storeSummary(app.ctx.db))}`);
+    if (app.psqlHint) print('\nexplore it: npx flarewatch psql   (or flarewatch findings, check, status)');
+    return result.ok;
   } finally {
+    progress.stop();
     await app.close();
   }
 }
@@ -75,13 +93,31 @@ async function withApp<T>(fn: (app: Awaited<ReturnType<typeof openApp>>) => Prom
 export function buildCli(): Command {
   const program = new Command('flarewatch')
     .description('Archive Cloudflare audit logs and IAM inventory into Postgres, check it, alert on it.')
-    .showHelpAfterError();
+    .version(version(), '-V, --version')
+    .option('--demo', "use the demo's data (what `flarewatch demo` stored) instead of the configured database")
+    // Usage errors exit 2 in every command (commander's default is 1, which `check` means as "a rule failed").
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`flarewatch: ${text.replace(/^error: /, '')}`) });
+
+  const load = (opts: Omit<CliConfigOptions, 'demo'> = {}) => cliConfig({ ...opts, demo: Boolean(program.opts().demo) });
+  const noDemo = (what: string) => {
+    if (program.opts().demo) throw new UsageError(`${what}: --demo reads the demo's data; \`flarewatch demo\` runs it again`);
+  };
+  /** Open the database (no Cloudflare credential needed), run, close. */
+  const withApp = async <T>(fn: (app: Awaited<ReturnType<typeof openApp>>) => Promise<T>, config = load()): Promise<T> => {
+    const app = await openApp(config);
+    try {
+      return await fn(app);
+    } finally {
+      await app.close();
+    }
+  };
 
   program.command('migrate').description('apply database migrations (under an advisory lock)').action(async () => {
-    const config = loadConfig();
+    const config = load();
     const app = await openApp(config, { migrate: false });
     try {
-      await runMigrations(app.databaseUrl);
+      await runMigrations(app.databaseUrl, { log: app.ctx.log });
       print('migrations applied');
     } finally {
       await app.close();
@@ -95,7 +131,8 @@ export function buildCli(): Command {
     .option('--since <date>', 'first audit-log backfill starts here instead of FLAREWATCH_AUDIT_BACKFILL ago')
     .option('--confirm-deletions', 'release deletions the mass-deletion guard holds back for these streams (see sync_state.held_deletions)')
     .action(async (streams: string[], o: { since?: string; confirmDeletions?: boolean }) => {
-      const ok = await oneShot({ 'audit.since': o.since }, streams, false, { confirmDeletions: o.confirmDeletions === true });
+      noDemo('sync');
+      const ok = await oneShot(load({ overrides: { 'audit.since': o.since } }), streams, false, { confirmDeletions: o.confirmDeletions === true });
       process.exitCode = ok ? 0 : 1;
     });
 
@@ -105,44 +142,9 @@ export function buildCli(): Command {
     .option('--since <date>', 'first audit-log backfill starts here instead of FLAREWATCH_AUDIT_BACKFILL ago')
     .option('--baseline', 'record what the checks find without per-finding alerts; each sink gets one summary')
     .action(async (o: { since?: string; baseline?: boolean }) => {
-      const ok = await oneShot({ 'audit.since': o.since }, undefined, true, { baseline: o.baseline });
+      noDemo('run');
+      const ok = await oneShot(load({ overrides: { 'audit.since': o.since } }), undefined, true, { baseline: o.baseline });
       process.exitCode = ok ? 0 : 1;
-    });
-
-  program
-    .command('doctor')
-    .description('check every credential (kind, verify, each endpoint it would walk), the database, Redis and the alert sinks; exit 1 on any failure')
-    .option('--send', 'also send a sample alert through every sink')
-    .action(async (o: { send?: boolean }) => {
-      const config = loadConfig();
-      if (!hasCredentials(config)) throw new MissingCredentialsError();
-      const log = loggerFor(config);
-      const { output, exitCode } = await doctorCommand({ config, log, credentials: credentialAccesses(config), now: () => new Date() }, o);
-      print(output);
-      process.exitCode = exitCode;
-    });
-
-  const audit = program.command('audit').description('the audit-log archive');
-  audit
-    .command('verify')
-    .description('check the archive against what Cloudflare holds now, day by day; exit 1 when a day has a gap')
-    .argument('[streams...]', 'audit stream kinds or names (default: every audit stream)')
-    .option('--since <date>', 'verify from this day (default: as far back as Cloudflare keeps entries)')
-    .option('--max-requests <n>', 'request budget (default FLAREWATCH_AUDIT_VERIFY_MAX_REQUESTS)', intArg)
-    .option('--repair', 'refetch the days that have gaps (idempotent)')
-    .option('--estimate', 'only show the days due and the request cost')
-    .option('--json', 'machine-readable report')
-    .action(async (streams: string[], o: { since?: string; maxRequests?: number; repair?: boolean; estimate?: boolean; json?: boolean }) => {
-      const since = o.since ? new Date(o.since) : undefined;
-      if (since && Number.isNaN(since.getTime())) throw new UsageError(`audit verify: --since ${o.since} is not a date`);
-      const { output, exitCode } = await withApp((app) =>
-        auditVerifyCommand(app.ctx, {
-          streams, since, repair: o.repair === true, estimateOnly: o.estimate === true, json: o.json,
-          maxRequests: o.maxRequests ?? app.ctx.config.audit.verifyMaxRequests,
-        }),
-      );
-      print(output);
-      process.exitCode = exitCode;
     });
 
   program
@@ -175,7 +177,7 @@ export function buildCli(): Command {
     .argument('<sink>', 'sink name from the config (slack, webhook, pagerduty, email for the env shortcuts; log)')
     .action(async (sink: string) => {
       // No database needed: the sample goes straight to the sink.
-      const config = loadConfig();
+      const config = load();
       const { output, exitCode } = await alertsTestCommand({ config, log: loggerFor(config), now: () => new Date() }, sink);
       print(output);
       process.exitCode = exitCode;
@@ -183,19 +185,36 @@ export function buildCli(): Command {
 
   const findings = program
     .command('findings')
-    .description('list findings (default: open ones), state findings and detections apart; a table, or --json / --csv on stdout')
-    .option('--severity <severity>', 'at or above this severity', severityArg)
+    .description('list findings (default: open ones), state findings and detections apart: a table, JSON, CSV, OCSF (NDJSON for SIEMs) or JUnit XML (for CI); `findings show <id>` for one, `findings ack <id…>` to acknowledge detections')
+    .addOption(new Option('--severity <severity>', 'at or above this severity').argParser(severityArg))
     .option('--rule <id>', 'one rule only')
-    .option('--kind <kind>', 'state or detection')
-    .option('--status <status>', 'open, resolved or all', 'open')
-    .option('--json', 'JSON array')
-    .option('--csv', 'CSV with a header row')
-    .action(async (o: { severity?: Severity; rule?: string; kind?: string; status: string; json?: boolean; csv?: boolean }) => {
-      if (!['open', 'resolved', 'all'].includes(o.status)) throw new UsageError('findings: --status must be open, resolved or all');
-      if (o.kind !== undefined && o.kind !== 'state' && o.kind !== 'detection') throw new UsageError('findings: --kind must be state or detection');
-      const format = o.json ? 'json' : o.csv ? 'csv' : 'table';
-      const filter = { severity: o.severity, ruleId: o.rule, kind: o.kind as 'state' | 'detection' | undefined, status: o.status as 'open' | 'resolved' | 'all' };
-      print(await withApp((app) => findingsCommand(app.ctx, filter, format)));
+    .addOption(new Option('--kind <kind>', 'state findings or detections').choices(['state', 'detection']))
+    .addOption(new Option('--status <status>', 'open, resolved or all').choices(['open', 'resolved', 'all']).default('open'))
+    .addOption(new Option('--format <format>', 'output format').choices([...FINDINGS_FORMATS]).conflicts(['json', 'csv']))
+    .addOption(new Option('--json', 'JSON array (same as --format json)').conflicts('csv'))
+    .option('--csv', 'CSV with a header row (same as --format csv)')
+    .action(async (o: { severity?: Severity; rule?: string; kind?: 'state' | 'detection'; status: 'open' | 'resolved' | 'all'; format?: ExportFormat; json?: boolean; csv?: boolean }) => {
+      const format: ExportFormat = o.format ?? (o.json ? 'json' : o.csv ? 'csv' : 'table');
+      const output = await withApp(async (app) => {
+        if (o.rule) assertKnownRule(o.rule, [...knownRuleIds(app.ctx.config), ...(await ruleIdsWithFindings(app.ctx.db))], 'findings --rule');
+        return exportFindings(app.ctx, { severity: o.severity, ruleId: o.rule, kind: o.kind, status: o.status }, format);
+      });
+      print(output);
+      // Right after `npm run demo`, the default embedded database is empty: say where the demo's data is.
+      const config = load();
+      if (output === 'no findings' && !program.opts().demo && !config.database.url && existsSync(join(config.dataDir, 'demo', 'postgres'))) {
+        print("(the demo's findings are in its own database: add --demo)");
+      }
+    });
+  findings
+    .command('show')
+    .description('one finding with its facts and its history')
+    .argument('<id>', 'the id column of `flarewatch findings`')
+    .option('--json', 'as JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const { output, exitCode } = await withApp((app) => findingsShowCommand(app.ctx, id, Boolean(o.json)));
+      print(output);
+      process.exitCode = exitCode;
     });
 
   findings
@@ -211,11 +230,47 @@ export function buildCli(): Command {
     });
 
   program
+    .command('doctor')
+    .description('check every credential (kind, verify, each endpoint it would walk), the database, Redis and the alert sinks; exit 1 on any failure')
+    .option('--send', 'also send a sample alert through every sink')
+    .action(async (o: { send?: boolean }) => {
+      const config = load();
+      if (!hasCredentials(config)) throw new MissingCredentialsError();
+      const log = loggerFor(config);
+      const { output, exitCode } = await doctorCommand({ config, log, credentials: credentialAccesses(config), now: () => new Date() }, o);
+      print(output);
+      process.exitCode = exitCode;
+    });
+
+  const audit = program.command('audit').description('the audit-log archive');
+  audit
+    .command('verify')
+    .description('check the archive against what Cloudflare holds now, day by day; exit 1 when a day has a gap')
+    .argument('[streams...]', 'audit stream kinds or names (default: every audit stream)')
+    .option('--since <date>', 'verify from this day (default: as far back as Cloudflare keeps entries)')
+    .option('--max-requests <n>', 'request budget (default FLAREWATCH_AUDIT_VERIFY_MAX_REQUESTS)', intArg)
+    .option('--repair', 'refetch the days that have gaps (idempotent)')
+    .option('--estimate', 'only show the days due and the request cost')
+    .option('--json', 'machine-readable report')
+    .action(async (streams: string[], o: { since?: string; maxRequests?: number; repair?: boolean; estimate?: boolean; json?: boolean }) => {
+      const since = o.since ? new Date(o.since) : undefined;
+      if (since && Number.isNaN(since.getTime())) throw new UsageError(`audit verify: --since ${o.since} is not a date`);
+      const { output, exitCode } = await withApp((app) =>
+        auditVerifyCommand(app.ctx, {
+          streams, since, repair: o.repair === true, estimateOnly: o.estimate === true, json: o.json,
+          maxRequests: o.maxRequests ?? app.ctx.config.audit.verifyMaxRequests,
+        }),
+      );
+      print(output);
+      process.exitCode = exitCode;
+    });
+
+  program
     .command('rules')
     .description('list the rules (built-in and custom SQL) with their severity and thresholds as configured')
     .option('--json', 'machine-readable')
     .action((o: { json?: boolean }) => {
-      const config = loadConfig();
+      const config = load();
       const listing = listRules(loadRuleSet(config), config);
       print(o.json ? JSON.stringify(listing, null, 2) : formatRules(listing));
     });
@@ -228,11 +283,14 @@ export function buildCli(): Command {
     .option('--reason <text>', 'why this is accepted (required)')
     .option('--by <who>', 'who accepted it')
     .option('--expires <when>', 'a duration from now (30d) or a date')
-    .option('--list', 'list suppressions')
+    .addOption(new Option('--list', 'list suppressions').conflicts('remove'))
     .option('--json', 'with --list: JSON')
     .option('--remove <id>', 'delete a suppression', intArg)
     .action(async (rule: string | undefined, pattern: string | undefined, o: SuppressOptions) => {
-      const { output, exitCode } = await withApp((app) => suppressCommand(app.ctx, rule, pattern, o));
+      const { output, exitCode } = await withApp(async (app) => {
+        if (rule && rule !== '*' && !o.list && o.remove === undefined) assertKnownRule(rule, knownRuleIds(app.ctx.config), 'suppress');
+        return suppressCommand(app.ctx, rule, pattern, o);
+      });
       print(output);
       process.exitCode = exitCode;
     });
@@ -245,11 +303,9 @@ export function buildCli(): Command {
     .option('--seed <n>', 'world seed', intArg, 1)
     .option('--options <json>', 'more simulator options as JSON (size, rateLimit, faults, extraCredentials, audit)', '{}')
     .action(async (o: { port: number; host: string; seed: number; options: string }) => {
-      const options = simulatorOptionsSchema.parse({ ...JSON.parse(o.options), port: o.port, host: o.host, seed: o.seed });
-      const sim = await startSimulator(options);
+      const sim = await simulatorCommand(o);
       print(`Cloudflare simulator listening at ${sim.url}`);
       print(`  CLOUDFLARE_BASE_URL=${sim.url} CLOUDFLARE_API_TOKEN=${sim.credentials.apiToken}`);
-      // Local test credentials, printed whole so they can be pasted into a config.
       for (const c of sim.extraCredentials) print(`  ${describeSimCredential(c)}`);
       const stop = () => void sim.close().then(() => process.exit(0));
       process.once('SIGINT', stop).once('SIGTERM', stop);
@@ -257,72 +313,66 @@ export function buildCli(): Command {
 
   program
     .command('demo')
-    .description('simulator + embedded PostgreSQL + one full run, then a summary')
+    .description('simulator + embedded PostgreSQL + one full run, then a summary and what to try next')
     .option('--seed <n>', 'world seed', intArg, 42)
     .action(async (o: { seed: number }) => {
       // The demo prints its own summary; log lines only for warnings unless LOG_LEVEL says otherwise.
-      const ok = await demo(loadConfig(process.env, {}, { 'log.level': 'warn' }), { seed: o.seed, print });
+      const ok = await demo(cliConfig({ defaults: { 'log.level': 'warn' } }), { seed: o.seed, print });
       process.exitCode = ok ? 0 : 1;
+    });
+
+  program
+    .command('psql')
+    .description("psql on flarewatch's database (the embedded one is started for the session); arguments after -- go to psql")
+    .argument('[args...]', 'psql arguments, e.g. -- -c "select count(*) from api_tokens"')
+    .allowUnknownOption()
+    .action(async (args: string[]) => {
+      process.exitCode = await psqlCommand(load(), args);
+    });
+
+  program
+    .command('db')
+    .description('the embedded PostgreSQL as a server that keeps running: db start | stop | status')
+    .argument('<action>', 'start, stop or status')
+    .action(async (action: string) => {
+      process.exitCode = await dbCommand(load(), action, print);
     });
 
   program
     .command('start')
     .description('the daemon: scheduler + workers in one process (REDIS_URL, or redis-server from the PATH)')
     .option('--concurrency <n>', 'sync jobs at once (default FLAREWATCH_WORKER_CONCURRENCY)', intArg)
-    .action((o: { concurrency?: number }) => startCommand(o));
+    .action((o: { concurrency?: number }) => (noDemo('start'), startCommand(load({ overrides: { 'daemon.concurrency': o.concurrency } }))));
 
   program
     .command('worker')
     .description('take jobs from the queues (needs REDIS_URL); run as many as you like, on any machine')
     .option('--concurrency <n>', 'sync jobs at once (default FLAREWATCH_WORKER_CONCURRENCY)', intArg)
-    .action((o: { concurrency?: number }) => workerCommand(o));
+    .action((o: { concurrency?: number }) => (noDemo('worker'), workerCommand(load({ overrides: { 'daemon.concurrency': o.concurrency } }))));
 
   program
     .command('scheduler')
     .description('enqueue the cron rounds (needs REDIS_URL); replicas never double a job')
-    .action(() => schedulerCommand());
+    .action(() => (noDemo('scheduler'), schedulerCommand(load())));
 
   program
     .command('status')
-    .description("each stream's checkpoint, lag and last error")
-    .action(() => statusCommand(print));
+    .description("each stream's checkpoint, lag and last error; exit 1 when one is failing or lags past --max-lag")
+    .option('--json', 'machine-readable')
+    .option('--max-lag <duration>', 'a stream lagging more than this needs attention', durationArg, 2 * 3_600_000)
+    .action(async (o: { json?: boolean; maxLag: number }) => {
+      process.exitCode = await statusCommand(load(), { json: o.json, maxLagMs: o.maxLag }, print);
+    });
 
   return program;
 }
-
 
 export async function main(argv: string[]): Promise<void> {
   preserveExitCode();
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    if (err instanceof PreflightError) {
-      for (const line of err.lines) process.stderr.write(`flarewatch: ${line}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    if (err instanceof ConfigError || err instanceof UsageError) {
-      process.stderr.write(`flarewatch: ${err.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    const log = (() => {
-      try {
-        return loggerFor(loadConfig());
-      } catch {
-        return undefined;
-      }
-    })();
-    log?.fatal({ err }, 'flarewatch stopped');
-    const secrets = (() => {
-      try {
-        return secretValues(loadConfig());
-      } catch {
-        return [];
-      }
-    })();
-    process.stderr.write(`flarewatch: ${scrub((err as Error).message, secrets)}\n`);
-    process.exitCode = 1;
+    process.exitCode = reportError(err);
   }
 }
 

@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './util/duration.js';
 import { alertsConfigSchema, sinkSecretValues } from './alerts/routing-config.js';
 import { credentialEntrySchema, credentialSecrets, resolveCredentials } from './credentials/config.js';
 import { parseRateLimit } from './util/rate-limit-setting.js';
+import { ConfigFileError, readConfigFile as readFile } from './config/file.js';
+import { describeIssue, errorMap } from './config/issues.js';
 
 // One schema for every setting. Environment variables (and the optional config file
 // named by FLAREWATCH_CONFIG) are mapped onto it in ENV_KEYS below; nothing else in the
 // program reads process.env.
 
-const duration = (fallback: string) =>
+// Every duration takes 90s, 15m, 24h, 7d (or a bare number of milliseconds); the result is milliseconds.
+const duration = (fallback: string, minMs = 0) =>
   z
     .union([z.string(), z.number()])
     .default(fallback)
@@ -21,8 +23,37 @@ const duration = (fallback: string) =>
         ctx.addIssue({ code: 'custom', message: `not a duration: "${v}" (use e.g. 90s, 15m, 24h, 7d)` });
         return z.NEVER;
       }
+      if (ms < minMs) {
+        ctx.addIssue({ code: 'custom', message: `must be at least ${minMs / 1000}s, got "${v}"` });
+        return z.NEVER;
+      }
       return ms;
     });
+
+// A date or date-time (2025-01-31, 2025-01-31T12:00:00Z).
+const date = z.union([z.string(), z.date()]).transform((v, ctx) => {
+  const d = v instanceof Date ? v : new Date(v.trim());
+  if (Number.isNaN(d.getTime()) || (typeof v === 'string' && !/^\d{4}-\d{2}-\d{2}/.test(v.trim()))) {
+    ctx.addIssue({ code: 'custom', message: `not a date: "${String(v)}" (use e.g. 2025-01-31 or 2025-01-31T12:00:00Z)` });
+    return z.NEVER;
+  }
+  return d;
+});
+
+// A connection URL of one of these schemes. The value is never echoed: it usually holds a password.
+const connectionUrl = (schemes: string[], example: string) =>
+  z.string().refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        // A socket URL (postgres:///db?host=/var/run/postgresql) names its host in the query.
+        return schemes.includes(u.protocol.replace(/:$/, '')) && (u.hostname !== '' || u.searchParams.has('host'));
+      } catch {
+        return false;
+      }
+    },
+    { message: `not a ${schemes[0]} URL (expected ${example})` },
+  );
 
 const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -40,21 +71,26 @@ const list = z
 
 const secret = z.string().min(1).optional();
 
-// A five-field cron expression (node-cron syntax), checked here so a typo stops the start.
+// A five-field cron expression (node-cron syntax), checked here so a typo stops the start. The
+// scheduler ticks once a minute, so a six-field expression (with seconds) is refused, not ignored.
 const cron = (fallback: string) =>
   z
     .string()
     .default(fallback)
-    .refine((v) => validateCron(v), { message: 'not a cron expression (five fields, e.g. */5 * * * *)' });
+    .refine((v) => v.trim().split(/\s+/).length !== 6, { message: 'six fields (with seconds) are not supported: schedules run at most once a minute; use five fields, e.g. */5 * * * *' })
+    .refine((v) => v.trim().split(/\s+/).length === 6 || (v.trim().split(/\s+/).length === 5 && validateCron(v)), {
+      message: 'not a cron expression (five fields, e.g. */5 * * * *)',
+    });
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   cloudflare: z
-    .object({
+    .strictObject({
       apiToken: secret,
       email: z.string().email().optional(),
       apiKey: secret,
       baseUrl: z.string().url().default('https://api.cloudflare.com/client/v4'),
-      timeoutMs: int(60_000, 1_000),
+      // Named in ms for compatibility; takes any duration (30s).
+      timeoutMs: duration('60s', 1_000),
       maxRetries: int(4, 0, 20),
       malformedRetries: int(3, 0, 20),
       // Cloudflare allows 1200 requests per 5 minutes per user or account token; "off" disables our pacing.
@@ -66,8 +102,8 @@ export const configSchema = z.object({
     .prefault({})
     .transform((cf, ctx) => ({ ...cf, credentials: resolveCredentials(cf, ctx) })),
   database: z
-    .object({
-      url: z.string().optional(),
+    .strictObject({
+      url: connectionUrl(['postgres', 'postgresql'], 'postgres://user:password@host:5432/database').optional(),
       // Unset: sized from the work a process runs at once (poolSizeFor); each stream walk holds one connection.
       poolSize: z.coerce.number().int().min(1).max(200).optional(),
       // Waiting longer than this for a connection (or for a free one from the pool) is an error, never a hang.
@@ -77,20 +113,20 @@ export const configSchema = z.object({
   dataDir: z.string().default('./.flarewatch'),
   embeddedPostgresPort: int(54329, 1, 65535),
   log: z
-    .object({
+    .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       format: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .prefault({}),
   audit: z
-    .object({
+    .strictObject({
       // Why these defaults: Cloudflare publishes v2 sign-ins ~90 s after their timestamp, so a
       // window ends 2 minutes before now; the next window re-reads the last 10 minutes, so an
       // entry published up to lag + overlap = 12 minutes late is still archived.
       overlap: duration('10m'),
       lag: duration('2m'),
       backfill: duration('548d'),
-      since: z.coerce.date().optional(),
+      since: date.optional(),
       pageSize: int(1000, 1, 1000),
       retentionMonths: int(0, 0, 1200),
       partitionsAhead: int(2, 0, 24),
@@ -103,7 +139,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   sync: z
-    .object({
+    .strictObject({
       streams: list,
       lastSeenResolution: duration('24h'),
       resumeMaxAge: duration('15m'),
@@ -120,13 +156,13 @@ export const configSchema = z.object({
     .prefault({}),
   // The daemon (start / worker / scheduler): Redis for the queues, cron schedules, operations.
   redis: z
-    .object({
+    .strictObject({
       // Unset: `flarewatch start` runs redis-server from the PATH on a private port (data under dataDir).
-      url: z.string().optional(),
+      url: connectionUrl(['redis', 'rediss'], 'redis://host:6379').optional(),
     })
     .prefault({}),
   daemon: z
-    .object({
+    .strictObject({
       auditSchedule: cron('*/5 * * * *'),
       inventorySchedule: cron('0 * * * *'),
       digestSchedule: cron('0 8 * * *'),
@@ -137,6 +173,19 @@ export const configSchema = z.object({
       syncJobTimeout: duration('6h'),
       // A job's lock lasts this long without renewal; a dead worker's job is handed on after about twice this.
       jobLockDuration: duration('30s'),
+      // Bull Board at /queues on the ops server: off by default, loopback connections only unless exposed.
+      queueUi: z
+        .strictObject({
+          enabled: bool(false),
+          expose: bool(false),
+          user: z.string().min(1).optional(),
+          password: secret,
+        })
+        .prefault({})
+        .refine((q) => !q.expose || (q.user && q.password), {
+          message: 'exposing the queue UI needs FLAREWATCH_QUEUE_UI_USER and FLAREWATCH_QUEUE_UI_PASSWORD (basic auth)',
+          path: ['expose'],
+        }),
     })
     .prefault({}),
   // Per-rule settings: `rules: { "<rule id>": { enabled?, severity?, ...thresholds } }`,
@@ -196,6 +245,10 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_SHUTDOWN_TIMEOUT: 'daemon.shutdownTimeout',
   FLAREWATCH_SYNC_JOB_TIMEOUT: 'daemon.syncJobTimeout',
   FLAREWATCH_JOB_LOCK_DURATION: 'daemon.jobLockDuration',
+  FLAREWATCH_QUEUE_UI: 'daemon.queueUi.enabled',
+  FLAREWATCH_QUEUE_UI_EXPOSE: 'daemon.queueUi.expose',
+  FLAREWATCH_QUEUE_UI_USER: 'daemon.queueUi.user',
+  FLAREWATCH_QUEUE_UI_PASSWORD: 'daemon.queueUi.password',
   FLAREWATCH_RULES_DIR: 'rulesDir',
   // Alerts: shortcuts for the common single-sink cases (sinks named slack, webhook, pagerduty, email).
   FLAREWATCH_SLACK_WEBHOOK_URL: 'alerts.sinks.slack.webhookUrl',
@@ -220,7 +273,7 @@ export const ENV_KEYS: Record<string, string> = {
 export const SECRET_KEYS = [
   'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY', 'DATABASE_URL', 'REDIS_URL',
   'FLAREWATCH_SLACK_WEBHOOK_URL', 'FLAREWATCH_WEBHOOK_SECRET', 'FLAREWATCH_PAGERDUTY_ROUTING_KEY',
-  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD',
+  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD', 'FLAREWATCH_QUEUE_UI_PASSWORD',
 ];
 
 export class ConfigError extends Error {
@@ -250,17 +303,11 @@ function mergeInto(target: Record<string, unknown>, source: Record<string, unkno
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return readFile(file);
   } catch (err) {
-    throw new ConfigError([`FLAREWATCH_CONFIG: cannot read ${file}: ${(err as Error).message}`]);
-  }
-  try {
-    const parsed: unknown = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
-    return (parsed ?? {}) as Record<string, unknown>;
-  } catch (err) {
-    throw new ConfigError([`FLAREWATCH_CONFIG: ${file} is not valid JSON/YAML: ${(err as Error).message}`]);
+    if (err instanceof ConfigFileError) throw new ConfigError([`FLAREWATCH_CONFIG: ${err.message}`]);
+    throw err;
   }
 }
 
@@ -296,15 +343,18 @@ export function loadConfig(
     if (value !== undefined) setPath(raw, path, value);
   }
   for (const [path, value] of Object.entries(overrides)) if (value !== undefined) setPath(raw, path, value);
-  const result = configSchema.safeParse(raw);
+  const result = configSchema.safeParse(raw, { error: errorMap });
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => {
-        const path = issue.path.join('.');
+    const secretPaths = new Set(SECRET_KEYS.map((k) => ENV_KEYS[k]));
+    const naming = {
+      name: (path: string) => {
         const name = envNameFor(path);
-        return `${name ? `${name} (${path})` : path}: ${issue.message}`;
-      }),
-    );
+        return name ? `${name} (${path})` : path;
+      },
+      valueAt: (path: PropertyKey[]) => path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), raw),
+      isSecret: (path: string) => secretPaths.has(path) || /(token|apikey|secret|password|routingkey|webhookurl|\.url)$/i.test(path),
+    };
+    throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, naming)));
   }
   const config = result.data;
   const cf = config.cloudflare;
@@ -314,7 +364,7 @@ export function loadConfig(
 
 /** The values that must never reach a log line, an error or the database. */
 export function secretValues(config: Config): string[] {
-  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, ...credentialSecrets(config.cloudflare.credentials)];
+  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, config.daemon.queueUi.password, ...credentialSecrets(config.cloudflare.credentials)];
   const dbPassword = config.database.url ? safePassword(config.database.url) : undefined;
   const redisPassword = config.redis.url ? safePassword(config.redis.url) : undefined;
   const all = [...values, dbPassword, redisPassword, ...sinkSecretValues(config.alerts)].filter(

@@ -1,4 +1,6 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { Terminal } from './util/terminal.js';
 
 export type { Logger };
 
@@ -7,6 +9,8 @@ export interface LogOptions {
   format: 'auto' | 'json' | 'pretty';
   secrets: string[];
   destination?: pino.DestinationStream;
+  /** On a TTY: where pretty lines go (a progress bar can take them over). */
+  terminal?: Terminal;
 }
 
 // Header names and config keys that carry credentials, wherever they appear in a log object.
@@ -76,7 +80,7 @@ function dedupeChildren(root: Logger): Logger {
 
 export function createLogger(opts: LogOptions): Logger {
   // Logs go to stderr so that command output on stdout (tables, --json) stays clean.
-  const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stderr.isTTY && !opts.destination);
+  const isPretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stderr.isTTY && !opts.destination);
   const secrets = opts.secrets;
   const options: pino.LoggerOptions = {
     level: opts.level,
@@ -92,8 +96,11 @@ export function createLogger(opts: LogOptions): Logger {
       },
     },
   };
-  if (pretty) {
-    return dedupeChildren(pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'app,pid,hostname', destination: 2 } } }));
+  if (isPretty) {
+    // One line per entry on a terminal. An alert's full object stays in JSON output; here its
+    // message says it all (the log sink would otherwise print some 25 lines per alert).
+    const out = pretty({ colorize: true, singleLine: true, ignore: 'app,pid,hostname,alert,digest', destination: opts.terminal?.stream ?? 2, sync: true });
+    return dedupeChildren(pino(options, out));
   }
   return dedupeChildren(pino(options, opts.destination ?? pino.destination({ fd: 2, sync: false })));
 }

@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../rules/types.js';
 import { parseDuration } from '../util/duration.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { shapeKeys } from '../config/shape.js';
 import { isSinkKind, SINK_KINDS, SINKS, type SinkKind, type SinkModule } from './sinks/index.js';
 
 const bool = (fallback: boolean) =>
@@ -67,9 +69,15 @@ const sinkSchema = z
           .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean)),
       })
       .safeParse(raw);
+    // Sink schemas strip what they do not know; a misspelt key (minSeverty) must stop the start instead.
+    const module = SINKS[kind] as unknown as SinkModule<z.ZodType>;
+    const known = [...ROUTING_KEYS, ...shapeKeys(module.schema), ...(kind === 'email' ? ['url'] : [])];
+    for (const key of Object.keys(raw).filter((k) => !known.includes(k))) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `unknown setting for a ${kind} sink${didYouMean(key, known) || ` (known: ${known.join(', ')})`}` });
+    }
     const given = kind === 'email' ? normaliseEmail(raw) : raw;
     const settings = Object.fromEntries(Object.entries(given).filter(([k]) => !ROUTING_KEYS.has(k)));
-    const parsed = (SINKS[kind] as unknown as SinkModule<z.ZodType>).schema.safeParse(settings);
+    const parsed = module.schema.safeParse(settings);
     for (const issue of [...(routing.error?.issues ?? []), ...(parsed.error?.issues ?? [])]) {
       ctx.addIssue({ code: 'custom', path: issue.path as PropertyKey[], message: issue.message });
     }
@@ -95,7 +103,7 @@ const withKinds = (v: unknown) => {
 };
 
 export const alertsConfigSchema = z
-  .object({
+  .strictObject({
     sinks: z.preprocess(withKinds, z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), sinkSchema)).default({}),
     /** Add a `log` sink when none is named `log` (the default: alerts always leave a trace). */
     logSink: bool(true),
@@ -110,7 +118,7 @@ export const alertsConfigSchema = z
     detectionReminderInterval: duration('off'),
     maxAttempts: z.coerce.number().int().min(1).max(100).default(8),
     backoff: z
-      .object({ initial: duration('30s'), max: duration('1h') })
+      .strictObject({ initial: duration('30s'), max: duration('1h') })
       .prefault({}),
     /** How long a claimed delivery may stay `sending` before another deliverer takes it over. */
     lease: duration('5m'),

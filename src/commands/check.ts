@@ -3,7 +3,8 @@ import { countFindings } from '../db/queries/findings-read.js';
 import type { CheckOptions, CheckResult } from '../rules/engine.js';
 import { runChecks } from './run.js';
 import type { Severity } from '../rules/types.js';
-import { formatTable, safeText } from './findings-format.js';
+import { formatCheckTable } from './check-table.js';
+import { openBySeverity } from '../db/queries/finding-detail.js';
 
 /** Exit codes of `flarewatch check`: CI tells "findings" apart from "could not check". */
 export const EXIT_FINDINGS = 3;
@@ -17,27 +18,9 @@ export interface CheckCommandResult {
   output: string;
 }
 
-/** A rule-by-rule table: what is open now, what this run opened and resolved. */
-export function formatCheckSummary(result: CheckResult): string {
-  const rows = result.outcomes.map((o) => {
-    const open = result.open.get(o.ruleId);
-    return [
-      o.ruleId,
-      o.severity,
-      o.status === 'succeeded' ? 'ok' : o.status,
-      String(open?.open ?? 0) + (open?.suppressed ? ` (+${open.suppressed} suppressed)` : ''),
-      String(o.opened + o.reopened),
-      String(o.resolved),
-    ];
-  });
-  const problems = result.outcomes.filter((o) => o.status === 'failed').map((o) => `  ✗ ${o.ruleId}: ${safeText(o.reason)}`);
-  const retired = result.outcomes.filter((o) => (o.status === 'disabled' || o.status === 'removed') && o.resolved).map((o) => `  ${o.ruleId}: ${o.resolved} finding(s) resolved (${o.reason})`);
-  const table = formatTable(['rule', 'severity', 'status', 'open', 'new', 'resolved'], rows);
-  return [
-    table,
-    ...(problems.length ? ['', 'rules that failed (skipped, their findings left as they were):', ...problems] : []),
-    ...(retired.length ? ['', 'rules disabled or removed:', ...retired] : []),
-  ].join('\n');
+/** A rule-by-rule table (src/commands/check-table.ts): open findings by severity, what this run opened and resolved. */
+export function formatCheckSummary(result: CheckResult, bySeverity: Map<string, Record<string, number>> = new Map()): string {
+  return formatCheckTable(result, bySeverity);
 }
 
 /**
@@ -61,6 +44,6 @@ export async function checkCommand(ctx: Context, opts: { failOn?: Severity; json
         null,
         2,
       )
-    : formatCheckSummary(result) + (opts.failOn ? `\n\n${blocking} open finding(s) at or above ${opts.failOn}` : '');
+    : formatCheckSummary(result, await openBySeverity(ctx.db)) + (opts.failOn ? `\n\n${blocking} open finding(s) at or above ${opts.failOn}` : '');
   return { result, blocking, exitCode, output };
 }

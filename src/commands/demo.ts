@@ -1,28 +1,44 @@
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { openApp } from '../app.js';
 import type { Config } from '../config.js';
+import { openBySeverity } from '../db/queries/finding-detail.js';
+import { listFindings } from '../db/queries/findings-read.js';
 import { startSimulator } from '../simulator/index.js';
 import { formatAlertsSummary } from './alert.js';
 import { formatCheckSummary } from './check.js';
+import { demoProfile } from './cli-config.js';
 import { formatOutcomes } from './report.js';
 import { runOnce } from './run.js';
 import { formatSummary, storeSummary } from './summary.js';
 
+/** The commands the demo suggests, each to be pasted as printed (the test runs them). */
+export function nextSteps(findingId: number | undefined, psql: boolean): string[] {
+  return [
+    'npx flarewatch findings --demo',
+    ...(findingId ? [`npx flarewatch findings show ${findingId} --demo`] : []),
+    'npx flarewatch check --demo',
+    'npx flarewatch status --demo',
+    'npx flarewatch findings --demo --format ocsf',
+    psql
+      ? `npx flarewatch psql --demo -- -c "select name, status, expires_on from api_tokens where deleted_at is null order by expires_on nulls first limit 10"`
+      : '(psql is not installed: apt-get install postgresql-client, then npx flarewatch psql --demo)',
+  ];
+}
+
 /**
  * Everything on embedded defaults: a simulated Cloudflare organisation, an embedded
- * PostgreSQL (kept in <data dir>/demo, apart from real data), one full run, a summary.
+ * PostgreSQL (kept in <data dir>/demo, apart from real data), one full run, a summary, and
+ * commands that reach the same data afterwards (`--demo`).
  */
 export async function demo(base: Config, opts: { seed: number; print: (s: string) => void }): Promise<boolean> {
   const sim = await startSimulator({ seed: opts.seed });
+  const profile = demoProfile(base);
   const config: Config = {
-    ...base,
+    ...profile,
     cloudflare: {
       ...base.cloudflare, baseUrl: sim.url, apiToken: sim.credentials.apiToken, email: undefined, apiKey: undefined, accounts: [],
       credentials: [{ name: 'default', apiToken: sim.credentials.apiToken, accounts: [], rateLimit: base.cloudflare.rateLimit }],
     },
-    database: { ...base.database, url: undefined },
-    dataDir: join(base.dataDir, 'demo'),
-    embeddedPostgresPort: base.embeddedPostgresPort + 1,
     sync: { ...base.sync, streams: [] },
     // Alerts go to the log sink only, one line each at info: below the demo's log level, counted in the summary.
     alerts: { ...base.alerts, sinks: { log: { kind: 'log', mode: 'immediate', minSeverity: 'info', rules: [], settings: { level: 'info', digestMaxEvents: 100 } } } },
@@ -32,11 +48,13 @@ export async function demo(base: Config, opts: { seed: number; print: (s: string
     opts.print(`simulated Cloudflare at ${sim.url} (seed ${opts.seed})\n`);
     const result = await runOnce(app.ctx);
     opts.print(formatOutcomes(result.outcomes));
-    if (result.checks) opts.print(`\nchecks:\n${formatCheckSummary(result.checks)}`);
+    if (result.checks) opts.print(`\nchecks:\n${formatCheckSummary(result.checks, await openBySeverity(app.ctx.db))}`);
     if (result.alerts) opts.print(`\nalerts (log sink):\n${formatAlertsSummary(result.alerts)}`);
-    opts.print(`\nstored in PostgreSQL:\n${formatSummary(await storeSummary(app.ctx.db))}`);
-    opts.print(`\nexplore it:  ${app.psqlHint}`);
-    opts.print(`  e.g. select name, status, expires_on from api_tokens where deleted_at is null order by expires_on nulls first;`);
+    opts.print(`\nstored in PostgreSQL (${config.dataDir}):\n${formatSummary(await storeSummary(app.ctx.db))}`);
+    const [worst] = await listFindings(app.ctx.db, { status: 'open' });
+    const psql = spawnSync('psql', ['--version'], { stdio: 'ignore' }).status === 0;
+    opts.print(`\nnext, on the same data (--demo points any command at it):\n${nextSteps(worst?.id, psql).map((c) => `  ${c}`).join('\n')}`);
+    opts.print('  npx flarewatch db start --demo    (keeps its PostgreSQL running for other clients; db stop --demo ends it)');
     return result.ok;
   } finally {
     await app.close();

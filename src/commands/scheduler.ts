@@ -1,10 +1,9 @@
-import { loadConfig } from '../config.js';
+import type { Config } from '../config.js';
 import { NoRedisError } from '../jobs/redis.js';
 import { runUntilSignalled } from './daemon-process.js';
 
 /** `flarewatch scheduler`: enqueue the cron rounds until stopped (replicas are safe). Needs REDIS_URL. */
-export async function schedulerCommand(): Promise<void> {
-  const config = loadConfig();
+export async function schedulerCommand(config: Config): Promise<void> {
   if (!config.redis.url) throw new NoRedisError();
   await runUntilSignalled(config, { redisUrl: config.redis.url, scheduler: true, workers: false });
 }

@@ -1,14 +1,15 @@
-import { loadConfig } from '../config.js';
+import type { Config } from '../config.js';
 import { embeddedRedisDir, NoRedisError, redisServerOnPath, startRedisServer } from '../jobs/redis.js';
 import { loggerFor } from '../app.js';
 import { runUntilSignalled } from './daemon-process.js';
+import { validateSelection } from '../sync/catalog.js';
 
 /**
  * `flarewatch start`: scheduler and workers in one process. Without REDIS_URL, runs
  * redis-server from the PATH on a private port with its data under the data folder.
  */
-export async function startCommand(o: { concurrency?: number }): Promise<void> {
-  const config = loadConfig(process.env, { 'daemon.concurrency': o.concurrency });
+export async function startCommand(config: Config): Promise<void> {
+  validateSelection(config.sync.streams, config.cloudflare.credentials.map((c) => c.name));
   let redisUrl = config.redis.url;
   let stopRedis = async () => undefined as void;
   if (!redisUrl) {

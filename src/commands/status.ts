@@ -1,5 +1,5 @@
 import { openApp } from '../app.js';
-import { loadConfig } from '../config.js';
+import type { Config } from '../config.js';
 import { type CredentialRow, credentialRows } from '../db/queries/credentials.js';
 import { type VerifySummary, verifySummaries } from '../db/queries/audit-verifications.js';
 import { streamLags, type StreamLag } from '../ops/metrics.js';
@@ -60,11 +60,37 @@ export function formatStatus(rows: StreamLag[], extras: StatusExtras = {}): stri
   return out.join('\n');
 }
 
-export async function statusCommand(print: (s: string) => void): Promise<void> {
-  const app = await openApp(loadConfig(), { migrate: false });
+/** What needs attention: streams failing now or lagging past `maxLagMs`, credentials that do not verify, archive gaps. */
+export function unhealthy(rows: StreamLag[], maxLagMs: number, extras: StatusExtras = {}): Array<{ stream: string; problem: string }> {
+  const streams = rows.flatMap((r) => {
+    if (r.failing) return [{ stream: r.stream, problem: 'failing' }];
+    if (r.lagSeconds !== null && r.lagSeconds * 1000 > maxLagMs) return [{ stream: r.stream, problem: `lagging ${formatDuration(r.lagSeconds * 1000)}` }];
+    return [];
+  });
+  const credentials = (extras.credentials ?? []).filter((c) => c.status !== 'active').map((c) => ({ stream: `credential ${c.name}`, problem: c.status }));
+  const gaps = (extras.verify ?? []).filter((v) => v.gaps > 0).map((v) => ({ stream: v.stream, problem: `${v.gaps} day(s) with archive gaps` }));
+  return [...streams, ...credentials, ...gaps];
+}
+
+/**
+ * `flarewatch status [--json] [--max-lag 2h]`: exit 0 when everything is healthy, 1 when a stream
+ * is failing or lags more than max-lag, a credential does not verify, or `audit verify` left a gap.
+ */
+export async function statusCommand(config: Config, opts: { json?: boolean; maxLagMs: number }, print: (s: string) => void): Promise<number> {
+  const app = await openApp(config, { migrate: false });
   try {
     const db = app.ctx.db;
-    print(formatStatus(await streamLags(db), { credentials: await credentialRows(db), verify: await verifySummaries(db) }));
+    const rows = await streamLags(db);
+    const extras: StatusExtras = { credentials: await credentialRows(db), verify: await verifySummaries(db) };
+    const problems = unhealthy(rows, opts.maxLagMs, extras);
+    if (opts.json) {
+      const credentials = extras.credentials!.map(({ fingerprint: _f, verify: _v, ...c }) => c);
+      print(JSON.stringify({ ok: problems.length === 0, maxLagSeconds: opts.maxLagMs / 1000, problems, streams: rows, credentials, verification: extras.verify }, null, 2));
+    } else {
+      print(formatStatus(rows, extras));
+      if (problems.length) print(`\n${problems.length} need attention: ${problems.map((p) => `${p.stream} (${p.problem})`).join(', ')}`);
+    }
+    return problems.length ? 1 : 0;
   } finally {
     await app.close();
   }

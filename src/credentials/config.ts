@@ -11,7 +11,7 @@ export const DEFAULT_CREDENTIAL = 'default';
 
 const accountId = z.string().regex(/^[0-9a-f]{32}$/i, 'an account id is 32 hexadecimal characters');
 
-export const credentialEntrySchema = z.object({
+export const credentialEntrySchema = z.strictObject({
   name: z.string().regex(CREDENTIAL_NAME, 'lowercase letters, digits and dashes only ([a-z0-9-]+)'),
   apiToken: z.string().min(1).optional(),
   apiTokenFile: z.string().min(1).optional(),

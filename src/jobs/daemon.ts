@@ -9,6 +9,7 @@ import type { Context } from '../context.js';
 import type { Logger } from '../log.js';
 import { countedFetch, createMetrics, type Metrics } from '../ops/metrics.js';
 import { type OpsServer, startOpsServer } from '../ops/server.js';
+import { createQueueUi } from '../ops/queue-ui.js';
 import { connectRedis } from './redis.js';
 import { Scheduler, type SchedulerOptions } from './schedules.js';
 import { startWorkers, type WorkerPool, type WorkerPoolOptions } from './worker.js';
@@ -68,8 +69,9 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
     : undefined;
   const scheduler = opts.scheduler ? new Scheduler(ctx, redis, opts.timings) : undefined;
   if (scheduler && opts.cron !== false) await scheduler.start();
-  const ops = config.daemon.httpPort ? await startOpsServer({ port: config.daemon.httpPort, db: ctx.db, redis, metrics }) : undefined;
-  log.info({ scheduler: Boolean(scheduler), workers: Boolean(pool), metricsPort: ops?.port }, 'daemon started');
+  const queueUi = config.daemon.queueUi.enabled ? createQueueUi(redis, config.daemon.queueUi) : undefined;
+  const ops = config.daemon.httpPort ? await startOpsServer({ port: config.daemon.httpPort, db: ctx.db, redis, metrics, queueUi }) : undefined;
+  log.info({ scheduler: Boolean(scheduler), workers: Boolean(pool), metricsPort: ops?.port, queueUi: ops && queueUi ? `http://127.0.0.1:${ops.port}/queues` : undefined }, 'daemon started');
 
   let stopping: Promise<void> | undefined;
   // Every step is bounded: after a Redis or Postgres outage a close can wait on a connection

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { FatalError } from '../util/fatal-error.js';
 import { freePort } from '../util/free-port.js';
 
 /**
@@ -20,7 +21,7 @@ export function connectRedis(url: string, name = 'flarewatch'): Redis {
   return redis;
 }
 
-export class NoRedisError extends Error {
+export class NoRedisError extends FatalError {
   constructor() {
     super(
       'no Redis: set REDIS_URL (e.g. redis://localhost:6379), or install redis-server on the PATH so that ' +

@@ -99,6 +99,14 @@ export function createMetrics(sources: MetricSources): Metrics {
     });
   }
   new Gauge({
+    name: 'flarewatch_alert_deliveries_dead', help: 'Alert deliveries that ran out of attempts (dead), by sink', labelNames: ['sink'], registers: reg,
+    async collect() {
+      this.reset();
+      const res = await sources.db.execute<{ sink: string; n: number }>(sql`select sink, count(*)::int as n from alert_deliveries where status = 'dead' group by sink`);
+      for (const r of res.rows) this.set({ sink: r.sink }, r.n);
+    },
+  });
+  new Gauge({
     name: 'flarewatch_audit_verified_through_timestamp_seconds', help: 'End of the last day up to which `audit verify` proved the archive complete, by audit stream', labelNames: ['stream'], registers: reg,
     async collect() {
       this.reset();

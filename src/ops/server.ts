@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/client.js';
 import type { Metrics } from './metrics.js';
+import { QUEUE_UI_PATH, type QueueUi } from './queue-ui.js';
 
 export interface OpsServer {
   port: number;
@@ -13,8 +14,8 @@ export interface OpsServer {
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`no answer within ${ms} ms`)), ms).unref())]);
 
-/** /healthz (the process is up), /readyz (Postgres and Redis answer), /metrics (Prometheus). */
-export async function startOpsServer(opts: { port: number; host?: string; db: Db; redis: Redis; metrics: Metrics }): Promise<OpsServer> {
+/** /healthz (the process is up), /readyz (Postgres and Redis answer), /metrics (Prometheus), /queues (Bull Board, when on). */
+export async function startOpsServer(opts: { port: number; host?: string; db: Db; redis: Redis; metrics: Metrics; queueUi?: QueueUi }): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       res.writeHead(status, { 'content-type': type });
@@ -36,6 +37,7 @@ export async function startOpsServer(opts: { port: number; host?: string; db: Db
       );
       return;
     }
+    if (opts.queueUi && (path === QUEUE_UI_PATH || path?.startsWith(`${QUEUE_UI_PATH}/`))) return opts.queueUi.handle(req, res);
     send(404, 'not found: try /healthz, /readyz or /metrics\n');
   });
   await new Promise<void>((ok, fail) => {
@@ -44,9 +46,12 @@ export async function startOpsServer(opts: { port: number; host?: string; db: Db
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((ok) => {
-      server.closeAllConnections();
-      server.close(() => ok());
-    }),
+    close: async () => {
+      await new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      });
+      await opts.queueUi?.close();
+    },
   };
 }

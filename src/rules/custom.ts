@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
-import type { Tx } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import { checkStatement, parseHeader } from './custom-sql.js';
+import { withRuleConnection } from './rule-connection.js';
 import { type Rule, type RuleHit, SEVERITIES, type Severity } from './types.js';
 
 /** A custom rule file that could not be loaded: reported in the check run, never fatal. */
@@ -34,7 +34,7 @@ export function customRule(file: string, text: string): Rule & { source: string 
     requires: header.requires.length ? header.requires : undefined,
     thresholds: { timeout_ms: { default: DEFAULT_TIMEOUT_MS, description: 'statement timeout of the query (ms)' } },
     source: file,
-    evaluate: (ctx) => runCustomQuery(ctx.db, statement, Number(ctx.thresholds.timeout_ms ?? DEFAULT_TIMEOUT_MS), header.severity),
+    evaluate: (ctx) => runCustomQuery(ctx.pool, statement, Number(ctx.thresholds.timeout_ms ?? DEFAULT_TIMEOUT_MS), header.severity),
   };
 }
 
@@ -44,25 +44,15 @@ class ReadDone<T> {
 }
 
 /**
- * Runs the statement read-only with a statement timeout, wrapped as a subquery (which also
- * refuses a second statement and data-modifying WITH). Inside the rule's transaction this is
- * a savepoint that is always rolled back, so the read-only mode and the timeout end with it.
- * Read-only is a guard against mistakes, not a sandbox: rule files are trusted like configuration.
+ * Runs the statement as the database's reader role (src/rules/rule-connection.ts) on a
+ * connection of its own, in a READ ONLY transaction with a statement timeout, wrapped as a
+ * subquery (which also refuses a second statement and data-modifying WITH).
  */
-export async function runCustomQuery(db: Tx, statement: string, timeoutMs: number, fallback: Severity): Promise<RuleHit[]> {
-  type Result = Awaited<ReturnType<typeof db.execute<Record<string, unknown>>>>;
-  let res: Result;
-  try {
-    await db.transaction(async (tx) => {
-      await tx.execute(sql`set transaction read only`);
-      await tx.execute(sql.raw(`set local statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`));
-      throw new ReadDone(await tx.execute<Record<string, unknown>>(sql.raw(`select * from (\n${statement}\n) as custom_rule`)));
-    });
-    throw new Error('unreachable: the read savepoint always rolls back');
-  } catch (err) {
-    if (!(err instanceof ReadDone)) throw err;
-    res = err.value as Result;
-  }
+export async function runCustomQuery(db: Db, statement: string, timeoutMs: number, fallback: Severity): Promise<RuleHit[]> {
+  const res = await withRuleConnection(db, async (client) => {
+    await client.query(`set local statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
+    return client.query<Record<string, unknown>>(`select * from (\n${statement}\n) as custom_rule`);
+  });
   const columns = res.fields.map((f) => f.name);
   for (const required of ['resource_key', 'resource_type']) {
     if (!columns.includes(required)) throw new Error(`the query returns no "${required}" column (it returns: ${columns.join(', ') || 'nothing'})`);

@@ -88,7 +88,7 @@ export async function runRule(ctx: Context, rule: Rule, state: RunState): Promis
     const done = await ctx.db.transaction(async (tx) => {
       // Evaluate under the findings lock, in the transaction that applies the result.
       await lockRuleFindings(tx, rule.id);
-      const hits = checkHits(await rule.evaluate({ db: tx, config: ctx.config, now: state.now, thresholds: settings.thresholds }));
+      const hits = checkHits(await rule.evaluate({ db: tx, pool: ctx.db, config: ctx.config, now: state.now, thresholds: settings.thresholds }));
       const firstCheck = (await markRuleChecked(tx, rule.id, kind, state.now)) !== 'active';
       const written = await applyRuleResult(
         tx,

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Config } from '../config.js';
-import type { Tx } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import type { FindingKind } from '../db/schema/findings.js';
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
@@ -28,6 +28,8 @@ export interface LegacySettings {
 export interface RuleContext {
   /** The rule's own transaction, holding its findings lock: what it reads is what its findings are planned against. */
   db: Tx;
+  /** The pool, for what must not run in the rule's transaction (a custom SQL rule runs on a connection of its own, as the reader role). */
+  pool: Db;
   config: Config;
   now: Date;
   /** This rule's thresholds: config values over the rule's defaults. */

@@ -11,7 +11,7 @@ export function thresholdsOf(rule: Rule, overrides: Record<string, unknown> = {}
 export interface RuleEnv { db: Db; config: Config; now?: Date }
 
 export function evaluate(rule: Rule, env: RuleEnv, overrides: Record<string, unknown> = {}): Promise<RuleHit[]> {
-  return rule.evaluate({ db: env.db, config: env.config, now: env.now ?? new Date(), thresholds: thresholdsOf(rule, overrides) });
+  return rule.evaluate({ db: env.db, pool: env.db, config: env.config, now: env.now ?? new Date(), thresholds: thresholdsOf(rule, overrides) });
 }
 
 /** Sorted resource keys: what the assertions compare. */

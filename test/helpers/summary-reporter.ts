@@ -22,6 +22,7 @@ export default class SummaryReporter implements Reporter {
       failed += failedHere;
     }
     failed += unhandledErrors.length;
+    if ((globalThis as { flarewatchSetupFailed?: boolean }).flarewatchSetupFailed) failed += 1;
     // Printed as the process exits, so it is the last line, after vitest's own summary.
     const line = `\n${passed} passed, ${failed} failed, ${skipped} skipped\n`;
     process.once('exit', () => process.stdout.write(line));

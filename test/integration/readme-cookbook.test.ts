@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ensureReaderAccess } from '../../src/db/access.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/rules/engine.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -84,8 +85,10 @@ describe('the README review cookbook', () => {
   it('the reader role can read every view and table, and write nothing', async () => {
     const client = await db.pool.connect();
     try {
+      const { role } = await ensureReaderAccess(client);
+      expect(role).toBe(`flarewatch_reader_${db.name}`);
       await client.query('begin');
-      await client.query('set local role flarewatch_reader');
+      await client.query(`set local role ${role}`);
       for (const view of ['token_grants', 'expiring_tokens', 'open_findings', 'member_access', 'permission_group_names', 'findings', 'audit_logs', 'api_tokens']) {
         await client.query(`select * from ${view} limit 1`);
       }

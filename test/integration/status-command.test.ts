@@ -52,8 +52,10 @@ describe('flarewatch status', () => {
     child.stdout.on('data', (d) => (out += String(d)));
     child.stderr.on('data', (d) => (err += String(d)));
     const code = await new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
-    expect(code, err).toBe(0);
-    expect(out.split("\n")[0]).toMatch(/^stream\s+checkpoint\s+lag\s+last success\s+verified\s+last error$/);
+    // Two streams are failing now: the table is printed, and the exit code says so.
+    expect(code, err).toBe(1);
+    expect(out).toMatch(/2 need attention: account-audit:abc \(failing\), members:abc \(failing\)/);
+    expect(out.split('\n')[0]).toMatch(/^stream\s+checkpoint\s+lag\s+last success\s+verified\s+last error$/);
     expect(lineOf(out, 'user-audit')).toMatch(/recovered \(failed /);
     expect(lineOf(out, 'account-audit:abc')).toContain('(current)');
     expect(out).not.toContain('(old)');

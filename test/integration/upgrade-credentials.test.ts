@@ -67,7 +67,7 @@ describe('upgrading a single-credential database', () => {
     expect(first.filter((o) => o.status !== 'succeeded')).toEqual([]);
 
     const old = await emptyDatabase();
-    await runMigrations(old.url, releasedMigrations());
+    await runMigrations(old.url, { migrationsFolder: releasedMigrations() });
     for (const table of [...Object.keys(INVENTORY_TABLES), 'sync_state']) {
       const { rows } = await scratch.pool.query<{ j: Record<string, unknown> }>(`select row_to_json(t) as j from ${table} t`);
       for (const { j } of rows) {

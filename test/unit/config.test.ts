@@ -68,7 +68,7 @@ describe('loadConfig', () => {
     const path = file('c.yaml', 'cloudflare:\n  maxRetries: 5\nsync:\n  streams: [user-tokens, members]\n');
     const c = loadConfig({ FLAREWATCH_CONFIG: path });
     expect([c.cloudflare.maxRetries, c.sync.streams]).toEqual([5, ['user-tokens', 'members']]);
-    expect(problems({ FLAREWATCH_CONFIG: file('bad.json', '{ nope') })[0]).toMatch(/^FLAREWATCH_CONFIG: .*bad\.json is not valid JSON\/YAML/);
+    expect(problems({ FLAREWATCH_CONFIG: file('bad.json', '{ nope') })[0]).toMatch(/^FLAREWATCH_CONFIG: .*bad\.json is not valid JSON: .* at line 1, column 3$/);
     expect(problems({ FLAREWATCH_CONFIG: join(dir, 'missing.yaml') })[0]).toMatch(/^FLAREWATCH_CONFIG: cannot read/);
     expect(problems({ FLAREWATCH_CONFIG: file('v.yaml', 'cloudflare:\n  maxRetries: lots\n') })[0]).toMatch(/^FLAREWATCH_MAX_RETRIES \(cloudflare\.maxRetries\)/);
   });

@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+import { type Config, loadConfig } from '../config.js';
+import { checkRuleSettingIds } from '../rules/known-ids.js';
+
+/**
+ * The demo's data: its own embedded PostgreSQL in <data dir>/demo on the next port, whatever
+ * DATABASE_URL says, so `--demo` points any command at what `flarewatch demo` stored.
+ */
+export function demoProfile(config: Config): Config {
+  return {
+    ...config,
+    database: { ...config.database, url: undefined },
+    dataDir: join(config.dataDir, 'demo'),
+    embeddedPostgresPort: config.embeddedPostgresPort + 1,
+  };
+}
+
+export interface CliConfigOptions {
+  overrides?: Record<string, unknown>;
+  defaults?: Record<string, unknown>;
+  demo?: boolean;
+}
+
+/** How every command reads its configuration: the schema, then the rule ids under `rules:`, then the demo profile. */
+export function cliConfig(opts: CliConfigOptions = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const config = loadConfig(env, opts.overrides, opts.defaults);
+  checkRuleSettingIds(config);
+  return opts.demo ? demoProfile(config) : config;
+}
