@@ -27,6 +27,12 @@ export function formatCheckTable(result: CheckResult, bySeverity: Map<string, Re
     ];
   });
   const problems = result.outcomes.filter((o) => o.status === 'failed').map((o) => `  ✗ ${o.ruleId}: ${safeText(o.reason)}`);
+  // A rule disabled in config or removed resolves its findings (no chat noise): say so once.
+  const retired = result.outcomes.filter((o) => (o.status === 'disabled' || o.status === 'removed') && o.resolved).map((o) => `  ${o.ruleId}: ${o.resolved} finding(s) resolved (${o.reason})`);
   const table = formatTable(['rule', 'status', 'open', 'by severity', 'new', 'resolved'], rows);
-  return [table, ...(problems.length ? ['', 'rules that failed (skipped, their findings left as they were):', ...problems] : [])].join('\n');
+  return [
+    table,
+    ...(problems.length ? ['', 'rules that failed (skipped, their findings left as they were):', ...problems] : []),
+    ...(retired.length ? ['', 'rules disabled or removed:', ...retired] : []),
+  ].join('\n');
 }

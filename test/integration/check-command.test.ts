@@ -47,8 +47,9 @@ describe('flarewatch check --fail-on', () => {
     const noLow = checkContext(db, { rules: { 'fake.low': { enabled: false } } });
     const inactive = await checkCommand(noLow, { rules: [high.rule, low.rule], failOn: 'low' });
     expect(inactive.exitCode).toBe(0);
-    // A disabled rule reads `inactive`, not `ok`; its two findings stay open, shown by their own severity.
-    expect(inactive.output).toMatch(/fake\.low\s+inactive\s+2\s+2 low/);
+    // A disabled rule reads `inactive`, not `ok`; its two findings are resolved (reason: rule disabled), none left open.
+    expect(inactive.output).toMatch(/fake\.low\s+inactive\s+0\s/);
+    expect(inactive.output).toMatch(/rules disabled or removed:\n {2}fake\.low: 2 finding\(s\) resolved \(rule disabled/);
   });
 
   it('exits 1 when a rule failed and nothing reached the threshold', async () => {

@@ -55,7 +55,7 @@ beforeAll(async () => {
     from generate_series(1, 3000) n`);
   await db.pool.query(`insert into finding_events (finding_id, transition, at) select id, 'opened', now() - interval '1 day' from findings where resource_key = 'token:7'`);
   await db.pool.query(`insert into sync_state (stream, checkpoint, last_success_at, last_error_at, last_error) values
-    ('accounts', '{}', now() - interval '5 minutes', null, null)`);
+    ('accounts:default', '{}', now() - interval '5 minutes', null, null)`);
 });
 afterAll(async () => db?.drop());
 
@@ -125,10 +125,10 @@ describe('CLI habits', () => {
   it('status --json, and a non-zero exit when a stream is failing or lagging', async () => {
     const healthy = await cli(['status', '--json']);
     expect(healthy.code, healthy.stderr).toBe(0);
-    expect(JSON.parse(healthy.stdout)).toMatchObject({ ok: true, problems: [], streams: [{ stream: 'accounts', failing: false }] });
+    expect(JSON.parse(healthy.stdout)).toMatchObject({ ok: true, problems: [], streams: [{ stream: 'accounts:default', failing: false }] });
     const lagging = await cli(['status', '--max-lag', '1m']);
     expect(lagging.code).toBe(1);
-    expect(lagging.stdout).toMatch(/1 stream\(s\) need attention: accounts \(lagging \d+m\d+s\)/);
+    expect(lagging.stdout).toMatch(/1 need attention: accounts:default \(lagging \d+m\d+s\)/);
   });
 
   it('expected failures are one line: no Redis, an unreachable or malformed DATABASE_URL, the simulator', async () => {

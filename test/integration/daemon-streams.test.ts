@@ -27,10 +27,12 @@ describe("the daemon's stream selection", () => {
   it('FLAREWATCH_STREAMS=members on a fresh database walks accounts first, then members per account', async () => {
     const daemon = await startTestDaemon(daemonEnv(db.url, sim, redis.url, { FLAREWATCH_STREAMS: 'members' }), { scheduler: true });
     try {
-      expect(await daemon.scheduler!.streamsFor(['inventory'])).toEqual(['accounts']);
+      expect(await daemon.scheduler!.streamsFor(['inventory'])).toEqual(['accounts:default']);
+      // What that walk records: the accounts, and that the credential reaches them.
       await db.pool.query(`insert into accounts (id, name, raw) values ('a1', 'one', '{}'), ('a2', 'two', '{}')`);
-      await db.pool.query(`insert into sync_state (stream, last_success_at) values ('accounts', now())`);
-      expect((await daemon.scheduler!.streamsFor(['inventory'])).sort()).toEqual(['accounts', 'members:a1', 'members:a2']);
+      await db.pool.query(`insert into account_access (credential, account_id) values ('default', 'a1'), ('default', 'a2')`);
+      await db.pool.query(`insert into sync_state (stream, last_success_at) values ('accounts:default', now())`);
+      expect((await daemon.scheduler!.streamsFor(['inventory'])).sort()).toEqual(['accounts:default', 'members:a1', 'members:a2']);
       // Never walked yet: an audit tick takes them too (and nothing else: accounts has been walked).
       expect((await daemon.scheduler!.streamsFor(['audit'])).sort()).toEqual(['members:a1', 'members:a2']);
     } finally {

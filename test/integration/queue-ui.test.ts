@@ -29,10 +29,9 @@ describe.runIf(existsSync(CHROMIUM))('the queue UI (Bull Board at /queues)', () 
   beforeAll(async () => {
     sim = await startSimulator({ seed: 5, size: { accounts: 1, userAuditEntries: 10, accountAuditEntries: 10, accountAuditV1Entries: 10, auditDays: 2 }, rateLimit: false });
     [db, redis, port] = await Promise.all([createTestDatabase(), startTestRedis(), freePort()]);
-    // A credential Cloudflare refuses: every walk fails for good (401), so the queue holds failed jobs.
-    const env = daemonEnv(db.url, sim, redis.url, {
-      FLAREWATCH_HTTP_PORT: String(port), FLAREWATCH_QUEUE_UI: 'true', CLOUDFLARE_API_TOKEN: 'not-the-simulator-token-0123456789', FLAREWATCH_STREAMS: 'user-tokens',
-    });
+    // The credential lacks the permission this stream needs: its walk fails for good (403), so the queue holds a failed job.
+    sim.credentials.deny.push('GET /user/tokens');
+    const env = daemonEnv(db.url, sim, redis.url, { FLAREWATCH_HTTP_PORT: String(port), FLAREWATCH_QUEUE_UI: 'true', FLAREWATCH_STREAMS: 'user-tokens' });
     daemon = await startTestDaemon(env, { scheduler: true, workers: true });
     await daemon.scheduler!.tick(new Date());
     await waitIdle(redis.url, 60_000);
@@ -59,8 +58,8 @@ describe.runIf(existsSync(CHROMIUM))('the queue UI (Bull Board at /queues)', () 
     await page.goto(`http://127.0.0.1:${port}/queues/queue/sync?status=failed`);
     await expect.poll(body, { timeout: 60_000 }).toMatch(/sync\.stream/);
     // The failed job of the walk, with the reason it failed for good.
-    await expect.poll(body, { timeout: 60_000 }).toMatch(/sync\|user-tokens\|/);
-    await expect.poll(body, { timeout: 60_000 }).toMatch(/UnrecoverableError: stream user-tokens: GET \/user\/tokens/);
+    await expect.poll(body, { timeout: 60_000 }).toMatch(/sync\|user-tokens@default\|/);
+    await expect.poll(body, { timeout: 60_000 }).toMatch(/UnrecoverableError: stream user-tokens:default: GET \/user\/tokens/);
     await page.close();
   });
 
