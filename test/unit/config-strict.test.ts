@@ -1,28 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, configSchema, loadConfig } from '../../src/config.js';
+import { describe, expect, it } from 'vitest';
+import { configSchema, loadConfig } from '../../src/config.js';
 import { defOf, walkSchema } from '../../src/config/shape.js';
+import { configFiles, configProblems as problems } from '../helpers/config.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'flarewatch-strict-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { file } = configFiles('flarewatch-strict-');
 let n = 0;
-const yamlFile = (text: string, ext = 'yaml') => {
-  const path = join(dir, `c${n++}.${ext}`);
-  writeFileSync(path, text);
-  return path;
-};
+const yamlFile = (text: string, ext = 'yaml') => file(`c${n++}.${ext}`, text);
 
-function problems(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
 const fromFile = (text: string) => problems({ FLAREWATCH_CONFIG: yamlFile(text) });
 
 describe('unknown settings are errors, at every level, with "did you mean"', () => {

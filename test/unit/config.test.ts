@@ -1,26 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, secretValues } from '../../src/config.js';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, secretValues } from '../../src/config.js';
+import { configFiles, configProblems as problems } from '../helpers/config.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'flarewatch-config-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
-
-function problems(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
+const { dir, file } = configFiles('flarewatch-config-');
 
 describe('loadConfig', () => {
   it('has defaults for everything but secrets', () => {
