@@ -180,5 +180,5 @@ describe('crash and resume', () => {
       expect(own.at(-1)!.status, s.name).toBe('succeeded');
       expect(await checkpointOf(db.pool, s.name), s.name).toEqual({ watermark: expect.any(String) });
     }
-  }, 420_000); // a safety net, not a timing figure: ten kill-and-resume cycles on a loaded machine
+  }, 420_000); // a safety net, not a timing figure: ATTEMPTS kill-and-resume cycles on a loaded machine
 });
