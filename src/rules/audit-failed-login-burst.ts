@@ -59,11 +59,12 @@ export const auditFailedLoginBurst: Rule = {
         from framed where multi and n >= ${bind(failures)}::int
         order by dimension, subject, window_start, n desc, event_time
       ),
-      -- The failures of the subject in the same window: what the detection counts and lists.
+      -- The failures of the subject in the same window, and those of the burst itself (a burst can
+      -- begin in the window before): what the detection counts and lists.
       g as (
         select p.dimension, p.subject, f.id, f.event_time, f.actor, f.ip, p.window_start from peaks p join f
           on ((p.dimension = 'actor' and f.actor = p.subject) or (p.dimension = 'ip' and f.ip = p.subject))
-         and f.window_start = p.window_start
+         and (f.window_start = p.window_start or f.event_time between p.burst_start and p.burst_end)
       )
       select p.*,
              (select count(distinct g.id)::int from g where (g.dimension, g.subject, g.window_start) = (p.dimension, p.subject, p.window_start)) as total,

@@ -20,6 +20,9 @@ let ctx: TestContext;
 let account: string;
 const T = Date.now() - 60 * MIN; // an hour ago: well inside the synced window (which ends 2 minutes before now)
 const at = (offsetMin: number) => new Date(T + offsetMin * MIN).toISOString();
+/** Minutes around yesterday's UTC midnight: a burst there straddles two 24-hour detection windows, whatever the time of the run. */
+const MIDNIGHT = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
+const edge = (offsetMin: number) => new Date(MIDNIGHT + offsetMin * MIN).toISOString();
 const groups = (...names: string[]) => names.map((n) => ({ id: groupByName(n).id, name: n }));
 
 /** Appended entries with every field a rule reads set explicitly (the generator would otherwise pick random actors and IPs). */
@@ -84,6 +87,8 @@ beforeAll(async () => {
     ...[0, 2, 4, 6, 8].map((m) => v2(`victim-${m}`, at(12 + m), { action: 'login', result: 'failure', email: 'victim@example.com', ip: '192.0.2.50', resource: { type: 'login' } })),
     ...[0, 15, 30, 45, 60].map((m) => v2(`slow-${m}`, at(-70 + m), { action: 'login', result: 'failure', email: 'slow@example.com', ip: '192.0.2.51', resource: { type: 'login' } })),
     ...[0, 1, 2, 3].map((m) => v2(`four-${m}`, at(30 + m), { action: 'login', result: 'failure', email: 'four@example.com', ip: '192.0.2.52', resource: { type: 'login' } })),
+    // a sprayed IP whose burst begins before midnight and ends after it
+    ...[0, 1, 2, 3, 4].map((m) => v2(`edge-${m}`, edge(-3 + m), { action: 'login', result: 'failure', email: `edge${m}@example.com`, ip: '192.0.2.77', resource: { type: 'login' } })),
     ...[0, 1, 2, 3, 4].map((m) => v2(`spray-${m}`, at(40 + m), { action: 'login', result: 'failure', email: `user${m}@example.com`, ip: '198.51.100.99', resource: { type: 'login' } })),
     ...[0, 1, 2, 3, 4, 5].map((m) => v2(`ok-${m}`, at(50 + m), { action: 'login', email: 'ok@example.com', ip: '192.0.2.53', resource: { type: 'login' } })),
     // the same three failures are in both logs: 3 + 3 must not make a burst of 5
@@ -184,13 +189,16 @@ describe('audit-failed-login-burst', () => {
     const hits = await evaluate(auditFailedLoginBurst, env());
     const victim = windowKey('actor:victim@example.com', at(20));
     const spray = windowKey('ip:198.51.100.99', at(44));
-    expect(keysOf(hits)).toEqual([victim, spray].sort());
+    const midnight = windowKey('ip:192.0.2.77', edge(1));
+    expect(keysOf(hits)).toEqual([victim, spray, midnight].sort());
     expect(hitOf(hits, victim)).toMatchObject({ lastEventAt: at(20), facts: { failures_in_window: 5, burst_minutes: 10, ips: ['192.0.2.50'], burst_start: at(12), burst_end: at(20) } });
     expect(hitOf(hits, spray).facts).toMatchObject({ failures_in_window: 5, actors: [0, 1, 2, 3, 4].map((m) => `user${m}@example.com`) });
+    // Keyed by the window the burst ends in, listing every actor of the burst, those before midnight too.
+    expect(hitOf(hits, midnight).facts).toMatchObject({ failures_in_window: 5, failures: 5, burst_start: edge(-3), burst_end: edge(1), actors: [0, 1, 2, 3, 4].map((m) => `edge${m}@example.com`) });
   });
 
   it('thresholds: 4 failures in 5 minutes catch the shorter burst', async () => {
     const hits = await evaluate(auditFailedLoginBurst, env(), { failures: 4, windowMinutes: 5 });
-    expect(keysOf(hits)).toEqual([windowKey('actor:four@example.com', at(33)), windowKey('ip:198.51.100.99', at(44))].sort());
+    expect(keysOf(hits)).toEqual([windowKey('actor:four@example.com', at(33)), windowKey('ip:198.51.100.99', at(44)), windowKey('ip:192.0.2.77', edge(0))].sort());
   });
 });
