@@ -57,10 +57,10 @@ beforeAll(async () => {
   clock.t = T0 + 50 * MIN;
   sim.world.updateToken(tokenId, { policies: grant('DNS Write', ZONE_ALL) as never });
   const actor = { id: 'alice-id', email: 'alice@example.com', ip_address: '192.0.2.10', type: 'user', context: 'dash' };
-  [{ id: widenEvent }] = sim.world.auditStream('account-v2', account).append([{
+  widenEvent = (sim.world.auditStream('account-v2', account).append([{
     time: iso(T0 + 50 * MIN), action: { type: 'update', result: 'success', description: 'API token policies updated' }, actor,
     resource: { type: 'api_token', id: tokenId, product: 'API Tokens', request: { policies: grant('DNS Write', ZONE_ALL) }, response: {} },
-  }]) as Array<{ id: string }>;
+  }]) as Array<{ id: string }>)[0]!.id;
   sim.world.auditStream('account-v1', account).append([{
     time: iso(T0 + 50 * MIN), action: { type: 'update', result: true }, actor: { id: 'alice-id', email: 'alice@example.com', ip: '192.0.2.10', type: 'user' },
     resource: { type: 'API_Token', id: tokenId }, newValueJson: { policies: grant('DNS Write', ZONE_ALL) },
