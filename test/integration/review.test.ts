@@ -1,3 +1,8 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewDiffCommand } from '../../src/commands/review-diff.js';
 import { reviewAttestCommand, reviewExportCommand, reviewStartCommand, reviewStatusCommand } from '../../src/commands/review.js';
@@ -17,6 +22,11 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-04-01T09:00:00Z');
 const INJECTED = '=HYPERLINK("http://203.0.113.9/x","click")';
+const MARKUP = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`;
+// Debian's chromium, driven by playwright-core, as in queue-ui.test.ts.
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+if (!existsSync(CHROMIUM)) console.warn(`review HTML browser test skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
 
 let db: TestDatabase;
 let sim: Simulator;
@@ -49,8 +59,9 @@ beforeAll(async () => {
   ctx = testContext(db, sim, { LOG_LEVEL: 'info' });
   ctx.now = () => new Date(clock.t);
   account = sim.world.accounts[0]!.id;
-  const [a, b] = sim.world.accountTokens(account);
+  const [a, b, c] = sim.world.accountTokens(account);
   sim.world.updateToken(a!.id, { name: INJECTED });
+  sim.world.updateToken(c!.id, { name: MARKUP });
   revokedToken = { id: a!.id, name: INJECTED };
   removedToken = { id: b!.id, name: b!.name };
   const m = sim.world.members(account).slice(1).find((x) => x.status === 'accepted')!;
@@ -202,4 +213,40 @@ describe('review export', () => {
     expect(firstExports.md).toMatch(/\| Decided \| 2 \\\(1 keep, 1 revoke\\\), \d+ undecided \|/);
     expect(firstExports.md).toContain('## Control references');
   });
+});
+
+describe.runIf(existsSync(CHROMIUM))('review export --format html, opened in a real browser', () => {
+  it('is one self-contained printable page: what it shows, nothing fetched, nothing from Cloudflare obeyed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flarewatch-review-'));
+    const file = join(dir, 'review.html');
+    writeFileSync(file, firstExports.html!);
+    const browser = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS });
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.goto(pathToFileURL(file).href);
+      expect(await page.title()).toBe(`Access review ${first}: Q2 access review`);
+      expect(requests).toEqual([pathToFileURL(file).href]);
+      const summary = await page.locator('#summary').innerText();
+      expect(summary).toMatch(/Decided\s+2 \(1 keep, 1 revoke\), \d+ undecided/);
+      expect(summary).toContain('2026-04-01T10:00:00Z (every item is as it was at this time)');
+      const row = page.locator(`#tokens tr[data-key="token:${revokedToken.id}"]`);
+      expect(await row.locator('td').first().innerText()).toBe(INJECTED);
+      expect(await row.locator('td.revoke').innerText()).toBe('revoke');
+      expect(await row.innerText()).toContain('carol@example.com\t2026-04-01T10:02:00Z\tunused since January');
+      const kept = page.locator('#members tr', { hasText: keptMember.email });
+      expect(await kept.locator('td.keep').innerText()).toBe('keep');
+      // A token named like markup is shown as its name, never run.
+      expect(await page.locator('#tokens').innerText()).toContain(MARKUP);
+      expect(await page.locator('img, script').count()).toBe(0);
+      expect(await page.locator('#digest').innerText()).toBe(JSON.parse(firstExports.json!).digest);
+      expect(await page.locator('#controls').innerText()).toContain('PCI DSS v4.0 7.2.4');
+      const pdf = await page.pdf({ format: 'A4', landscape: true });
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    } finally {
+      await browser.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
