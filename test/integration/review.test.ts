@@ -1,7 +1,9 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewDiffCommand } from '../../src/commands/review-diff.js';
@@ -249,4 +251,26 @@ describe.runIf(existsSync(CHROMIUM))('review export --format html, opened in a r
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('the review commands through the CLI', () => {
+  const exec = promisify(execFile);
+  const cli = (args: string[]) =>
+    exec(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'review', ...args], { env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'silent', FLAREWATCH_CONFIG: '' }, cwd: process.cwd() })
+      .then((r) => ({ ...r, code: 0 }), (e: { code: number; stdout: string; stderr: string }) => e);
+
+  it('attest needs --keep or --revoke (a usage error, exit 2); a decision then shows in status; export writes the file', async () => {
+    const none = await cli(['attest', addedMember.email, '--by', 'erin@example.com', '--review', String(second)]);
+    expect([none.code, none.stderr]).toEqual([2, 'flarewatch: review attest: --keep or --revoke\n']);
+    const ok = await cli(['attest', addedMember.email, '--keep', '--by', 'erin@example.com', '--note', 'new SRE', '--review', String(second)]);
+    expect([ok.code, ok.stdout]).toEqual([0, `review ${second}:\nkeep member:${account}:${addedMember.id} (${addedMember.email}) by erin@example.com\n`]);
+    const status = await cli(['status', String(second)]);
+    expect(status.stdout).toMatch(new RegExp(`^review ${second} .*: \\d+ items, 1 decided \\(1 keep, 0 revoke\\)`));
+    expect(status.stdout).not.toContain(`member:${account}:${addedMember.id}`);
+    const out = join(mkdtempSync(join(tmpdir(), 'flarewatch-export-')), 'first.csv');
+    const exp = await cli(['export', '--review', String(first), '--format', 'csv', '--output', out]);
+    expect([exp.code, exp.stdout]).toEqual([0, `wrote review ${first} as csv to ${out}\n`]);
+    // stdout ends with the one newline print adds; the file is the pack itself.
+    expect(readFileSync(out, 'utf8')).toBe(`${firstExports.csv}\n`);
+  }, 240_000);
 });
