@@ -11,7 +11,7 @@ export const mdText = (s: unknown): string =>
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
     .replace(/\\/g, '\\\\')
     .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-    .replace(/([|*_`[\]#~!()])/g, '\\$1')
+    .replace(/([|*_`[\]~])/g, '\\$1')
     .replace(/\r?\n/g, ' ');
 
 const table = (header: string[], rows: unknown[][]) =>
