@@ -55,5 +55,7 @@ export async function startReview(ctx: Pick<Context, 'db' | 'config' | 'now'>, o
     if (members + tokens === 0) throw new UsageError('review start: nothing to review (no members or tokens stored for this scope): run flarewatch run first');
     const findings = await freezeFindings(tx, id, scope, controls);
     return { id, name, startedAt, members, tokens, findings, previousId, freshness };
-  });
+    // One snapshot of the database for every statement: a sync committing meanwhile is either
+    // wholly in the review or not at all.
+  }, { isolationLevel: 'repeatable read' });
 }
