@@ -25,9 +25,9 @@ export async function reviewStartCommand(ctx: Pick<Context, 'db' | 'config' | 'n
   const s = await startReview(ctx, o);
   const stale = s.freshness.filter((f) => !f.last_success_at).map((f) => f.stream);
   const lines = [
-    `review ${s.id} "${safeText(s.name)}" started ${isoOrEmpty(s.startedAt)} (${scope({ accounts: o.accounts?.length ? o.accounts : null })})`,
+    `review ${s.id} "${safeText(s.name)}" started ${isoOrEmpty(s.startedAt)} (${scope(s)})`,
     `frozen: ${s.members} members, ${s.tokens} tokens, ${s.findings} open findings on them`,
-    `data as fresh as: oldest stream success ${oldestSuccess({ freshness: s.freshness } as never)}`,
+    `data as fresh as: oldest stream success ${oldestSuccess(s)}`,
     ...(stale.length ? [`never synced successfully: ${stale.join(', ')} (flarewatch run first for a complete snapshot)`] : []),
     s.previousId ? `previous review of this scope: ${s.previousId} (flarewatch review diff shows what changed since)` : 'first review of this scope',
     `next: flarewatch review status ${s.id}; flarewatch review attest <item> --keep|--revoke --by <who> --review ${s.id}`,

@@ -10,7 +10,7 @@ const HEADER = [
 ];
 
 /** The time of the stream least recently synced: how old the oldest part of the snapshot may be. */
-export function oldestSuccess(e: Evidence): string {
+export function oldestSuccess(e: Pick<Evidence, 'freshness'>): string {
   const times = e.freshness.map((f) => f.last_success_at ?? '').sort();
   return times[0] === '' ? 'never (a stream never succeeded)' : (times[0] ?? '');
 }

@@ -21,6 +21,8 @@ export interface Started {
   tokens: number;
   findings: number;
   previousId: number | null;
+  /** The accounts reviewed, as checked (null: every watched account). */
+  accounts: string[] | null;
   freshness: Awaited<ReturnType<typeof streamFreshness>>;
 }
 
@@ -54,7 +56,7 @@ export async function startReview(ctx: Pick<Context, 'db' | 'config' | 'now'>, o
     const tokens = await freezeTokens(tx, id, scope);
     if (members + tokens === 0) throw new UsageError('review start: nothing to review (no members or tokens stored for this scope): run flarewatch run first');
     const findings = await freezeFindings(tx, id, scope, controls);
-    return { id, name, startedAt, members, tokens, findings, previousId, freshness };
+    return { id, name, startedAt, members, tokens, findings, previousId, accounts: scope, freshness };
     // One snapshot of the database for every statement: a sync committing meanwhile is either
     // wholly in the review or not at all.
   }, { isolationLevel: 'repeatable read' });

@@ -121,7 +121,8 @@ describe('review start', () => {
 
   it('a scoped review holds only that account and its members, and is compared with reviews of the same scope', async () => {
     clock.t = T0 + 5 * HOUR;
-    const out = (await reviewStartCommand(ctx, { accounts: [account] })).output;
+    const out = (await reviewStartCommand(ctx, { accounts: [` ${account.toUpperCase()} `] })).output;
+    expect(out.split('\n')[0]).toMatch(new RegExp(`^review \\d+ "access review 2026-04-01" started 2026-04-01T14:00:00Z \\(accounts ${account}\\)$`));
     expect(out).toContain('first review of this scope');
     const accounts = (await db.pool.query(`select distinct account_id from review_items where review_id = $1 and kind = 'member'`, [idOf(out)])).rows;
     expect(accounts).toEqual([{ account_id: account }]);
