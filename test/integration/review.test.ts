@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewDiffCommand } from '../../src/commands/review-diff.js';
-import { reviewAttestCommand, reviewExportCommand, reviewStartCommand, reviewStatusCommand } from '../../src/commands/review.js';
+import { reviewAttestCommand, reviewExportCommand, reviewListCommand, reviewStartCommand, reviewStatusCommand } from '../../src/commands/review.js';
 import { EXPORT_FORMATS } from '../../src/review/export.js';
 import { runChecks } from '../../src/rules/engine.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -175,6 +175,13 @@ describe('review diff', () => {
       `+ member member:${account}:${addedMember.id} (${addedMember.email}), since 2026-04-01T12:00:00Z`,
       `− token token:${removedToken.id} (${removedToken.name}), since 2026-04-01T12:00:00Z`,
     ]);
+  });
+
+  it('review list shows every review, newest first, with what is undecided; an unknown review is refused', async () => {
+    const list = JSON.parse((await reviewListCommand(ctx, true)).output) as Array<{ id: number; name: string; items: number; decided: number; accounts: string[] | null }>;
+    expect(list.map((r) => r.id).slice(-2)).toEqual([second, first]);
+    expect(list.find((r) => r.id === first)).toMatchObject({ name: 'Q2 access review', decided: 2, accounts: null });
+    await expect(reviewExportCommand(ctx, 999, 'json')).rejects.toThrow('review export: no review 999 (flarewatch review list shows them)');
   });
 
   it('the first review of a scope has nothing to compare with', async () => {
