@@ -13,12 +13,17 @@ import { demo } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { exportFindings, FINDINGS_FORMATS, type ExportFormat } from './commands/findings-export.js';
 import { findingsShowCommand } from './commands/findings-show.js';
+import { historyMemberCommand, historyTokenCommand } from './commands/history.js';
+import { reviewAttestCommand, reviewExportCommand, reviewListCommand, reviewStartCommand, reviewStatusCommand } from './commands/review.js';
+import { reviewDiffCommand } from './commands/review-diff.js';
+import { EXPORT_FORMATS, type ReviewExportFormat } from './review/export.js';
 import { ackCommand } from './commands/findings.js';
 import { formatRules, listRules } from './commands/rules.js';
 import { simulatorCommand } from './commands/simulator.js';
 import { describeSimCredential } from './simulator/index.js';
 import { type SuppressOptions, suppressCommand } from './commands/suppress.js';
 import { loadRuleSet } from './rules/engine.js';
+import { rulesForControl } from './compliance/controls.js';
 import { assertKnownRule, knownRuleIds } from './rules/known-ids.js';
 import { SEVERITIES, type Severity } from './rules/types.js';
 import { createProgress } from './commands/progress.js';
@@ -188,16 +193,18 @@ export function buildCli(): Command {
     .description('list findings (default: open ones), state findings and detections apart: a table, JSON, CSV, OCSF (NDJSON for SIEMs) or JUnit XML (for CI); `findings show <id>` for one, `findings ack <id…>` to acknowledge detections')
     .addOption(new Option('--severity <severity>', 'at or above this severity').argParser(severityArg))
     .option('--rule <id>', 'one rule only')
+    .option('--control <control>', 'only findings of rules that support this control: CC6.1, SOC2:CC6, A.5.18, PCI:8.2 (flarewatch rules lists them)')
     .addOption(new Option('--kind <kind>', 'state findings or detections').choices(['state', 'detection']))
     .addOption(new Option('--status <status>', 'open, resolved or all').choices(['open', 'resolved', 'all']).default('open'))
     .addOption(new Option('--format <format>', 'output format').choices([...FINDINGS_FORMATS]).conflicts(['json', 'csv']))
     .addOption(new Option('--json', 'JSON array (same as --format json)').conflicts('csv'))
     .option('--csv', 'CSV with a header row (same as --format csv)')
-    .action(async (o: { severity?: Severity; rule?: string; kind?: 'state' | 'detection'; status: 'open' | 'resolved' | 'all'; format?: ExportFormat; json?: boolean; csv?: boolean }) => {
+    .action(async (o: { severity?: Severity; rule?: string; control?: string; kind?: 'state' | 'detection'; status: 'open' | 'resolved' | 'all'; format?: ExportFormat; json?: boolean; csv?: boolean }) => {
       const format: ExportFormat = o.format ?? (o.json ? 'json' : o.csv ? 'csv' : 'table');
       const output = await withApp(async (app) => {
         if (o.rule) assertKnownRule(o.rule, [...knownRuleIds(app.ctx.config), ...(await ruleIdsWithFindings(app.ctx.db))], 'findings --rule');
-        return exportFindings(app.ctx, { severity: o.severity, ruleId: o.rule, kind: o.kind, status: o.status }, format);
+        const ruleIds = o.control === undefined ? undefined : rulesForControl(o.control, loadRuleSet(app.ctx.config).rules);
+        return exportFindings(app.ctx, { severity: o.severity, ruleId: o.rule, ruleIds, kind: o.kind, status: o.status }, format);
       });
       print(output);
       // Right after `npm run demo`, the default embedded database is empty: say where the demo's data is.
@@ -261,6 +268,99 @@ export function buildCli(): Command {
           maxRequests: o.maxRequests ?? app.ctx.config.audit.verifyMaxRequests,
         }),
       );
+      print(output);
+      process.exitCode = exitCode;
+    });
+
+  const history = program.command('history').description('who had what, when: every version a sync saw and the audit events about it, in one timeline');
+  history
+    .command('token')
+    .description("one token's versions (name, status, expiry, policies, IP conditions) and the audit events on it, with each change's actor")
+    .argument('<token>', 'token id, or its name')
+    .option('--json', 'as JSON')
+    .action(async (ref: string, o: { json?: boolean }) => {
+      const { output, exitCode } = await withApp((app) => historyTokenCommand(app.ctx, ref, Boolean(o.json)));
+      print(output);
+      process.exitCode = exitCode;
+    });
+  history
+    .command('member')
+    .description("every membership of an email: its versions (status, roles, policies, 2FA) and the audit events on it, with each change's actor")
+    .argument('<email>', "the member's email")
+    .option('--json', 'as JSON')
+    .action(async (email: string, o: { json?: boolean }) => {
+      const { output, exitCode } = await withApp((app) => historyMemberCommand(app.ctx, email, Boolean(o.json)));
+      print(output);
+      process.exitCode = exitCode;
+    });
+
+  const review = program.command('review').description('access reviews: freeze who has what, record keep/revoke decisions, compare with the last review, export the evidence pack');
+  const reviewId = (v: string) => intArg(v);
+  review
+    .command('start')
+    .description('freeze a snapshot of every member and token (with grants, 2FA, last use, creator) and the open findings on them')
+    .option('--account <id...>', 'only these accounts (default: every watched account)')
+    .option('--name <name>', 'what to call it (default: access review <date>)')
+    .option('--by <who>', 'who starts it')
+    .action(async (o: { account?: string[]; name?: string; by?: string }) => {
+      const { output, exitCode } = await withApp((app) => reviewStartCommand(app.ctx, { accounts: o.account, name: o.name, by: o.by }));
+      print(output);
+      process.exitCode = exitCode;
+    });
+  review
+    .command('list')
+    .description('every review with its scope and how many items are undecided')
+    .option('--json', 'as JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { output } = await withApp((app) => reviewListCommand(app.ctx, Boolean(o.json)));
+      print(output);
+    });
+  review
+    .command('status')
+    .description('the items of a review still undecided')
+    .argument('[review]', 'review id (default: the latest)', reviewId)
+    .option('--json', 'as JSON')
+    .action(async (id: number | undefined, o: { json?: boolean }) => {
+      const { output, exitCode } = await withApp((app) => reviewStatusCommand(app.ctx, id, Boolean(o.json)));
+      print(output);
+      process.exitCode = exitCode;
+    });
+  review
+    .command('attest')
+    .description('record a decision on items (appended: several reviewers, each with the time; the latest decision is in force)')
+    .argument('<items...>', 'item keys (review status lists them), token or member ids, or an email / token name naming one item')
+    .addOption(new Option('--keep', 'the access stays').conflicts('revoke'))
+    .option('--revoke', 'the access is to be removed')
+    .option('--by <who>', 'who decides (required)')
+    .option('--note <text>', 'why')
+    .option('--review <id>', 'review id (default: the latest)', reviewId)
+    .action(async (refs: string[], o: { keep?: boolean; revoke?: boolean; by?: string; note?: string; review?: number }) => {
+      if (!o.keep && !o.revoke) throw new UsageError('review attest: --keep or --revoke');
+      if (!o.by?.trim()) throw new UsageError('review attest: --by names who decides (required)');
+      const decision = o.keep ? 'keep' : 'revoke';
+      const { output, exitCode } = await withApp((app) => reviewAttestCommand(app.ctx, o.review, refs, { decision, by: o.by!, note: o.note }));
+      print(output);
+      process.exitCode = exitCode;
+    });
+  review
+    .command('diff')
+    .description('what was added, removed or changed since the previous review of the same scope, and since when')
+    .option('--review <id>', 'the newer review (default: the latest)', reviewId)
+    .option('--against <id>', 'the older review (default: the previous one of the same scope)', reviewId)
+    .option('--json', 'as JSON')
+    .action(async (o: { review?: number; against?: number; json?: boolean }) => {
+      const { output, exitCode } = await withApp((app) => reviewDiffCommand(app.ctx, o));
+      print(output);
+      process.exitCode = exitCode;
+    });
+  review
+    .command('export')
+    .description('the evidence pack: scope, freshness, every item with its decision, the findings, the control references')
+    .addOption(new Option('--format <format>', 'csv, md, html (one printable file) or json').choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .option('--review <id>', 'review id (default: the latest)', reviewId)
+    .option('--output <file>', 'write to this file instead of stdout')
+    .action(async (o: { format: ReviewExportFormat; review?: number; output?: string }) => {
+      const { output, exitCode } = await withApp((app) => reviewExportCommand(app.ctx, o.review, o.format, o.output));
       print(output);
       process.exitCode = exitCode;
     });

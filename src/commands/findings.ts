@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import { type FindingFilter, listFindings } from '../db/queries/findings-read.js';
 import type { Finding } from '../db/schema/index.js';
 import { acknowledge, AcknowledgeError } from '../findings/acknowledge.js';
+import { loadRuleSet } from '../rules/engine.js';
 import { UsageError } from '../util/usage-error.js';
 import { formatTable, isoOrEmpty, safeText, toCsv } from './findings-format.js';
 
@@ -11,9 +12,13 @@ export type FindingsFormat = 'table' | 'json' | 'csv';
 const COLUMNS = [
   'id', 'severity', 'status', 'suppressed', 'rule_id', 'resource_type', 'resource_key', 'resource_name', 'account_id', 'title',
   'first_seen_at', 'last_seen_at', 'resolved_at', 'facts', 'kind', 'last_event_at', 'resolution_reason', 'resolved_by', 'resolution_note',
+  'controls',
 ] as const;
 
-const asRecord = (f: Finding) => ({
+/** The controls a finding's rule supports (FRAMEWORK:ID), by rule id. */
+export type ControlsOf = (ruleId: string) => string[];
+
+const asRecord = (f: Finding, controlsOf: ControlsOf) => ({
   id: f.id,
   kind: f.kind,
   severity: f.severity,
@@ -36,6 +41,7 @@ const asRecord = (f: Finding) => ({
   resolution_note: f.resolutionNote,
   reopened_count: f.reopenedCount,
   facts: f.facts,
+  controls: controlsOf(f.ruleId),
 });
 
 const statusText = (f: Finding) =>
@@ -53,9 +59,14 @@ function section(title: string, rows: Finding[], when: (f: Finding) => Date | nu
  * Findings as machine output (JSON array, CSV with a header) or, for people, two tables:
  * state findings (true now; resolve when fixed) and detections (something happened; open until acknowledged).
  */
-export function formatFindings(rows: Finding[], format: FindingsFormat): string {
-  if (format === 'json') return JSON.stringify(rows.map(asRecord), null, 2);
-  if (format === 'csv') return toCsv([...COLUMNS], rows.map((f) => COLUMNS.map((c) => asRecord(f)[c])));
+export function formatFindings(rows: Finding[], format: FindingsFormat, controlsOf: ControlsOf = () => []): string {
+  if (format === 'json') return JSON.stringify(rows.map((f) => asRecord(f, controlsOf)), null, 2);
+  if (format === 'csv') {
+    return toCsv([...COLUMNS], rows.map((f) => {
+      const r = asRecord(f, controlsOf);
+      return COLUMNS.map((c) => (c === 'controls' ? r.controls.join(' ') : r[c]));
+    }));
+  }
   if (rows.length === 0) return 'no findings';
   const state = rows.filter((f) => f.kind === 'state');
   const detections = rows.filter((f) => f.kind === 'detection');
@@ -67,8 +78,14 @@ export function formatFindings(rows: Finding[], format: FindingsFormat): string 
   ].join('\n\n');
 }
 
+/** Controls by rule id, from the rules as loaded now (built-in and custom SQL). */
+export function controlsByRule(config: Context['config']): ControlsOf {
+  const byId = new Map(loadRuleSet(config).rules.map((r) => [r.id, r.controls ?? []]));
+  return (id) => byId.get(id) ?? [];
+}
+
 export async function findingsCommand(ctx: Context, filter: FindingFilter, format: FindingsFormat): Promise<string> {
-  return formatFindings(await listFindings(ctx.db, { status: 'open', ...filter }), format);
+  return formatFindings(await listFindings(ctx.db, { status: 'open', ...filter }), format, controlsByRule(ctx.config));
 }
 
 /** `flarewatch findings ack <id...> --by <who> [--note "…"]`: exit 1 when one could not be acknowledged (the others still are). */

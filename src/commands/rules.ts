@@ -1,3 +1,4 @@
+import { controlLabel } from '../compliance/controls.js';
 import type { Config } from '../config.js';
 import { resolveRuleSettings } from '../rules/config.js';
 import type { RuleSet } from '../rules/engine.js';
@@ -12,6 +13,8 @@ export interface RuleListing {
   rationale: string;
   remediation: string;
   requires: string[];
+  /** The controls the rule supports (FRAMEWORK:ID). */
+  controls: string[];
   kind: 'state' | 'detection';
   thresholds: Array<{ name: string; description: string; default: unknown; value: unknown }>;
   problems: string[];
@@ -34,6 +37,7 @@ export function listRules(set: RuleSet, config: Config): { rules: RuleListing[];
       rationale: rule.rationale,
       remediation: rule.remediation,
       requires: rule.requires ?? [],
+      controls: rule.controls ?? [],
       thresholds: Object.entries(rule.thresholds ?? {}).map(([name, spec]) => ({ name, description: spec.description, default: spec.default, value: s.thresholds[name] })),
       problems: s.problems,
       notes: s.notes,
@@ -55,6 +59,7 @@ export function formatRules(listing: ReturnType<typeof listRules>): string {
     if (r.rationale) lines.push(`  why: ${r.rationale}`);
     if (r.remediation) lines.push(`  fix: ${r.remediation}`);
     if (r.requires.length) lines.push(`  needs: ${r.requires.join(', ')}`);
+    if (r.controls.length) lines.push(`  controls: ${r.controls.map(controlLabel).join(' · ')}`);
     for (const t of r.thresholds) {
       const changed = show(t.value) !== show(t.default) ? ` (default ${show(t.default)})` : '';
       lines.push(`  ${t.name} = ${show(t.value)}${changed}: ${t.description}`);

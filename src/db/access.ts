@@ -55,8 +55,12 @@ export async function ensureReaderAccess(client: Q): Promise<AccessReport> {
   if (owns || su) await attempt(client, `GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${r}`, warnings, `cannot grant CONNECT to ${role}`);
   await attempt(client, `GRANT USAGE ON SCHEMA public TO ${r}`, warnings, `cannot grant USAGE on schema public to ${role}`);
   await attempt(client, `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${r}`, warnings, `cannot grant SELECT to ${role}`);
+  // The point-in-time functions (token_grants_at, member_access_at): PUBLIC may execute functions by
+  // default, but a hardened server revokes that, and reviewers need them.
+  await attempt(client, `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${r}`, warnings, `cannot grant EXECUTE to ${role}`);
   // New tables and monthly audit partitions, created later by this role, are readable too.
   await attempt(client, `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${r}`, warnings, `cannot set default privileges for ${role}`);
+  await attempt(client, `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO ${r}`, warnings, `cannot set default privileges for ${role}`);
   // Safe only on flarewatch's own database: others connect through the reader role (or a grant).
   if (owns) await attempt(client, `REVOKE CONNECT ON DATABASE ${quoteIdent(db)} FROM PUBLIC`, warnings, 'cannot revoke CONNECT from PUBLIC');
   const legacy = await client.query<{ member: string }>(`

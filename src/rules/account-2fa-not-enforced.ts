@@ -8,6 +8,7 @@ export const account2faNotEnforced: Rule = {
   id: 'account-2fa-not-enforced',
   title: 'Account does not enforce two-factor authentication',
   severity: 'medium',
+  controls: ['SOC2:CC6.1', 'ISO27001:A.5.17', 'ISO27001:A.8.5', 'PCI:8.4.2'],
   rationale:
     'Without enforcement every member decides alone whether to use 2FA, and a new member can join and stay on a ' +
     'password only. Enforcement makes 2FA a property of the account instead of a habit of each person.',

@@ -17,6 +17,7 @@ export const auditAdminMemberAdded: Rule = {
   id: 'audit-admin-member-added',
   title: 'Members added with an administrator role',
   severity: 'high',
+  controls: ['SOC2:CC6.2', 'SOC2:CC6.3', 'SOC2:CC7.2', 'ISO27001:A.5.18', 'ISO27001:A.8.2', 'ISO27001:A.8.16', 'PCI:8.2.4', 'PCI:10.4.1'],
   kind: 'detection',
   rationale:
     'Adding an administrator is the most direct way to keep access to an account, and the classic step after a session ' +
@@ -47,7 +48,7 @@ export const auditAdminMemberAdded: Rule = {
         from (
           select distinct on (a.id) ${AUDIT_COLUMNS(hours)}, ${firstArray(ROLE_PATHS)} as role_list,
                  coalesce(a.raw #>> '{resource,request,email}', a.raw #>> '{newValueJson,email}', a.raw #>> '{metadata,email}') as member_email
-          from audit_logs a
+          from audit_events a
           where ${auditScope(ctx.now, days)} and ${notFailed} and ${MEMBER_ADD}
           order by a.id, ${auditSourcePreference}
         ) a

@@ -12,6 +12,7 @@ export const auditFailedLoginBurst: Rule = {
   id: 'audit-failed-login-burst',
   title: 'Burst of failed logins',
   severity: 'high',
+  controls: ['SOC2:CC6.1', 'SOC2:CC7.2', 'ISO27001:A.8.5', 'ISO27001:A.8.16', 'PCI:8.3.4', 'PCI:10.4.1'],
   kind: 'detection',
   rationale:
     'Many failed sign-ins in a few minutes are password guessing or credential stuffing, against one member (by actor) ' +

@@ -23,6 +23,7 @@ export const auditIpNotAllowed: Rule = {
   id: 'audit-ip-not-allowed',
   title: 'Actions from outside the allowed IP ranges',
   severity: 'high',
+  controls: ['SOC2:CC6.6', 'SOC2:CC7.2', 'ISO27001:A.5.15', 'ISO27001:A.8.16', 'PCI:10.4.1'],
   kind: 'detection',
   rationale:
     'When an organisation works from known networks (offices, VPN, CI), an action from any other address is either a ' +

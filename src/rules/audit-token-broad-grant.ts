@@ -24,6 +24,7 @@ export const auditTokenBroadGrant: Rule = {
   id: 'audit-token-broad-grant',
   title: 'API tokens created or edited with a broad or sensitive policy',
   severity: 'high',
+  controls: ['SOC2:CC6.3', 'SOC2:CC7.2', 'ISO27001:A.8.2', 'ISO27001:A.8.16', 'PCI:7.2.2', 'PCI:10.4.1'],
   kind: 'detection',
   rationale:
     'The audit log shows the moment a broad token is made, before the next inventory sync and even if the token is deleted ' +
@@ -48,7 +49,7 @@ export const auditTokenBroadGrant: Rule = {
       select * from (
         select distinct on (a.id) ${AUDIT_COLUMNS(hours)}, ${firstArray(POLICY_PATHS)} as policies,
                coalesce(a.raw #>> '{resource,request,name}', a.raw #>> '{newValueJson,name}', a.raw #>> '{metadata,token_name}') as token_name
-        from audit_logs a
+        from audit_events a
         where ${auditScope(ctx.now, days)} and ${notFailed} and ${TOKEN_WRITE}
         order by a.id, ${auditSourcePreference}
       ) a

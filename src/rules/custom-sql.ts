@@ -1,3 +1,4 @@
+import { parseControl } from '../compliance/controls.js';
 import { SEVERITIES, type Severity } from './types.js';
 
 // Static checks of a custom rule file, before it ever reaches the database. The database
@@ -12,6 +13,8 @@ export interface CustomRuleHeader {
   remediation: string;
   requires: Array<'audit_logs'>;
   kind: 'state' | 'detection';
+  /** `-- controls: SOC2:CC6.1, ISO27001:A.5.15`: the controls the rule gives evidence for. */
+  controls: string[];
 }
 
 const HEADER_LINE = /^--\s*([a-z_]+)\s*:\s*(.*?)\s*$/i;
@@ -36,6 +39,7 @@ export function parseHeader(text: string): CustomRuleHeader {
   for (const r of requires) if (r !== 'audit_logs') throw new Error(`bad requires "${r}": only audit_logs is known`);
   const kind = (fields.kind ?? 'state').toLowerCase();
   if (kind !== 'state' && kind !== 'detection') throw new Error(`bad kind "${fields.kind}": use state or detection`);
+  const controls = [...new Set((fields.controls ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(parseControl))];
   return {
     id: fields.id,
     title: fields.title,
@@ -44,6 +48,7 @@ export function parseHeader(text: string): CustomRuleHeader {
     remediation: fields.remediation ?? '',
     requires: requires as Array<'audit_logs'>,
     kind,
+    controls,
   };
 }
 

@@ -32,6 +32,7 @@ export function customRule(file: string, text: string): Rule & { source: string 
     rationale: header.rationale,
     remediation: header.remediation,
     requires: header.requires.length ? header.requires : undefined,
+    controls: header.controls,
     thresholds: { timeout_ms: { default: DEFAULT_TIMEOUT_MS, description: 'statement timeout of the query (ms)' } },
     source: file,
     evaluate: (ctx) => runCustomQuery(ctx.pool, statement, Number(ctx.thresholds.timeout_ms ?? DEFAULT_TIMEOUT_MS), header.severity),

@@ -8,6 +8,7 @@ export const invite2faMismatch: Rule = {
   id: 'invite-2fa-mismatch',
   title: 'Invitation to a 2FA-enforcing organisation for a user without 2FA',
   severity: 'low',
+  controls: ['SOC2:CC6.1', 'ISO27001:A.8.5', 'PCI:8.4.2'],
   rationale:
     'The organisation requires two-factor authentication but the invited user has none: accepting either fails or ' +
     'prompts someone to weaken the requirement to get them in. Only reported where the data says so: user invites ' +

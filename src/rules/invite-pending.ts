@@ -6,6 +6,7 @@ export const invitePending: Rule = {
   id: 'invite-pending',
   title: 'Pending invitation',
   severity: 'info',
+  controls: ['SOC2:CC6.2', 'ISO27001:A.5.16', 'ISO27001:A.5.18', 'PCI:8.2.4'],
   rationale:
     'An outstanding invitation is access waiting to be granted to whoever controls the invited mailbox. Each one ' +
     'should be expected by someone; reviewing them catches invitations sent to the wrong address or never revoked.',

@@ -6,10 +6,12 @@ export const inviteStale: Rule = {
   id: 'invite-stale',
   title: 'Invitation pending for too long',
   severity: 'medium',
+  controls: ['SOC2:CC6.2', 'ISO27001:A.5.16', 'ISO27001:A.5.18', 'PCI:8.2.4', 'PCI:8.2.6'],
   rationale:
     'An invitation nobody accepted for weeks is usually forgotten, not slow: the person may have left, the address may ' +
     'have been reassigned, and the roles it grants were chosen for a need that has passed. Whoever gets into that mailbox later gets that access. ' +
-    'Age comes from invited_on for invitations addressed to you and, for pending account members (the API gives no date), from the first sync that saw them.',
+    'Age comes from invited_on for invitations addressed to you; a pending account member carries no date in the API, so its age comes from ' +
+    'the invite event in the audit log when it is archived, else from when flarewatch first saw it pending (pending_since_source says which).',
   remediation: 'Revoke the invitation; send a new one if the person still needs access.',
   thresholds: { days: { default: 14, description: 'days an invitation may stay pending' } },
   async evaluate(ctx) {

@@ -10,6 +10,7 @@ export const memberNo2fa: Rule = {
   id: 'member-no-2fa',
   title: 'Account member without two-factor authentication',
   severity: 'medium',
+  controls: ['SOC2:CC6.1', 'ISO27001:A.8.5', 'PCI:8.4.2'],
   rationale:
     'A member who signs in with a password alone loses the account to the first phished or reused password. For an ' +
     'administrator that is the whole account: DNS, certificates, tokens and other members. Only accepted members whose ' +

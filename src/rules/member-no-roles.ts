@@ -8,6 +8,7 @@ export const memberNoRoles: Rule = {
   id: 'member-no-roles',
   title: 'Account member with no roles and no policies',
   severity: 'low',
+  controls: ['SOC2:CC6.3', 'ISO27001:A.5.18', 'PCI:7.2.2'],
   rationale:
     'A membership that grants nothing has no reason to exist: it is usually a half-finished offboarding (roles removed, ' +
     'member kept) and a one-click path back to access for whoever controls that login.',

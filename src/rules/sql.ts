@@ -132,25 +132,20 @@ export function tokenHit(r: TokenRow, facts: Record<string, unknown>, severity?:
 export const memberKey = sql`'member:' || m.account_id || ':' || m.id`;
 
 /**
- * Every outstanding invitation, as one row shape. Age: user invites carry invited_on; the
- * members API gives no invitation date, so a pending member's age is counted from the first
- * sync that saw it (a lower bound: `since_source` says which).
+ * Every outstanding invitation, as one row shape (the pending_invitations view). Age: user
+ * invites carry invited_on; a pending member carries no date in the API, so its age comes from
+ * the invite event in the audit log where there is one, else from when flarewatch first saw it
+ * pending (a lower bound). `since_source` says which: invited_on, audit_log or first_seen_at.
  */
 export const PENDING_INVITATIONS = sql`
-  select 'invite:' || i.id as key, 'invite' as type, i.id, i.organization_id as account_id, i.organization_name as name,
-         i.invited_member_email as email, i.invited_by, i.roles, i.expires_on,
-         coalesce(i.invited_on, i.first_seen_at) as since,
-         case when i.invited_on is null then 'first_seen_at' else 'invited_on' end as since_source
-  from user_invites i where i.deleted_at is null and i.status = 'pending' and ${liveAccount(sql`i.organization_id`)}
-  union all
-  select ${memberKey}, 'member', m.id, m.account_id, m.email,
-         m.email, null, m.role_names, null,
-         m.first_seen_at, 'first_seen_at'
-  from account_members m where m.deleted_at is null and m.status = 'pending' and ${liveAccount(sql`m.account_id`)}`;
+  select p.key, p.type, p.id, p.account_id, p.name, p.email, p.invited_by, p.roles, p.expires_on, p.since, p.since_source,
+         p.first_seen_at, p.invite_event
+  from pending_invitations p where ${liveAccount(sql`p.account_id`)}`;
 
 export interface InvitationRow extends Record<string, unknown> {
   key: string; type: 'invite' | 'member'; id: string; account_id: string | null; name: string | null; email: string | null;
   invited_by: string | null; roles: string[] | null; expires_on: Timestamp | null; since: Timestamp; since_source: string;
+  first_seen_at: Timestamp; invite_event: string | null;
 }
 
 export function invitationHit(r: InvitationRow, now: Date, facts: Record<string, unknown> = {}): RuleHit {
@@ -160,6 +155,7 @@ export function invitationHit(r: InvitationRow, now: Date, facts: Record<string,
       kind: r.type === 'invite' ? 'user_invite' : 'pending_member',
       email: r.email, roles: r.roles ?? [], invited_by: r.invited_by, expires_on: iso(r.expires_on),
       pending_since: iso(r.since), pending_since_source: r.since_source,
+      first_seen_at: iso(r.first_seen_at), ...(r.invite_event ? { invite_event: r.invite_event } : {}),
       age_days: ageDays(now, r.since),
       ...facts,
     },

@@ -9,6 +9,7 @@ export const tokenBroadPolicy: Rule = {
   id: 'token-broad-policy',
   title: 'API token with a broad or sensitive policy',
   severity: 'high',
+  controls: ['SOC2:CC6.1', 'SOC2:CC6.3', 'ISO27001:A.5.15', 'ISO27001:A.5.18', 'ISO27001:A.8.2', 'PCI:7.2.2', 'PCI:7.2.5'],
   rationale:
     'A token that can write to every account or every zone turns one leaked secret into an organisation-wide incident; ' +
     'a token that can manage tokens, memberships, account settings or billing lets its holder mint new credentials, ' +

@@ -8,6 +8,7 @@ export const tokenExpiredPresent: Rule = {
   id: 'token-expired-present',
   title: 'Expired API token still present',
   severity: 'low',
+  controls: ['SOC2:CC6.2', 'ISO27001:A.5.18', 'PCI:8.2.6'],
   rationale:
     'An expired token cannot authenticate, but it stays listed with its permissions: it clutters reviews, hides ' +
     'which tokens are really in use, and can be mistaken for a live one (or renewed with the same broad rights).',

@@ -11,6 +11,7 @@ export const tokenExpiring: Rule = {
   id: 'token-expiring',
   title: 'API token expires soon',
   severity: 'low',
+  controls: ['SOC2:CC6.1', 'ISO27001:A.5.17', 'PCI:8.6.3'],
   rationale:
     'A token that expires without warning breaks the automation that uses it, and the usual emergency fix is a new ' +
     'token with no expiry and wider rights. Warning ahead of time leaves room to rotate it properly.',

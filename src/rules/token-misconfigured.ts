@@ -8,6 +8,7 @@ export const tokenMisconfigured: Rule = {
   id: 'token-misconfigured',
   title: 'API token that cannot work as configured',
   severity: 'low',
+  controls: ['SOC2:CC6.1', 'ISO27001:A.5.15', 'PCI:7.2.5'],
   rationale:
     'A token whose not_before is far in the future, or whose policies only deny, grants nothing today: it is either a ' +
     'typo (a year instead of a day) or a leftover. Either way it is a live secret whose meaning nobody can explain, and ' +

@@ -8,6 +8,7 @@ export const tokenNeverUsed: Rule = {
   id: 'token-never-used',
   title: 'API token never used since it was created',
   severity: 'low',
+  controls: ['SOC2:CC6.2', 'ISO27001:A.5.18', 'PCI:8.2.6'],
   rationale:
     'A token created weeks ago and never used was probably made for a test or a plan that changed; it is a working ' +
     'credential with no purpose, and the first use of a forgotten token is more likely an attacker than its owner.',

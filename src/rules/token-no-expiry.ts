@@ -8,6 +8,7 @@ export const tokenNoExpiry: Rule = {
   id: 'token-no-expiry',
   title: 'API token never expires',
   severity: 'medium',
+  controls: ['SOC2:CC6.1', 'ISO27001:A.5.17', 'PCI:8.6.3'],
   rationale:
     'A token without an expiry stays valid until someone remembers to delete it: a leaked copy (CI logs, a laptop, ' +
     'an old repository) keeps working for years.',

@@ -8,6 +8,7 @@ export const tokenNoIpRestriction: Rule = {
   id: 'token-no-ip-restriction',
   title: 'API token usable from any IP address',
   severity: 'medium',
+  controls: ['SOC2:CC6.1', 'SOC2:CC6.6', 'ISO27001:A.5.15', 'ISO27001:A.8.5', 'PCI:7.2.5'],
   rationale:
     'Without a client-IP allow list (the request_ip "in" condition) a leaked token works from anywhere on the internet. ' +
     'A deny list ("not_in") alone does not restrict it: every other address is still allowed.',

@@ -8,6 +8,7 @@ export const tokenNotRotated: Rule = {
   id: 'token-not-rotated',
   title: 'API token not rotated for a long time',
   severity: 'low',
+  controls: ['SOC2:CC6.1', 'ISO27001:A.5.17', 'PCI:8.6.3'],
   rationale:
     'The longer a secret lives, the more places it has been copied to and the more people have seen it. Rolling the ' +
     'token regularly bounds how long a silent leak stays useful.',

@@ -8,6 +8,7 @@ export const tokenUnused: Rule = {
   id: 'token-unused',
   title: 'API token not used for a long time',
   severity: 'medium',
+  controls: ['SOC2:CC6.2', 'SOC2:CC6.3', 'ISO27001:A.5.18', 'PCI:8.2.6'],
   rationale:
     'A token nobody has used for months is access nobody needs: its secret still sits somewhere (an old server, a ' +
     'former colleague\'s laptop) and works if it leaks, while nobody would notice it being used.',

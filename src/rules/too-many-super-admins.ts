@@ -8,6 +8,7 @@ export const tooManySuperAdmins: Rule = {
   id: 'too-many-super-admins',
   title: 'Too many super administrators',
   severity: 'medium',
+  controls: ['SOC2:CC6.3', 'ISO27001:A.8.2', 'PCI:7.2.2'],
   rationale:
     'A super administrator can do everything, including removing the other super administrators and changing billing. ' +
     'Every extra one is another account whose compromise is total; two are enough for redundancy.',

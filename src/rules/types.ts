@@ -65,6 +65,11 @@ export interface Rule {
   legacySettings?: (given: Record<string, unknown>) => LegacySettings;
   /** A reason to resolve an open finding of a key this rule no longer produces (keys from an older version of it). */
   retire?: (resourceKey: string) => string | undefined;
+  /**
+   * The controls the rule gives evidence for, as `FRAMEWORK:ID` (src/compliance/controls.ts):
+   * shown by `flarewatch rules`, in findings JSON/CSV and review exports, filtered by `findings --control`.
+   */
+  controls?: string[];
   /** Tables the rule needs; a rule whose tables are empty/missing is skipped, not failed. */
   requires?: Array<'audit_logs'>;
   /** Set-based: one query (or a few) over the synced tables, never a loop of queries per row. */

@@ -6,9 +6,11 @@ import { cascadeDeletedAccounts, deleteUnreachedAccounts, deleteUnwatchedAccount
 import { upsertSnapshotRows } from '../db/queries/snapshot.js';
 import { accountAccess, accounts } from '../db/schema/index.js';
 import { askDetail, guard } from './deletions.js';
+import { endVersions, storeVersions } from './history.js';
 import { bool, date, obj, rawOf, str } from './fields.js';
 import type { StreamJob, Walk } from './runner.js';
 import { type SnapshotSpec, walkUntilJoined } from './snapshot.js';
+import { accountHistory, memberHistory, tokenHistory } from '../history/trackers.js';
 
 /** Watched: in FLAREWATCH_ACCOUNTS (when set) and in the credential's own `accounts` (when set). */
 const watched = (w: Walk, id: string) => {
@@ -25,6 +27,7 @@ const spec: SnapshotSpec = {
   table: accounts,
   conflict: [accounts.id],
   idColumn: accounts.id,
+  history: accountHistory,
   keep: (a, w) => watched(w, a.id),
   // An account row and the fact that this credential reaches it commit together: another credential's
   // reconciliation running meanwhile must never see the account without anyone reaching it.
@@ -53,6 +56,7 @@ async function readConfigured(w: Walk): Promise<Set<string>> {
   }
   await w.commitPage(async (tx) => {
     w.counts.rowsUpserted += await upsertSnapshotRows(tx, spec.table, spec.conflict, rows, w.now(), w.config.sync.lastSeenResolution);
+    await storeVersions(tx, w, accountHistory, rows.map((r) => String(r.id)));
     await recordAccess(tx, w.credential.name, [...seen].filter((id) => watched(w, id)), w.now());
   }, { walk: null });
   w.counts.pages += 1;
@@ -77,7 +81,10 @@ async function settleAccess(w: Walk, seen: Set<string>) {
   const keep = [...reached, ...present.map((p) => p.id), ...unseen.filter((id) => !gone.includes(id))];
   const write = async (tx: Tx) => {
     await lockAccounts(tx);
-    if (present.length) await upsertSnapshotRows(tx, spec.table, spec.conflict, present.map((a) => spec.toRow(a, w)), w.now(), w.config.sync.lastSeenResolution);
+    if (present.length) {
+      await upsertSnapshotRows(tx, spec.table, spec.conflict, present.map((a) => spec.toRow(a, w)), w.now(), w.config.sync.lastSeenResolution);
+      await storeVersions(tx, w, accountHistory, present.map((a) => a.id));
+    }
     await recordAccess(tx, w.credential.name, [...reached, ...present.map((p) => p.id)], w.now());
     await endAccess(tx, w.credential.name, live.filter((id) => !unwatched.includes(id)).concat(reached), w.now(), 'not watched (FLAREWATCH_ACCOUNTS or the credential\'s accounts list)');
     await endAccess(tx, w.credential.name, keep, w.now(), `no longer listed for credential ${w.credential.name}: GET /accounts/{id} answered 403/404`);
@@ -85,6 +92,9 @@ async function settleAccess(w: Walk, seen: Set<string>) {
     const excluded = await deleteUnwatchedAccounts(tx, w.config.cloudflare.accounts, w.now());
     const removed = await deleteUnreachedAccounts(tx, w.now());
     const cascaded = await cascadeDeletedAccounts(tx, w.now());
+    await endVersions(tx, accountHistory, [...excluded, ...removed]);
+    if (cascaded.api_tokens) await endVersions(tx, tokenHistory);
+    if (cascaded.account_members) await endVersions(tx, memberHistory);
     w.counts.rowsMarkedDeleted += removed.length + excluded.length + Object.values(cascaded).reduce((a, b) => a + b, 0);
     if (removed.length || excluded.length) w.log.info({ removed, excluded, cascaded }, 'accounts deleted with their rows');
   };

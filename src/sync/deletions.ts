@@ -3,6 +3,7 @@ import { fetchEnvelope } from '../cloudflare/fetch-envelope.js';
 import type { Tx } from '../db/client.js';
 import type { HeldDeletions } from '../db/queries/sync-state.js';
 import { liveIds, markDeleted, upsertSnapshotRows } from '../db/queries/snapshot.js';
+import { endVersions, storeVersions } from './history.js';
 import type { Walk } from './runner.js';
 import type { SnapshotSpec } from './snapshot.js';
 
@@ -93,8 +94,11 @@ export async function settleDeletions(w: Walk, spec: SnapshotSpec, seen: Set<str
       if (present.length) {
         const rows = present.map((item) => spec.toRow(item, w));
         w.counts.rowsUpserted += await upsertSnapshotRows(tx, spec.table, spec.conflict, rows, w.now(), w.config.sync.lastSeenResolution);
+        await storeVersions(tx, w, spec.history, present.map((p) => p.id));
       }
-      w.counts.rowsMarkedDeleted += await markDeleted(tx, spec.table, spec.idColumn, scope, gone, w.now(), reason);
+      const marked = await markDeleted(tx, spec.table, spec.idColumn, scope, gone, w.now(), reason);
+      if (marked) await endVersions(tx, spec.history, gone);
+      w.counts.rowsMarkedDeleted += marked;
     },
   };
 }

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { accountMembers } from '../db/schema/index.js';
 import { bool, obj, rawOf, str } from './fields.js';
 import { snapshotJob } from './snapshot.js';
+import { memberHistory } from '../history/trackers.js';
 
 const roleField = (roles: unknown, field: 'id' | 'name') =>
   Array.isArray(roles) ? roles.map((r) => str(obj(r)[field])).filter((x): x is string => x !== null) : [];
@@ -13,6 +14,7 @@ export const membersStream = (accountId: string) =>
     table: accountMembers,
     conflict: [accountMembers.id],
     idColumn: accountMembers.id,
+    history: memberHistory,
     scope: () => eq(accountMembers.accountId, accountId),
     detailPath: (id) => `/accounts/${accountId}/members/${id}`,
     toRow: (m) => {

@@ -19,6 +19,8 @@ import { chooseWalker } from './walker.js';
 /** What a stream's walk receives: the context plus its run's credential, client, counters and commit points. */
 export interface Walk extends Context {
   stream: string;
+  /** This walk's sync_runs row: history records which walk saw each change. */
+  runId: number;
   scope: StreamScope;
   credential: CredentialAccess;
   identity: Identity;
@@ -135,6 +137,7 @@ async function walkLocked(
     ...ctx,
     db,
     stream: job.stream,
+    runId,
     scope,
     credential: choice.credential,
     identity: choice.identity,

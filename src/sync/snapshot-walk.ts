@@ -2,6 +2,7 @@ import { itemSchema } from '../cloudflare/envelope.js';
 import { CloudflareRequestError } from '../cloudflare/errors.js';
 import { type ListPage, walkPagedList } from '../cloudflare/page-loop.js';
 import { upsertSnapshotRows } from '../db/queries/snapshot.js';
+import { storeVersions } from './history.js';
 import type { Walk } from './runner.js';
 import type { SnapshotSpec } from './snapshot.js';
 
@@ -42,6 +43,7 @@ export async function storePage(w: Walk, spec: SnapshotSpec, items: unknown[], c
   };
   await w.commitPage(async (tx) => {
     w.counts.rowsUpserted += await upsertSnapshotRows(tx, spec.table, spec.conflict, rows, w.now(), w.config.sync.lastSeenResolution);
+    await storeVersions(tx, w, spec.history, kept.map((i) => i.id));
     await spec.alsoWrite?.(tx, kept.map((i) => i.id), w);
   }, { walk: next });
   w.counts.pages += 1;

@@ -3,6 +3,7 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { fetchEnvelope, type Query } from '../cloudflare/fetch-envelope.js';
 import type { Tx } from '../db/client.js';
 import type { SyncedTable } from '../db/queries/snapshot.js';
+import type { VersionTracker } from '../db/queries/versions.js';
 import { type Confirmation, settleDeletions } from './deletions.js';
 import type { StreamJob, Walk } from './runner.js';
 import { freshWalk, joinUp, pathOf, storePage, type WalkCheckpoint, walkListing } from './snapshot-walk.js';
@@ -26,6 +27,8 @@ export interface SnapshotSpec {
   detailPath?: (id: string, w: Walk) => string;
   /** Store only these items (default: all). */
   keep?: (item: Record<string, unknown> & { id: string }, w: Walk) => boolean;
+  /** The table keeps a history of its rows: every change observed becomes a version (src/history/trackers.ts). */
+  history?: VersionTracker;
   /** More to write in each page's transaction, with the ids of the rows stored (what a credential reaches). */
   alsoWrite?: (tx: Tx, ids: string[], w: Walk) => Promise<void>;
   toRow(item: Record<string, unknown> & { id: string }, w: Walk): Record<string, unknown>;

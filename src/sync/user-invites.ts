@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { userInvites } from '../db/schema/index.js';
 import { bool, date, rawOf, str, strings } from './fields.js';
 import { snapshotJob } from './snapshot.js';
+import { inviteHistory } from '../history/trackers.js';
 
 export const userInvitesStream = (credential: string) =>
   snapshotJob(`user-invites:${credential}`, {
@@ -9,6 +10,7 @@ export const userInvitesStream = (credential: string) =>
     table: userInvites,
     conflict: [userInvites.id],
     idColumn: userInvites.id,
+    history: inviteHistory,
     scope: (w) => eq(userInvites.userId, w.owner),
     toRow: (i, w) => ({
       id: i.id,

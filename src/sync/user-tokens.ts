@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { apiTokens } from '../db/schema/index.js';
 import { snapshotJob } from './snapshot.js';
 import { tokenRow } from './token-row.js';
+import { tokenHistory } from '../history/trackers.js';
 
 /** The tokens of the user behind one credential; two users' lists never touch each other's rows. */
 export const userTokensStream = (credential: string) =>
@@ -13,6 +14,7 @@ export const userTokensStream = (credential: string) =>
     table: apiTokens,
     conflict: [apiTokens.id],
     idColumn: apiTokens.id,
+    history: tokenHistory,
     scope: (w) => and(eq(apiTokens.ownerType, 'user'), eq(apiTokens.userId, w.owner))!,
     detailPath: (id) => `/user/tokens/${id}`,
     toRow: (t, w) => tokenRow(t, { ownerType: 'user', accountId: null, userId: w.owner }),

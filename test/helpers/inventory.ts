@@ -53,6 +53,18 @@ export function expectedRequests(world: World, opts: { identify?: boolean } = {}
   };
 }
 
+/** The history tables (one row per observed state of a token, member, account, invitation). */
+export const HISTORY_TABLES = ['api_token_versions', 'account_member_versions', 'account_versions', 'user_invite_versions'];
+
+/** Every history row with what changes when it is written (xmin) or closed (valid_to). */
+export async function historyRows(pool: pg.Pool): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const t of HISTORY_TABLES) {
+    out[t] = (await pool.query(`select version_id, xmin::text as xmin, valid_to::text as valid_to from ${t} order by version_id`)).rows;
+  }
+  return out;
+}
+
 export interface RowVersion {
   key: string;
   xmin: string;

@@ -77,7 +77,7 @@ describe('flarewatch findings', () => {
     expect(json.map((f: { resource_key: string }) => f.resource_key)).toEqual(['token:h1']);
     expect(json[0]).toMatchObject({ rule_id: 'fake.high', severity: 'high', status: 'open', suppressed: true, facts: { why: 'broad' } });
     const csv = (await findingsCommand(ctx, { ruleId: 'fake.low' }, 'csv')).split('\r\n');
-    expect(csv[0]).toBe('id,severity,status,suppressed,rule_id,resource_type,resource_key,resource_name,account_id,title,first_seen_at,last_seen_at,resolved_at,facts,kind,last_event_at,resolution_reason,resolved_by,resolution_note');
+    expect(csv[0]).toBe('id,severity,status,suppressed,rule_id,resource_type,resource_key,resource_name,account_id,title,first_seen_at,last_seen_at,resolved_at,facts,kind,last_event_at,resolution_reason,resolved_by,resolution_note,controls');
     expect(csv).toHaveLength(3);
     expect(csv[1]).toContain(`"{""note"":""=cmd|evil""}"`);
     expect(await findingsCommand(ctx, { status: 'resolved' }, 'table')).toBe('no findings');

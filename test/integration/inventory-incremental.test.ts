@@ -4,7 +4,7 @@ import type { StreamOutcome } from '../../src/sync/runner.js';
 import { syncAll } from '../../src/sync/sync-all.js';
 import { testContext } from '../helpers/context.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { expectedRequests, INVENTORY_KINDS, INVENTORY_TABLES, rowVersions } from '../helpers/inventory.js';
+import { expectedRequests, historyRows, INVENTORY_KINDS, INVENTORY_TABLES, rowVersions } from '../helpers/inventory.js';
 
 const SIZE = { accounts: 2, userTokens: 120, accountTokensPerAccount: 4, membersPerAccount: 60, billingHistory: 10, ipAccessRules: 10 };
 
@@ -51,10 +51,12 @@ async function allVersions() {
 }
 
 describe('a second sync with nothing changed', () => {
-  it('rewrites no row and costs exactly one request per page', async () => {
+  it('rewrites no row, writes no history and costs exactly one request per page', async () => {
     const first = await syncAll(testContext(db, sim), { streams: INVENTORY_KINDS });
     expect(first.filter((o) => o.status !== 'succeeded')).toEqual([]);
     const before = await allVersions();
+    const history = await historyRows(db.pool);
+    expect((history.api_token_versions as unknown[]).length).toBe((before.api_tokens as unknown[]).length);
     expect((before.api_tokens as unknown[]).length).toBeGreaterThan(120);
     const { rows: [mark] } = await db.pool.query(`select max(id) as id from sync_runs`);
     sim.stats.reset();
@@ -63,6 +65,8 @@ describe('a second sync with nothing changed', () => {
     expect(second.filter((o) => o.status !== 'succeeded')).toEqual([]);
     // xmin changes on any rewrite, even one that writes identical values.
     expect(await allVersions()).toEqual(before);
+    // No version opened, none closed, none rewritten.
+    expect(await historyRows(db.pool)).toEqual(history);
     for (const o of second) expect([o.stream, 'counts' in o && o.counts.rowsUpserted]).toEqual([o.stream, 0]);
     const { rows } = await db.pool.query(`select sum(rows_upserted)::int as up, sum(rows_marked_deleted)::int as del from sync_runs where id > $1`, [mark.id]);
     expect(rows[0]).toEqual({ up: 0, del: 0 });
@@ -82,6 +86,8 @@ describe('a second sync with nothing changed', () => {
     expect(out.counts.rowsUpserted).toBe(1);
     const after = await userTokenRows();
     expect(after.filter((r) => r.xmin !== before.get(r.id)).map((r) => r.id)).toEqual([changed]);
+    const { rows: versions } = await db.pool.query(`select token_id, change, changed_fields, name from api_token_versions where valid_to is null and change <> 'created'`);
+    expect(versions).toEqual([{ token_id: changed, change: 'changed', changed_fields: ['name'], name: 'renamed' }]);
     const { rows } = await db.pool.query(`select name, updated_at > first_seen_at as touched from api_tokens where id = $1`, [changed]);
     expect(rows[0]).toEqual({ name: 'renamed', touched: true });
   });

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ensureReaderAccess } from '../../src/db/access.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attest } from '../../src/review/attest.js';
+import { startReview } from '../../src/review/start.js';
 import { runChecks } from '../../src/rules/engine.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';
@@ -44,6 +46,9 @@ beforeAll(async () => {
   await db.pool.query(`insert into suppressions (rule_id, resource_pattern, reason, created_by, expires_at)
                        values ('*', 'token:*', 'cookbook example', 'test', now() + interval '30 days')`);
   await runChecks(ctx);
+  // One access review with a decision, so the review queries have something to show.
+  const review = await startReview(ctx, { name: 'cookbook review' });
+  await attest(ctx, review.id, [`token:${sim.world.userTokens[0]!.id}`], { decision: 'keep', by: 'cookbook' });
 }, 300_000);
 
 afterAll(async () => {

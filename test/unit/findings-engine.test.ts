@@ -34,8 +34,9 @@ describe('suppression matching', () => {
 describe('custom rule files', () => {
   it('reads the header', () => {
     expect(parseHeader('-- id: my.rule\n-- title: T\n-- severity: HIGH\n-- requires: audit_logs\nselect 1')).toEqual({
-      id: 'my.rule', title: 'T', severity: 'high', rationale: '', remediation: '', requires: ['audit_logs'], kind: 'state',
+      id: 'my.rule', title: 'T', severity: 'high', rationale: '', remediation: '', requires: ['audit_logs'], kind: 'state', controls: [],
     });
+    expect(parseHeader('-- id: my.rule\n-- title: T\n-- controls: cc6.1, PCI:8.2.6, cc6.1\nselect 1').controls).toEqual(['SOC2:CC6.1', 'PCI:8.2.6']);
     expect(parseHeader('-- id: my.rule\n-- title: T\n-- kind: detection\nselect 1').kind).toBe('detection');
     expect(() => parseHeader('-- id: x\n-- title: T\n-- kind: event\nselect 1')).toThrow(/bad kind "event"/);
     expect(() => parseHeader('-- title: T\nselect 1')).toThrow(/missing header "-- id/);

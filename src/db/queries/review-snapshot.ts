@@ -1,0 +1,118 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Tx } from '../client.js';
+import { pgTextArray } from './text-array.js';
+
+// The SQL that freezes a review: everything a reviewer signs off, copied into review_items and
+// review_findings in the review's transaction, so later syncs never change what was reviewed.
+
+/** A timestamp as fixed UTC text: the frozen snapshot reads the same whatever the session's time zone. */
+const utc = (e: SQL) => sql`to_char(${e} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+
+/** Only the scoped accounts (every live account when `accounts` is null). */
+const inScope = (accounts: string[] | null, col: SQL) => (accounts ? sql`${col} = any(${pgTextArray(accounts)}::text[])` : sql`true`);
+
+/** Members of live accounts: roles, policies, 2FA, the invitation, last activity in the audit log. */
+export async function freezeMembers(tx: Tx, reviewId: number, accounts: string[] | null): Promise<number> {
+  // Last activity: the newest entry the member acted in, in this account (or the user's own log), by email or user id.
+  const activity = (match: SQL) => sql`(select e.event_time, e.actor_ip, e.action_type, e.source from audit_logs e
+    where ${match} and (e.account_id = m.account_id or e.source = 'user_v1') order by e.event_time desc limit 1)`;
+  const res = await tx.execute(sql`
+    insert into review_items (review_id, item_key, kind, account_id, label, snapshot)
+    select ${reviewId}, 'member:' || m.account_id || ':' || m.id, 'member', m.account_id, coalesce(m.email, m.id),
+      jsonb_build_object(
+        'member_id', m.id, 'account_id', m.account_id, 'account_name', a.name, 'user_id', m.user_id, 'email', m.email,
+        'status', m.status, 'two_factor_enabled', m.two_factor_enabled, 'account_enforces_twofactor', a.enforce_twofactor,
+        'roles', coalesce(to_jsonb(m.role_names), '[]'::jsonb), 'policies', coalesce(m.policies, '[]'::jsonb),
+        'first_seen_at', ${utc(sql`m.first_seen_at`)},
+        'invited_at', ${utc(sql`inv.since`)}, 'invited_at_source', inv.since_source, 'invited_by', inv.invited_by,
+        'last_activity', case when act.event_time is null then null else jsonb_build_object(
+          'at', ${utc(sql`act.event_time`)}, 'ip', act.actor_ip, 'action', act.action_type, 'source', act.source) end)
+    from account_members m
+    join accounts a on a.id = m.account_id and a.deleted_at is null
+    left join pending_invitations inv on inv.type = 'member' and inv.id = m.id
+    left join lateral (
+      select * from (${activity(sql`m.email is not null and e.actor_email = m.email`)}
+                     union all ${activity(sql`m.user_id is not null and e.actor_id = m.user_id`)}) x
+      order by x.event_time desc limit 1
+    ) act on true
+    where m.deleted_at is null and ${inScope(accounts, sql`m.account_id`)}`);
+  return res.rowCount ?? 0;
+}
+
+/**
+ * Tokens: account-owned ones of live accounts; user-owned ones (with a scope: of a user who is a
+ * member of a scoped account, or of a credential that reaches one). Owner, grants, expiry, last use,
+ * IP restriction, and who created it (the API's creator_email_at_creation, else the audit log).
+ */
+export async function freezeTokens(tx: Tx, reviewId: number, accounts: string[] | null): Promise<number> {
+  const scoped = accounts ? pgTextArray(accounts) : null;
+  const userScope = scoped
+    ? sql`(exists (select 1 from account_members m where m.deleted_at is null and m.user_id = t.user_id and m.account_id = any(${scoped}::text[]))
+        or exists (select 1 from account_access x where x.deleted_at is null and t.user_id = 'credential:' || x.credential and x.account_id = any(${scoped}::text[])))`
+    : sql`true`;
+  const grant = sql`g.effect || ' ' || coalesce(g.permission_group_name, g.permission_group_id, '?') || ' on '
+    || coalesce(g.resource_parent || ' > ', '') || g.resource_key || case when g.resource_value is distinct from '*' then ' = ' || coalesce(g.resource_value, 'null') else '' end`;
+  const res = await tx.execute(sql`
+    insert into review_items (review_id, item_key, kind, account_id, label, snapshot)
+    select ${reviewId}, 'token:' || t.id, 'token', t.account_id, coalesce(t.name, t.id),
+      jsonb_build_object(
+        'token_id', t.id, 'name', t.name, 'owner_type', t.owner_type, 'account_id', t.account_id, 'account_name', a.name,
+        'user_id', t.user_id,
+        'owner', case when t.owner_type = 'account' then 'account ' || coalesce(a.name, t.account_id) else coalesce(u.email, c.user_email, t.user_id) end,
+        'status', t.status, 'issued_on', ${utc(sql`t.issued_on`)}, 'expires_on', ${utc(sql`t.expires_on`)},
+        'not_before', ${utc(sql`t.not_before`)}, 'last_used_on', ${utc(sql`t.last_used_on`)},
+        'ip_allow', coalesce(to_jsonb(t.ip_allow), '[]'::jsonb), 'ip_deny', coalesce(to_jsonb(t.ip_deny), '[]'::jsonb),
+        'grants', coalesce((select jsonb_agg(distinct ${grant} order by ${grant}) from flarewatch_policy_grants(t.policies) g), '[]'::jsonb),
+        'grants_known', coalesce(t.raw ->> 'flarewatch_source', '') <> 'tokens/verify',
+        'creator', coalesce(t.raw ->> 'creator_email_at_creation', cr.actor_email),
+        'creator_source', case when t.raw ->> 'creator_email_at_creation' is not null then 'api' when cr.actor_email is not null then 'audit_log' end,
+        'created_event', case when cr.id is null then null else cr.source || ':' || cr.id end)
+    from api_tokens t
+    left join accounts a on a.id = t.account_id
+    left join users u on u.id = t.user_id
+    left join lateral (select x.user_email from credentials x where 'credential:' || x.name = t.user_id) c on true
+    left join lateral (
+      select e.actor_email, e.source, e.id from audit_events e
+      where e.resource_type = any(array(select rt from flarewatch_audit_resource_types() rt where rt ilike '%token%'))
+        and e.resource_id = t.id and lower(coalesce(e.action_type, '')) ~ '(create|issue)' and coalesce(e.action_result, 'success') <> 'failure'
+      order by e.event_time limit 1
+    ) cr on true
+    where t.deleted_at is null and (t.account_id is null or a.deleted_at is null)
+      and case when t.owner_type = 'account' then ${inScope(accounts, sql`t.account_id`)} else ${userScope} end`);
+  return res.rowCount ?? 0;
+}
+
+/**
+ * The open findings on the review's items, and on its accounts, with the controls their rules
+ * support (`controls`: rule id → references, from the rules as loaded now).
+ */
+export async function freezeFindings(tx: Tx, reviewId: number, accounts: string[] | null, controls: Record<string, string[]>): Promise<number> {
+  const res = await tx.execute(sql`
+    insert into review_findings (review_id, finding_id, item_key, rule_id, kind, severity, title, resource_key, resource_name,
+      account_id, suppressed, suppression_reason, facts, first_seen_at, controls)
+    select ${reviewId}, f.id, i.item_key, f.rule_id, f.kind, f.severity, f.title, f.resource_key, f.resource_name,
+      f.account_id, f.suppressed, s.reason, f.facts, f.first_seen_at,
+      coalesce(array(select jsonb_array_elements_text(${JSON.stringify(controls)}::jsonb -> f.rule_id)), '{}')
+    from findings f
+    left join review_items i on i.review_id = ${reviewId} and i.item_key = f.resource_key
+    left join suppressions s on s.id = f.suppression_id
+    where f.status = 'open'
+      and (i.item_key is not null
+        or (f.resource_key like 'account:%' and exists (select 1 from accounts a where a.id = substr(f.resource_key, 9) and a.deleted_at is null
+              and ${inScope(accounts, sql`a.id`)})))`);
+  return res.rowCount ?? 0;
+}
+
+/** Each access-relevant stream of the scope with its last success and error: how fresh the snapshot is. */
+export async function streamFreshness(tx: Tx, accounts: string[] | null) {
+  const kinds = ['accounts', 'user', 'user-tokens', 'user-invites', 'permission-groups', 'account-tokens', 'account-permission-groups', 'members', 'roles', 'account-audit', 'account-audit-v1', 'user-audit'];
+  const accountScope = accounts ? sql`(split_part(stream, ':', 2) = '' or split_part(stream, ':', 1) not in ('account-tokens', 'account-permission-groups', 'members', 'roles', 'account-audit', 'account-audit-v1') or split_part(stream, ':', 2) = any(${pgTextArray(accounts)}::text[]))` : sql`true`;
+  const res = await tx.execute<{ stream: string; last_success_at: string | null; last_error_at: string | null; last_error: string | null }>(sql`
+    select stream, ${utc(sql`last_success_at`)} as last_success_at, ${utc(sql`last_error_at`)} as last_error_at, left(last_error, 300) as last_error
+    from sync_state
+    where split_part(stream, ':', 1) = any(${pgTextArray(kinds)}::text[]) and ${accountScope}
+      -- An account no longer watched is not walked any more: its streams say nothing about this snapshot.
+      and not exists (select 1 from accounts a where a.id = split_part(stream, ':', 2) and a.deleted_at is not null)
+    order by stream`);
+  return res.rows;
+}

@@ -1,0 +1,25 @@
+import { boolean, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { versionColumns } from './version-columns.js';
+
+/** Every state of every account membership (pending ones are invitations): roles, policies, 2FA, over time. */
+export const accountMemberVersions = pgTable(
+  'account_member_versions',
+  {
+    ...versionColumns,
+    memberId: text('member_id').notNull(),
+    accountId: text('account_id').notNull(),
+    userId: text('user_id'),
+    email: text('email'),
+    status: text('status'),
+    twoFactorEnabled: boolean('two_factor_enabled'),
+    roleIds: text('role_ids').array(),
+    roleNames: text('role_names').array(),
+    policies: jsonb('policies'),
+  },
+  (t) => [
+    index('account_member_versions_member_idx').on(t.memberId, t.validFrom),
+    index('account_member_versions_account_idx').on(t.accountId, t.validFrom),
+  ],
+);
+
+export type AccountMemberVersion = typeof accountMemberVersions.$inferSelect;

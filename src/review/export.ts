@@ -1,0 +1,26 @@
+import type { Tx } from '../db/client.js';
+import { decisionsOf, findingsOf, itemsOf, reviewById } from '../db/queries/reviews.js';
+import { buildEvidence, type Evidence } from './evidence.js';
+import { renderCsv } from './render-csv.js';
+import { renderHtml } from './render-html.js';
+import { renderMarkdown } from './render-md.js';
+
+export const EXPORT_FORMATS = ['csv', 'md', 'html', 'json'] as const;
+export type ReviewExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** A review's evidence pack, from its frozen tables and its decisions only (never the live inventory). */
+export async function loadEvidence(tx: Tx, reviewId: number): Promise<Evidence | undefined> {
+  const review = await reviewById(tx, reviewId);
+  if (!review) return undefined;
+  const [items, findings, decisions] = await Promise.all([itemsOf(tx, reviewId), findingsOf(tx, reviewId), decisionsOf(tx, reviewId)]);
+  return buildEvidence(review, items, findings, decisions);
+}
+
+export function renderEvidence(e: Evidence, format: ReviewExportFormat): string {
+  switch (format) {
+    case 'csv': return renderCsv(e);
+    case 'md': return renderMarkdown(e);
+    case 'html': return renderHtml(e);
+    case 'json': return `${JSON.stringify(e, null, 2)}\n`;
+  }
+}
