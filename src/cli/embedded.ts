@@ -1,0 +1,52 @@
+import { cliConfig } from '../commands/cli-config.js';
+import { dbCommand, psqlCommand } from '../commands/db.js';
+import { demo } from '../commands/demo.js';
+import { simulatorCommand } from '../commands/simulator.js';
+import { describeSimCredential } from '../simulator/index.js';
+import { type CliKit, intArg, print } from './kit.js';
+
+/** What runs on this machine alone: the simulator, the demo, psql and the embedded server. */
+export function registerEmbedded(kit: CliKit): void {
+  kit.program
+    .command('simulator')
+    .description('serve a simulated Cloudflare API on loopback (for tests, demos, benchmarks)')
+    .option('--port <n>', 'port (0 = any free)', intArg, 8787)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--seed <n>', 'world seed', intArg, 1)
+    .option('--options <json>', 'more simulator options as JSON (size, rateLimit, faults, extraCredentials, audit)', '{}')
+    .action(async (o: { port: number; host: string; seed: number; options: string }) => {
+      const sim = await simulatorCommand(o);
+      print(`Cloudflare simulator listening at ${sim.url}`);
+      print(`  CLOUDFLARE_BASE_URL=${sim.url} CLOUDFLARE_API_TOKEN=${sim.credentials.apiToken}`);
+      for (const c of sim.extraCredentials) print(`  ${describeSimCredential(c)}`);
+      const stop = () => void sim.close().then(() => process.exit(0));
+      process.once('SIGINT', stop).once('SIGTERM', stop);
+    });
+
+  kit.program
+    .command('demo')
+    .description('simulator + embedded PostgreSQL + one full run, then a summary and what to try next')
+    .option('--seed <n>', 'world seed', intArg, 42)
+    .action(async (o: { seed: number }) => {
+      // The demo prints its own summary; log lines only for warnings unless LOG_LEVEL says otherwise.
+      const ok = await demo(cliConfig({ defaults: { 'log.level': 'warn' } }), { seed: o.seed, print });
+      process.exitCode = ok ? 0 : 1;
+    });
+
+  kit.program
+    .command('psql')
+    .description("psql on flarewatch's database (the embedded one is started for the session); arguments after -- go to psql")
+    .argument('[args...]', 'psql arguments, e.g. -- -c "select count(*) from api_tokens"')
+    .allowUnknownOption()
+    .action(async (args: string[]) => {
+      process.exitCode = await psqlCommand(kit.load(), args);
+    });
+
+  kit.program
+    .command('db')
+    .description('the embedded PostgreSQL as a server that keeps running: db start | stop | status')
+    .argument('<action>', 'start, stop or status')
+    .action(async (action: string) => {
+      process.exitCode = await dbCommand(kit.load(), action, print);
+    });
+}

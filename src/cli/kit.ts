@@ -1,0 +1,72 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { type App, openApp } from '../app.js';
+import { cliConfig, type CliConfigOptions } from '../commands/cli-config.js';
+import type { Config } from '../config.js';
+import { SEVERITIES, type Severity } from '../rules/types.js';
+import { parseDuration } from '../util/duration.js';
+import { UsageError } from '../util/usage-error.js';
+
+// Output goes nowhere once the reader has gone (`findings --csv | head -3`): the command still
+// finishes and closes its database, quietly, instead of dying of EPIPE.
+let stdoutGone = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  stdoutGone = true;
+});
+export const print = (s: string) => {
+  if (!stdoutGone) process.stdout.write(`${s}\n`);
+};
+
+export const intArg = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer');
+  return n;
+};
+
+export const durationArg = (v: string) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new InvalidArgumentError('not a duration (e.g. 90m, 2h, 1d)');
+  return ms;
+};
+
+export const severityArg = (v: string): Severity => {
+  if (!(SEVERITIES as readonly string[]).includes(v)) throw new InvalidArgumentError(`one of ${SEVERITIES.join(', ')}`);
+  return v as Severity;
+};
+
+/** What every command group needs from the program: its configuration (honouring --demo) and the database. */
+export interface CliKit {
+  program: Command;
+  load(opts?: Omit<CliConfigOptions, 'demo'>): Config;
+  /** Refuse --demo for a command that would write to or walk something other than the demo's data. */
+  noDemo(what: string): void;
+  /** Open the database (no Cloudflare credential needed), run, close. */
+  withApp<T>(fn: (app: App) => Promise<T>, config?: Config): Promise<T>;
+  /** A command answering `{ output, exitCode }` on the database: run it, print, set the exit code. */
+  respond(fn: (app: App) => Promise<{ output: string; exitCode?: number }>): Promise<void>;
+}
+
+export function cliKit(program: Command): CliKit {
+  const load = (opts: Omit<CliConfigOptions, 'demo'> = {}) => cliConfig({ ...opts, demo: Boolean(program.opts().demo) });
+  const withApp = async <T>(fn: (app: App) => Promise<T>, config = load()): Promise<T> => {
+    const app = await openApp(config);
+    try {
+      return await fn(app);
+    } finally {
+      await app.close();
+    }
+  };
+  return {
+    program,
+    load,
+    noDemo(what) {
+      if (program.opts().demo) throw new UsageError(`${what}: --demo reads the demo's data; \`flarewatch demo\` runs it again`);
+    },
+    withApp,
+    async respond(fn) {
+      const { output, exitCode } = await withApp(fn);
+      print(output);
+      if (exitCode !== undefined) process.exitCode = exitCode;
+    },
+  };
+}
