@@ -1,86 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
-import { parseDuration } from './util/duration.js';
 import { alertsConfigSchema, sinkSecretValues } from './alerts/routing-config.js';
 import { credentialEntrySchema, credentialSecrets, resolveCredentials } from './credentials/config.js';
 import { parseRateLimit } from './util/rate-limit-setting.js';
 import { ConfigFileError, readConfigFile as readFile } from './config/file.js';
 import { describeIssue, errorMap } from './config/issues.js';
+import { bool, connectionUrl, cron, date, duration, int, list, secret } from './config/fields.js';
+import { ENV_KEYS, SECRET_KEYS } from './config/env-keys.js';
 
 // One schema for every setting. Environment variables (and the optional config file
-// named by FLAREWATCH_CONFIG) are mapped onto it in ENV_KEYS below; nothing else in the
+// named by FLAREWATCH_CONFIG) are mapped onto it by ENV_KEYS (config/env-keys.ts); nothing else in the
 // program reads process.env.
-
-// Every duration takes 90s, 15m, 24h, 7d (or a bare number of milliseconds); the result is milliseconds.
-const duration = (fallback: string, minMs = 0) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = typeof v === 'number' ? v : parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `not a duration: "${v}" (use e.g. 90s, 15m, 24h, 7d)` });
-        return z.NEVER;
-      }
-      if (ms < minMs) {
-        ctx.addIssue({ code: 'custom', message: `must be at least ${minMs / 1000}s, got "${v}"` });
-        return z.NEVER;
-      }
-      return ms;
-    });
-
-// A date or date-time (2025-01-31, 2025-01-31T12:00:00Z).
-const date = z.union([z.string(), z.date()]).transform((v, ctx) => {
-  const d = v instanceof Date ? v : new Date(v.trim());
-  if (Number.isNaN(d.getTime()) || (typeof v === 'string' && !/^\d{4}-\d{2}-\d{2}/.test(v.trim()))) {
-    ctx.addIssue({ code: 'custom', message: `not a date: "${String(v)}" (use e.g. 2025-01-31 or 2025-01-31T12:00:00Z)` });
-    return z.NEVER;
-  }
-  return d;
-});
-
-// A connection URL of one of these schemes. The value is never echoed: it usually holds a password.
-const connectionUrl = (schemes: string[], example: string) =>
-  z.string().refine(
-    (v) => {
-      try {
-        const u = new URL(v);
-        // A socket URL (postgres:///db?host=/var/run/postgresql) names its host in the query.
-        return schemes.includes(u.protocol.replace(/:$/, '')) && (u.hostname !== '' || u.searchParams.has('host'));
-      } catch {
-        return false;
-      }
-    },
-    { message: `not a ${schemes[0]} URL (expected ${example})` },
-  );
-
-const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
-
-const bool = (fallback: boolean) =>
-  z
-    .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
-    .default(fallback)
-    .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
-
-const list = z
-  .union([z.array(z.string()), z.string()])
-  .default([])
-  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
-
-const secret = z.string().min(1).optional();
-
-// A five-field cron expression (node-cron syntax), checked here so a typo stops the start. The
-// scheduler ticks once a minute, so a six-field expression (with seconds) is refused, not ignored.
-const cron = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((v) => v.trim().split(/\s+/).length !== 6, { message: 'six fields (with seconds) are not supported: schedules run at most once a minute; use five fields, e.g. */5 * * * *' })
-    .refine((v) => v.trim().split(/\s+/).length === 6 || (v.trim().split(/\s+/).length === 5 && validateCron(v)), {
-      message: 'not a cron expression (five fields, e.g. */5 * * * *)',
-    });
 
 export const configSchema = z.strictObject({
   cloudflare: z
@@ -199,82 +129,7 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 
-// env var → path in the schema. Secrets also accept NAME_FILE (Docker secrets).
-export const ENV_KEYS: Record<string, string> = {
-  CLOUDFLARE_API_TOKEN: 'cloudflare.apiToken',
-  CLOUDFLARE_EMAIL: 'cloudflare.email',
-  CLOUDFLARE_API_KEY: 'cloudflare.apiKey',
-  CLOUDFLARE_BASE_URL: 'cloudflare.baseUrl',
-  FLAREWATCH_HTTP_TIMEOUT: 'cloudflare.timeoutMs',
-  FLAREWATCH_MAX_RETRIES: 'cloudflare.maxRetries',
-  FLAREWATCH_MALFORMED_RETRIES: 'cloudflare.malformedRetries',
-  FLAREWATCH_RATE_LIMIT: 'cloudflare.rateLimit',
-  FLAREWATCH_RATE_LIMIT_MARGIN: 'cloudflare.rateLimitMargin',
-  FLAREWATCH_ACCOUNTS: 'cloudflare.accounts',
-  DATABASE_URL: 'database.url',
-  FLAREWATCH_DB_POOL_SIZE: 'database.poolSize',
-  FLAREWATCH_DB_CONNECT_TIMEOUT: 'database.connectTimeout',
-  FLAREWATCH_DATA_DIR: 'dataDir',
-  FLAREWATCH_EMBEDDED_PG_PORT: 'embeddedPostgresPort',
-  LOG_LEVEL: 'log.level',
-  FLAREWATCH_LOG_FORMAT: 'log.format',
-  FLAREWATCH_AUDIT_OVERLAP: 'audit.overlap',
-  FLAREWATCH_AUDIT_LAG: 'audit.lag',
-  FLAREWATCH_AUDIT_BACKFILL: 'audit.backfill',
-  FLAREWATCH_AUDIT_SINCE: 'audit.since',
-  FLAREWATCH_AUDIT_PAGE_SIZE: 'audit.pageSize',
-  FLAREWATCH_AUDIT_RETENTION_MONTHS: 'audit.retentionMonths',
-  FLAREWATCH_AUDIT_PARTITIONS_AHEAD: 'audit.partitionsAhead',
-  FLAREWATCH_STREAMS: 'sync.streams',
-  FLAREWATCH_LAST_SEEN_RESOLUTION: 'sync.lastSeenResolution',
-  FLAREWATCH_RESUME_MAX_AGE: 'sync.resumeMaxAge',
-  FLAREWATCH_REWALK_LIMIT: 'sync.rewalkLimit',
-  FLAREWATCH_MASS_DELETION_SHARE: 'sync.massDeletionShare',
-  FLAREWATCH_MASS_DELETION_MIN: 'sync.massDeletionMin',
-  FLAREWATCH_CREDENTIAL_VERIFY_INTERVAL: 'sync.credentialVerifyInterval',
-  FLAREWATCH_AUDIT_VERIFY_MAX_REQUESTS: 'audit.verifyMaxRequests',
-  FLAREWATCH_AUDIT_VERIFY_AGAIN_AFTER: 'audit.verifyAgainAfter',
-  FLAREWATCH_AUDIT_VERIFY_REPAIR: 'audit.verifyRepair',
-  FLAREWATCH_SCHEDULE_VERIFY: 'daemon.verifySchedule',
-  REDIS_URL: 'redis.url',
-  FLAREWATCH_SCHEDULE_AUDIT: 'daemon.auditSchedule',
-  FLAREWATCH_SCHEDULE_INVENTORY: 'daemon.inventorySchedule',
-  FLAREWATCH_SCHEDULE_DIGEST: 'daemon.digestSchedule',
-  FLAREWATCH_WORKER_CONCURRENCY: 'daemon.concurrency',
-  FLAREWATCH_HTTP_PORT: 'daemon.httpPort',
-  FLAREWATCH_SHUTDOWN_TIMEOUT: 'daemon.shutdownTimeout',
-  FLAREWATCH_SYNC_JOB_TIMEOUT: 'daemon.syncJobTimeout',
-  FLAREWATCH_JOB_LOCK_DURATION: 'daemon.jobLockDuration',
-  FLAREWATCH_QUEUE_UI: 'daemon.queueUi.enabled',
-  FLAREWATCH_QUEUE_UI_EXPOSE: 'daemon.queueUi.expose',
-  FLAREWATCH_QUEUE_UI_USER: 'daemon.queueUi.user',
-  FLAREWATCH_QUEUE_UI_PASSWORD: 'daemon.queueUi.password',
-  FLAREWATCH_RULES_DIR: 'rulesDir',
-  // Alerts: shortcuts for the common single-sink cases (sinks named slack, webhook, pagerduty, email).
-  FLAREWATCH_SLACK_WEBHOOK_URL: 'alerts.sinks.slack.webhookUrl',
-  FLAREWATCH_WEBHOOK_URL: 'alerts.sinks.webhook.url',
-  FLAREWATCH_WEBHOOK_SECRET: 'alerts.sinks.webhook.secret',
-  FLAREWATCH_PAGERDUTY_ROUTING_KEY: 'alerts.sinks.pagerduty.routingKey',
-  FLAREWATCH_SMTP_URL: 'alerts.sinks.email.url',
-  FLAREWATCH_SMTP_HOST: 'alerts.sinks.email.host',
-  FLAREWATCH_SMTP_PORT: 'alerts.sinks.email.port',
-  FLAREWATCH_SMTP_USER: 'alerts.sinks.email.user',
-  FLAREWATCH_SMTP_PASSWORD: 'alerts.sinks.email.password',
-  FLAREWATCH_SMTP_STARTTLS: 'alerts.sinks.email.starttls',
-  FLAREWATCH_EMAIL_FROM: 'alerts.sinks.email.from',
-  FLAREWATCH_EMAIL_TO: 'alerts.sinks.email.to',
-  FLAREWATCH_ALERTS_LOG_SINK: 'alerts.logSink',
-  FLAREWATCH_REMINDER_INTERVAL: 'alerts.reminderInterval',
-  FLAREWATCH_DETECTION_REMINDER_INTERVAL: 'alerts.detectionReminderInterval',
-  FLAREWATCH_ALERTS_BASELINE: 'alerts.baseline',
-  FLAREWATCH_ALERTS_MAX_ATTEMPTS: 'alerts.maxAttempts',
-};
-
-export const SECRET_KEYS = [
-  'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY', 'DATABASE_URL', 'REDIS_URL',
-  'FLAREWATCH_SLACK_WEBHOOK_URL', 'FLAREWATCH_WEBHOOK_SECRET', 'FLAREWATCH_PAGERDUTY_ROUTING_KEY',
-  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD', 'FLAREWATCH_QUEUE_UI_PASSWORD',
-];
+export { ENV_KEYS, SECRET_KEYS } from './config/env-keys.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
