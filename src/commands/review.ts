@@ -5,7 +5,7 @@ import { decisionsOf, itemsOf, latestReview, listReviews, reviewById } from '../
 import type { Review } from '../db/schema/index.js';
 import { attest, type AttestOptions } from '../review/attest.js';
 import { loadEvidence, renderEvidence, type ReviewExportFormat } from '../review/export.js';
-import { oldestSuccess } from '../review/render-csv.js';
+import { oldestSuccess } from '../review/summary-rows.js';
 import { startReview, type StartOptions } from '../review/start.js';
 import { UsageError } from '../util/usage-error.js';
 import { formatTable, isoOrEmpty, safeText } from './findings-format.js';

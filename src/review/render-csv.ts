@@ -2,21 +2,13 @@ import { toCsv } from '../commands/findings-format.js';
 import { REVIEW_CONTROLS } from '../compliance/controls.js';
 import type { Evidence } from './evidence.js';
 import { summarise } from './item-summary.js';
+import { oldestSuccess, scopeText } from './summary-rows.js';
 
 const HEADER = [
   'review_id', 'review_name', 'generated_at', 'scope', 'oldest_stream_success', 'kind', 'item_key', 'account_id', 'account_name', 'label',
   'status', 'access', 'protection', 'last_active', 'context', 'findings', 'controls', 'decision', 'decided_by', 'decided_at', 'note',
   'decision_history', 'evidence_digest',
 ];
-
-/** The time of the stream least recently synced: how old the oldest part of the snapshot may be. */
-export function oldestSuccess(e: Pick<Evidence, 'freshness'>): string {
-  const times = e.freshness.map((f) => f.last_success_at ?? '').sort();
-  return times[0] === '' ? 'never (a stream never succeeded)' : (times[0] ?? '');
-}
-
-export const scopeText = (e: Evidence) =>
-  (e.scope.all_watched_accounts ? 'all watched accounts: ' : '') + e.scope.accounts.map((a) => (a.name ? `${a.name} (${a.id})` : a.id)).join(', ');
 
 /**
  * One row per item, with the review's scope, time and freshness on every row (a spreadsheet

@@ -1,6 +1,6 @@
 import type { Evidence, EvidenceItem } from './evidence.js';
 import { summarise } from './item-summary.js';
-import { oldestSuccess, scopeText } from './render-csv.js';
+import { decisionHistory, summaryRows } from './summary-rows.js';
 
 // The evidence pack as one self-contained, printable HTML file: inline style, no script, no
 // external resource (its CSP forbids any), every text from Cloudflare escaped.
@@ -55,18 +55,8 @@ function itemRows(e: Evidence, kind: 'member' | 'token'): string {
 export function renderHtml(e: Evidence): string {
   const s = e.summary;
   const title = `Access review ${e.review.id}: ${e.review.name}`;
-  const meta = table('summary', ['', ''], [
-    ['Snapshot taken', `${e.generated_at} (every item is as it was at this time)`],
-    ['Scope', scopeText(e)],
-    ['Started by', e.review.started_by ?? ''],
-    ['Previous review', e.review.previous_review ?? 'none'],
-    ['Items', `${s.items}: ${s.members} members, ${s.tokens} tokens`],
-    ['Decided', `${s.decided} (${s.keep} keep, ${s.revoke} revoke), ${s.undecided} undecided`],
-    ['Decisions recorded through', s.decisions_through ?? 'none yet'],
-    ['Open findings on them', s.findings],
-    ['Oldest stream success', oldestSuccess(e)],
-  ]).replace('<table', '<table class="meta"');
-  const history = e.items.flatMap((i) => i.decisions.map((d) => [i.key, i.label, d.decision, d.by, d.at, d.note ?? '']));
+  const meta = table('summary', ['', ''], summaryRows(e)).replace('<table', '<table class="meta"');
+  const history = decisionHistory(e);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">

@@ -1,6 +1,6 @@
 import type { Evidence, EvidenceItem } from './evidence.js';
 import { summarise } from './item-summary.js';
-import { oldestSuccess, scopeText } from './render-csv.js';
+import { decisionHistory, summaryRows } from './summary-rows.js';
 
 /**
  * Text for a Markdown table cell: Markdown and HTML syntax shown, never obeyed (a token named
@@ -40,20 +40,11 @@ function itemTables(e: Evidence): string[] {
 
 /** The evidence pack as one Markdown document: summary, freshness, items with decisions, history, findings, controls. */
 export function renderMarkdown(e: Evidence): string {
-  const s = e.summary;
-  const history = e.items.flatMap((i) => i.decisions.map((d) => [i.key, i.label, d.decision, d.by, d.at, d.note ?? '']));
+  const history = decisionHistory(e);
   return [
     `# Access review ${e.review.id}: ${mdText(e.review.name)}`, '',
     table(['', ''], [
-      ['Snapshot taken', `${e.generated_at} (every item is as it was at this time)`],
-      ['Scope', scopeText(e)],
-      ['Started by', e.review.started_by ?? ''],
-      ['Previous review', e.review.previous_review ?? 'none'],
-      ['Items', `${s.items}: ${s.members} members, ${s.tokens} tokens`],
-      ['Decided', `${s.decided} (${s.keep} keep, ${s.revoke} revoke), ${s.undecided} undecided`],
-      ['Decisions recorded through', s.decisions_through ?? 'none yet'],
-      ['Open findings on them', s.findings],
-      ['Oldest stream success', oldestSuccess(e)],
+      ...summaryRows(e),
       ['Evidence digest (sha256 of the JSON pack)', e.digest],
     ]), '',
     '## Data freshness', '',
