@@ -1,4 +1,5 @@
-import { boolean, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { index, pgTable, text } from 'drizzle-orm/pg-core';
+import { memberColumns } from './member-columns.js';
 import { versionColumns } from './version-columns.js';
 
 /** Every state of every account membership (pending ones are invitations): roles, policies, 2FA, over time. */
@@ -7,14 +8,7 @@ export const accountMemberVersions = pgTable(
   {
     ...versionColumns,
     memberId: text('member_id').notNull(),
-    accountId: text('account_id').notNull(),
-    userId: text('user_id'),
-    email: text('email'),
-    status: text('status'),
-    twoFactorEnabled: boolean('two_factor_enabled'),
-    roleIds: text('role_ids').array(),
-    roleNames: text('role_names').array(),
-    policies: jsonb('policies'),
+    ...memberColumns,
   },
   (t) => [
     index('account_member_versions_member_idx').on(t.memberId, t.validFrom),
