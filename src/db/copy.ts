@@ -11,12 +11,21 @@ export function transactionClient(tx: Tx): pg.PoolClient | undefined {
   return client && typeof client.query === 'function' && !(client instanceof pg.Pool) ? client : undefined;
 }
 
+/** Rows as COPY text in chunks of `per` lines: one stream write per row costs more than the row itself. */
+export function* copyChunks(rows: Iterable<readonly unknown[]>, per = 500): Generator<string> {
+  let chunk: string[] = [];
+  for (const r of rows) {
+    chunk.push(r.map(copyField).join('\t'));
+    if (chunk.length >= per) {
+      yield `${chunk.join('\n')}\n`;
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield `${chunk.join('\n')}\n`;
+}
+
 /** Stream rows into `table (columns)` with COPY in its text format, one field per column in order. */
 export async function copyRows(client: pg.PoolClient, table: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<void> {
-  const lines = Readable.from(
-    (function* () {
-      for (const r of rows) yield `${r.map(copyField).join('\t')}\n`;
-    })(),
-  );
+  const lines = Readable.from(copyChunks(rows), { objectMode: false });
   await pipeline(lines, client.query(copyFrom(`copy ${table} (${columns.map((c) => `"${c}"`).join(', ')}) from stdin`)));
 }

@@ -36,5 +36,5 @@ export async function stageHits(tx: Tx, hits: StagedHit[]): Promise<void> {
         as x(ord int, resource_key text, resource_type text, resource_name text, account_id text, severity text, facts jsonb, last_event_at timestamptz)`);
   }
   // Row counts for the planner: a temporary table is never analysed on its own.
-  if (hits.length > 1000) await tx.execute(sql`analyze finding_hits`);
+  if (hits.length > 1000) await tx.execute(sql`analyze finding_hits (resource_key)`);
 }
