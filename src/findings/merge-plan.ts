@@ -50,32 +50,35 @@ const BRANCH = sql`case
          when not j.o_suppressed and j.cs_id is not null then 'covered' end
 end`;
 
-/** One event: transition, severities, the facts it records and, for a resolution or suppression, why, by whom, with what note. */
-const ev = (t: string, from: SQL, to: SQL, facts: SQL, why: [SQL, SQL, SQL] = [sql`null`, sql`null`, sql`null`]) =>
-  sql`jsonb_build_object('transition', ${t}::text, 'from', ${from}::text, 'to', ${to}::text, 'facts', ${facts},
+/**
+ * One event: transition, severities and, for a resolution or suppression, why, by whom, with what
+ * note. The facts it records are always the row's as written (finding_plan.facts): not copied here.
+ */
+const ev = (t: string, from: SQL, to: SQL, why: [SQL, SQL, SQL] = [sql`null`, sql`null`, sql`null`]) =>
+  sql`jsonb_build_object('transition', ${t}::text, 'from', ${from}::text, 'to', ${to}::text,
                          'reason', ${why[0]}::text, 'by', ${why[1]}::text, 'note', ${why[2]}::text)`;
 const NO_EVENT = sql`null::jsonb`;
 const SUPPRESSED_BY_HIT: [SQL, SQL, SQL] = [sql`${REASONS.suppressed}`, sql`j.hs_by`, sql`j.hs_reason`];
 
 const FIRST_EVENT = sql`case b.branch
-  when 'open' then ${ev('opened', sql`null`, sql`j.h_severity`, sql`j.h_facts`)}
-  when 'reopen' then ${ev('reopened', sql`j.o_severity`, sql`j.h_severity`, sql`j.h_facts`)}
+  when 'open' then ${ev('opened', sql`null`, sql`j.h_severity`)}
+  when 'reopen' then ${ev('reopened', sql`j.o_severity`, sql`j.h_severity`)}
   when 'change' then case
     when j.kind <> ${STATE} and not j.newer then ${NO_EVENT}
-    when j.o_severity <> j.h_severity then ${ev('severity_changed', sql`j.o_severity`, sql`j.h_severity`, sql`j.h_facts`)}
-    when j.facts_changed then ${ev('refreshed', sql`j.o_severity`, sql`j.h_severity`, sql`j.h_facts`)}
+    when j.o_severity <> j.h_severity then ${ev('severity_changed', sql`j.o_severity`, sql`j.h_severity`)}
+    when j.facts_changed then ${ev('refreshed', sql`j.o_severity`, sql`j.h_severity`)}
     else ${NO_EVENT} end
-  when 'suppress' then ${ev('resolved', sql`c.severity`, sql`null`, sql`c.facts`, SUPPRESSED_BY_HIT)}
-  when 'resolve' then ${ev('resolved', sql`j.o_severity`, sql`null`, sql`j.o_facts`, [sql`j.gone_reason`, sql`null`, sql`null`])}
-  when 'covered' then ${ev('resolved', sql`j.o_severity`, sql`null`, sql`j.o_facts`, [sql`${REASONS.suppressed}`, sql`j.cs_by`, sql`j.cs_reason`])}
+  when 'suppress' then ${ev('resolved', sql`c.severity`, sql`null`, SUPPRESSED_BY_HIT)}
+  when 'resolve' then ${ev('resolved', sql`j.o_severity`, sql`null`, [sql`j.gone_reason`, sql`null`, sql`null`])}
+  when 'covered' then ${ev('resolved', sql`j.o_severity`, sql`null`, [sql`${REASONS.suppressed}`, sql`j.cs_by`, sql`j.cs_reason`])}
   else ${NO_EVENT} end`;
 
 const SECOND_EVENT = sql`case
-  when b.branch = 'open' and j.kind <> ${STATE} and j.hs_id is not null then ${ev('resolved', sql`j.h_severity`, sql`null`, sql`j.h_facts`, SUPPRESSED_BY_HIT)}
+  when b.branch = 'open' and j.kind <> ${STATE} and j.hs_id is not null then ${ev('resolved', sql`j.h_severity`, sql`null`, SUPPRESSED_BY_HIT)}
   when b.branch = 'change' and j.kind = ${STATE} and not j.o_suppressed and j.hs_id is not null
-    then ${ev('suppressed', sql`j.h_severity`, sql`j.h_severity`, sql`j.h_facts`, SUPPRESSED_BY_HIT)}
+    then ${ev('suppressed', sql`j.h_severity`, sql`j.h_severity`, SUPPRESSED_BY_HIT)}
   when b.branch = 'change' and j.kind = ${STATE} and j.o_suppressed and j.hs_id is null
-    then ${ev('unsuppressed', sql`j.h_severity`, sql`j.h_severity`, sql`j.h_facts`)}
+    then ${ev('unsuppressed', sql`j.h_severity`, sql`j.h_severity`)}
   else ${NO_EVENT} end`;
 
 /**

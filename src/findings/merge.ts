@@ -84,16 +84,19 @@ interface EventRow extends Record<string, unknown> {
   facts: Record<string, unknown>; reason: string | null; acted_by: string | null; note: string | null;
 }
 
-/** Every planned event, written in the planner's order and returned with the finding it belongs to. */
+/**
+ * Every planned event, written in the planner's order and returned with the finding it belongs to
+ * (as the plan wrote it: a row with an event is never a `touch`, which keeps the stored columns).
+ */
 async function insertEvents(tx: Tx, m: MergeInput): Promise<MergedEvent[]> {
   const res = await tx.execute<EventRow>(sql`
     with ev as (
-      select f.id as finding_id, f.fingerprint, f.resource_key, f.resource_type, f.resource_name, f.account_id, f.severity, f.suppressed,
-             e.ev ->> 'transition' as transition, e.ev ->> 'from' as from_severity, e.ev ->> 'to' as to_severity, e.ev -> 'facts' as facts,
+      -- A new finding's id by its fingerprint (unique index); the plan holds every other written row as it now is.
+      select coalesce(p.id, (select f.id from findings f where f.fingerprint = p.fingerprint)) as finding_id, p.fingerprint, p.resource_key, p.resource_type, p.resource_name, p.account_id, p.severity, p.suppressed,
+             e.ev ->> 'transition' as transition, e.ev ->> 'from' as from_severity, e.ev ->> 'to' as to_severity, p.facts,
              e.ev ->> 'reason' as reason, e.ev ->> 'by' as acted_by, e.ev ->> 'note' as note,
              row_number() over (order by coalesce(p.ord, 2147483647), p.id, e.seq) as n
       from finding_plan p
-      join findings f on f.fingerprint = p.fingerprint
       cross join lateral (values (1, p.e1), (2, p.e2)) e(seq, ev)
       where e.ev is not null
     ),
@@ -121,7 +124,9 @@ export async function openNotReturned(tx: Tx, ruleId: string): Promise<string[]>
 /** Plan and write one rule's result; the hits must be staged. Returns the events written, in order. */
 export async function mergeStaged(tx: Tx, m: MergeInput): Promise<MergedEvent[]> {
   await tx.execute(sql`drop table if exists pg_temp.finding_plan`);
-  await tx.execute(planStatement(m));
+  const planned = await tx.execute(planStatement(m));
+  // The statements below join the plan with findings: estimates for them, when there are many rows (a first check).
+  if ((planned.rowCount ?? 0) > 1000) await tx.execute(sql`analyze finding_plan (branch, id, fingerprint)`);
   await insertOpened(tx, m);
   await updateChanged(tx, m);
   return insertEvents(tx, m);
