@@ -91,8 +91,10 @@ export async function pacingBench(pgs: BenchPostgres): Promise<void> {
   const server = await startRedisServer({ dir, persist: false });
   try {
     await scenario(pgs, '3 workers, one budget (Redis)', { accounts: 3, accountAuditEntries: Math.round(ENTRIES / 3) }, async (sim, db) => {
-      // The accounts first (not measured), then one account's audit stream per worker, all at once.
+      // The accounts first (not measured: their requests went through another limiter, so wait out
+      // the simulator's window they fill), then one account's audit stream per worker, all at once.
       await syncAll({ ...context(env(sim)), db }, { streams: ['accounts'] });
+      await new Promise((r) => setTimeout(r, LIMIT.windowMs + 100));
       sim.stats.reset();
       const workers = sim.world.accounts.map(() => connectRedis(server.url, 'bench-worker'));
       try {
