@@ -1,12 +1,14 @@
 import type { Tx } from '../db/client.js';
-import { deletedAccounts, insertFindingEvents, insertFindings, lockRuleFindings, ruleFindings, touchFindings, updateFindings } from '../db/queries/findings.js';
+import { stageHits, type StagedHit } from '../db/queries/finding-hits.js';
+import { lockRuleFindings } from '../db/queries/findings.js';
 import type { TransitionKind } from '../db/schema/finding-events.js';
 import type { FindingKind } from '../db/schema/findings.js';
 import type { RuleHit, Severity } from '../rules/types.js';
 import { fingerprint } from './fingerprint.js';
-import { type ExistingFinding, planFindings, type PreparedHit } from './plan.js';
-import { accountGone } from './reasons.js';
-import { matchSuppression, type SuppressionRule } from './suppression-match.js';
+import { mergeStaged, openNotReturned } from './merge.js';
+import type { PlanInput } from './merge-plan.js';
+import type { PreparedHit } from './plan.js';
+import { isActive, matchSuppression, type SuppressionRule } from './suppression-match.js';
 
 /** One transition written to finding_events: what the alerts stage turns into outbox rows. */
 export interface Transition {
@@ -59,10 +61,13 @@ export interface ApplyOptions {
   suppressions: SuppressionWithReason[];
   now: Date;
   checkRunId: number | null;
+  /** The rule's last successful check before this one (rule_states.last_checked_at): when its open state findings were last seen. */
+  confirmedAt?: Date | null;
 }
 
 const isoOf = (v: string | Date | null | undefined) => (v == null ? null : new Date(v).toISOString());
 
+/** Hits as the pure planner (./plan.ts) takes them: the specification the SQL merge is tested against. */
 export function prepareHits(result: RuleResult, suppressions: SuppressionRule[], now: Date): PreparedHit[] {
   return result.hits.map((h) => ({
     fingerprint: fingerprint(result.ruleId, h.resourceKey),
@@ -77,63 +82,61 @@ export function prepareHits(result: RuleResult, suppressions: SuppressionRule[],
   }));
 }
 
-/** "account <id> <why>" for open findings whose account row is deleted. */
-async function vanishedReasons(tx: Tx, existing: ExistingFinding[]): Promise<(f: ExistingFinding) => string | undefined> {
-  const ids = [...new Set(existing.filter((f) => f.status === 'open' && f.accountId).map((f) => f.accountId!))];
-  const deleted = await deletedAccounts(tx, ids);
-  return (f) => (f.accountId && deleted.has(f.accountId) ? accountGone(f.accountId, deleted.get(f.accountId)) : undefined);
+/** A glob (`*` = any run of characters) as a LIKE pattern; null when it has no `*` (matched exactly). */
+export function globToLike(pattern: string): string | null {
+  if (!pattern.includes('*')) return null;
+  return pattern.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
 }
+
+/** The suppressions that may cover a finding of this rule now, as the SQL merge matches them. */
+function applicableSuppressions(list: SuppressionWithReason[], ruleId: string, now: Date): PlanInput['suppressions'] {
+  return list
+    .filter((s) => isActive(s, now) && (s.ruleId === '*' || s.ruleId === ruleId))
+    .map((s) => ({ id: s.id, pattern: s.resourcePattern, like: globToLike(s.resourcePattern), expiresAt: s.expiresAt?.toISOString() ?? null, reason: s.reason, createdBy: s.createdBy }));
+}
+
+/** Open findings of keys the rule no longer produces, with the reason it gives (rule.retire is code, so it runs here). */
+async function retiredKeys(tx: Tx, result: RuleResult): Promise<Record<string, string>> {
+  if (!result.retire || result.retireAll) return {};
+  const out: Record<string, string> = {};
+  for (const key of await openNotReturned(tx, result.ruleId)) {
+    const reason = result.retire(key);
+    if (reason) out[key] = reason;
+  }
+  return out;
+}
+
+const staged = (result: RuleResult): StagedHit[] =>
+  result.hits.map((h) => ({
+    resourceKey: h.resourceKey,
+    resourceType: h.resourceType,
+    resourceName: h.resourceName ?? null,
+    accountId: h.accountId ?? null,
+    severity: result.severityOverride ?? h.severity ?? result.severity,
+    facts: h.facts ?? {},
+    lastEventAt: isoOf(h.lastEventAt),
+  }));
 
 /**
  * The one place finding transitions are written. Call it inside the transaction that
  * should hold them: the alerts stage writes its outbox rows from the returned list in
  * the same transaction, so a transition and its alert commit together or not at all.
  * Only call it for a rule that evaluated successfully (or with `retireAll`): absent hits resolve state findings.
+ * The lifecycle of ./plan.ts, computed in PostgreSQL (./merge.ts): what did not change is not written.
  */
 export async function applyRuleResult(tx: Tx, result: RuleResult, opts: ApplyOptions): Promise<Transition[]> {
   await lockRuleFindings(tx, result.ruleId);
-  const existing = await ruleFindings(tx, result.ruleId);
-  const byId = new Map(opts.suppressions.map((s) => [s.id, s]));
-  const plan = planFindings(existing, prepareHits(result, opts.suppressions, opts.now), {
+  await stageHits(tx, staged(result));
+  const events = await mergeStaged(tx, {
+    ruleId: result.ruleId,
+    title: result.title,
     kind: result.kind,
-    coveredBy: (f) => matchSuppression(opts.suppressions, result.ruleId, f.resourceKey, opts.now)?.id ?? null,
-    suppression: (id) => {
-      const s = byId.get(id);
-      return s && { reason: s.reason, by: s.createdBy };
-    },
-    retire: (f) => result.retireAll ?? result.retire?.(f.resourceKey),
-    vanished: await vanishedReasons(tx, existing),
+    now: opts.now,
+    suppressions: applicableSuppressions(opts.suppressions, result.ruleId, opts.now),
+    retireAll: result.retireAll ?? null,
+    retired: await retiredKeys(tx, result),
+    checkRunId: opts.checkRunId,
+    confirmedAt: opts.confirmedAt ?? null,
   });
-  const ids = await insertFindings(tx, result.ruleId, result.title, plan.inserts, opts.now);
-  // Most open findings are unchanged run after run: those need only last_seen_at, not a full row rewrite.
-  await updateFindings(tx, result.title, plan.updates.filter((w) => w.changed), opts.now);
-  await touchFindings(tx, result.title, plan.updates.filter((w) => !w.changed && w.seen).map((w) => w.id!), opts.now);
-  for (const f of existing) ids.set(f.fingerprint, f.id);
-  const rows = new Map([...plan.inserts, ...plan.updates].map((w) => [w.fingerprint, w]));
-  const events = plan.events.map((e) => ({ ...e, findingId: ids.get(e.fingerprint)! }));
-  await insertFindingEvents(tx, events, opts.checkRunId, opts.now);
-  return events.map((e) => {
-    const w = rows.get(e.fingerprint)!;
-    return {
-      findingId: e.findingId,
-      fingerprint: e.fingerprint,
-      ruleId: result.ruleId,
-      title: result.title,
-      kind: result.kind,
-      resourceKey: w.resourceKey,
-      resourceType: w.resourceType,
-      resourceName: w.resourceName,
-      accountId: w.accountId,
-      transition: e.transition,
-      fromSeverity: e.fromSeverity,
-      toSeverity: e.toSeverity,
-      severity: w.severity,
-      suppressed: w.suppressed,
-      facts: e.facts,
-      reason: e.reason ?? null,
-      by: e.by ?? null,
-      note: e.note ?? null,
-      at: opts.now,
-    };
-  });
+  return events.map((e) => ({ ...e, ruleId: result.ruleId, title: result.title, kind: result.kind, at: opts.now }));
 }

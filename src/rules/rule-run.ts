@@ -89,11 +89,12 @@ export async function runRule(ctx: Context, rule: Rule, state: RunState): Promis
       // Evaluate under the findings lock, in the transaction that applies the result.
       await lockRuleFindings(tx, rule.id);
       const hits = checkHits(await rule.evaluate({ db: tx, pool: ctx.db, config: ctx.config, now: state.now, thresholds: settings.thresholds }));
-      const firstCheck = (await markRuleChecked(tx, rule.id, kind, state.now)) !== 'active';
+      const before = await markRuleChecked(tx, rule.id, kind, state.now);
+      const firstCheck = before.status !== 'active';
       const written = await applyRuleResult(
         tx,
         { ruleId: rule.id, title: rule.title, kind, severity: rule.severity, severityOverride: settings.severityOverride, hits, retire: rule.retire },
-        { suppressions: state.suppressions, now: state.now, checkRunId: state.checkRunId },
+        { suppressions: state.suppressions, now: state.now, checkRunId: state.checkRunId, confirmedAt: before.lastCheckedAt },
       );
       await state.onTransitions?.(tx, written, { ruleId: rule.id, firstCheck, baseline: state.baseline, fresh: state.fresh });
       return { written, hits: hits.length, firstCheck };
@@ -122,7 +123,7 @@ export async function retireRule(ctx: Context, rule: Pick<Rule, 'id' | 'title' |
       const written = await applyRuleResult(
         tx,
         { ruleId: rule.id, title: status === 'removed' ? stored.title : rule.title, kind, severity: rule.severity, hits: [], retireAll: reason },
-        { suppressions: state.suppressions, now: state.now, checkRunId: state.checkRunId },
+        { suppressions: state.suppressions, now: state.now, checkRunId: state.checkRunId, confirmedAt: stored.lastCheckedAt },
       );
       await state.onTransitions?.(tx, written, { ruleId: rule.id, firstCheck: false, baseline: state.baseline, fresh: state.fresh, retiring: true });
       return written;

@@ -11,6 +11,8 @@ const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 
 const q = async (text: string, params: unknown[] = []) => (await db.pool.query(text, params)).rows;
 const finding = async (ruleId: string, key: string) => (await q(`select * from findings where fingerprint = $1`, [fingerprint(ruleId, key)]))[0];
+// When a finding was last seen: an open state finding returned unchanged is not rewritten, its rule's last check saw it.
+const lastSeen = async (id: number) => (await q(`select finding_last_seen(f) as at from findings f where f.id = $1`, [id]))[0].at;
 const events = async (ruleId: string, key: string) =>
   (await q(`select e.transition, e.from_severity, e.to_severity, e.facts from finding_events e join findings f on f.id = e.finding_id where f.fingerprint = $1 order by e.id`, [fingerprint(ruleId, key)]));
 
@@ -40,7 +42,7 @@ describe('the finding lifecycle', () => {
     const r = await runChecks(ctx, { rules: [rule] });
     expect(r.transitions.map((t) => [t.resourceKey, t.transition])).toEqual([['token:b', 'refreshed']]);
     const a = await finding('fake.lifecycle', 'token:a');
-    expect([a.last_seen_at, a.updated_at, a.first_seen_at]).toEqual([at(10), T0, T0]);
+    expect([await lastSeen(a.id), a.updated_at, a.first_seen_at]).toEqual([at(10), T0, T0]);
     const b = await finding('fake.lifecycle', 'token:b');
     expect([b.facts, b.updated_at]).toEqual([{ n: 2 }, at(10)]);
     expect((await events('fake.lifecycle', 'token:b')).map((e) => e.transition)).toEqual(['opened', 'refreshed']);
@@ -61,7 +63,7 @@ describe('the finding lifecycle', () => {
     expect(r.outcomes[0]).toMatchObject({ resolved: 1, opened: 0 });
     expect(r.transitions).toMatchObject([{ resourceKey: 'token:a', transition: 'resolved', fromSeverity: 'critical', toSeverity: null }]);
     const a = await finding('fake.lifecycle', 'token:a');
-    expect([a.status, a.resolved_at, a.last_seen_at]).toEqual(['resolved', at(30), at(20)]);
+    expect([a.status, a.resolved_at, a.last_seen_at, await lastSeen(a.id)]).toEqual(['resolved', at(30), at(20), at(20)]);
     expect(r.open.get('fake.lifecycle')).toEqual({ open: 1, suppressed: 0 });
   });
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../../src/findings/fingerprint.js';
 import { type ExistingFinding, type Plan, planFindings, type PlanOptions, type PreparedHit } from '../../src/findings/plan.js';
 import { accountGone, categoryOf, REASONS } from '../../src/findings/reasons.js';
+import { PLAN_CASES, planCase } from '../helpers/plan-cases.js';
 
 const hit = (key: string, over: Partial<PreparedHit> = {}): PreparedHit => ({
   fingerprint: fingerprint('r', key), resourceKey: key, resourceType: 'token', resourceName: null, accountId: null, severity: 'medium', facts: {}, suppressionId: null, lastEventAt: null, ...over,
@@ -105,5 +106,12 @@ describe('detections', () => {
     const opts = { ...detection, vanished: (f: ExistingFinding) => (f.accountId ? accountGone(f.accountId, 'account not watched (FLAREWATCH_ACCOUNTS)') : undefined) };
     expect(reasons(planFindings([stored('d', { accountId: 'acc' }), stored('e')], [], opts))).toEqual(['account acc account not watched (FLAREWATCH_ACCOUNTS)']);
     expect(reasons(planFindings([stored('d')], [], { ...detection, retire: () => REASONS.ruleRemoved }))).toEqual([REASONS.ruleRemoved]);
+  });
+});
+
+// The same cases as data: test/integration/findings-merge-sql.test.ts runs them through the SQL merge too.
+describe('the shared lifecycle cases', () => {
+  it.each(PLAN_CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    expect(planCase(c).events.map((e) => [e.transition, e.reason ?? null])).toEqual(c.expected);
   });
 });

@@ -35,7 +35,7 @@ export async function mostSevereOpen(tx: Tx, limit: number): Promise<OpenItem[]>
     select f.rule_id, f.title, f.severity, f.kind, f.resource_key, f.resource_name, a.name as account_name
     from findings f left join accounts a on a.id = f.account_id
     where f.status = 'open' and not f.suppressed
-    order by array_position(array['info','low','medium','high','critical']::text[], f.severity) desc, f.kind = 'detection', f.last_seen_at desc, f.id
+    order by array_position(array['info','low','medium','high','critical']::text[], f.severity) desc, f.kind = 'detection', finding_last_seen(f) desc, f.id
     limit ${limit}`);
   return res.rows.map((r) => ({
     ruleId: r.rule_id, title: r.title, severity: r.severity, kind: r.kind, resourceKey: r.resource_key, resourceName: r.resource_name, accountName: r.account_name,

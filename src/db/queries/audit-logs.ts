@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Tx } from '../client.js';
+import { transactionClient } from '../copy.js';
 import { copyField } from './copy-text.js';
 import type { AuditLogRow } from '../schema/audit-logs.js';
 import { auditLogQuarantine } from '../schema/index.js';
@@ -25,12 +26,6 @@ const COLUMNS: Array<[keyof AuditLogRow, string, string]> = [
 
 const columnList = COLUMNS.map(([, c]) => `"${c}"`).join(', ');
 const recordType = COLUMNS.map(([, c, t]) => `"${c}" ${t}`).join(', ');
-
-/** The pg client under a drizzle transaction, where COPY can run; undefined outside one. */
-function transactionClient(tx: Tx): pg.PoolClient | undefined {
-  const client = (tx as unknown as { session?: { client?: pg.PoolClient } }).session?.client;
-  return client && typeof client.query === 'function' && !(client instanceof pg.Pool) ? client : undefined;
-}
 
 /**
  * Insert entries; ones already archived (same source, id, event time) are left alone.

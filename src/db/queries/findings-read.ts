@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import { findings, type Finding } from '../schema/index.js';
 import { SEVERITIES, type Severity } from '../../rules/types.js';
@@ -30,13 +30,19 @@ function where(f: FindingFilter): SQL | undefined {
 // Most severe first: the rank is the position in SEVERITIES.
 const severityRank = sql`array_position(array['info','low','medium','high','critical']::text[], ${findings.severity})`;
 
+/**
+ * A finding's columns, with `lastSeenAt` as finding_last_seen() gives it (migration 0013): an open
+ * state finding is not rewritten by a check that returns it unchanged, its rule's last check saw it.
+ */
+const FINDING = { ...getTableColumns(findings), lastSeenAt: sql<Date>`finding_last_seen(${findings})`.mapWith(findings.lastSeenAt) };
+
 export async function listFindings(tx: Tx, filter: FindingFilter): Promise<Finding[]> {
-  return tx.select().from(findings).where(where(filter)).orderBy(asc(findings.kind), desc(severityRank), asc(findings.ruleId), asc(findings.resourceKey));
+  return tx.select(FINDING).from(findings).where(where(filter)).orderBy(asc(findings.kind), desc(severityRank), asc(findings.ruleId), asc(findings.resourceKey));
 }
 
 /** One finding; `lock`: for update (inside a transaction, after its rule's findings lock, as check runs take them). */
 export async function findingById(tx: Tx, id: number, lock = false): Promise<Finding | undefined> {
-  const q = tx.select().from(findings).where(eq(findings.id, id));
+  const q = tx.select(FINDING).from(findings).where(eq(findings.id, id));
   const [row] = lock ? await q.for('update') : await q;
   return row;
 }

@@ -7,17 +7,20 @@ import type { RuleStatus } from '../schema/rule-states.js';
 // engine decides what a first check or a removed rule means.
 
 /**
- * Record a check of the rule now; returns its status before, or null for a rule never seen
- * here. Anything but 'active' makes this the rule's first check (a baseline).
+ * Record a check of the rule now; returns its status before (null for a rule never seen here:
+ * anything but 'active' makes this the rule's first check, a baseline) and when it was last checked.
  */
-export async function markRuleChecked(tx: Tx, ruleId: string, kind: FindingKind, now: Date): Promise<RuleStatus | null> {
-  const before = await tx.execute<{ status: RuleStatus }>(sql`select status from rule_states where rule_id = ${ruleId} for update`);
+export async function markRuleChecked(tx: Tx, ruleId: string, kind: FindingKind, now: Date): Promise<{ status: RuleStatus | null; lastCheckedAt: Date | null }> {
+  const before = await tx.execute<{ status: RuleStatus; last_checked_at: string | Date }>(
+    sql`select status, last_checked_at from rule_states where rule_id = ${ruleId} for update`,
+  );
   await tx.execute(sql`
     insert into rule_states (rule_id, kind, status, first_checked_at, last_checked_at, status_changed_at)
     values (${ruleId}, ${kind}, 'active', ${now}, ${now}, ${now})
     on conflict (rule_id) do update set kind = excluded.kind, status = 'active', last_checked_at = excluded.last_checked_at,
       status_changed_at = case when rule_states.status <> 'active' then excluded.status_changed_at else rule_states.status_changed_at end`);
-  return before.rows[0]?.status ?? null;
+  const row = before.rows[0];
+  return { status: row?.status ?? null, lastCheckedAt: row ? new Date(row.last_checked_at) : null };
 }
 
 /** A rule disabled in config, or gone from the rule set. */
@@ -52,12 +55,14 @@ export async function liveRuleIds(tx: Tx): Promise<string[]> {
   return res.rows.map((r) => r.rule_id);
 }
 
-/** What a rule that is gone from the rule set was called, and what kind its findings are. */
-export async function storedRuleIdentity(tx: Tx, ruleId: string): Promise<{ title: string; kind: FindingKind; open: number }> {
-  const res = await tx.execute<{ title: string | null; kind: FindingKind | null; open: number }>(sql`
+/** What a rule that is gone from the rule set was called, what kind its findings are, and when it was last checked. */
+export async function storedRuleIdentity(tx: Tx, ruleId: string): Promise<{ title: string; kind: FindingKind; open: number; lastCheckedAt: Date | null }> {
+  const res = await tx.execute<{ title: string | null; kind: FindingKind | null; open: number; last_checked_at: string | Date | null }>(sql`
     select (select title from findings where rule_id = ${ruleId} order by updated_at desc limit 1) as title,
            coalesce((select kind from rule_states where rule_id = ${ruleId}), (select kind from findings where rule_id = ${ruleId} limit 1)) as kind,
-           (select count(*)::int from findings where rule_id = ${ruleId} and status = 'open') as open`);
+           (select count(*)::int from findings where rule_id = ${ruleId} and status = 'open') as open,
+           (select last_checked_at from rule_states where rule_id = ${ruleId}) as last_checked_at`);
   const r = res.rows[0];
-  return { title: r?.title ?? ruleId, kind: r?.kind ?? 'state', open: r?.open ?? 0 };
+  const lastCheckedAt = r?.last_checked_at ? new Date(r.last_checked_at) : null;
+  return { title: r?.title ?? ruleId, kind: r?.kind ?? 'state', open: r?.open ?? 0, lastCheckedAt };
 }
