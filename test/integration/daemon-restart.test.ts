@@ -90,9 +90,10 @@ describe('Redis and Postgres restarts under a running daemon', () => {
     // Postgres stopped (fast shutdown: every session terminated mid-walk), then started again on the same folder and port.
     await pgServer.stop();
     await waitFor('/readyz to report Postgres down', async () => (await readyz(opsPort)) === 503, 10_000);
-    // Stay down until a walk has actually hit the outage (a job failed), so the recovery below
-    // is always a recovery; a short outage between two pages' commits would otherwise go unnoticed.
-    await waitFor('a sync job to fail while Postgres is down', async () => failures.length > 0, 30_000);
+    // Stay down until a walk has actually hit the outage (a sync job failed, not only some other
+    // job that touched the database), so the recovery below is always a recovery; a short outage
+    // between two pages' commits would otherwise go unnoticed.
+    await waitFor('a sync job to fail while Postgres is down', async () => failures.some((f) => f.id.startsWith('sync|')), 30_000);
     pgServer = await startEmbeddedPostgres(pgDir, pgPort);
     await waitFor('/readyz to answer 200 again', async () => (await readyz(opsPort)) === 200, 30_000);
 
@@ -128,7 +129,7 @@ describe('Redis and Postgres restarts under a running daemon', () => {
     for (const r of failedRuns) expect(r.error).toMatch(connection);
     expect(failures.length).toBeGreaterThan(0);
     const retriedIds = new Set(failures.filter((f) => f.id.startsWith('sync|')).map((f) => f.id));
-    expect(retriedIds.size).toBeGreaterThan(0);
+    expect(retriedIds.size, JSON.stringify(failures)).toBeGreaterThan(0);
     const probe = connectRedis(redis.url, 'test-probe');
     const queue = new Queue('sync', { connection: probe });
     try {
