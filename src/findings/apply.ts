@@ -67,18 +67,24 @@ export interface ApplyOptions {
 
 const isoOf = (v: string | Date | null | undefined) => (v == null ? null : new Date(v).toISOString());
 
-/** Hits as the pure planner (./plan.ts) takes them: the specification the SQL merge is tested against. */
-export function prepareHits(result: RuleResult, suppressions: SuppressionRule[], now: Date): PreparedHit[] {
-  return result.hits.map((h) => ({
-    fingerprint: fingerprint(result.ruleId, h.resourceKey),
+/** Hits as the SQL merge stages them: severity settled, optional fields made null. */
+const staged = (result: RuleResult): StagedHit[] =>
+  result.hits.map((h) => ({
     resourceKey: h.resourceKey,
     resourceType: h.resourceType,
     resourceName: h.resourceName ?? null,
     accountId: h.accountId ?? null,
     severity: result.severityOverride ?? h.severity ?? result.severity,
     facts: h.facts ?? {},
-    suppressionId: matchSuppression(suppressions, result.ruleId, h.resourceKey, now)?.id ?? null,
     lastEventAt: isoOf(h.lastEventAt),
+  }));
+
+/** Hits as the pure planner (./plan.ts) takes them: the specification the SQL merge is tested against. */
+export function prepareHits(result: RuleResult, suppressions: SuppressionRule[], now: Date): PreparedHit[] {
+  return staged(result).map((h) => ({
+    ...h,
+    fingerprint: fingerprint(result.ruleId, h.resourceKey),
+    suppressionId: matchSuppression(suppressions, result.ruleId, h.resourceKey, now)?.id ?? null,
   }));
 }
 
@@ -105,17 +111,6 @@ async function retiredKeys(tx: Tx, result: RuleResult): Promise<Record<string, s
   }
   return out;
 }
-
-const staged = (result: RuleResult): StagedHit[] =>
-  result.hits.map((h) => ({
-    resourceKey: h.resourceKey,
-    resourceType: h.resourceType,
-    resourceName: h.resourceName ?? null,
-    accountId: h.accountId ?? null,
-    severity: result.severityOverride ?? h.severity ?? result.severity,
-    facts: h.facts ?? {},
-    lastEventAt: isoOf(h.lastEventAt),
-  }));
 
 /**
  * The one place finding transitions are written. Call it inside the transaction that

@@ -1,17 +1,10 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import { copyRows, transactionClient } from '../copy.js';
+import type { PreparedHit } from '../../findings/plan.js';
 
-/** A rule hit as staged for the merge: severity settled, in the rule's order. */
-export interface StagedHit {
-  resourceKey: string;
-  resourceType: string;
-  resourceName: string | null;
-  accountId: string | null;
-  severity: string;
-  facts: Record<string, unknown>;
-  lastEventAt: string | null;
-}
+/** A rule hit as staged for the merge, in the rule's order: a prepared hit before SQL works out its fingerprint and suppression. */
+export type StagedHit = Omit<PreparedHit, 'fingerprint' | 'suppressionId'>;
 
 const COLUMNS = ['ord', 'resource_key', 'resource_type', 'resource_name', 'account_id', 'severity', 'facts', 'last_event_at'] as const;
 
