@@ -1,38 +1,19 @@
 import type { Tx } from '../db/client.js';
 import { stageHits, type StagedHit } from '../db/queries/finding-hits.js';
 import { lockRuleFindings } from '../db/queries/findings.js';
-import type { TransitionKind } from '../db/schema/finding-events.js';
 import type { FindingKind } from '../db/schema/findings.js';
 import type { RuleHit, Severity } from '../rules/types.js';
 import { fingerprint } from './fingerprint.js';
-import { mergeStaged, openNotReturned } from './merge.js';
+import { type MergedEvent, mergeStaged, openNotReturned } from './merge.js';
 import type { PlanInput } from './merge-plan.js';
 import type { PreparedHit } from './plan.js';
 import { isActive, matchSuppression, type SuppressionRule } from './suppression-match.js';
 
-/** One transition written to finding_events: what the alerts stage turns into outbox rows. */
-export interface Transition {
-  findingId: number;
-  fingerprint: string;
+/** One transition written to finding_events, with the rule it belongs to: what the alerts stage turns into outbox rows. */
+export interface Transition extends MergedEvent {
   ruleId: string;
   title: string;
   kind: FindingKind;
-  resourceKey: string;
-  resourceType: string;
-  resourceName: string | null;
-  accountId: string | null;
-  transition: TransitionKind;
-  fromSeverity: Severity | null;
-  toSeverity: Severity | null;
-  /** The finding's severity after the transition. */
-  severity: Severity;
-  /** The finding is suppressed after the transition. */
-  suppressed: boolean;
-  facts: Record<string, unknown>;
-  /** resolved / suppressed: why, by whom, with what note. */
-  reason: string | null;
-  by: string | null;
-  note: string | null;
   at: Date;
 }
 

@@ -27,12 +27,15 @@ export interface MergedEvent {
   resourceType: string;
   resourceName: string | null;
   accountId: string | null;
-  severity: Severity;
-  suppressed: boolean;
   transition: TransitionKind;
   fromSeverity: Severity | null;
   toSeverity: Severity | null;
+  /** The finding's severity after the transition. */
+  severity: Severity;
+  /** The finding is suppressed after the transition. */
+  suppressed: boolean;
   facts: Record<string, unknown>;
+  /** resolved / suppressed: why, by whom, with what note. */
   reason: string | null;
   by: string | null;
   note: string | null;
