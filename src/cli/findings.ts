@@ -26,14 +26,14 @@ export function registerFindings(kit: CliKit): void {
     .option('--csv', 'CSV with a header row (same as --format csv)')
     .action(async (o: { severity?: Severity; rule?: string; control?: string; kind?: 'state' | 'detection'; status: 'open' | 'resolved' | 'all'; format?: ExportFormat; json?: boolean; csv?: boolean }) => {
       const format: ExportFormat = o.format ?? (o.json ? 'json' : o.csv ? 'csv' : 'table');
+      const config = kit.load();
       const output = await kit.withApp(async (app) => {
         if (o.rule) assertKnownRule(o.rule, [...knownRuleIds(app.ctx.config), ...(await ruleIdsWithFindings(app.ctx.db))], 'findings --rule');
         const ruleIds = o.control === undefined ? undefined : rulesForControl(o.control, loadRuleSet(app.ctx.config).rules);
         return exportFindings(app.ctx, { severity: o.severity, ruleId: o.rule, ruleIds, kind: o.kind, status: o.status }, format);
-      });
+      }, config);
       print(output);
       // Right after `npm run demo`, the default embedded database is empty: say where the demo's data is.
-      const config = kit.load();
       if (output === 'no findings' && !kit.program.opts().demo && !config.database.url && existsSync(join(config.dataDir, 'demo', 'postgres'))) {
         print("(the demo's findings are in its own database: add --demo)");
       }
