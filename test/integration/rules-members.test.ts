@@ -143,3 +143,51 @@ describe('invitation rules', () => {
     }
   });
 });
+
+describe('invitation age from the audit log (pending_invitations)', () => {
+  // Invite events written straight into the archive: what is under test is the view's matching.
+  const event = (e: { source: string; id: string; daysAgo: number; account: string; resourceId: string; email?: string; result?: string; action?: string; actor?: string; offsetMs?: number }) => ({
+    ...e, at: new Date(Date.now() - e.daysAgo * DAY_MS + (e.offsetMs ?? 0)).toISOString(),
+  });
+  const events = () => [
+    // pending-no2fa: by member id; the latest of two, the same event also in the account's v1 log (one event).
+    event({ source: 'account_v2', id: 'v2-old', daysAgo: 20, account: enforcing, resourceId: ids['pending-no2fa']!.id }),
+    event({ source: 'account_v2', id: 'v2-new', daysAgo: 10, account: enforcing, resourceId: ids['pending-no2fa']!.id }),
+    event({ source: 'account_v1', id: 'v1-new', daysAgo: 10, account: enforcing, resourceId: ids['pending-no2fa']!.id, offsetMs: 400 }),
+    // pending-2fa: by the invited email in its account (another resource id); a later failed attempt and the
+    // same email in the other account do not count.
+    event({ source: 'account_v2', id: 'v2-email', daysAgo: 15, account: enforcing, resourceId: 'other-id', email: 'Pending-2FA@example.com' }),
+    event({ source: 'account_v2', id: 'v2-failed', daysAgo: 5, account: enforcing, resourceId: 'other-id', email: 'pending-2fa@example.com', result: 'failure' }),
+    event({ source: 'account_v2', id: 'v2-elsewhere', daysAgo: 3, account: lax, resourceId: 'other-id-2', email: 'pending-2fa@example.com' }),
+    // pending-b-no2fa: an addition dated after flarewatch saw it pending is a later one; a role change is not an invite.
+    event({ source: 'account_v2', id: 'v2-after', daysAgo: -1, account: lax, resourceId: ids['pending-b-no2fa']!.id }),
+    event({ source: 'account_v2', id: 'v2-update', daysAgo: 8, account: lax, resourceId: ids['pending-b-no2fa']!.id, action: 'update' }),
+  ];
+
+  beforeAll(async () => {
+    const rows = events();
+    for (const month of new Set(rows.map((r) => `${r.at.slice(0, 7)}-01`))) await db.pool.query(`select flarewatch_ensure_audit_partition($1::date)`, [month]);
+    for (const r of rows) {
+      await db.pool.query(
+        `insert into audit_logs (source, id, event_time, account_id, action_type, action_result, actor_email, actor_type, resource_type, resource_id, raw)
+         values ($1, $2, $3, $4, $5, $6, 'admin@example.com', 'user', 'member', $7, $8)`,
+        [r.source, r.id, r.at, r.account, r.action ?? (r.source === 'account_v2' ? 'create' : 'member_add'), r.result ?? 'success', r.resourceId,
+          JSON.stringify(r.email ? { resource: { request: { email: r.email } } } : {})],
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await db.pool.query(`delete from audit_logs where id = any($1)`, [events().map((e) => e.id)]);
+  });
+
+  it('dates a pending member by its latest invite event, matched by member id or by email in its account', async () => {
+    const hits = await evaluate(invitePending, env());
+    expect(hitOf(hits, member('pending-no2fa')).facts).toMatchObject({ pending_since_source: 'audit_log', invite_event: 'account_v2:v2-new', invited_by: 'admin@example.com', age_days: 10 });
+    expect(hitOf(hits, member('pending-2fa')).facts).toMatchObject({ pending_since_source: 'audit_log', invite_event: 'account_v2:v2-email', age_days: 15 });
+    expect(hitOf(hits, member('pending-b-no2fa')).facts).toMatchObject({ pending_since_source: 'first_seen_at', age_days: 0 });
+    expect(hitOf(hits, member('pending-b-no2fa')).facts).not.toHaveProperty('invite_event');
+    // An invite event 15 days old makes a member stale (14 days) though flarewatch saw it pending today; 10 days does not.
+    expect(keysOf(await evaluate(inviteStale, env()))).toEqual([invite('inv-lax-old'), member('pending-2fa')].sort());
+  });
+});
