@@ -1,5 +1,6 @@
+import type { SQL } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
-import { stageHits, type StagedHit } from '../db/queries/finding-hits.js';
+import { stageHits, stageHitsFromQuery, type StagedHit } from '../db/queries/finding-hits.js';
 import { lockRuleFindings } from '../db/queries/findings.js';
 import type { FindingKind } from '../db/schema/findings.js';
 import type { RuleHit, Severity } from '../rules/types.js';
@@ -25,7 +26,8 @@ export interface RuleResult {
   severity: Severity;
   /** From config: replaces every hit's own severity. */
   severityOverride?: Severity;
-  hits: RuleHit[];
+  /** The hits, or a set-based rule's query of them (staged without leaving PostgreSQL). */
+  hits: RuleHit[] | SQL;
   /** Resolve every open finding with this reason, whatever the hits (rule disabled, rule removed). */
   retireAll?: string;
   /** A reason to resolve an open finding of a key the rule no longer produces. */
@@ -36,6 +38,12 @@ export interface RuleResult {
 export interface SuppressionWithReason extends SuppressionRule {
   reason: string;
   createdBy: string | null;
+}
+
+/** What one rule's result wrote: its transitions, and how many hits it staged. */
+export interface Applied {
+  hits: number;
+  transitions: Transition[];
 }
 
 export interface ApplyOptions {
@@ -49,7 +57,7 @@ export interface ApplyOptions {
 const isoOf = (v: string | Date | null | undefined) => (v == null ? null : new Date(v).toISOString());
 
 /** Hits as the SQL merge stages them: severity settled, optional fields made null. */
-const staged = (result: RuleResult): StagedHit[] =>
+const staged = (result: RuleResult & { hits: RuleHit[] }): StagedHit[] =>
   result.hits.map((h) => ({
     resourceKey: h.resourceKey,
     resourceType: h.resourceType,
@@ -61,7 +69,7 @@ const staged = (result: RuleResult): StagedHit[] =>
   }));
 
 /** Hits as the pure planner (./plan.ts) takes them: the specification the SQL merge is tested against. */
-export function prepareHits(result: RuleResult, suppressions: SuppressionRule[], now: Date): PreparedHit[] {
+export function prepareHits(result: RuleResult & { hits: RuleHit[] }, suppressions: SuppressionRule[], now: Date): PreparedHit[] {
   return staged(result).map((h) => ({
     ...h,
     fingerprint: fingerprint(result.ruleId, h.resourceKey),
@@ -100,9 +108,11 @@ async function retiredKeys(tx: Tx, result: RuleResult): Promise<Record<string, s
  * Only call it for a rule that evaluated successfully (or with `retireAll`): absent hits resolve state findings.
  * The lifecycle of ./plan.ts, computed in PostgreSQL (./merge.ts): what did not change is not written.
  */
-export async function applyRuleResult(tx: Tx, result: RuleResult, opts: ApplyOptions): Promise<Transition[]> {
+export async function applyRuleResult(tx: Tx, result: RuleResult, opts: ApplyOptions): Promise<Applied> {
   await lockRuleFindings(tx, result.ruleId);
-  await stageHits(tx, staged(result));
+  const hits = Array.isArray(result.hits)
+    ? (await stageHits(tx, staged({ ...result, hits: result.hits })), result.hits.length)
+    : await stageHitsFromQuery(tx, result.hits, { rule: result.severity, override: result.severityOverride });
   const events = await mergeStaged(tx, {
     ruleId: result.ruleId,
     title: result.title,
@@ -114,5 +124,5 @@ export async function applyRuleResult(tx: Tx, result: RuleResult, opts: ApplyOpt
     checkRunId: opts.checkRunId,
     confirmedAt: opts.confirmedAt ?? null,
   });
-  return events.map((e) => ({ ...e, ruleId: result.ruleId, title: result.title, kind: result.kind, at: opts.now }));
+  return { hits, transitions: events.map((e) => ({ ...e, ruleId: result.ruleId, title: result.title, kind: result.kind, at: opts.now })) };
 }

@@ -5,10 +5,11 @@ import type { FindingKind } from '../db/schema/findings.js';
 import type { Severity } from '../rules/types.js';
 import { planStatement, type PlanInput } from './merge-plan.js';
 
-// One rule's result merged into its findings inside PostgreSQL: the hits are staged with COPY,
-// finding_plan (./merge-plan.ts) says what changes, and three statements write it: new findings,
-// changed findings, their events. Work and writes grow with what changed, not with how many
-// findings are open: a finding the rule returns unchanged is read, compared and left alone.
+// One rule's result merged into its findings inside PostgreSQL: the hits are staged (COPY, or the
+// rule's own query), finding_plan (./merge-plan.ts) says what changes, and two statements write
+// it: changed findings, then new findings with every event. Work and writes grow with what
+// changed, not with how many findings are open: a finding the rule returns unchanged is read,
+// compared and left alone.
 
 export interface MergeInput extends PlanInput {
   checkRunId: number | null;
@@ -39,17 +40,6 @@ export interface MergedEvent {
   reason: string | null;
   by: string | null;
   note: string | null;
-}
-
-async function insertOpened(tx: Tx, m: MergeInput): Promise<void> {
-  await tx.execute(sql`
-    insert into findings (fingerprint, rule_id, kind, resource_key, resource_type, resource_name, account_id, severity, status,
-                          suppressed, suppression_id, title, facts, first_seen_at, last_seen_at, updated_at, last_event_at,
-                          resolved_at, resolution_reason, resolved_by, resolution_note, reopened_count)
-    select p.fingerprint, ${m.ruleId}, ${m.kind}, p.resource_key, p.resource_type, p.resource_name, p.account_id,
-           p.severity, p.status, p.suppressed, p.suppression_id, ${m.title}, p.facts, ${m.now}, ${m.now}, ${m.now}, p.last_event_at,
-           case when p.resolved then ${m.now}::timestamptz end, p.reason, p.resolved_by, p.resolution_note, 0
-    from finding_plan p where p.branch = 'open' order by p.ord`);
 }
 
 /**
@@ -88,18 +78,30 @@ interface EventRow extends Record<string, unknown> {
 }
 
 /**
- * Every planned event, written in the planner's order and returned with the finding it belongs to
- * (as the plan wrote it: a row with an event is never a `touch`, which keeps the stored columns).
+ * New findings and every planned event, in one statement: the findings inserted return their ids
+ * to the events that need them (no lookup per event), and the events are written in the planner's
+ * order and returned with the finding they belong to (as the plan wrote it: a row with an event is
+ * never a `touch`, which keeps the stored columns).
  */
-async function insertEvents(tx: Tx, m: MergeInput): Promise<MergedEvent[]> {
+async function insertOpenedAndEvents(tx: Tx, m: MergeInput): Promise<MergedEvent[]> {
   const res = await tx.execute<EventRow>(sql`
-    with ev as (
-      -- A new finding's id by its fingerprint (unique index); the plan holds every other written row as it now is.
-      select coalesce(p.id, (select f.id from findings f where f.fingerprint = p.fingerprint)) as finding_id, p.fingerprint, p.resource_key, p.resource_type, p.resource_name, p.account_id, p.severity, p.suppressed,
+    with opened as (
+      insert into findings (fingerprint, rule_id, kind, resource_key, resource_type, resource_name, account_id, severity, status,
+                            suppressed, suppression_id, title, facts, first_seen_at, last_seen_at, updated_at, last_event_at,
+                            resolved_at, resolution_reason, resolved_by, resolution_note, reopened_count)
+      select p.fingerprint, ${m.ruleId}, ${m.kind}, p.resource_key, p.resource_type, p.resource_name, p.account_id,
+             p.severity, p.status, p.suppressed, p.suppression_id, ${m.title}, p.facts, ${m.now}, ${m.now}, ${m.now}, p.last_event_at,
+             case when p.resolved then ${m.now}::timestamptz end, p.reason, p.resolved_by, p.resolution_note, 0
+      from finding_plan p where p.branch = 'open' order by p.ord
+      returning id, fingerprint
+    ),
+    ev as (
+      select coalesce(p.id, o.id) as finding_id, p.fingerprint, p.resource_key, p.resource_type, p.resource_name, p.account_id, p.severity, p.suppressed,
              e.ev ->> 'transition' as transition, e.ev ->> 'from' as from_severity, e.ev ->> 'to' as to_severity, p.facts,
              e.ev ->> 'reason' as reason, e.ev ->> 'by' as acted_by, e.ev ->> 'note' as note,
              row_number() over (order by coalesce(p.ord, 2147483647), p.id, e.seq) as n
       from finding_plan p
+      left join opened o on p.id is null and o.fingerprint = p.fingerprint
       cross join lateral (values (1, p.e1), (2, p.e2)) e(seq, ev)
       where e.ev is not null
     ),
@@ -130,7 +132,7 @@ export async function mergeStaged(tx: Tx, m: MergeInput): Promise<MergedEvent[]>
   const planned = await tx.execute(planStatement(m));
   // The statements below join the plan with findings: estimates for them, when there are many rows (a first check).
   if ((planned.rowCount ?? 0) > 1000) await tx.execute(sql`analyze finding_plan (branch, id, fingerprint)`);
-  await insertOpened(tx, m);
+  // Existing findings first: the statement after inserts the new ones and writes every event.
   await updateChanged(tx, m);
-  return insertEvents(tx, m);
+  return insertOpenedAndEvents(tx, m);
 }

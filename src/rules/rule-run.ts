@@ -1,7 +1,9 @@
 // One rule in one check run: evaluate and apply in one transaction that holds the rule's
 // findings lock, or, for a rule disabled or removed, resolve its open findings with the reason.
+import { sql } from 'drizzle-orm';
 import type { Context } from '../context.js';
 import type { Tx } from '../db/client.js';
+import { hitProblem } from '../db/queries/finding-hits.js';
 import { lockRuleFindings } from '../db/queries/findings.js';
 import type { FreshScope } from '../db/queries/findings-check-runs.js';
 import { markRuleChecked, markRuleStatus, storedRuleIdentity } from '../db/queries/rule-states.js';
@@ -74,6 +76,14 @@ function checkHits(hits: unknown): RuleHit[] {
 
 const count = (transitions: Transition[], kind: Transition['transition']) => transitions.filter((t) => t.transition === kind).length;
 
+/**
+ * A rule's statements sort its hits and plan (100k rows of facts: tens of MB); with the 4 MB
+ * default each sort spills to disk. One check run runs at a time (withCheckLock), and this lasts
+ * only for the rule's transaction.
+ */
+const RULE_WORK_MEM = '64MB';
+const setRuleWorkMem = (tx: Tx) => tx.execute(sql`select set_config('work_mem', ${RULE_WORK_MEM}, true)`);
+
 /** Evaluate one rule and apply its hits in one transaction. Never throws: a failure is an outcome. */
 export async function runRule(ctx: Context, rule: Rule, state: RunState): Promise<RuleOutcome> {
   const settings = resolveRuleSettings(rule, ctx.config);
@@ -88,22 +98,24 @@ export async function runRule(ctx: Context, rule: Rule, state: RunState): Promis
     const done = await ctx.db.transaction(async (tx) => {
       // Evaluate under the findings lock, in the transaction that applies the result.
       await lockRuleFindings(tx, rule.id);
-      const hits = checkHits(await rule.evaluate({ db: tx, pool: ctx.db, config: ctx.config, now: state.now, thresholds: settings.thresholds }));
+      await setRuleWorkMem(tx);
+      const ruleCtx = { db: tx, pool: ctx.db, config: ctx.config, now: state.now, thresholds: settings.thresholds };
+      const hits = rule.hitsQuery ? rule.hitsQuery(ruleCtx) : checkHits(await rule.evaluate(ruleCtx));
       const before = await markRuleChecked(tx, rule.id, kind, state.now);
       const firstCheck = before.status !== 'active';
-      const written = await applyRuleResult(
+      const applied = await applyRuleResult(
         tx,
         { ruleId: rule.id, title: rule.title, kind, severity: rule.severity, severityOverride: settings.severityOverride, hits, retire: rule.retire },
         { suppressions: state.suppressions, now: state.now, checkRunId: state.checkRunId, confirmedAt: before.lastCheckedAt },
       );
-      await state.onTransitions?.(tx, written, { ruleId: rule.id, firstCheck, baseline: state.baseline, fresh: state.fresh });
-      return { written, hits: hits.length, firstCheck };
+      await state.onTransitions?.(tx, applied.transitions, { ruleId: rule.id, firstCheck, baseline: state.baseline, fresh: state.fresh });
+      return { written: applied.transitions, hits: applied.hits, firstCheck };
     });
     const t = done.written;
     state.transitions.push(...t);
     return { ...blank(head, 'succeeded'), firstCheck: done.firstCheck, hits: done.hits, opened: count(t, 'opened'), reopened: count(t, 'reopened'), resolved: count(t, 'resolved'), durationMs: performance.now() - t0 };
   } catch (err) {
-    return { ...blank(head, 'failed', messageOf(err)), durationMs: performance.now() - t0 };
+    return { ...blank(head, 'failed', hitProblem(err) ?? messageOf(err)), durationMs: performance.now() - t0 };
   }
 }
 
@@ -120,7 +132,7 @@ export async function retireRule(ctx: Context, rule: Pick<Rule, 'id' | 'title' |
       const kind = rule.kind ?? stored.kind;
       await markRuleStatus(tx, rule.id, status, kind, state.now);
       if (stored.open === 0) return [];
-      const written = await applyRuleResult(
+      const { transitions: written } = await applyRuleResult(
         tx,
         { ruleId: rule.id, title: status === 'removed' ? stored.title : rule.title, kind, severity: rule.severity, hits: [], retireAll: reason },
         { suppressions: state.suppressions, now: state.now, checkRunId: state.checkRunId, confirmedAt: stored.lastCheckedAt },

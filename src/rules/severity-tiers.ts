@@ -24,13 +24,6 @@ export const tiersSchema = z
   .refine((tiers) => new Set(tiers.map((t) => t.days)).size === tiers.length, 'two tiers with the same days')
   .transform((tiers) => [...tiers].sort((a, b) => b.days - a.days));
 
-/** The narrowest tier `daysLeft` falls in (tiers sorted widest first), if any. */
-export function tierFor(daysLeft: number, tiers: readonly Tier[]): Tier | undefined {
-  let match: Tier | undefined;
-  for (const t of tiers) if (daysLeft <= t.days && (!match || t.days < match.days)) match = t;
-  return match;
-}
-
 const show = (tiers: Tier[]) => `[${tiers.map((t) => `{days: ${t.days}, severity: ${t.severity}}`).join(', ')}]`;
 const numbers = (v: unknown) => (Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : [v]).map((x) => Number(String(x).trim()));
 const strings = (v: unknown) => (Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : [v]).map((x) => String(x).trim());

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { BROAD_RESOURCES, WRITE_SUFFIX } from './policy-model.js';
-import type { RuleContext, RuleHit } from './types.js';
+import type { HitRow, Rule, RuleContext, RuleHit } from './types.js';
 
 // What the built-in rules share: SQL fragments (so "a live token" or "the audit window" means
 // the same thing in every rule) and the readers of their resolved thresholds.
@@ -110,7 +110,42 @@ export const ageDays = (now: Date, v: Timestamp) => Math.floor((now.getTime() - 
 export const iso = (v: unknown): string | null =>
   v instanceof Date ? v.toISOString() : typeof v === 'string' ? new Date(v).toISOString() : null;
 
+// ---- rules that are one query: hits staged in PostgreSQL, facts built there as Node would write them ----
+
+/** A hit as a set-based rule's query returns it (HitRow), as evaluate() hands it out. */
+export function hitOfRow(r: HitRow): RuleHit {
+  return {
+    resourceKey: r.resource_key, resourceType: r.resource_type, resourceName: r.resource_name, accountId: r.account_id,
+    ...(r.severity ? { severity: r.severity } : {}),
+    facts: r.facts,
+    ...(r.last_event_at ? { lastEventAt: iso(r.last_event_at) } : {}),
+  };
+}
+
+/**
+ * A rule that is one query of HitRow's columns: a check run stages its hits without them leaving
+ * PostgreSQL (100k hits cost no round trip through Node), and evaluate() reads the very same query.
+ */
+export function sqlRule(rule: Omit<Rule, 'evaluate' | 'hitsQuery'> & { hitsQuery(ctx: RuleContext): SQL }): Rule {
+  return { ...rule, evaluate: async (ctx) => (await query<HitRow>(ctx, rule.hitsQuery(ctx))).map(hitOfRow) };
+}
+
+/** A timestamp in facts as iso() writes it: UTC, milliseconds (truncated, as a JS Date holds them), Z. */
+export const isoSql = (e: SQL) => sql`to_char(${e} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** Whole days from `e` to `now` as ageDays() counts them (from the millisecond, rounded down). */
+export const ageDaysSql = (now: Date, e: SQL) =>
+  sql`floor((${sql.param(now.getTime())}::float8 - floor(extract(epoch from ${e}) * 1000)) / 86400000)::int`;
+
+/** A number bound for facts (an int parameter stays an int in jsonb). */
+export const num = (n: number) => (Number.isInteger(n) ? sql`${sql.param(n)}::int` : sql`${sql.param(n)}::float8`);
+
 // ---- tokens: the columns every token rule selects and the hit they become ----
+
+/** A token rule's hit as HitRow's columns, `t` being the token: tokenHit() in SQL. `facts` is a jsonb expression. */
+export const tokenHitColumns = (facts: SQL, severity: SQL = sql`null`) => sql`
+  'token:' || t.id as resource_key, 'token'::text as resource_type, t.name as resource_name, t.account_id,
+  ${severity}::text as severity, jsonb_build_object('owner_type', t.owner_type) || ${facts} as facts, null::timestamptz as last_event_at`;
 
 export const TOKEN_COLUMNS = sql`t.id, t.name, t.owner_type, t.account_id`;
 export interface TokenRow extends Record<string, unknown> { id: string; name: string | null; owner_type: string; account_id: string | null }

@@ -1,13 +1,10 @@
 import { sql } from 'drizzle-orm';
-import type { Rule } from './types.js';
-import { legacyTiers, type Tier, tierFor, tiersSchema } from './severity-tiers.js';
-import { TOKEN_COLUMNS, type TokenRow, at, daysAfter, iso, liveToken, query, tokenHit, type Timestamp } from './sql.js';
-
-interface Row extends TokenRow { expires_on: Timestamp; seconds_left: number }
+import { legacyTiers, type Tier, tiersSchema } from './severity-tiers.js';
+import { at, daysAfter, isoSql, liveToken, sqlRule, tokenHitColumns } from './sql.js';
 
 const DEFAULT_TIERS: Tier[] = [{ days: 30, severity: 'low' }, { days: 7, severity: 'medium' }, { days: 1, severity: 'high' }];
 
-export const tokenExpiring: Rule = {
+export const tokenExpiring = sqlRule({
   id: 'token-expiring',
   title: 'API token expires soon',
   severity: 'low',
@@ -26,21 +23,23 @@ export const tokenExpiring: Rule = {
     },
   },
   legacySettings: legacyTiers('token-expiring', { windows: [30, 7, 1], severities: ['low', 'medium', 'high'] }),
-  async evaluate(ctx) {
+  hitsQuery(ctx) {
     const parsed = tiersSchema.safeParse(ctx.thresholds.tiers);
     if (!parsed.success) throw new Error(`threshold tiers must be a list of {days, severity}, got ${JSON.stringify(ctx.thresholds.tiers)}`);
     const tiers = parsed.data;
     const widest = tiers[0]!.days;
-    const rows = await query<Row>(ctx, sql`
-      select ${TOKEN_COLUMNS}, t.expires_on, extract(epoch from (t.expires_on - ${at(ctx.now)}))::float8 as seconds_left
-      from api_tokens t
-      where ${liveToken(ctx.now)} and t.expires_on is not null and t.expires_on <= ${daysAfter(ctx.now, Math.ceil(widest))}
-      order by t.expires_on, t.id`);
-    return rows.flatMap((r) => {
-      const daysLeft = r.seconds_left / 86400;
-      const tier = tierFor(daysLeft, tiers);
-      if (!tier) return [];
-      return [tokenHit(r, { expires_on: iso(r.expires_on), days_left: Math.floor(daysLeft), window_days: tier.days }, tier.severity)];
-    });
+    // The narrowest tier the token falls in (the first listed of equal ones) sets the severity.
+    return sql`
+      select ${tokenHitColumns(sql`jsonb_build_object('expires_on', ${isoSql(sql`t.expires_on`)}, 'days_left', floor(t.days_left)::int, 'window_days', tier.days)`, sql`tier.severity`)}
+      from (select t.*, extract(epoch from (t.expires_on - ${at(ctx.now)}))::float8 / 86400 as days_left
+            from api_tokens t
+            where ${liveToken(ctx.now)} and t.expires_on is not null and t.expires_on <= ${daysAfter(ctx.now, Math.ceil(widest))}) t
+      cross join lateral (
+        select x.days, x.severity
+        from rows from (jsonb_to_recordset(${JSON.stringify(tiers)}::jsonb) as (days float8, severity text)) with ordinality x
+        where t.days_left <= x.days
+        order by x.days, x.ordinality
+        limit 1) tier
+      order by t.expires_on, t.id`;
   },
-};
+});

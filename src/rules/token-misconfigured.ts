@@ -1,10 +1,8 @@
 import { sql } from 'drizzle-orm';
-import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, daysAfter, iso, liveToken, numberSetting, query, tokenHit, type Timestamp } from './sql.js';
+import { daysAfter, isoSql, liveToken, num, numberSetting, sqlRule, tokenHitColumns } from './sql.js';
 
-interface Row extends TokenRow { not_before: Timestamp | null; far_future: boolean; no_allow: boolean; policy_count: number }
 
-export const tokenMisconfigured: Rule = {
+export const tokenMisconfigured = sqlRule({
   id: 'token-misconfigured',
   title: 'API token that cannot work as configured',
   severity: 'low',
@@ -15,12 +13,16 @@ export const tokenMisconfigured: Rule = {
     'fixing its dates or policies later silently turns it into real access.',
   remediation: 'Check with the owner what the token is for; fix not_before or add the intended allow policy, or delete the token.',
   thresholds: { notBeforeDays: { default: 7, description: 'not_before further than this many days ahead is reported' } },
-  async evaluate(ctx) {
+  hitsQuery(ctx) {
     const days = numberSetting(ctx, 'notBeforeDays');
     // Only live tokens: a disabled or expired one is already known not to work.
-    const rows = await query<Row>(ctx, sql`
-      select * from (
-        select ${TOKEN_COLUMNS}, t.not_before,
+    const reasons = sql`array_remove(array[case when t.far_future then 'not_before_far_in_future' end,
+                                          case when t.no_allow then case when t.policy_count > 0 then 'only_deny_policies' else 'no_policies' end end]::text[], null)`;
+    return sql`
+      select ${tokenHitColumns(sql`jsonb_build_object('reasons', to_jsonb(${reasons}), 'not_before', ${isoSql(sql`t.not_before`)},
+                                                     'policy_count', t.policy_count, 'threshold_days', ${num(days)})`)}
+      from (
+        select t.id, t.name, t.owner_type, t.account_id, t.not_before,
                coalesce(t.not_before > ${daysAfter(ctx.now, days)}, false) as far_future,
                not exists (select 1 from jsonb_array_elements(case when jsonb_typeof(t.policies) = 'array' then t.policies else '[]' end) p
                            where lower(p ->> 'effect') = 'allow') as no_allow,
@@ -28,13 +30,7 @@ export const tokenMisconfigured: Rule = {
         from api_tokens t
         where ${liveToken(ctx.now)}
       ) t
-      where far_future or no_allow
-      order by id`);
-    return rows.map((r) => tokenHit(r, {
-      reasons: [...(r.far_future ? ['not_before_far_in_future'] : []), ...(r.no_allow ? [r.policy_count ? 'only_deny_policies' : 'no_policies'] : [])],
-      not_before: iso(r.not_before),
-      policy_count: r.policy_count,
-      threshold_days: days,
-    }));
+      where t.far_future or t.no_allow
+      order by t.id`;
   },
-};
+});

@@ -1,10 +1,8 @@
 import { sql } from 'drizzle-orm';
-import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, daysBefore, iso, liveToken, numberSetting, query, tokenHit, type Timestamp, ageDays } from './sql.js';
+import { ageDaysSql, daysBefore, isoSql, liveToken, num, numberSetting, sqlRule, tokenHitColumns } from './sql.js';
 
-interface Row extends TokenRow { issued_on: Timestamp | null; since: Timestamp; since_source: string }
 
-export const tokenNeverUsed: Rule = {
+export const tokenNeverUsed = sqlRule({
   id: 'token-never-used',
   title: 'API token never used since it was created',
   severity: 'low',
@@ -14,21 +12,16 @@ export const tokenNeverUsed: Rule = {
     'credential with no purpose, and the first use of a forgotten token is more likely an attacker than its owner.',
   remediation: 'Ask the creator whether it is still needed; delete it if not. Create tokens when the system that uses them is ready.',
   thresholds: { days: { default: 30, description: 'days since issue after which a never-used token is reported' } },
-  async evaluate(ctx) {
+  hitsQuery(ctx) {
     const days = numberSetting(ctx, 'days');
     // issued_on is Cloudflare's; when missing, the first time flarewatch saw the token is a lower bound of its age.
-    const rows = await query<Row>(ctx, sql`
-      select ${TOKEN_COLUMNS}, t.issued_on, coalesce(t.issued_on, t.first_seen_at) as since,
-             case when t.issued_on is null then 'first_seen_at' else 'issued_on' end as since_source
+    return sql`
+      select ${tokenHitColumns(sql`jsonb_build_object('last_used_on', null, 'issued_on', ${isoSql(sql`t.issued_on`)},
+                                                     'age_days', ${ageDaysSql(ctx.now, sql`coalesce(t.issued_on, t.first_seen_at)`)},
+                                                     'age_from', case when t.issued_on is null then 'first_seen_at' else 'issued_on' end,
+                                                     'threshold_days', ${num(days)})`)}
       from api_tokens t
       where ${liveToken(ctx.now)} and t.last_used_on is null and coalesce(t.issued_on, t.first_seen_at) < ${daysBefore(ctx.now, days)}
-      order by t.id`);
-    return rows.map((r) => tokenHit(r, {
-      last_used_on: null,
-      issued_on: iso(r.issued_on),
-      age_days: ageDays(ctx.now, r.since),
-      age_from: r.since_source,
-      threshold_days: days,
-    }));
+      order by t.id`;
   },
-};
+});

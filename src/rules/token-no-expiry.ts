@@ -1,10 +1,8 @@
 import { sql } from 'drizzle-orm';
-import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, iso, liveToken, query, tokenHit, type Timestamp } from './sql.js';
+import { isoSql, liveToken, sqlRule, tokenHitColumns } from './sql.js';
 
-interface Row extends TokenRow { issued_on: Timestamp | null; last_used_on: Timestamp | null }
 
-export const tokenNoExpiry: Rule = {
+export const tokenNoExpiry = sqlRule({
   id: 'token-no-expiry',
   title: 'API token never expires',
   severity: 'medium',
@@ -13,12 +11,9 @@ export const tokenNoExpiry: Rule = {
     'A token without an expiry stays valid until someone remembers to delete it: a leaked copy (CI logs, a laptop, ' +
     'an old repository) keeps working for years.',
   remediation: 'Replace the token with one that has an expiry (TTL) matched to its use, and rotate it before it expires.',
-  async evaluate(ctx) {
-    const rows = await query<Row>(ctx, sql`
-      select ${TOKEN_COLUMNS}, t.issued_on, t.last_used_on
-      from api_tokens t
-      where ${liveToken(ctx.now)} and t.expires_on is null
-      order by t.id`);
-    return rows.map((r) => tokenHit(r, { expires_on: null, issued_on: iso(r.issued_on), last_used_on: iso(r.last_used_on) }));
-  },
-};
+  hitsQuery: (ctx) => sql`
+    select ${tokenHitColumns(sql`jsonb_build_object('expires_on', null, 'issued_on', ${isoSql(sql`t.issued_on`)}, 'last_used_on', ${isoSql(sql`t.last_used_on`)})`)}
+    from api_tokens t
+    where ${liveToken(ctx.now)} and t.expires_on is null
+    order by t.id`,
+});

@@ -1,10 +1,8 @@
 import { sql } from 'drizzle-orm';
-import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, iso, liveToken, query, tokenHit, type Timestamp } from './sql.js';
+import { isoSql, liveToken, sqlRule, tokenHitColumns } from './sql.js';
 
-interface Row extends TokenRow { ip_deny: string[] | null; last_used_on: Timestamp | null }
 
-export const tokenNoIpRestriction: Rule = {
+export const tokenNoIpRestriction = sqlRule({
   id: 'token-no-ip-restriction',
   title: 'API token usable from any IP address',
   severity: 'medium',
@@ -14,12 +12,10 @@ export const tokenNoIpRestriction: Rule = {
     'A deny list ("not_in") alone does not restrict it: every other address is still allowed.',
   remediation:
     'Add a client IP address filter (Is in) with the egress ranges of the systems that use the token (CI runners, servers, office VPN).',
-  async evaluate(ctx) {
-    const rows = await query<Row>(ctx, sql`
-      select ${TOKEN_COLUMNS}, t.ip_deny, t.last_used_on
-      from api_tokens t
-      where ${liveToken(ctx.now)} and coalesce(cardinality(t.ip_allow), 0) = 0
-      order by t.id`);
-    return rows.map((r) => tokenHit(r, { ip_allow: [], ip_deny: r.ip_deny ?? [], last_used_on: iso(r.last_used_on) }));
-  },
-};
+  hitsQuery: (ctx) => sql`
+    select ${tokenHitColumns(sql`jsonb_build_object('ip_allow', '[]'::jsonb, 'ip_deny', to_jsonb(coalesce(t.ip_deny, '{}'::text[])),
+                                                   'last_used_on', ${isoSql(sql`t.last_used_on`)})`)}
+    from api_tokens t
+    where ${liveToken(ctx.now)} and coalesce(cardinality(t.ip_allow), 0) = 0
+    order by t.id`,
+});

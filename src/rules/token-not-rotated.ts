@@ -1,10 +1,8 @@
 import { sql } from 'drizzle-orm';
-import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, daysBefore, iso, liveToken, numberSetting, query, tokenHit, type Timestamp, ageDays } from './sql.js';
+import { ageDaysSql, daysBefore, isoSql, liveToken, num, numberSetting, sqlRule, tokenHitColumns } from './sql.js';
 
-interface Row extends TokenRow { issued_on: Timestamp | null; modified_on: Timestamp | null; changed: Timestamp }
 
-export const tokenNotRotated: Rule = {
+export const tokenNotRotated = sqlRule({
   id: 'token-not-rotated',
   title: 'API token not rotated for a long time',
   severity: 'low',
@@ -14,19 +12,14 @@ export const tokenNotRotated: Rule = {
     'token regularly bounds how long a silent leak stays useful.',
   remediation: 'Roll the token (Cloudflare dashboard → API Tokens → Roll), update its consumers, and put the next rotation on a schedule.',
   thresholds: { days: { default: 365, description: 'days since the token was issued or last modified (a roll modifies it)' } },
-  async evaluate(ctx) {
+  hitsQuery(ctx) {
     const days = numberSetting(ctx, 'days');
     // Rolling the secret updates modified_on, so the newer of the two dates is the secret's age (a policy edit also counts: lenient on purpose).
-    const rows = await query<Row>(ctx, sql`
-      select ${TOKEN_COLUMNS}, t.issued_on, t.modified_on, greatest(t.issued_on, t.modified_on) as changed
+    return sql`
+      select ${tokenHitColumns(sql`jsonb_build_object('issued_on', ${isoSql(sql`t.issued_on`)}, 'modified_on', ${isoSql(sql`t.modified_on`)},
+                                                     'age_days', ${ageDaysSql(ctx.now, sql`greatest(t.issued_on, t.modified_on)`)}, 'threshold_days', ${num(days)})`)}
       from api_tokens t
       where ${liveToken(ctx.now)} and greatest(t.issued_on, t.modified_on) < ${daysBefore(ctx.now, days)}
-      order by t.id`);
-    return rows.map((r) => tokenHit(r, {
-      issued_on: iso(r.issued_on),
-      modified_on: iso(r.modified_on),
-      age_days: ageDays(ctx.now, r.changed),
-      threshold_days: days,
-    }));
+      order by t.id`;
   },
-};
+});

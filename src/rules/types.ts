@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Db, Tx } from '../db/client.js';
@@ -52,6 +53,20 @@ export interface RuleHit {
   lastEventAt?: string | Date | null;
 }
 
+/**
+ * One hit as a set-based rule's query returns it (column names as here): what the check run stages
+ * in PostgreSQL without the hit passing through Node. `severity` null: the rule's default.
+ */
+export interface HitRow extends Record<string, unknown> {
+  resource_key: string;
+  resource_type: string;
+  resource_name: string | null;
+  account_id: string | null;
+  severity: Severity | null;
+  facts: Record<string, unknown>;
+  last_event_at: string | null;
+}
+
 export interface Rule {
   id: string;
   title: string;
@@ -74,4 +89,10 @@ export interface Rule {
   requires?: Array<'audit_logs'>;
   /** Set-based: one query (or a few) over the synced tables, never a loop of queries per row. */
   evaluate(ctx: RuleContext): Promise<RuleHit[]>;
+  /**
+   * A rule that is one query: its hits as one SELECT of HitRow's columns, in the rule's order. A check
+   * run stages them inside PostgreSQL (they never travel to Node); evaluate() reads the same query
+   * (sqlRule() in ./sql.ts builds both from it).
+   */
+  hitsQuery?(ctx: RuleContext): SQL;
 }

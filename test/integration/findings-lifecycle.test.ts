@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/rules/engine.js';
+import { sqlRule } from '../../src/rules/sql.js';
 import { fingerprint } from '../../src/findings/fingerprint.js';
 import { checkContext, fakeRule, tokenHit, type CheckTestContext } from '../helpers/checks.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -122,6 +124,25 @@ describe('isolation', () => {
     broken.state.hits = [{ resourceKey: '', resourceType: 'token', facts: {} }];
     const r = await runChecks(ctx, { rules: [broken.rule] });
     expect(r.outcomes[0]).toMatchObject({ status: 'failed', reason: 'a hit has no resourceKey' });
+  });
+
+  it('a set-based rule whose query returns a broken hit fails with what is wrong, and its findings stay as they were', async () => {
+    const rule = (id: string, select: string) => sqlRule({ id, title: id, severity: 'low', rationale: '', remediation: '', hitsQuery: () => sql.raw(select) });
+    const row = (key: string, severity = 'null', facts = `'{}'::jsonb`) =>
+      `select ${key} as resource_key, 'token' as resource_type, null as resource_name, null as account_id, ${severity}::text as severity, ${facts} as facts, null::timestamptz as last_event_at`;
+    const good = await runChecks(ctx, { rules: [rule('fake.sql', row(`'token:q'`))] });
+    expect(good.outcomes[0]).toMatchObject({ status: 'succeeded', hits: 1, opened: 1 });
+    const cases: Array<[string, string]> = [
+      [row(`''`), 'a hit has no resource key'],
+      [row('null'), 'a hit has no resource key'],
+      [row(`'token:q'`, `'urgent'`), 'a hit has an unknown severity'],
+      [row(`'token:q'`, 'null', `'[1]'::jsonb`), "a hit's facts are not an object"],
+    ];
+    for (const [select, reason] of cases) {
+      const r = await runChecks(ctx, { rules: [rule('fake.sql', select)] });
+      expect(r.outcomes[0], select).toMatchObject({ status: 'failed', reason });
+      expect((await finding('fake.sql', 'token:q')).status).toBe('open');
+    }
   });
 
   it('skips rules that need the audit archive while it is empty, without resolving their findings', async () => {

@@ -2,6 +2,7 @@
 // same cases (test/helpers/plan-cases.ts): the same events in the same order, every row the
 // planner writes in the state it says, every other row untouched, and an open state finding
 // the rule returned unchanged not rewritten at all (its xmin stays): writes grow with changes.
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markRuleChecked } from '../../src/db/queries/rule-states.js';
 import { applyRuleResult } from '../../src/findings/apply.js';
@@ -43,15 +44,24 @@ const rows = async () => {
   return new Map(list.map((r) => [r.fingerprint as string, r]));
 };
 
-/** The SQL merge, as a check run calls it (src/rules/rule-run.ts). */
-async function merge(c: PlanCase) {
+/** A set-based rule's query returning the case's hits, in order (HitRow's columns). */
+const hitsQuery = (c: PlanCase) => sql`
+  select h.resource_key, h.resource_type, h.resource_name, h.account_id, h.severity, h.facts, h.last_event_at
+  from rows from (jsonb_to_recordset(${JSON.stringify(c.hits.map((x) => ({ resource_key: x.resourceKey, resource_type: x.resourceType, resource_name: x.resourceName, account_id: x.accountId, severity: x.severity, facts: x.facts, last_event_at: x.lastEventAt })))}::jsonb)
+    as (resource_key text, resource_type text, resource_name text, account_id text, severity text, facts jsonb, last_event_at timestamptz)) with ordinality as h
+  order by h.ordinality`;
+
+/** The SQL merge, as a check run calls it (src/rules/rule-run.ts): hits from Node, or staged from a set-based rule's query. */
+async function merge(c: PlanCase, from: 'node' | 'query') {
   return db.db.transaction(async (tx) => {
     const before = await markRuleChecked(tx, CASE_RULE, c.kind ?? 'state', CASE_NOW);
-    return applyRuleResult(
+    const applied = await applyRuleResult(
       tx,
-      { ruleId: CASE_RULE, title: TITLE, kind: c.kind ?? 'state', severity: 'medium', hits: c.hits, retireAll: c.retireAll, retire: (key) => c.retired?.[key] },
+      { ruleId: CASE_RULE, title: TITLE, kind: c.kind ?? 'state', severity: 'medium', hits: from === 'node' ? c.hits : hitsQuery(c), retireAll: c.retireAll, retire: (key) => c.retired?.[key] },
       { suppressions: suppressionRules(c), now: CASE_NOW, checkRunId: null, confirmedAt: before.lastCheckedAt },
     );
+    expect(applied.hits).toBe(c.hits.length);
+    return applied.transitions;
   });
 }
 
@@ -70,11 +80,12 @@ function expectedRow(w: FindingWrite, old: Record<string, unknown> | undefined) 
 }
 
 describe('the SQL merge does what the planner says', () => {
-  it.each(PLAN_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+  const cases = PLAN_CASES.flatMap((c) => (['node', 'query'] as const).map((from) => [`${c.name} (hits from ${from})`, c, from] as const));
+  it.each(cases)('%s', async (_name, c, from) => {
     await seed(c);
     const before = await rows();
     const plan = planCase(c);
-    const written = await merge(c);
+    const written = await merge(c, from);
     const after = await rows();
 
     expect(written.map((t) => [t.transition, t.reason])).toEqual(c.expected);

@@ -115,6 +115,13 @@ describe('token expiry rules', () => {
     expect(hitOf(hits, key('exp-12h'))).toMatchObject({ severity: 'high', facts: { days_left: 0, window_days: 1 } });
   });
 
+  it('token-expiring: the narrowest tier a token falls in sets the severity, whatever order the tiers are written in', async () => {
+    const hits = await evaluate(tokenExpiring, env(), { tiers: [{ days: 1, severity: 'high' }, { days: 30, severity: 'low' }, { days: '7', severity: 'medium' }] });
+    expect(hits.map((h) => [h.resourceKey, h.severity, h.facts.window_days])).toEqual([[key('exp-12h'), 'high', 1], [key('exp-5d'), 'medium', 7], [key('exp-20d'), 'low', 30]]);
+    const split = await evaluate(tokenExpiring, env(), { tiers: [{ days: 30, severity: 'low' }, { days: 0.25, severity: 'critical' }] });
+    expect(hitOf(split, key('exp-12h'))).toMatchObject({ severity: 'low', facts: { window_days: 30 } });
+  });
+
   it('token-expiring: tiers come from thresholds', async () => {
     const hits = await evaluate(tokenExpiring, env(), { tiers: [{ days: 90, severity: 'medium' }, { days: 10, severity: 'critical' }] });
     expect(keysOf(hits)).toEqual(keys('exp-20d', 'exp-5d', 'exp-12h', 'exp-60d'));

@@ -4,7 +4,7 @@ import {
   resourceKeys, severityOf,
 } from '../../src/rules/policy-model.js';
 import { isCidr } from '../../src/rules/audit-ip-not-allowed.js';
-import { tierFor, tiersSchema } from '../../src/rules/severity-tiers.js';
+import { tiersSchema } from '../../src/rules/severity-tiers.js';
 
 const ACCT = 'com.cloudflare.api.account.0123abcd';
 const ZONE = 'com.cloudflare.api.account.zone.feedbeef';
@@ -108,13 +108,9 @@ describe('assessPolicies', () => {
 });
 
 describe('other rule predicates', () => {
-  it('expiry tiers: the narrowest tier a value falls in sets the severity, whatever order they are written in', () => {
+  it('expiry tiers are read widest first, whatever order they are written in (the rule picks the narrowest in SQL: rules-tokens)', () => {
     const tiers = tiersSchema.parse([{ days: 1, severity: 'high' }, { days: 30, severity: 'low' }, { days: '7', severity: 'medium' }]);
     expect(tiers.map((t) => t.days)).toEqual([30, 7, 1]);
-    expect(tierFor(20, tiers)).toEqual({ days: 30, severity: 'low' });
-    expect(tierFor(7, tiers)).toEqual({ days: 7, severity: 'medium' });
-    expect(tierFor(0.2, tiers)).toEqual({ days: 1, severity: 'high' });
-    expect(tierFor(31, tiers)).toBeUndefined();
   });
 
   it('CIDRs for the allowed-IP list', () => {

@@ -1,7 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import { copyRows, transactionClient } from '../copy.js';
 import type { PreparedHit } from '../../findings/plan.js';
+import { SEVERITIES, type Severity } from '../../rules/types.js';
 
 /** A rule hit as staged for the merge, in the rule's order: a prepared hit before SQL works out its fingerprint and suppression. */
 export type StagedHit = Omit<PreparedHit, 'fingerprint' | 'suppressionId'>;
@@ -9,14 +10,34 @@ export type StagedHit = Omit<PreparedHit, 'fingerprint' | 'suppressionId'>;
 const COLUMNS = ['ord', 'resource_key', 'resource_type', 'resource_name', 'account_id', 'severity', 'facts', 'last_event_at'] as const;
 
 /**
- * The rule's hits into `finding_hits`, a temporary table of this transaction, with COPY (one
- * stream, no per-row statement and no parameter PostgreSQL must parse whole).
+ * `finding_hits`, a temporary table of this transaction. The checks are what a rule's hit must
+ * be whichever way it arrives (from Node or from the rule's own query): named, so a broken rule
+ * fails with a sentence (hitProblem).
  */
-export async function stageHits(tx: Tx, hits: StagedHit[]): Promise<void> {
+async function createStage(tx: Tx): Promise<void> {
   await tx.execute(sql`drop table if exists pg_temp.finding_hits`);
   await tx.execute(sql`
-    create temp table finding_hits (ord int not null, resource_key text not null, resource_type text not null, resource_name text,
-                                    account_id text, severity text not null, facts jsonb not null, last_event_at timestamptz) on commit drop`);
+    create temp table finding_hits (
+      ord int not null, resource_key text not null, resource_type text not null, resource_name text,
+      account_id text, severity text not null, facts jsonb not null, last_event_at timestamptz,
+      constraint "a hit has no resource key" check (resource_key <> ''),
+      constraint "a hit has no resource type" check (resource_type <> ''),
+      constraint "a hit has an unknown severity" check (severity in (${sql.raw(SEVERITIES.map((s) => `'${s}'`).join(', '))})),
+      constraint "a hit's facts are not an object" check (jsonb_typeof(facts) = 'object')
+    ) on commit drop`);
+}
+
+/** Row counts for the planner: a temporary table is never analysed on its own. */
+async function analyzeStage(tx: Tx, rows: number): Promise<void> {
+  if (rows > 1000) await tx.execute(sql`analyze finding_hits (resource_key)`);
+}
+
+/**
+ * The rule's hits into `finding_hits` with COPY (one stream, no per-row statement and no
+ * parameter PostgreSQL must parse whole).
+ */
+export async function stageHits(tx: Tx, hits: StagedHit[]): Promise<void> {
+  await createStage(tx);
   if (hits.length === 0) return;
   const rows = hits.map((h, i) => [i, h.resourceKey, h.resourceType, h.resourceName, h.accountId, h.severity, h.facts, h.lastEventAt]);
   const client = transactionClient(tx);
@@ -28,6 +49,32 @@ export async function stageHits(tx: Tx, hits: StagedHit[]): Promise<void> {
       insert into finding_hits select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
         as x(ord int, resource_key text, resource_type text, resource_name text, account_id text, severity text, facts jsonb, last_event_at timestamptz)`);
   }
-  // Row counts for the planner: a temporary table is never analysed on its own.
-  if (hits.length > 1000) await tx.execute(sql`analyze finding_hits (resource_key)`);
+  await analyzeStage(tx, hits.length);
+}
+
+/**
+ * A set-based rule's hits, staged by PostgreSQL from the rule's own query (HitRow's columns, in
+ * the rule's order): no hit travels to Node and back. Severity settles as for hits from Node: the
+ * configured override, else the hit's, else the rule's. Returns how many were staged.
+ */
+export async function stageHitsFromQuery(tx: Tx, query: SQL, severity: { rule: Severity; override?: Severity }): Promise<number> {
+  await createStage(tx);
+  const res = await tx.execute(sql`
+    insert into finding_hits (ord, resource_key, resource_type, resource_name, account_id, severity, facts, last_event_at)
+    select (row_number() over ())::int - 1, h.resource_key, h.resource_type, h.resource_name, h.account_id,
+           coalesce(${severity.override ?? null}::text, h.severity, ${severity.rule}::text), h.facts, h.last_event_at
+    from (${query}) h`);
+  const rows = res.rowCount ?? 0;
+  await analyzeStage(tx, rows);
+  return rows;
+}
+
+/** The sentence for a hit that breaks the stage's checks (a rule's bug), or undefined for any other error. */
+export function hitProblem(err: unknown): string | undefined {
+  const e = (err as { cause?: unknown }).cause ?? err;
+  const pg = e as { code?: string; table?: string; constraint?: string; column?: string };
+  if (pg.table !== 'finding_hits') return undefined;
+  if (pg.code === '23514' && pg.constraint) return pg.constraint;
+  if (pg.code === '23502' && pg.column) return `a hit has no ${pg.column.replace(/_/g, ' ')}`;
+  return undefined;
 }
