@@ -1,0 +1,11 @@
+-- Custom migration (issue 14): audit_logs_action_time_idx (action_type, event_time) is dropped.
+-- Every index costs each archived entry a B-tree insert; this one served no query: the audit
+-- rules, `history`, reviews and the cookbook match action types case-insensitively by pattern
+-- (lower(action_type) ~ '(create|add|invite)'), which a B-tree on action_type cannot answer, and
+-- none filters on an action type by equality. Checked with pg_stat_user_indexes over a check run
+-- of every built-in rule on 1M entries (0 scans) and by reading every query. The other indexes
+-- each serve one: event_time the rules' look-back windows, (account_id, event_time) `audit
+-- verify`'s counts per day, actor_email and actor_id (with event_time) a member's last activity
+-- in a review and the cookbook's "what did this person do", (resource_type, resource_id)
+-- `history`, invitation ages and audit_events. A partitioned index: its partitions' go with it.
+DROP INDEX IF EXISTS "audit_logs_action_time_idx";
