@@ -21,11 +21,16 @@ export interface PlanInput {
   retired: Record<string, string>;
 }
 
-/** The suppression that covers `key` now: the longest-lasting (no expiry first), then the oldest (suppression-match.ts). */
-const coveredBy = (key: SQL) => sql`(
+/**
+ * The suppression that covers `key` now: the longest-lasting (no expiry first), then the oldest
+ * (suppression-match.ts). With no suppression that may apply, none: a constant row, not a lookup per hit.
+ */
+const coveredBy = (key: SQL, any: boolean) => any
+  ? sql`lateral (
   select s.id, s.reason, s.created_by from supp s
   where ${key} is not null and (case when s.like_pattern is null then s.pattern = ${key} else ${key} like s.like_pattern end)
-  order by s.expires_at desc nulls first, s.id limit 1)`;
+  order by s.expires_at desc nulls first, s.id limit 1)`
+  : sql`(select null::bigint as id, null::text as reason, null::text as created_by)`;
 
 const STATE = sql.raw(`'state'`);
 
@@ -117,8 +122,8 @@ export function planStatement(p: PlanInput): SQL {
                       case when ${p.kind} = ${STATE} then ${REASONS.gone} end) as gone_reason
       from h
       full join o on o.resource_key = h.resource_key
-      left join lateral ${coveredBy(sql`h.resource_key`)} hs on true
-      left join lateral ${coveredBy(sql`case when h.resource_key is null and o.status = 'open' then o.resource_key end`)} cs on true
+      left join ${coveredBy(sql`h.resource_key`, p.suppressions.length > 0)} hs on true
+      left join ${coveredBy(sql`case when h.resource_key is null and o.status = 'open' then o.resource_key end`, p.suppressions.length > 0)} cs on true
       left join accounts a on a.id = o.account_id and a.deleted_at is not null and h.resource_key is null and o.status = 'open'
       where h.resource_key is not null or o.status = 'open'
     )
