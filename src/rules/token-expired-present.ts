@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { ageDaysSql, at, isoSql, liveAccount, sqlRule, tokenHitColumns } from './sql.js';
 
-
 export const tokenExpiredPresent = sqlRule({
   id: 'token-expired-present',
   title: 'Expired API token still present',

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { daysAfter, isoSql, liveToken, num, numberSetting, sqlRule, tokenHitColumns } from './sql.js';
 
-
 export const tokenMisconfigured = sqlRule({
   id: 'token-misconfigured',
   title: 'API token that cannot work as configured',

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { ageDaysSql, daysBefore, isoSql, liveToken, num, numberSetting, sqlRule, tokenHitColumns } from './sql.js';
 
-
 export const tokenNeverUsed = sqlRule({
   id: 'token-never-used',
   title: 'API token never used since it was created',

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { isoSql, liveToken, sqlRule, tokenHitColumns } from './sql.js';
 
-
 export const tokenNoExpiry = sqlRule({
   id: 'token-no-expiry',
   title: 'API token never expires',

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { isoSql, liveToken, sqlRule, tokenHitColumns } from './sql.js';
 
-
 export const tokenNoIpRestriction = sqlRule({
   id: 'token-no-ip-restriction',
   title: 'API token usable from any IP address',

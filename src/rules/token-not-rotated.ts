@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { ageDaysSql, daysBefore, isoSql, liveToken, num, numberSetting, sqlRule, tokenHitColumns } from './sql.js';
 
-
 export const tokenNotRotated = sqlRule({
   id: 'token-not-rotated',
   title: 'API token not rotated for a long time',

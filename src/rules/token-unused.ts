@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { ageDaysSql, daysBefore, isoSql, liveToken, num, numberSetting, sqlRule, tokenHitColumns } from './sql.js';
 
-
 export const tokenUnused = sqlRule({
   id: 'token-unused',
   title: 'API token not used for a long time',
