@@ -30,7 +30,7 @@ beforeAll(async () => {
   const slow: FaultRule[] = [V2_ROUTE, V1_ACCOUNT_ROUTE, V1_USER_ROUTE].map((route) => ({ route, kind: 'slow', delayMs: 40 }));
   [pgServer, sim, redis] = await Promise.all([
     startEmbeddedPostgres(pgDir, pgPort),
-    startSimulator({ seed: 97, size: { accounts: 1, accountAuditEntries: 12_000, accountAuditV1Entries: 300, userAuditEntries: 300, auditDays: 10 }, rateLimit: false, faults: slow }),
+    startSimulator({ seed: 97, size: { accounts: 1, accountAuditEntries: 30_000, accountAuditV1Entries: 300, userAuditEntries: 300, auditDays: 10 }, rateLimit: false, faults: slow }),
     startTestRedis({ persist: true }),
   ]);
   check = new pg.Pool({ connectionString: pgServer.url, max: 2 });
@@ -74,7 +74,8 @@ describe('Redis and Postgres restarts under a running daemon', () => {
     expect(await readyz(opsPort)).toBe(200);
     const at = (min: number) => new Date(Date.parse('2030-01-01T00:00:00Z') + min * 60_000);
 
-    // Round 1 discovers the account; round 2 walks its long audit backfill (12 000 entries, 120 slow pages).
+    // Round 1 discovers the account; round 2 walks its long audit backfill (30 000 entries, 300 slow pages:
+    // long enough that the walk is still going when Postgres has stopped, however fast the writes are).
     await daemon.scheduler!.tick(at(0));
     await waitIdle(redis.url, 60_000);
     await daemon.scheduler!.tick(at(5));
@@ -93,7 +94,8 @@ describe('Redis and Postgres restarts under a running daemon', () => {
     // Stay down until a walk has actually hit the outage (a sync job failed, not only some other
     // job that touched the database), so the recovery below is always a recovery; a short outage
     // between two pages' commits would otherwise go unnoticed.
-    await waitFor('a sync job to fail while Postgres is down', async () => failures.some((f) => f.id.startsWith('sync|')), 30_000);
+    await waitFor('a sync job to fail while Postgres is down', async () => failures.some((f) => f.id.startsWith('sync|')), 30_000)
+      .catch((err: Error) => { throw new Error(`${err.message}; jobs failed so far: ${JSON.stringify(failures)}`); });
     pgServer = await startEmbeddedPostgres(pgDir, pgPort);
     await waitFor('/readyz to answer 200 again', async () => (await readyz(opsPort)) === 200, 30_000);
 
