@@ -4,11 +4,9 @@ import { stageHits, stageHitsFromQuery, type StagedHit } from '../db/queries/fin
 import { lockRuleFindings } from '../db/queries/findings.js';
 import type { FindingKind } from '../db/schema/findings.js';
 import type { RuleHit, Severity } from '../rules/types.js';
-import { fingerprint } from './fingerprint.js';
 import { type MergedEvent, mergeStaged, openNotReturned } from './merge.js';
 import type { PlanInput } from './merge-plan.js';
-import type { PreparedHit } from './plan.js';
-import { isActive, matchSuppression, type SuppressionRule } from './suppression-match.js';
+import { isActive, type SuppressionRule } from './suppression-match.js';
 
 /** One transition written to finding_events, with the rule it belongs to: what the alerts stage turns into outbox rows. */
 export interface Transition extends MergedEvent {
@@ -57,8 +55,8 @@ export interface ApplyOptions {
 const isoOf = (v: string | Date | null | undefined) => (v == null ? null : new Date(v).toISOString());
 
 /** Hits as the SQL merge stages them: severity settled, optional fields made null. */
-const staged = (result: RuleResult & { hits: RuleHit[] }): StagedHit[] =>
-  result.hits.map((h) => ({
+const staged = (result: RuleResult, hits: RuleHit[]): StagedHit[] =>
+  hits.map((h) => ({
     resourceKey: h.resourceKey,
     resourceType: h.resourceType,
     resourceName: h.resourceName ?? null,
@@ -67,15 +65,6 @@ const staged = (result: RuleResult & { hits: RuleHit[] }): StagedHit[] =>
     facts: h.facts ?? {},
     lastEventAt: isoOf(h.lastEventAt),
   }));
-
-/** Hits as the pure planner (./plan.ts) takes them: the specification the SQL merge is tested against. */
-export function prepareHits(result: RuleResult & { hits: RuleHit[] }, suppressions: SuppressionRule[], now: Date): PreparedHit[] {
-  return staged(result).map((h) => ({
-    ...h,
-    fingerprint: fingerprint(result.ruleId, h.resourceKey),
-    suppressionId: matchSuppression(suppressions, result.ruleId, h.resourceKey, now)?.id ?? null,
-  }));
-}
 
 /** A glob (`*` = any run of characters) as a LIKE pattern; null when it has no `*` (matched exactly). */
 export function globToLike(pattern: string): string | null {
@@ -111,7 +100,7 @@ async function retiredKeys(tx: Tx, result: RuleResult): Promise<Record<string, s
 export async function applyRuleResult(tx: Tx, result: RuleResult, opts: ApplyOptions): Promise<Applied> {
   await lockRuleFindings(tx, result.ruleId);
   const hits = Array.isArray(result.hits)
-    ? (await stageHits(tx, staged({ ...result, hits: result.hits })), result.hits.length)
+    ? (await stageHits(tx, staged(result, result.hits)), result.hits.length)
     : await stageHitsFromQuery(tx, result.hits, { rule: result.severity, override: result.severityOverride });
   const events = await mergeStaged(tx, {
     ruleId: result.ruleId,

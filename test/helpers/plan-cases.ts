@@ -13,7 +13,7 @@ import { matchSuppression, type SuppressionRule } from '../../src/findings/suppr
 export const CASE_RULE = 'r';
 export const CASE_NOW = new Date('2030-01-02T00:00:00Z');
 
-/** A hit as a case gives it: its suppression is matched from the case's suppressions, as prepareHits does. */
+/** A hit as a case gives it: its suppression is matched from the case's suppressions (suppression-match.ts), as the SQL merge matches them. */
 export type CaseHit = Omit<PreparedHit, 'suppressionId'>;
 
 export interface CaseSuppression {
