@@ -31,9 +31,10 @@ export function startWorkers(ctx: Context, opts: WorkerPoolOptions): WorkerPool 
   const handlers = opts.handlers ?? HANDLERS;
   checkHandlers(JOB_NAMES, handlers);
   const byName = new Map(handlers);
+  const running: Running = new Map();
   const workers = QUEUES.map(
     (queue) =>
-      new Worker(queue, (job, _token, signal) => processJob(ctx, opts, queue, byName, job, signal), {
+      new Worker(queue, (job, _token, signal) => processOnce(ctx, opts, queue, byName, running, job, signal), {
         connection: opts.connection,
         concurrency: queue === 'sync' ? opts.concurrency : 1,
         lockDuration: opts.lockDurationMs ?? ctx.config.daemon.jobLockDuration,
@@ -58,6 +59,36 @@ export function startWorkers(ctx: Context, opts: WorkerPoolOptions): WorkerPool 
       await Promise.all(queues.map((q) => q.close()));
     },
   };
+}
+
+/** Job id → the attempt of it this process is running now. */
+type Running = Map<string, Promise<JobResult>>;
+
+/**
+ * Run a job, unless this process is already running it. When Redis is unreachable for longer
+ * than the job lock (a restart, a failover), the lock lapses, BullMQ takes the job for stalled
+ * and hands it out again while the first delivery is still walking here. A second run would find
+ * the stream locked by the first and complete as skipped: the round's checks would then run on a
+ * half-walked stream, and the first delivery's outcome, which can no longer be recorded under its
+ * lost lock, would be lost with it (a failed walk left unretried). The new delivery holds the
+ * live lock, so it waits for the first and reports that outcome as its own.
+ */
+async function processOnce(
+  ctx: Context, opts: WorkerPoolOptions, queue: QueueName, byName: Map<JobName, Handler<never>>, running: Running, job: Job, jobSignal?: AbortSignal,
+): Promise<JobResult> {
+  const id = job.id ?? '';
+  const first = running.get(id);
+  if (first) {
+    ctx.log.warn({ queue, job: job.name, jobId: id }, 'job handed out again while this process still runs it (its lock lapsed); this delivery reports that run');
+    return first;
+  }
+  const attempt = processJob(ctx, opts, queue, byName, job, jobSignal);
+  running.set(id, attempt);
+  try {
+    return await attempt;
+  } finally {
+    if (running.get(id) === attempt) running.delete(id);
+  }
 }
 
 async function processJob(

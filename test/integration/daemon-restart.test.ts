@@ -71,6 +71,8 @@ describe('Redis and Postgres restarts under a running daemon', () => {
     daemon = await startTestDaemon(env, { scheduler: true, workers: true, concurrency: 3 });
     const failures: Array<{ id: string; attempt: number; reason: string }> = [];
     for (const w of daemon.pool!.workers) w.on('failed', (job, err) => failures.push({ id: job?.id ?? '?', attempt: job?.attemptsMade ?? 0, reason: err.message }));
+    const stalled: string[] = [];
+    for (const w of daemon.pool!.workers) w.on('stalled', (id) => stalled.push(id));
     expect(await readyz(opsPort)).toBe(200);
     const at = (min: number) => new Date(Date.parse('2030-01-01T00:00:00Z') + min * 60_000);
 
@@ -82,11 +84,18 @@ describe('Redis and Postgres restarts under a running daemon', () => {
     const base = await archived();
     await waitFor('the long walk to be under way', async () => (await archived()) > base + 1_000, 30_000);
 
-    // Redis down for a second, back on the same port with its append-only file.
-    await redis.restart(1_000);
+    // Redis down for longer than the job lock (2 s here), back on the same port with its append-only file:
+    // the walk's lock lapses and BullMQ hands its job out again while the walk goes on in this process.
+    await redis.restart(3_000);
+    await waitFor('the walk\'s job to be handed out again after its lock lapsed', async () => stalled.some((id) => id.startsWith('sync|account-audit:') || id.startsWith('sync|account-audit@')), 30_000)
+      .catch((err: Error) => { throw new Error(`${err.message}; stalled: ${JSON.stringify(stalled)}`); });
     const afterRedis = await archived();
     await waitFor('the walk to go on after the Redis restart', async () => (await archived()) > afterRedis + 1_000, 30_000);
     expect(await running()).toBeGreaterThan(0);
+    // The second delivery waits for the walk already running here instead of completing as "locked by
+    // another walker", which would let the round's checks run on a half-walked stream.
+    expect(daemon.logLines.some((l) => l.includes('this delivery reports that run'))).toBe(true);
+    expect(daemon.logLines.some((l) => l.includes('locked by another walker'))).toBe(false);
 
     // Postgres stopped (fast shutdown: every session terminated mid-walk), then started again on the same folder and port.
     await pgServer.stop();
@@ -95,7 +104,7 @@ describe('Redis and Postgres restarts under a running daemon', () => {
     // job that touched the database), so the recovery below is always a recovery; a short outage
     // between two pages' commits would otherwise go unnoticed.
     await waitFor('a sync job to fail while Postgres is down', async () => failures.some((f) => f.id.startsWith('sync|')), 30_000)
-      .catch((err: Error) => { throw new Error(`${err.message}; jobs failed so far: ${JSON.stringify(failures)}`); });
+      .catch((err: Error) => { throw new Error(`${err.message}; jobs failed so far: ${JSON.stringify(failures)}; log: ${JSON.stringify(daemon!.logLines.filter((l) => /job failed|walk failed|lock|handed out/i.test(l)).slice(-12))}`); });
     pgServer = await startEmbeddedPostgres(pgDir, pgPort);
     await waitFor('/readyz to answer 200 again', async () => (await readyz(opsPort)) === 200, 30_000);
 
