@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Database } from '../src/db/client.js';
 import { syncAll } from '../src/sync/sync-all.js';
 import { copyBaseline } from './copy-baseline.js';
 import { pacingBench } from './pacing.js';
@@ -53,21 +54,27 @@ async function throughput(pgs: BenchPostgres) {
     const { archiveMs, stored, audit } = await archiveOnce(pgs, sim);
 
     // The write baseline on at most 200k of the same entries (they are held in memory for COPY).
-    const copyDb = await pgs.freshDatabase();
     const sample = await collectV2Pages(sim, accountId, since, before, 200);
-    const copied = await copyBaseline(copyDb.database, accountId, sample);
-    await copyDb.database.close();
-    const stagedDb = await pgs.freshDatabase();
-    const staged = await copyBaseline(stagedDb.database, accountId, sample, 'staged');
-    await stagedDb.database.close();
+    /** The sample written into a fresh database, after `prepare`. */
+    const copyFresh = async (how: 'direct' | 'staged', prepare?: (database: Database) => Promise<void>) => {
+      const { database } = await pgs.freshDatabase();
+      try {
+        await prepare?.(database);
+        return await copyBaseline(database, accountId, sample, how);
+      } finally {
+        await database.close();
+      }
+    };
+    const copied = await copyFresh('direct');
+    const staged = await copyFresh('staged');
     // What the secondary indexes cost a write: the same COPY into the table with its primary key only.
-    const bareDb = await pgs.freshDatabase();
-    const secondary = (await bareDb.database.pool.query<{ name: string }>(
-      `select indexname as name from pg_indexes where schemaname = 'public' and tablename = 'audit_logs' and indexname <> 'audit_logs_pkey'`,
-    )).rows.map((r) => r.name);
-    for (const ix of secondary) await bareDb.database.pool.query(`drop index "${ix}"`);
-    const bare = await copyBaseline(bareDb.database, accountId, sample);
-    await bareDb.database.close();
+    let secondary: string[] = [];
+    const bare = await copyFresh('direct', async (database) => {
+      secondary = (await database.pool.query<{ name: string }>(
+        `select indexname as name from pg_indexes where schemaname = 'public' and tablename = 'audit_logs' and indexname <> 'audit_logs_pkey'`,
+      )).rows.map((r) => r.name);
+      for (const ix of secondary) await database.pool.query(`drop index "${ix}"`);
+    });
 
     const minimum = Math.ceil(base.entries / 1000);
     const baseRate = base.entries / (baseMs / 1000);

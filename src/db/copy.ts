@@ -12,7 +12,7 @@ export function transactionClient(tx: Tx): pg.PoolClient | undefined {
 }
 
 /** Rows as COPY text in chunks of `per` lines: one stream write per row costs more than the row itself. */
-export function* copyChunks(rows: Iterable<readonly unknown[]>, per = 500): Generator<string> {
+function* copyChunks(rows: Iterable<readonly unknown[]>, per = 500): Generator<string> {
   let chunk: string[] = [];
   for (const r of rows) {
     chunk.push(r.map(copyField).join('\t'));

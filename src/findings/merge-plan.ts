@@ -34,6 +34,10 @@ const coveredBy = (key: SQL, any: boolean) => any
 
 const STATE = sql.raw(`'state'`);
 
+/** The hit `h` brings newer evidence than the stored finding `o`: a later last event, or (a rule that gives no event time) different facts. */
+const NEWER = sql`(case when h.last_event_at is null then o.facts <> h.facts
+                        else o.last_event_at is null or h.last_event_at > o.last_event_at end)`;
+
 /** The branch of the planner a (hit, stored finding) pair takes; null: nothing to write. */
 const BRANCH = sql`case
   when j.h_key is not null and j.kind = ${STATE} then
@@ -109,14 +113,11 @@ export function planStatement(p: PlanInput): SQL {
              o.severity as o_severity, o.facts as o_facts, o.last_event_at as o_last_event_at, o.status as o_status,
              o.suppressed as o_suppressed, o.suppression_id as o_suppression_id, o.reopened_count as o_reopened, o.title as o_title,
              o.facts <> h.facts as facts_changed,
-             -- Newer evidence: a later last event, or (a rule that gives no event time) different facts.
-             case when h.last_event_at is null then o.facts <> h.facts
-                  else o.last_event_at is null or h.last_event_at > o.last_event_at end as newer,
+             ${NEWER} as newer,
              hs.id as hs_id, hs.reason as hs_reason, hs.created_by as hs_by,
              cs.id as cs_id, cs.reason as cs_reason, cs.created_by as cs_by,
              -- What the finding is now: the hit's view of it, except that a detection without newer evidence keeps what it recorded.
-             h.resource_key is not null and (${p.kind} = ${STATE} or o.id is null or
-               (case when h.last_event_at is null then o.facts <> h.facts else o.last_event_at is null or h.last_event_at > o.last_event_at end)) as use_hit,
+             h.resource_key is not null and (${p.kind} = ${STATE} or o.id is null or ${NEWER}) as use_hit,
              coalesce(${p.retireAll}::text, (${JSON.stringify(p.retired)}::jsonb) ->> o.resource_key,
                       case when a.id is not null then 'account ' || a.id || ' ' || coalesce(nullif(regexp_replace(a.deleted_reason, '^\\s+|\\s+$', '', 'g'), ''), 'deleted') end,
                       case when ${p.kind} = ${STATE} then ${REASONS.gone} end) as gone_reason

@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { syncJobId, tickOf } from '../../src/jobs/ids.js';
 import { connectRedis } from '../../src/jobs/redis.js';
 import { type FaultRule, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { duplicateCheck, V1_ACCOUNT_ROUTE, V1_USER_ROUTE, V2_ROUTE } from '../helpers/audit.js';
@@ -87,7 +88,8 @@ describe('Redis and Postgres restarts under a running daemon', () => {
     // Redis down for longer than the job lock (2 s here), back on the same port with its append-only file:
     // the walk's lock lapses and BullMQ hands its job out again while the walk goes on in this process.
     await redis.restart(3_000);
-    await waitFor('the walk\'s job to be handed out again after its lock lapsed', async () => stalled.some((id) => id.startsWith('sync|account-audit:') || id.startsWith('sync|account-audit@')), 30_000)
+    const walkJob = syncJobId(`account-audit:${sim.world.accounts[0]!.id}`, tickOf(at(5)));
+    await waitFor('the walk\'s job to be handed out again after its lock lapsed', async () => stalled.includes(walkJob), 30_000)
       .catch((err: Error) => { throw new Error(`${err.message}; stalled: ${JSON.stringify(stalled)}`); });
     const afterRedis = await archived();
     await waitFor('the walk to go on after the Redis restart', async () => (await archived()) > afterRedis + 1_000, 30_000);

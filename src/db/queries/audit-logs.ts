@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import type pg from 'pg';
 import type { Tx } from '../client.js';
-import { copyChunks, transactionClient } from '../copy.js';
+import { copyRows, transactionClient } from '../copy.js';
 import type { AuditLogRow } from '../schema/audit-logs.js';
 import { auditLogQuarantine } from '../schema/index.js';
 
@@ -23,7 +20,8 @@ const COLUMNS: Array<[keyof AuditLogRow, string, string]> = [
   ['zoneId', 'zone_id', 'text'], ['zoneName', 'zone_name', 'text'], ['raw', 'raw', 'jsonb'],
 ];
 
-const columnList = COLUMNS.map(([, c]) => `"${c}"`).join(', ');
+const COPY_COLUMNS = COLUMNS.map(([, c]) => c);
+const columnList = COPY_COLUMNS.map((c) => `"${c}"`).join(', ');
 const recordType = COLUMNS.map(([, c, t]) => `"${c}" ${t}`).join(', ');
 
 /**
@@ -63,7 +61,7 @@ export async function copyAuditRows(client: pg.PoolClient, table: 'audit_logs' |
   const fields = (function* () {
     for (const r of rows) yield COLUMNS.map(([key]) => r[key]);
   })();
-  await pipeline(Readable.from(copyChunks(fields)), client.query(copyFrom(`copy ${table} (${columnList}) from stdin`)));
+  await copyRows(client, table, COPY_COLUMNS, fields);
 }
 
 export async function copyThroughStage(client: pg.PoolClient, rows: AuditLogRow[]): Promise<number> {

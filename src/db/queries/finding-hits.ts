@@ -39,16 +39,11 @@ async function analyzeStage(tx: Tx, rows: number): Promise<void> {
 export async function stageHits(tx: Tx, hits: StagedHit[]): Promise<void> {
   await createStage(tx);
   if (hits.length === 0) return;
-  const rows = hits.map((h, i) => [i, h.resourceKey, h.resourceType, h.resourceName, h.accountId, h.severity, h.facts, h.lastEventAt]);
+  // The stage lives as long as the rule's transaction (on commit drop): there is always a client to COPY on.
   const client = transactionClient(tx);
-  if (client) {
-    await copyRows(client, 'finding_hits', COLUMNS, rows);
-  } else {
-    const records = rows.map((r) => Object.fromEntries(COLUMNS.map((c, i) => [c, r[i]])));
-    await tx.execute(sql`
-      insert into finding_hits select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
-        as x(ord int, resource_key text, resource_type text, resource_name text, account_id text, severity text, facts jsonb, last_event_at timestamptz)`);
-  }
+  if (!client) throw new Error('internal: hits are staged inside the rule\'s transaction');
+  const rows = hits.map((h, i) => [i, h.resourceKey, h.resourceType, h.resourceName, h.accountId, h.severity, h.facts, h.lastEventAt]);
+  await copyRows(client, 'finding_hits', COLUMNS, rows);
   await analyzeStage(tx, hits.length);
 }
 
