@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { loggerFor, MissingCredentialsError, openApp } from './app.js';
+import { registerAccess } from './cli/access.js';
 import { registerAudit } from './cli/audit.js';
 import { registerDaemon } from './cli/daemon.js';
 import { registerEmbedded } from './cli/embedded.js';
@@ -147,6 +148,7 @@ export function buildCli(): Command {
 
   registerAudit(kit);
   registerHistory(kit);
+  registerAccess(kit);
   registerReview(kit);
 
   program
