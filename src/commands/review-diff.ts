@@ -11,6 +11,12 @@ type Result = { output: string; exitCode: number };
 const show = (v: unknown) => (Array.isArray(v) ? (v.length ? v.join(', ') : 'none') : v === null || v === undefined ? 'none' : String(v));
 
 function changeText(c: FieldChange): string {
+  if (c.field === 'access' && Array.isArray(c.before) && Array.isArray(c.after)) {
+    // "now also DNS via group Platform Admins, policy 3"; "no longer Administrator via role".
+    const plus = c.after.filter((x) => !(c.before as unknown[]).includes(x)).map((x) => `now also ${x}`);
+    const minus = c.before.filter((x) => !(c.after as unknown[]).includes(x)).map((x) => `no longer ${x}`);
+    return `access: ${[...plus, ...minus].join('; ')}`;
+  }
   if (Array.isArray(c.before) && Array.isArray(c.after)) {
     const plus = c.after.filter((x) => !(c.before as unknown[]).includes(x)).map((x) => `+ ${x}`);
     const minus = c.before.filter((x) => !(c.after as unknown[]).includes(x)).map((x) => `− ${x}`);
