@@ -21,7 +21,7 @@ const accessByPrincipal = (type: 'member' | 'token') => sql`(
     coalesce(array_agg(distinct ${pathText()}${type === 'token' ? sql` || coalesce(' in ' || coalesce(e.account_name, e.account_id), '')` : sql``}) filter (where e.effective), '{}') as holds,
     coalesce(array_agg(distinct ${pathText()} || ': ' || e.not_effective_reason) filter (where not e.effective), '{}') as removed,
     bool_and(e.picture_complete) as complete,
-    array(select distinct unnest(array_agg(e.picture_missing)) order by 1) as missing
+    coalesce(array_agg(distinct array_to_string(e.picture_missing, '; ')) filter (where cardinality(e.picture_missing) > 0), '{}') as missing
   from effective_access e where e.principal_type = ${type}
   group by e.principal_id${type === 'member' ? sql`, e.account_id` : sql``})`;
 
