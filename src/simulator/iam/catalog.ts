@@ -13,7 +13,8 @@ const label = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '_').r
 
 export const IAM_PERMISSION_GROUPS: readonly IamPermissionGroup[] = [
   ...ROLES.map((r) => ({ id: nameId(r.name), name: r.name, meta: { label: label(r.name), scopes: SCOPE_ACCOUNT } })),
-  ...PERMISSION_GROUPS.filter((g) => !g.scopes.includes(SCOPE_USER))
+  // A token group named like a role (Cache Purge) is that role's group: one id, listed once.
+  ...PERMISSION_GROUPS.filter((g) => !g.scopes.includes(SCOPE_USER) && !ROLES.some((r) => r.name === g.name))
     .map((g) => ({ id: g.id, name: g.name, meta: { label: label(g.name), scopes: g.scopes[0]! } })),
 ];
 
