@@ -6,6 +6,8 @@ import { syncColumns } from './columns.js';
 export const organizations = pgTable('organizations', {
   id: text('id').primaryKey(),
   name: text('name'),
+  /** The credential whose walk last listed it: an organization one credential no longer sees is its walk's to delete. */
+  credential: text('credential'),
   ...syncColumns,
 });
 
