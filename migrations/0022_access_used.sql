@@ -11,18 +11,20 @@ $$;
 --> statement-breakpoint
 
 -- A v2 raw.uri as the mapping matches it: no query string, 32-hex ids replaced by :id, so one
--- pattern matches every zone and record and the grouping in access_used() stays small.
+-- pattern matches every zone and record and access_used() groups by a handful of request shapes.
 CREATE FUNCTION flarewatch_audit_uri(v text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT regexp_replace(split_part(v, '?', 1), '/[0-9a-fA-F]{32}(?=/|$)', '/:id', 'g')
+  SELECT regexp_replace(split_part(v, '?', 1), '/[0-9a-fA-F]{32}', '/:id', 'g')
 $$;
 --> statement-breakpoint
 
--- The mapping from a v2 write to the permission groups that can authorise it. A row matches an
--- entry when every condition it sets matches (null = any): normalised product, normalised
--- resource type, action type, and a regular expression on the normalised raw.uri. Every group of
--- every matching row counts as exercised (the safe reading: a group that may have authorised a
--- write is never suggested for removal). A write no row matches is reported as unmapped.
+-- The mapping from a v2 write to the permission groups that can authorise it, in two kinds of row.
+-- A name row (no uri_pattern) matches an entry by its normalised product and/or resource type (and
+-- action type, when set; null = any). A path row (uri_pattern set) is the fallback for entries no
+-- name row matches: a regular expression on the normalised raw.uri (plus any product, type or
+-- action it also sets). Every group of every matching row counts as exercised (the safe reading:
+-- a group that may have authorised a write is never suggested for removal). A write that neither
+-- kind matches is reported as unmapped, never dropped.
 -- `builtin` rows belong to flarewatch: a later migration replaces them (version says which set).
 -- `local` rows are the operator's own and are never touched by a migration.
 CREATE TABLE "audit_permission_map" (
@@ -98,48 +100,66 @@ FROM sync_state s
 WHERE s.stream LIKE 'account-audit:%';
 --> statement-breakpoint
 
--- Serves access_used(): the v2 writes of a window, token by token (the rule reads every token's,
--- `flarewatch access` one token's). Partial, so only entries a token made pay for it.
-CREATE INDEX "audit_logs_v2_token_time_idx" ON "audit_logs" ("actor_token_id", "event_time") WHERE "source" = 'account_v2' AND "actor_token_id" IS NOT NULL;
---> statement-breakpoint
-
 -- Per principal (a token, or a member acting as themselves: dashboard, global key), account and
--- permission group: the writes of the `days` days up to `as_of` and when the group was last
--- used. permission_group is null on the row counting writes no mapping row matched (`actions`
--- lists them as product/type/action). Reads are not in v2 (GET is not logged): a group absent
--- here may still be read from daily. A failed write counts: the principal relies on the group.
+-- permission group: the writes of the `days` days up to `as_of` and when the group was last used.
+-- permission_group is null on the row counting writes no mapping row matched (`actions` lists them
+-- as product/type/action). Reads are not in v2 (GET is not logged): a group absent here may still
+-- be read from daily. A failed write counts: the principal relies on the group.
+-- Plan: the window is read through partition pruning and each partition's event_time index
+-- (audit_logs_event_time_idx), twice: once for the distinct kinds of write (product, type, action:
+-- a few dozen, their names normalised and mapped once each), once grouped per principal and kind,
+-- hash-joined to those kinds. The request path is folded (a regular expression, dearer than the
+-- scan) only for entries of kinds no name row maps. No new
+-- index: every principal's writes of the window are needed, so an index by token would not be used
+-- (checked with EXPLAIN on 200k entries: docs/access-used.md).
 CREATE FUNCTION access_used(days int, as_of timestamptz DEFAULT now())
 RETURNS TABLE (principal_type text, principal_id text, principal_name text, account_id text, permission_group text,
                writes bigint, first_used_at timestamptz, last_used_at timestamptz, actions text[])
 LANGUAGE sql STABLE AS $$
-  WITH w AS (
-    SELECT CASE WHEN a.actor_token_id IS NOT NULL THEN 'token' ELSE 'member' END AS principal_type,
-           coalesce(a.actor_token_id, a.actor_id) AS principal_id,
-           max(CASE WHEN a.actor_token_id IS NOT NULL THEN coalesce(a.actor_token_name, a.actor_token_id) ELSE a.actor_email END) AS principal_name,
-           a.account_id, flarewatch_audit_norm(a.resource_product) AS product, flarewatch_audit_norm(a.resource_type) AS rtype,
-           lower(a.action_type) AS action, flarewatch_audit_uri(a.raw #>> '{raw,uri}') AS uri,
-           count(*) AS writes, min(a.event_time) AS first_at, max(a.event_time) AS last_at
+  WITH entries AS NOT MATERIALIZED (
+    SELECT a.event_time, a.account_id, a.actor_token_name, a.actor_token_id, a.actor_email, a.resource_product, a.resource_type, a.action_type, a.raw,
+           CASE WHEN a.actor_token_id IS NOT NULL THEN 'token' ELSE 'member' END AS kind, coalesce(a.actor_token_id, a.actor_id) AS who
     FROM audit_logs a
     WHERE a.source = 'account_v2'
       AND a.event_time > as_of - make_interval(days => days) AND a.event_time <= as_of
       AND (a.actor_token_id IS NOT NULL OR (a.actor_id IS NOT NULL AND coalesce(a.actor_type, 'user') = 'user'))
       AND lower(a.action_type) NOT IN ('view', 'read', 'get', 'list', 'login', 'logout')
-    GROUP BY 1, 2, 4, 5, 6, 7, 8
+  ), combos AS MATERIALIZED (
+    -- Each kind of write in the window, with the groups the name rows give it (names normalised once per kind).
+    SELECT c.*, ARRAY(SELECT DISTINCT x FROM audit_permission_map p, unnest(p.permission_groups) x
+                      WHERE p.uri_pattern IS NULL
+                        AND (p.product IS NULL OR p.product = c.product)
+                        AND (p.resource_type IS NULL OR p.resource_type = c.rtype)
+                        AND (p.action_types IS NULL OR c.action = ANY (p.action_types))) AS groups
+    FROM (SELECT k.*, flarewatch_audit_norm(k.raw_product) AS product, flarewatch_audit_norm(k.raw_type) AS rtype
+          FROM (SELECT DISTINCT coalesce(e.resource_product, '') AS raw_product, coalesce(e.resource_type, '') AS raw_type, lower(e.action_type) AS action
+                FROM entries e) k) c
+  ), g AS (
+    -- Per principal and kind of write; the request path only for kinds no name row maps.
+    SELECT e.kind, e.who, max(CASE WHEN e.kind = 'token' THEN coalesce(e.actor_token_name, e.actor_token_id) ELSE e.actor_email END) AS name,
+           e.account_id, c.product, c.rtype, c.action, c.groups,
+           CASE WHEN cardinality(c.groups) = 0 THEN flarewatch_audit_uri(e.raw #>> '{raw,uri}') END AS uri,
+           count(*) AS writes, min(e.event_time) AS first_at, max(e.event_time) AS last_at
+    FROM entries e
+    JOIN combos c ON c.raw_product = coalesce(e.resource_product, '') AND c.raw_type = coalesce(e.resource_type, '') AND c.action = lower(e.action_type)
+    GROUP BY e.kind, e.who, e.account_id, c.product, c.rtype, c.action, c.groups, 9
   ), mapped AS (
-    SELECT w.*, g.name AS permission_group
-    FROM w
+    SELECT g.kind, g.who, g.name, g.account_id, g.product, g.rtype, g.action, g.writes, g.first_at, g.last_at, x AS permission_group
+    FROM g, unnest(g.groups) x
+    UNION ALL
+    SELECT g.kind, g.who, g.name, g.account_id, g.product, g.rtype, g.action, g.writes, g.first_at, g.last_at, m.name
+    FROM g
     LEFT JOIN LATERAL (
-      SELECT DISTINCT unnest(p.permission_groups) AS name
-      FROM audit_permission_map p
-      WHERE (p.product IS NULL OR p.product = w.product)
-        AND (p.resource_type IS NULL OR p.resource_type = w.rtype)
-        AND (p.action_types IS NULL OR w.action = ANY (p.action_types))
-        AND (p.uri_pattern IS NULL OR w.uri ~ p.uri_pattern)
-    ) g ON true
+      SELECT DISTINCT x AS name FROM audit_permission_map p, unnest(p.permission_groups) x
+      WHERE p.uri_pattern IS NOT NULL AND g.uri ~ p.uri_pattern
+        AND (p.product IS NULL OR p.product = g.product)
+        AND (p.resource_type IS NULL OR p.resource_type = g.rtype)
+        AND (p.action_types IS NULL OR g.action = ANY (p.action_types))
+    ) m ON true
+    WHERE cardinality(g.groups) = 0
   )
-  SELECT m.principal_type, m.principal_id, max(m.principal_name), m.account_id, m.permission_group,
-         sum(m.writes)::bigint, min(m.first_at), max(m.last_at),
+  SELECT m.kind, m.who, max(m.name), m.account_id, m.permission_group, sum(m.writes)::bigint, min(m.first_at), max(m.last_at),
          array_agg(DISTINCT concat_ws('/', coalesce(m.product, '?'), coalesce(m.rtype, '?'), m.action) ORDER BY concat_ws('/', coalesce(m.product, '?'), coalesce(m.rtype, '?'), m.action))
   FROM mapped m
-  GROUP BY m.principal_type, m.principal_id, m.account_id, m.permission_group
+  GROUP BY m.kind, m.who, m.account_id, m.permission_group
 $$;

@@ -121,6 +121,26 @@ describe('the audit → permission group mapping (audit_permission_map)', () => 
   });
 });
 
+describe('the mapping against every kind of write the simulator generates', () => {
+  it('maps each one (the API token writes through their request path), and ignores sign-ins', async () => {
+    const gen = await startSimulator({ seed: 5, rateLimit: false, size: { accounts: 1, userTokens: 2, accountTokensPerAccount: 3, membersPerAccount: 4, userInvites: 0, accountAuditEntries: 400, accountAuditV1Entries: 0, userAuditEntries: 0, auditDays: 30 } });
+    const genDb = await createTestDatabase();
+    try {
+      const outcomes = await syncAll(testContext(genDb, gen), { streams: ['account-audit'] });
+      expect(outcomes.filter((o) => o.status !== 'succeeded')).toEqual([]);
+      // Each generated write maps to one group, so the counts add up to the archive's writes. Nulls first: a write no mapping row matches would show as the first row.
+      const rows = (await genDb.pool.query(`select permission_group, sum(writes)::int as writes from access_used(90) group by 1 order by 1 nulls first`))
+        .rows as Array<{ permission_group: string | null; writes: number }>;
+      expect(rows.map((r) => r.permission_group)).toEqual(['Account API Tokens Write', 'Account Settings Write', 'DNS Write', 'Firewall Services Write', 'Workers Scripts Write', 'Zone Settings Write']);
+      const archived = (await genDb.pool.query(`select count(*)::int as n from audit_logs where action_type <> 'login'`)).rows[0] as { n: number };
+      expect(rows.reduce((s, r) => s + r.writes, 0)).toBe(archived.n);
+    } finally {
+      await gen.close();
+      await genDb.drop();
+    }
+  });
+});
+
 describe('access_used(days)', () => {
   it('per token: the groups its writes exercised in the window, counted, with the last use', async () => {
     const rows = await sql<{ permission_group: string | null; writes: string; last_used_at: Date }>(
