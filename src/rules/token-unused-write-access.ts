@@ -94,7 +94,7 @@ export const tokenUnusedWriteAccess: Rule = {
   id: 'token-unused-write-access',
   title: 'API token grants write access it has not used',
   severity: 'medium',
-  controls: ['SOC2:CC6.3', 'ISO27001:A.5.18', 'ISO27001:A.8.2', 'PCI:7.2.5'],
+  controls: ['SOC2:CC6.3', 'ISO27001:A.5.15', 'ISO27001:A.5.18', 'PCI:7.2.5'],
   requires: ['audit_logs'],
   rationale:
     'Least privilege, measured: a write permission a token has held for months without a single write is access nobody ' +
