@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChecks } from '../../src/rules/engine.js';
 import { BUILTIN_RULES } from '../../src/rules/catalog.js';
 import { tokenUnusedWriteAccess } from '../../src/rules/token-unused-write-access.js';
 import { groupByName, PERMISSION_GROUPS } from '../../src/simulator/catalog.js';
@@ -214,6 +215,17 @@ describe('token-unused-write-access', () => {
     // dns-only wrote DNS 2 days ago; unmapped's DNS write is 30 days old, outside a 30-day window.
     expect(hitOf(hits, key('unmapped')).facts.unused_write_groups).toEqual(['DNS Write', 'Workers Scripts Write']);
     expect(hitOf(hits, key('dns-only')).facts).toMatchObject({ window_days: 30, unused_write_groups: ['Zone Settings Write', 'Workers Scripts Write'] });
+  });
+});
+
+describe('token-unused-write-access in a check run', () => {
+  it('stores the finding with suggestedPolicies as JSON ready to PUT, through the engine like every rule', async () => {
+    const result = await runChecks(ctx, { rules: [tokenUnusedWriteAccess] });
+    expect(result.outcomes.map((o) => [o.ruleId, o.status])).toEqual([['token-unused-write-access', 'succeeded']]);
+    const [f] = await sql<{ facts: Record<string, unknown>; resource_type: string; account_id: string }>(
+      `select facts, resource_type, account_id from findings where rule_id = 'token-unused-write-access' and resource_key = $1`, [key('dns-only')]);
+    expect(f!.facts.suggestedPolicies).toEqual([{ effect: 'allow', permission_groups: apiGroups('DNS Write', 'Zone Read'), resources: { [`${ZONE}.${zone}`]: '*' } }]);
+    expect([f!.resource_type, f!.account_id]).toEqual(['token', account]);
   });
 });
 
