@@ -65,6 +65,8 @@ async function zoneAccounts(ctx: RuleContext, rows: Row[]): Promise<Map<string, 
   return new Map(zones.map((z) => [z.id, z.account_id]));
 }
 
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
 function withheld(n: Narrowing, unmapped: Row['unmapped']): string | undefined {
   if (unmapped) return `${unmapped.writes} write(s) in the window map to no permission group (${unmapped.actions.join(', ')}): one of the groups above may have authorised them`;
   if (n.incomplete.length) return `the token's policies cannot be rebuilt exactly: ${[...new Set(n.incomplete)].join('; ')}`;
@@ -74,7 +76,7 @@ function withheld(n: Narrowing, unmapped: Row['unmapped']): string | undefined {
 
 function hitOf(r: Row, n: Narrowing, days: number, window: { from: Date; to: Date; accounts: string[] }): RuleHit {
   const why = withheld(n, r.unmapped);
-  const span = `${window.from.toISOString().slice(0, 10)} to ${window.to.toISOString().slice(0, 10)}`;
+  const span = `${day(window.from)} to ${day(window.to)}`;
   return tokenHit(r, {
     summary: `grants write access to ${n.unusedWrite.join(', ')}, not used in ${days} days (audit log v2, ${span}). ${NO_READS_CAVEAT}`,
     unused_write_groups: n.unusedWrite,
@@ -82,7 +84,8 @@ function hitOf(r: Row, n: Narrowing, days: number, window: { from: Date; to: Dat
     ...(n.notJudged.length ? { not_judged_write_groups: n.notJudged } : {}),
     unmapped_writes: r.unmapped ?? { writes: 0, actions: [] },
     window_days: days,
-    evidence: { source: 'account audit log v2', from: window.from.toISOString(), to: window.to.toISOString(), accounts: window.accounts },
+    // Days, not instants: the watermark moves every sync, and facts that change every run rewrite the finding every run.
+    evidence: { source: 'account audit log v2', from: day(window.from), to: day(window.to), accounts: window.accounts },
     issued_on: iso(r.issued_on),
     suggestedPolicies: why ? null : n.policies,
     ...(why ? { suggestedPoliciesWithheld: why } : {}),

@@ -195,7 +195,7 @@ describe('token-unused-write-access', () => {
     expect(hit.facts.used_write_groups).toEqual([{ group: 'DNS Write', writes: 3, last_used_at: expect.any(String) }]);
     expect(hit.facts.summary).toMatch(/^grants write access to Zone Settings Write, Workers Scripts Write, not used in 90 days \(audit log v2, /);
     expect(hit.facts.summary).toContain('GET requests are not logged');
-    expect(hit.facts.evidence).toMatchObject({ source: 'account audit log v2', accounts: [account] });
+    expect(hit.facts.evidence).toEqual({ source: 'account audit log v2', from: ago(90).slice(0, 10), to: expect.stringMatching(/^\d{4}-\d\d-\d\d$/), accounts: [account] });
     expect(hit).toMatchObject({ resourceType: 'token', accountId: account, facts: { window_days: 90, unmapped_writes: { writes: 0, actions: [] } } });
   });
 
