@@ -22,6 +22,7 @@ import { tokenNoExpiry } from './token-no-expiry.js';
 import { tokenNoIpRestriction } from './token-no-ip-restriction.js';
 import { tokenNotRotated } from './token-not-rotated.js';
 import { tokenUnused } from './token-unused.js';
+import { tokenUnusedWriteAccess } from './token-unused-write-access.js';
 import { tooManySuperAdmins } from './too-many-super-admins.js';
 import type { Rule } from './types.js';
 
@@ -33,6 +34,7 @@ export const BUILTIN_RULES: Rule[] = [
   tokenNoExpiry,
   tokenNoIpRestriction,
   tokenUnused,
+  tokenUnusedWriteAccess,
   tokenNeverUsed,
   tokenNotRotated,
   tokenMisconfigured,
