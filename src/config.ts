@@ -123,6 +123,14 @@ export const configSchema = z.strictObject({
   rules: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   // Custom SQL rules: every *.sql file directly in this folder (not its subfolders).
   rulesDir: z.string().default('./rules'),
+  // What one custom SQL rule may return, and the reader role's password when an administrator manages it.
+  customSql: z
+    .strictObject({
+      maxRows: int(100_000, 1),
+      maxBytes: int(64 * 1024 * 1024, 1024),
+      readerPassword: secret,
+    })
+    .prefault({}),
   // Alert sinks and routing (src/alerts/routing-config.ts): `alerts.sinks.<name>: { kind, mode, minSeverity, rules, ...settings }`.
   alerts: alertsConfigSchema,
 });
@@ -219,7 +227,7 @@ export function loadConfig(
 
 /** The values that must never reach a log line, an error or the database. */
 export function secretValues(config: Config): string[] {
-  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, config.daemon.queueUi.password, ...credentialSecrets(config.cloudflare.credentials)];
+  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, config.daemon.queueUi.password, config.customSql.readerPassword, ...credentialSecrets(config.cloudflare.credentials)];
   const dbPassword = config.database.url ? safePassword(config.database.url) : undefined;
   const redisPassword = config.redis.url ? safePassword(config.redis.url) : undefined;
   const all = [...values, dbPassword, redisPassword, ...sinkSecretValues(config.alerts)].filter(
