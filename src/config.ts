@@ -21,6 +21,8 @@ export const configSchema = z.strictObject({
       baseUrl: z.string().url().default('https://api.cloudflare.com/client/v4'),
       // Named in ms for compatibility; takes any duration (30s).
       timeoutMs: duration('60s', 1_000),
+      // A response body larger than this is refused as it arrives (32 MiB: a full page is a few MB).
+      maxBodyBytes: int(32 * 1024 * 1024, 64 * 1024),
       maxRetries: int(4, 0, 20),
       malformedRetries: int(3, 0, 20),
       // Cloudflare allows 1200 requests per 5 minutes per user or account token; "off" disables our pacing.

@@ -7,7 +7,11 @@ export interface RequestSite {
   credential?: string;
 }
 
-export type FailureKind = 'auth' | 'permission' | 'not-found' | 'rate-limited' | 'server' | 'network' | 'malformed' | 'repeated-page' | 'bad-request' | 'incomplete';
+export type FailureKind = 'auth' | 'permission' | 'not-found' | 'rate-limited' | 'server' | 'network' | 'malformed' | 'repeated-page' | 'bad-request' | 'incomplete'
+  /** The whole response did not arrive within the request timeout (cloudflare.timeoutMs). */
+  | 'deadline'
+  /** The body was larger than cloudflare.maxBodyBytes, or a page held more entries than asked. */
+  | 'too-large';
 
 /**
  * A Cloudflare call that failed after the client's own retries. `retryable` tells the
@@ -26,7 +30,7 @@ export class CloudflareRequestError extends Error {
     readonly codes: number[] = [],
   ) {
     const where = `stream ${site.stream}: GET ${site.path}${site.page !== undefined ? ` page ${site.page}` : ''}`;
-    const what = status ? `HTTP ${status}${kind === 'malformed' ? ', malformed body' : ''}` : kind;
+    const what = status ? `HTTP ${status}${kind === 'malformed' ? ', malformed body' : kind === 'deadline' || kind === 'too-large' ? `, ${kind}` : ''}` : kind;
     super(`${where} failed (${what}${codes.length ? `, Cloudflare code ${codes.join('/')}` : ''}): ${detail}`);
     this.name = 'CloudflareRequestError';
     this.stream = site.stream;

@@ -5,6 +5,7 @@ export const ENV_KEYS: Record<string, string> = {
   CLOUDFLARE_API_KEY: 'cloudflare.apiKey',
   CLOUDFLARE_BASE_URL: 'cloudflare.baseUrl',
   FLAREWATCH_HTTP_TIMEOUT: 'cloudflare.timeoutMs',
+  FLAREWATCH_HTTP_MAX_BODY_BYTES: 'cloudflare.maxBodyBytes',
   FLAREWATCH_MAX_RETRIES: 'cloudflare.maxRetries',
   FLAREWATCH_MALFORMED_RETRIES: 'cloudflare.malformedRetries',
   FLAREWATCH_RATE_LIMIT: 'cloudflare.rateLimit',
