@@ -1,3 +1,5 @@
+import { safeText } from '../util/safe-text.js';
+
 /** Where a request was made, so every error can say it. */
 export interface RequestSite {
   stream: string;
@@ -26,9 +28,11 @@ export class CloudflareRequestError extends Error {
     site: RequestSite,
     readonly kind: FailureKind,
     readonly status: number | undefined,
-    readonly detail: string,
+    detail: string,
     readonly codes: number[] = [],
   ) {
+    // The boundary where Cloudflare's words enter our errors (and from there run, doctor, status, logs, the database).
+    detail = safeText(detail);
     const where = `stream ${site.stream}: GET ${site.path}${site.page !== undefined ? ` page ${site.page}` : ''}`;
     const what = status ? `HTTP ${status}${kind === 'malformed' ? ', malformed body' : kind === 'deadline' || kind === 'too-large' ? `, ${kind}` : ''}` : kind;
     super(`${where} failed (${what}${codes.length ? `, Cloudflare code ${codes.join('/')}` : ''}): ${detail}`);
@@ -37,7 +41,10 @@ export class CloudflareRequestError extends Error {
     this.path = site.path;
     this.page = site.page;
     this.credential = site.credential;
+    this.detail = detail;
   }
+
+  readonly detail: string;
 
   get retryable(): boolean {
     return !['auth', 'permission', 'not-found', 'bad-request', 'repeated-page'].includes(this.kind);
