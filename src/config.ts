@@ -5,8 +5,9 @@ import { credentialEntrySchema, credentialSecrets, resolveCredentials } from './
 import { parseRateLimit } from './util/rate-limit-setting.js';
 import { ConfigFileError, readConfigFile as readFile } from './config/file.js';
 import { describeIssue, errorMap } from './config/issues.js';
-import { bool, connectionUrl, cron, date, duration, int, list, secret } from './config/fields.js';
+import { baseUrl, bool, connectionUrl, cron, date, duration, int, list, secret } from './config/fields.js';
 import { ENV_KEYS, SECRET_KEYS } from './config/env-keys.js';
+import { mayHoldSecret } from './config/secret-paths.js';
 
 // One schema for every setting. Environment variables (and the optional config file
 // named by FLAREWATCH_CONFIG) are mapped onto it by ENV_KEYS (config/env-keys.ts); nothing else in the
@@ -18,7 +19,7 @@ export const configSchema = z.strictObject({
       apiToken: secret,
       email: z.string().email().optional(),
       apiKey: secret,
-      baseUrl: z.string().url().default('https://api.cloudflare.com/client/v4'),
+      baseUrl: baseUrl.default('https://api.cloudflare.com/client/v4'),
       // Named in ms for compatibility; takes any duration (30s).
       timeoutMs: duration('60s', 1_000),
       // A response body larger than this is refused as it arrives (32 MiB: a full page is a few MB).
@@ -217,7 +218,7 @@ export function loadConfig(
         return name ? `${name} (${path})` : path;
       },
       valueAt: (path: PropertyKey[]) => path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), raw),
-      isSecret: (path: string) => secretPaths.has(path) || /(token|apikey|secret|password|routingkey|webhookurl|\.url)$/i.test(path),
+      isSecret: (path: string) => secretPaths.has(path) || mayHoldSecret(path) || /(token|apikey|secret|password|routingkey|webhookurl|\.url)$/i.test(path),
     };
     throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, naming)));
   }
