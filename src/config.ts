@@ -5,8 +5,9 @@ import { credentialEntrySchema, credentialSecrets, resolveCredentials } from './
 import { parseRateLimit } from './util/rate-limit-setting.js';
 import { ConfigFileError, readConfigFile as readFile } from './config/file.js';
 import { describeIssue, errorMap } from './config/issues.js';
-import { bool, connectionUrl, cron, date, duration, int, list, secret } from './config/fields.js';
+import { baseUrl, bool, connectionUrl, cron, date, duration, int, list, secret } from './config/fields.js';
 import { ENV_KEYS, SECRET_KEYS } from './config/env-keys.js';
+import { mayHoldSecret } from './config/secret-paths.js';
 
 // One schema for every setting. Environment variables (and the optional config file
 // named by FLAREWATCH_CONFIG) are mapped onto it by ENV_KEYS (config/env-keys.ts); nothing else in the
@@ -18,9 +19,11 @@ export const configSchema = z.strictObject({
       apiToken: secret,
       email: z.string().email().optional(),
       apiKey: secret,
-      baseUrl: z.string().url().default('https://api.cloudflare.com/client/v4'),
+      baseUrl: baseUrl.default('https://api.cloudflare.com/client/v4'),
       // Named in ms for compatibility; takes any duration (30s).
       timeoutMs: duration('60s', 1_000),
+      // A response body larger than this is refused as it arrives (32 MiB: a full page is a few MB).
+      maxBodyBytes: int(32 * 1024 * 1024, 64 * 1024),
       maxRetries: int(4, 0, 20),
       malformedRetries: int(3, 0, 20),
       // Cloudflare allows 1200 requests per 5 minutes per user or account token; "off" disables our pacing.
@@ -123,6 +126,14 @@ export const configSchema = z.strictObject({
   rules: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   // Custom SQL rules: every *.sql file directly in this folder (not its subfolders).
   rulesDir: z.string().default('./rules'),
+  // What one custom SQL rule may return, and the reader role's password when an administrator manages it.
+  customSql: z
+    .strictObject({
+      maxRows: int(100_000, 1),
+      maxBytes: int(64 * 1024 * 1024, 1024),
+      readerPassword: secret,
+    })
+    .prefault({}),
   // Alert sinks and routing (src/alerts/routing-config.ts): `alerts.sinks.<name>: { kind, mode, minSeverity, rules, ...settings }`.
   alerts: alertsConfigSchema,
 });
@@ -207,7 +218,7 @@ export function loadConfig(
         return name ? `${name} (${path})` : path;
       },
       valueAt: (path: PropertyKey[]) => path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), raw),
-      isSecret: (path: string) => secretPaths.has(path) || /(token|apikey|secret|password|routingkey|webhookurl|\.url)$/i.test(path),
+      isSecret: (path: string) => secretPaths.has(path) || mayHoldSecret(path) || /(token|apikey|secret|password|routingkey|webhookurl|\.url)$/i.test(path),
     };
     throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, naming)));
   }
@@ -219,7 +230,7 @@ export function loadConfig(
 
 /** The values that must never reach a log line, an error or the database. */
 export function secretValues(config: Config): string[] {
-  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, config.daemon.queueUi.password, ...credentialSecrets(config.cloudflare.credentials)];
+  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, config.daemon.queueUi.password, config.customSql.readerPassword, ...credentialSecrets(config.cloudflare.credentials)];
   const dbPassword = config.database.url ? safePassword(config.database.url) : undefined;
   const redisPassword = config.redis.url ? safePassword(config.redis.url) : undefined;
   const all = [...values, dbPassword, redisPassword, ...sinkSecretValues(config.alerts)].filter(

@@ -5,6 +5,7 @@ export const ENV_KEYS: Record<string, string> = {
   CLOUDFLARE_API_KEY: 'cloudflare.apiKey',
   CLOUDFLARE_BASE_URL: 'cloudflare.baseUrl',
   FLAREWATCH_HTTP_TIMEOUT: 'cloudflare.timeoutMs',
+  FLAREWATCH_HTTP_MAX_BODY_BYTES: 'cloudflare.maxBodyBytes',
   FLAREWATCH_MAX_RETRIES: 'cloudflare.maxRetries',
   FLAREWATCH_MALFORMED_RETRIES: 'cloudflare.malformedRetries',
   FLAREWATCH_RATE_LIMIT: 'cloudflare.rateLimit',
@@ -49,6 +50,9 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_QUEUE_UI_USER: 'daemon.queueUi.user',
   FLAREWATCH_QUEUE_UI_PASSWORD: 'daemon.queueUi.password',
   FLAREWATCH_RULES_DIR: 'rulesDir',
+  FLAREWATCH_CUSTOM_SQL_MAX_ROWS: 'customSql.maxRows',
+  FLAREWATCH_CUSTOM_SQL_MAX_BYTES: 'customSql.maxBytes',
+  FLAREWATCH_READER_PASSWORD: 'customSql.readerPassword',
   // Alerts: shortcuts for the common single-sink cases (sinks named slack, webhook, pagerduty, email).
   FLAREWATCH_SLACK_WEBHOOK_URL: 'alerts.sinks.slack.webhookUrl',
   FLAREWATCH_WEBHOOK_URL: 'alerts.sinks.webhook.url',
@@ -72,5 +76,5 @@ export const ENV_KEYS: Record<string, string> = {
 export const SECRET_KEYS = [
   'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY', 'DATABASE_URL', 'REDIS_URL',
   'FLAREWATCH_SLACK_WEBHOOK_URL', 'FLAREWATCH_WEBHOOK_SECRET', 'FLAREWATCH_PAGERDUTY_ROUTING_KEY',
-  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD', 'FLAREWATCH_QUEUE_UI_PASSWORD',
+  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD', 'FLAREWATCH_QUEUE_UI_PASSWORD', 'FLAREWATCH_READER_PASSWORD',
 ];

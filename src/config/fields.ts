@@ -47,6 +47,23 @@ export const connectionUrl = (schemes: string[], example: string) =>
     { message: `not a ${schemes[0]} URL (expected ${example})` },
   );
 
+// The API's base URL. Credentials in it (user:password@) cannot work (the token goes in a header)
+// and would be printed wherever the URL is (errors, doctor, status): refused, and never echoed.
+export const baseUrl = z
+  .string()
+  .url()
+  .refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return u.username === '' && u.password === '';
+      } catch {
+        return true;
+      }
+    },
+    { message: 'must not carry credentials (user:password@): flarewatch sends the token in a header; remove them from the URL' },
+  );
+
 export const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 

@@ -10,6 +10,7 @@ const faultRule = z.object({
   status: z.number().int().min(400).max(599).optional(), retryAfter: z.number().min(0).optional(),
   delayMs: z.number().min(0).optional(), match: z.record(z.string(), z.string()).optional(),
   code: z.number().int().min(1000).optional(), message: z.string().min(1).optional(), replace: z.boolean().optional(),
+  bytes: int(1).optional(), entries: int(0).optional(),
 });
 
 const dateTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an RFC 3339 date-time');
