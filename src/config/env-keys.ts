@@ -41,6 +41,7 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_SCHEDULE_DIGEST: 'daemon.digestSchedule',
   FLAREWATCH_WORKER_CONCURRENCY: 'daemon.concurrency',
   FLAREWATCH_HTTP_PORT: 'daemon.httpPort',
+  FLAREWATCH_HTTP_HOST: 'daemon.httpHost',
   FLAREWATCH_SHUTDOWN_TIMEOUT: 'daemon.shutdownTimeout',
   FLAREWATCH_SYNC_JOB_TIMEOUT: 'daemon.syncJobTimeout',
   FLAREWATCH_JOB_LOCK_DURATION: 'daemon.jobLockDuration',
@@ -48,6 +49,9 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_QUEUE_UI_EXPOSE: 'daemon.queueUi.expose',
   FLAREWATCH_QUEUE_UI_USER: 'daemon.queueUi.user',
   FLAREWATCH_QUEUE_UI_PASSWORD: 'daemon.queueUi.password',
+  FLAREWATCH_QUEUE_UI_TOKEN: 'daemon.queueUi.token',
+  FLAREWATCH_QUEUE_UI_HOSTS: 'daemon.queueUi.allowedHosts',
+  FLAREWATCH_QUEUE_UI_PUBLIC_NAME: 'daemon.queueUi.publicName',
   FLAREWATCH_RULES_DIR: 'rulesDir',
   // Alerts: shortcuts for the common single-sink cases (sinks named slack, webhook, pagerduty, email).
   FLAREWATCH_SLACK_WEBHOOK_URL: 'alerts.sinks.slack.webhookUrl',
@@ -72,5 +76,5 @@ export const ENV_KEYS: Record<string, string> = {
 export const SECRET_KEYS = [
   'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY', 'DATABASE_URL', 'REDIS_URL',
   'FLAREWATCH_SLACK_WEBHOOK_URL', 'FLAREWATCH_WEBHOOK_SECRET', 'FLAREWATCH_PAGERDUTY_ROUTING_KEY',
-  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD', 'FLAREWATCH_QUEUE_UI_PASSWORD',
+  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD', 'FLAREWATCH_QUEUE_UI_PASSWORD', 'FLAREWATCH_QUEUE_UI_TOKEN',
 ];
