@@ -71,6 +71,7 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_DETECTION_REMINDER_INTERVAL: 'alerts.detectionReminderInterval',
   FLAREWATCH_ALERTS_BASELINE: 'alerts.baseline',
   FLAREWATCH_ALERTS_MAX_ATTEMPTS: 'alerts.maxAttempts',
+  FLAREWATCH_ALERTS_REFUSE_PRIVATE: 'alerts.refusePrivateAddresses',
 };
 
 export const SECRET_KEYS = [
