@@ -129,6 +129,12 @@ export const configSchema = z.strictObject({
   // Per-rule settings: `rules: { "<rule id>": { enabled?, severity?, ...thresholds } }`,
   // checked against each rule's own threshold list by src/rules/config.ts.
   rules: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  review: z
+    .strictObject({
+      // The Ed25519 key that signs evidence packs (a PEM file outside the database); unset: <dataDir>/review-signing-key.pem.
+      signingKey: z.string().min(1).optional(),
+    })
+    .prefault({}),
   // Custom SQL rules: every *.sql file directly in this folder (not its subfolders).
   rulesDir: z.string().default('./rules'),
   // Alert sinks and routing (src/alerts/routing-config.ts): `alerts.sinks.<name>: { kind, mode, minSeverity, rules, ...settings }`.

@@ -53,6 +53,7 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_QUEUE_UI_HOSTS: 'daemon.queueUi.allowedHosts',
   FLAREWATCH_QUEUE_UI_PUBLIC_NAME: 'daemon.queueUi.publicName',
   FLAREWATCH_RULES_DIR: 'rulesDir',
+  FLAREWATCH_REVIEW_SIGNING_KEY: 'review.signingKey',
   // Alerts: shortcuts for the common single-sink cases (sinks named slack, webhook, pagerduty, email).
   FLAREWATCH_SLACK_WEBHOOK_URL: 'alerts.sinks.slack.webhookUrl',
   FLAREWATCH_WEBHOOK_URL: 'alerts.sinks.webhook.url',
