@@ -74,7 +74,7 @@ export async function startPrivateRedis(dataDir: string, log: Logger, onFatal: (
   const ownerFile = join(dir, 'owner.pid');
   const owner = readPid(ownerFile);
   if (owner && owner !== process.pid && alive(owner) && /flarewatch|cli\.(ts|js)|node/.test(cmdline(owner))) {
-    throw new FatalError(`another flarewatch start (pid ${owner}) runs with this data folder (${dir}); stop it first, or give this one its own FLAREWATCH_DATA_DIR`);
+    throw new FatalError(`another flarewatch start (pid ${owner}) runs with this data folder (${dir}); stop it first, or give this one its own FLAREWATCH_DATA_DIR (or remove ${ownerFile} if that process is not flarewatch)`);
   }
   const stale = readPid(join(dir, 'redis-server.pid'));
   if (stale && alive(stale) && cmdline(stale).includes('redis-server')) await stopStale(stale, log);

@@ -53,18 +53,19 @@ afterAll(async () => {
 
 describe('a tick during a Postgres outage', () => {
   it('still enqueues the digest and the verification, and the round is caught up once Postgres is back', async () => {
-    const first = await daemon.scheduler!.tick(at('07:00'));
-    expect(first.failed).toEqual([]);
+    await daemon.scheduler!.tick(at('07:00'));
     expect(await jobIds()).toContain('sync|user-tokens@default|20300304T0700Z');
 
     gate.shut();
-    const during = await daemon.scheduler!.tick(at('08:00'));
-    expect(during.failed.sort()).toEqual(['audit', 'inventory']);
-    expect([during.digest, during.verify]).toEqual([true, true]);
+    // What the tick enqueued is read from Redis first: the tick's own answer comes after.
+    const during = await daemon.scheduler!.tick(at('08:00')).catch((err: Error) => err);
     const ids = await jobIds();
     expect(ids).toContain('digest|20300304T0800Z');
     expect(ids).toContain('verify|20300304T0800Z');
     expect(ids).not.toContain('sync|user-tokens@default|20300304T0800Z');
+    if (during instanceof Error) throw during;
+    expect(during.failed.sort()).toEqual(['audit', 'inventory']);
+    expect([during.digest, during.verify]).toEqual([true, true]);
 
     // Still down a minute later: the catch-up fails again (and is tried again later); the tick does not throw.
     const still = await daemon.scheduler!.tick(at('08:01'));
