@@ -102,6 +102,8 @@ export const configSchema = z.strictObject({
       verifySchedule: cron('30 3 * * *'),
       concurrency: int(4, 1, 64),
       httpPort: int(9464, 0, 65535),
+      // Where the ops server listens. Loopback for a local `start`; the image and the manifests set 0.0.0.0.
+      httpHost: z.string().min(1).default('127.0.0.1'),
       shutdownTimeout: duration('30s'),
       syncJobTimeout: duration('6h'),
       // A job's lock lasts this long without renewal; a dead worker's job is handed on after about twice this.
@@ -113,6 +115,12 @@ export const configSchema = z.strictObject({
           expose: bool(false),
           user: z.string().min(1).optional(),
           password: secret,
+          // Unset: the UI is read-only (no pause, retry, clean, ...). Set: every /queues request needs it (ops/queue-guard.ts).
+          token: secret,
+          // Host names /queues answers to (DNS rebinding); empty: loopback names, daemon.httpHost and publicName.
+          allowedHosts: list,
+          // The name operators reach the ops server by, behind a proxy or an ingress.
+          publicName: z.string().min(1).optional(),
         })
         .prefault({})
         .refine((q) => !q.expose || (q.user && q.password), {
@@ -124,6 +132,12 @@ export const configSchema = z.strictObject({
   // Per-rule settings: `rules: { "<rule id>": { enabled?, severity?, ...thresholds } }`,
   // checked against each rule's own threshold list by src/rules/config.ts.
   rules: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  review: z
+    .strictObject({
+      // The Ed25519 key that signs evidence packs (a PEM file outside the database); unset: <dataDir>/review-signing-key.pem.
+      signingKey: z.string().min(1).optional(),
+    })
+    .prefault({}),
   // Custom SQL rules: every *.sql file directly in this folder (not its subfolders).
   rulesDir: z.string().default('./rules'),
   // What one custom SQL rule may return, and the reader role's password when an administrator manages it.
@@ -230,7 +244,7 @@ export function loadConfig(
 
 /** The values that must never reach a log line, an error or the database. */
 export function secretValues(config: Config): string[] {
-  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, config.daemon.queueUi.password, config.customSql.readerPassword, ...credentialSecrets(config.cloudflare.credentials)];
+  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, config.daemon.queueUi.password, config.daemon.queueUi.token, config.customSql.readerPassword, ...credentialSecrets(config.cloudflare.credentials)];
   const dbPassword = config.database.url ? safePassword(config.database.url) : undefined;
   const redisPassword = config.redis.url ? safePassword(config.redis.url) : undefined;
   const all = [...values, dbPassword, redisPassword, ...sinkSecretValues(config.alerts)].filter(

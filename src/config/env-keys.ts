@@ -42,6 +42,7 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_SCHEDULE_DIGEST: 'daemon.digestSchedule',
   FLAREWATCH_WORKER_CONCURRENCY: 'daemon.concurrency',
   FLAREWATCH_HTTP_PORT: 'daemon.httpPort',
+  FLAREWATCH_HTTP_HOST: 'daemon.httpHost',
   FLAREWATCH_SHUTDOWN_TIMEOUT: 'daemon.shutdownTimeout',
   FLAREWATCH_SYNC_JOB_TIMEOUT: 'daemon.syncJobTimeout',
   FLAREWATCH_JOB_LOCK_DURATION: 'daemon.jobLockDuration',
@@ -49,10 +50,14 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_QUEUE_UI_EXPOSE: 'daemon.queueUi.expose',
   FLAREWATCH_QUEUE_UI_USER: 'daemon.queueUi.user',
   FLAREWATCH_QUEUE_UI_PASSWORD: 'daemon.queueUi.password',
+  FLAREWATCH_QUEUE_UI_TOKEN: 'daemon.queueUi.token',
+  FLAREWATCH_QUEUE_UI_HOSTS: 'daemon.queueUi.allowedHosts',
+  FLAREWATCH_QUEUE_UI_PUBLIC_NAME: 'daemon.queueUi.publicName',
   FLAREWATCH_RULES_DIR: 'rulesDir',
   FLAREWATCH_CUSTOM_SQL_MAX_ROWS: 'customSql.maxRows',
   FLAREWATCH_CUSTOM_SQL_MAX_BYTES: 'customSql.maxBytes',
   FLAREWATCH_READER_PASSWORD: 'customSql.readerPassword',
+  FLAREWATCH_REVIEW_SIGNING_KEY: 'review.signingKey',
   // Alerts: shortcuts for the common single-sink cases (sinks named slack, webhook, pagerduty, email).
   FLAREWATCH_SLACK_WEBHOOK_URL: 'alerts.sinks.slack.webhookUrl',
   FLAREWATCH_WEBHOOK_URL: 'alerts.sinks.webhook.url',
@@ -71,10 +76,11 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_DETECTION_REMINDER_INTERVAL: 'alerts.detectionReminderInterval',
   FLAREWATCH_ALERTS_BASELINE: 'alerts.baseline',
   FLAREWATCH_ALERTS_MAX_ATTEMPTS: 'alerts.maxAttempts',
+  FLAREWATCH_ALERTS_REFUSE_PRIVATE: 'alerts.refusePrivateAddresses',
 };
 
 export const SECRET_KEYS = [
   'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_API_KEY', 'DATABASE_URL', 'REDIS_URL',
   'FLAREWATCH_SLACK_WEBHOOK_URL', 'FLAREWATCH_WEBHOOK_SECRET', 'FLAREWATCH_PAGERDUTY_ROUTING_KEY',
-  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD', 'FLAREWATCH_QUEUE_UI_PASSWORD', 'FLAREWATCH_READER_PASSWORD',
+  'FLAREWATCH_SMTP_URL', 'FLAREWATCH_SMTP_PASSWORD', 'FLAREWATCH_QUEUE_UI_PASSWORD', 'FLAREWATCH_READER_PASSWORD', 'FLAREWATCH_QUEUE_UI_TOKEN',
 ];

@@ -71,7 +71,7 @@ export async function startRedisServer(opts: { dir: string; port?: number; persi
   };
 }
 
-async function waitForRedis(url: string, timeoutMs: number): Promise<void> {
+export async function waitForRedis(url: string, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -81,7 +81,8 @@ async function waitForRedis(url: string, timeoutMs: number): Promise<void> {
       await probe.ping();
       return;
     } catch (err) {
-      if (Date.now() > end) throw new Error(`redis-server did not answer at ${url}: ${(err as Error).message}`);
+      // The host and port only: a private server's URL carries its password.
+      if (Date.now() > end) throw new Error(`redis-server did not answer at ${new URL(url).host}: ${(err as Error).message}`);
       await sleep(50);
     } finally {
       probe.disconnect();

@@ -23,6 +23,8 @@ export interface MetricSources {
   queueDepths?: () => Promise<Record<string, Record<string, number>>>;
   /** The rate limiters in use, by what Cloudflare counts against (user:<id>, account-token:<id>). */
   limiters?: Map<string, RequestLimiter>;
+  /** Each queue: paused or not (ops/queue-state.ts). */
+  queuePaused?: () => Promise<Record<string, boolean>>;
 }
 
 /** Stream kind without the account id, so labels stay few. */
@@ -141,6 +143,14 @@ export function createMetrics(sources: MetricSources): Metrics {
       // Redis away (restart): leave the depths out rather than hold the scrape until it is back.
       const depths: Record<string, Record<string, number>> = (await withTimeout(sources.queueDepths?.(), 2_000).catch(() => ({}))) ?? {};
       for (const [queue, states] of Object.entries(depths)) for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
+    },
+  });
+  new Gauge({
+    name: 'flarewatch_queue_paused', help: '1 while a queue is paused (kept in Redis: nothing runs, and nothing fails either)', labelNames: ['queue'], registers: reg,
+    async collect() {
+      this.reset();
+      const paused = (await withTimeout(sources.queuePaused?.(), 2_000).catch(() => undefined)) ?? {};
+      for (const [queue, p] of Object.entries(paused)) this.set({ queue }, p ? 1 : 0);
     },
   });
   return m;

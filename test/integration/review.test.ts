@@ -196,7 +196,7 @@ describe('review export', () => {
 
   it('json: scope, freshness, every item with its decision, reviewer and time, findings and controls', () => {
     const e = JSON.parse(firstExports.json!);
-    expect(e).toMatchObject({ format: 'flarewatch-access-review/1', generated_at: '2026-04-01T10:00:00Z', review: { id: first, name: 'Q2 access review', started_by: 'carol@example.com' } });
+    expect(e).toMatchObject({ format: 'flarewatch-access-review/2', generated_at: '2026-04-01T10:00:00Z', review: { id: first, name: 'Q2 access review', started_by: 'carol@example.com' } });
     expect(e.scope.all_watched_accounts).toBe(true);
     expect(e.freshness.length).toBeGreaterThan(3);
     for (const f of e.freshness) expect(f.last_success_at).toBe('2026-04-01T09:00:00Z');
