@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 import type { IssuedCredential, Simulator } from '../../src/simulator/index.js';
 
 /** Validator over openapi-subset.json: `$ref`s resolve inside the document; OpenAPI 3.0 `nullable` becomes a JSON Schema type union. */
-const specPath = new URL('../../../shared/cloudflare-api/openapi-subset.json', import.meta.url);
+const specPath = new URL('../fixtures/cloudflare-api/openapi-subset.json', import.meta.url);
 export const spec = JSON.parse(readFileSync(specPath, 'utf8')) as {
   paths: Record<string, { get: { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }>;
   components: { schemas: Record<string, unknown> };
