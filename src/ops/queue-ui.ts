@@ -41,8 +41,10 @@ function authorised(req: IncomingMessage, user: string, password: string): boole
   return colon >= 0 && same(text.slice(0, colon), user) && same(text.slice(colon + 1), password);
 }
 
-export function createQueueUi(connection: Redis, settings: QueueUiSettings): QueueUi {
+export function createQueueUi(connection: Redis, settings: QueueUiSettings, onConnectionError: (err: Error) => void = () => undefined): QueueUi {
   const queues = QUEUES.map((name) => new Queue(name, { connection }));
+  // Without a listener BullMQ prints every reconnection attempt's stack to stderr.
+  for (const q of queues) q.on('error', onConnectionError);
   const adapter = new ExpressAdapter().setBasePath(QUEUE_UI_PATH);
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter, options: { uiConfig: { boardTitle: 'flarewatch queues' } } });
   const app = express();
