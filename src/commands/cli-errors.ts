@@ -22,6 +22,7 @@ export function reportError(err: unknown, write: (s: string) => void = (s) => pr
   // Every credential failed its preflight: one line each, naming the credential and the host or setting.
   if (err instanceof PreflightError) {
     for (const line of err.lines) write(`flarewatch: ${line}\n`);
+    if (err.lines.length === 0) write('flarewatch: no Cloudflare credential could be used (none configured)\n');
     return 1;
   }
   let config;
