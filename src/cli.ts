@@ -19,6 +19,7 @@ import { runOnce } from './commands/run.js';
 import { formatSummary, storeSummary } from './commands/summary.js';
 import { type SuppressOptions, suppressCommand } from './commands/suppress.js';
 import { type Config, hasCredentials } from './config.js';
+import { unknownEnvWarnings } from './config/unknown-env.js';
 import { credentialAccesses } from './credentials/access.js';
 import { runMigrations } from './db/migrate.js';
 import { openBySeverity } from './db/queries/finding-detail.js';
@@ -184,6 +185,7 @@ export function buildCli(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   preserveExitCode();
+  for (const line of unknownEnvWarnings()) process.stderr.write(`flarewatch: ${line}\n`);
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
