@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
+import { postgresDataDir } from '../db/embedded-access.js';
 import { isRunning, startDetached, stopDetached } from '../db/embedded-ctl.js';
 import { FatalError } from '../util/fatal-error.js';
 import { UsageError } from '../util/usage-error.js';
@@ -56,7 +56,7 @@ export async function dbCommand(config: Config, action: string, print: (s: strin
     print('  stop it with: flarewatch db stop');
     return 0;
   }
-  const databaseDir = resolve(config.dataDir, 'postgres');
+  const databaseDir = postgresDataDir(config.dataDir);
   if (action === 'stop') {
     print(`${stopDetached(databaseDir)}: ${databaseDir}`);
     return 0;

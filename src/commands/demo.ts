@@ -43,8 +43,11 @@ export async function demo(base: Config, opts: { seed: number; print: (s: string
     // Alerts go to the log sink only, one line each at info: below the demo's log level, counted in the summary.
     alerts: { ...base.alerts, sinks: { log: { kind: 'log', mode: 'immediate', minSeverity: 'info', rules: [], settings: { level: 'info', digestMaxEvents: 100 } } } },
   };
-  const app = await openApp(config);
+  // The simulator's server keeps the process alive: it is closed whatever fails next (a database
+  // that cannot start used to leave the demo hanging after its one-line reason).
+  let app: Awaited<ReturnType<typeof openApp>> | undefined;
   try {
+    app = await openApp(config);
     opts.print(`simulated Cloudflare at ${sim.url} (seed ${opts.seed})\n`);
     const result = await runOnce(app.ctx);
     opts.print(formatOutcomes(result.outcomes));
@@ -57,7 +60,7 @@ export async function demo(base: Config, opts: { seed: number; print: (s: string
     opts.print('  npx flarewatch db start --demo    (keeps its PostgreSQL running for other clients; db stop --demo ends it)');
     return result.ok;
   } finally {
-    await app.close();
+    await app?.close();
     await sim.close();
   }
 }
