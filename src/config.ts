@@ -157,7 +157,8 @@ export type Config = z.infer<typeof configSchema>;
 export { ENV_KEYS, SECRET_KEYS } from './config/env-keys.js';
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  /** `input`: what was given (file, env, flags merged), so later checks can add their problems to the same report. */
+  constructor(readonly problems: string[], readonly input?: Record<string, unknown>) {
     super(`invalid configuration:\n  ${problems.join('\n  ')}`);
     this.name = 'ConfigError';
   }
@@ -234,7 +235,10 @@ export function loadConfig(
       valueAt: (path: PropertyKey[]) => path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), raw),
       isSecret: (path: string) => secretPaths.has(path) || mayHoldSecret(path) || /(token|apikey|secret|password|routingkey|webhookurl|\.url)$/i.test(path),
     };
-    throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, naming)));
+    const problems = result.error.issues.flatMap((issue) => describeIssue(issue, naming));
+    const cf = (raw.cloudflare ?? {}) as Record<string, unknown>;
+    if (cf.apiKey && !cf.email) problems.push('CLOUDFLARE_EMAIL: required with CLOUDFLARE_API_KEY');
+    throw new ConfigError(problems, raw);
   }
   const config = result.data;
   const cf = config.cloudflare;

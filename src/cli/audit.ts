@@ -1,4 +1,5 @@
 import { auditVerifyCommand } from '../commands/audit-verify.js';
+import { hasCredentials } from '../config.js';
 import { UsageError } from '../util/usage-error.js';
 import { type CliKit, intArg } from './kit.js';
 
@@ -17,6 +18,12 @@ export function registerAudit(kit: CliKit): void {
     .action(async (streams: string[], o: { since?: string; maxRequests?: number; repair?: boolean; estimate?: boolean; json?: boolean }) => {
       const since = o.since ? new Date(o.since) : undefined;
       if (since && Number.isNaN(since.getTime())) throw new UsageError(`audit verify: --since ${o.since} is not a date`);
+      const config = kit.load();
+      // Without a credential the preflight had nothing to report: the command exited 1 saying nothing.
+      if (!hasCredentials(config)) {
+        const demo = kit.program.opts().demo ? " (the demo's simulator ended with the demo: `npx flarewatch simulator` serves the same world and prints the variables to set)" : '';
+        throw new UsageError(`audit verify compares the archive with what Cloudflare holds now, so it needs a credential: set CLOUDFLARE_API_TOKEN${demo}`);
+      }
       await kit.respond((app) =>
         auditVerifyCommand(app.ctx, {
           streams, since, repair: o.repair === true, estimateOnly: o.estimate === true, json: o.json,

@@ -111,8 +111,12 @@ const issueText = (issues: Array<{ path: PropertyKey[]; message: string }>) =>
 async function attemptOnce(api: Cloudflare, opts: FetchOptions): Promise<FetchResult> {
   const { site } = opts;
   try {
+    // The SDK adds an abort listener to the signal it is given and never removes it: a walk's one
+    // signal would collect one per request (MaxListenersExceededWarning). Each request gets its own
+    // signal that follows the walk's (AbortSignal.any does not listen on its sources).
+    const signal = opts.signal ? AbortSignal.any([opts.signal]) : null;
     const { data, response } = await api
-      .get<unknown>(site.path, { query: opts.query, signal: opts.signal ?? null })
+      .get<unknown>(site.path, { query: opts.query, signal })
       .withResponse();
     const parsed = envelopeSchema.safeParse(data);
     if (!parsed.success) {

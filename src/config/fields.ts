@@ -1,4 +1,5 @@
 import { validate as validateCron } from 'node-cron';
+import { cronFieldProblem } from './cron-fields.js';
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.js';
 
@@ -87,6 +88,9 @@ export const cron = (fallback: string) =>
     .string()
     .default(fallback)
     .refine((v) => v.trim().split(/\s+/).length !== 6, { message: 'six fields (with seconds) are not supported: schedules run at most once a minute; use five fields, e.g. */5 * * * *' })
-    .refine((v) => v.trim().split(/\s+/).length === 6 || (v.trim().split(/\s+/).length === 5 && validateCron(v)), {
-      message: 'not a cron expression (five fields, e.g. */5 * * * *)',
+    .superRefine((v, ctx) => {
+      if (v.trim().split(/\s+/).length === 6) return;
+      const problem = cronFieldProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: `not a valid schedule: ${problem}` });
+      else if (!validateCron(v)) ctx.addIssue({ code: 'custom', message: 'not a cron expression (five fields, e.g. */5 * * * *)' });
     });

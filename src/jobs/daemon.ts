@@ -11,7 +11,8 @@ import { countedFetch, createMetrics, type Metrics } from '../ops/metrics.js';
 import { type OpsServer, startOpsServer } from '../ops/server.js';
 import { createQueueUi } from '../ops/queue-ui.js';
 import { queuePauses } from '../ops/queue-state.js';
-import { connectRedis } from './redis.js';
+import { assertRedisReachable, connectRedis } from './redis.js';
+import { watchRedisHealth } from './redis-health.js';
 import { Scheduler, type SchedulerOptions } from './schedules.js';
 import { startWorkers, type WorkerPool, type WorkerPoolOptions } from './worker.js';
 
@@ -24,7 +25,7 @@ export interface DaemonOptions {
   /** false: no cron heartbeat; the caller drives `scheduler.tick(at)` (tests). */
   cron?: boolean;
   /** Tests: shorter BullMQ lock / stalled timings and retry delays. */
-  timings?: Pick<WorkerPoolOptions, 'lockDurationMs' | 'stalledIntervalMs'> & SchedulerOptions;
+  timings?: Pick<WorkerPoolOptions, 'lockDurationMs' | 'stalledIntervalMs'> & SchedulerOptions & { redisReminderMs?: number };
 }
 
 export interface Daemon {
@@ -43,6 +44,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
   const concurrency = opts.concurrency ?? config.daemon.concurrency;
   // Checked before anything starts: a misspelt kind would otherwise enqueue nothing, for ever.
   validateSelection(config.sync.streams, config.cloudflare.credentials.map((c) => c.name));
+  await assertRedisReachable(opts.redisUrl, opts.redisUrl === config.redis.url ? 'REDIS_URL' : 'the private redis-server');
   const app = await openApp(config, { log: opts.log, requireCredentials: true, walks: opts.workers ? concurrency : 0 });
   const redis = connectRedis(opts.redisUrl, opts.workers ? 'flarewatch-worker' : 'flarewatch-scheduler');
   const stop = new AbortController();
@@ -61,19 +63,22 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
     for (const f of check.failures) log.error({ credential: f.credential, status: f.status }, f.error);
     if (check.fatal) {
       await pauses.close();
-      await redis.quit().catch(() => redis.disconnect());
+      // disconnect, not quit: a quit waits for a Redis that may have gone away meanwhile.
+      redis.disconnect();
       await app.close();
       throw new ConfigError(check.failures.map((f) => f.error));
     }
   }
 
+  const health = watchRedisHealth(redis, log, { firstReminderMs: opts.timings?.redisReminderMs });
+  const onConnectionError = health.onError;
   pool = opts.workers
-    ? startWorkers(ctx, { connection: redis, concurrency, shutdown: stop.signal, metrics, ...opts.timings })
+    ? startWorkers(ctx, { connection: redis, concurrency, shutdown: stop.signal, metrics, onConnectionError, ...opts.timings })
     : undefined;
-  const scheduler = opts.scheduler ? new Scheduler(ctx, redis, opts.timings) : undefined;
+  const scheduler = opts.scheduler ? new Scheduler(ctx, redis, { ...opts.timings, onConnectionError }) : undefined;
   if (scheduler && opts.cron !== false) await scheduler.start();
   const host = config.daemon.httpHost;
-  const queueUi = config.daemon.queueUi.enabled ? createQueueUi(redis, config.daemon.queueUi, host) : undefined;
+  const queueUi = config.daemon.queueUi.enabled ? createQueueUi(redis, config.daemon.queueUi, host, onConnectionError) : undefined;
   const ops = config.daemon.httpPort ? await startOpsServer({ port: config.daemon.httpPort, host, db: ctx.db, redis, metrics, queueUi, pauses }) : undefined;
   const uiHost = ['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   log.info({ scheduler: Boolean(scheduler), workers: Boolean(pool), metricsHost: ops ? host : undefined, metricsPort: ops?.port, queueUi: ops && queueUi ? `http://${uiHost}:${ops.port}/queues` : undefined }, 'daemon started');
@@ -105,6 +110,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
         }
       }
       await step('ops server', () => (ops ? ops.close() : pauses.close()));
+      health.close();
       await step('redis', () => redis.quit().catch(() => redis.disconnect()));
       await step('database', () => app.close());
       log.info('stopped');

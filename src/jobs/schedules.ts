@@ -31,6 +31,8 @@ export interface TickResult {
 export interface SchedulerOptions {
   /** Tests only: a shorter first retry delay than the catalog's. */
   retryDelayMs?: number;
+  /** Connection errors of the scheduler's queues (the daemon's watchRedisHealth). */
+  onConnectionError?: (err: Error) => void;
 }
 
 /** Completed jobs are kept a day, so a late replica's add of the same id stays a no-op. */
@@ -64,7 +66,7 @@ export class Scheduler {
     this.alerts = new Queue('alerts', { connection });
     this.sync = new Queue('sync', { connection });
     // A Redis restart surfaces here as connection errors; ticks fail (logged) or wait for the reconnection.
-    const onError = (err: Error) => ctx.log.debug({ err: err.message }, 'scheduler queue connection problem');
+    const onError = opts.onConnectionError ?? ((err: Error) => ctx.log.debug({ err: err.message }, 'scheduler queue connection problem'));
     this.flow.on('error', onError);
     this.alerts.on('error', onError);
     this.sync.on('error', onError);

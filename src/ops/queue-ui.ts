@@ -62,10 +62,12 @@ function login(req: IncomingMessage, res: ServerResponse, token: string | undefi
 }
 
 /** `boundHost`: the address the ops server listens on (one of the host names /queues answers to). */
-export function createQueueUi(connection: Redis, settings: QueueUiSettings, boundHost = '127.0.0.1'): QueueUi {
+export function createQueueUi(connection: Redis, settings: QueueUiSettings, boundHost = '127.0.0.1', onConnectionError: (err: Error) => void = () => undefined): QueueUi {
   const guard = { token: settings.token, allowedHosts: settings.allowedHosts ?? [], publicName: settings.publicName, boundHost };
   const hosts = allowedHosts(guard);
   const queues = QUEUES.map((name) => new Queue(name, { connection }));
+  // Without a listener BullMQ prints every reconnection attempt's stack to stderr.
+  for (const q of queues) q.on('error', onConnectionError);
   const adapter = new ExpressAdapter().setBasePath(QUEUE_UI_PATH);
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter, options: { uiConfig: { boardTitle: 'flarewatch queues' } } });
   const app = express();
