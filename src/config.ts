@@ -7,6 +7,7 @@ import { ConfigFileError, readConfigFile as readFile } from './config/file.js';
 import { describeIssue, errorMap } from './config/issues.js';
 import { bool, connectionUrl, cron, date, duration, int, list, secret } from './config/fields.js';
 import { ENV_KEYS, SECRET_KEYS } from './config/env-keys.js';
+import { remediationConfigSchema } from './remediation/config.js';
 
 // One schema for every setting. Environment variables (and the optional config file
 // named by FLAREWATCH_CONFIG) are mapped onto it by ENV_KEYS (config/env-keys.ts); nothing else in the
@@ -125,6 +126,8 @@ export const configSchema = z.strictObject({
   rulesDir: z.string().default('./rules'),
   // Alert sinks and routing (src/alerts/routing-config.ts): `alerts.sinks.<name>: { kind, mode, minSeverity, rules, ...settings }`.
   alerts: alertsConfigSchema,
+  // Acting on findings (src/remediation/config.ts): off unless enabled, writes only through a credential marked `write: true`.
+  remediation: remediationConfigSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
