@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CONTROLS, REVIEW_CONTROLS, controlLabel } from '../compliance/controls.js';
 import type { Review, ReviewDecision, ReviewFinding, ReviewItem } from '../db/schema/index.js';
+import type { RemediationRecord } from '../remediation/evidence.js';
 import { SEVERITIES } from '../rules/types.js';
 
 // Pure: a review's evidence pack from what the review froze and the decisions recorded on it.
@@ -44,6 +45,8 @@ export interface Evidence {
   controls: Array<{ ref: string; label: string; title: string; evidence: string[] }>;
   items: EvidenceItem[];
   findings: EvidenceFinding[];
+  /** What was done about the revocations: plans made from this review, approvals, outcomes (src/remediation/evidence.ts). */
+  remediation: RemediationRecord[];
   /** sha256 of this pack without the digest (JSON, as exported). */
   digest: string;
 }
@@ -66,7 +69,7 @@ function controlsSection(findings: EvidenceFinding[]): Evidence['controls'] {
   return [...evidence.keys()].sort(cmp).map((ref) => ({ ref, label: controlLabel(ref), title: CONTROLS[ref] ?? '', evidence: [...evidence.get(ref)!].sort() }));
 }
 
-export function buildEvidence(review: Review, items: ReviewItem[], findings: ReviewFinding[], decisions: ReviewDecision[]): Evidence {
+export function buildEvidence(review: Review, items: ReviewItem[], findings: ReviewFinding[], decisions: ReviewDecision[], remediation: RemediationRecord[] = []): Evidence {
   const byItem = decisionsByItem(decisions);
   const evFindings: EvidenceFinding[] = [...findings]
     .sort((a, b) => rank(b.severity) - rank(a.severity) || cmp(a.ruleId, b.ruleId) || cmp(a.resourceKey, b.resourceKey) || a.findingId - b.findingId)
@@ -103,6 +106,7 @@ export function buildEvidence(review: Review, items: ReviewItem[], findings: Rev
     controls: controlsSection(evFindings),
     items: evItems,
     findings: evFindings,
+    remediation,
   };
   return { ...pack, digest: createHash('sha256').update(JSON.stringify(pack)).digest('hex') };
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { reviewAttestCommand, reviewExportCommand, reviewStartCommand } from '../../src/commands/review.js';
 import { fixApplyCommand, fixApproveCommand, fixExceptCommand, fixHistoryCommand, fixPlanCommand, fixShowCommand, fixUndoCommand } from '../../src/commands/fix.js';
 import { ApplyInterrupted, applyPlan, undoPlan } from '../../src/remediation/apply.js';
 import { approvePlan } from '../../src/remediation/approve.js';
@@ -167,6 +168,31 @@ describe('crash safety', () => {
     expect(tokenNow(failedId)!.status).toBe('active');
     const retry = await applyPlan(ctx, planId);
     expect(retry.map((r) => r.status)).toEqual(['applied', 'done', 'done']);
+  });
+});
+
+describe('from a review, into its evidence pack', () => {
+  it("a review's revoke becomes a plan; the pack holds the plan, approvals, outcome and the audit entry the write caused", async () => {
+    const t = unusedToken('revoked in review');
+    await syncAndCheck();
+    const review = Number(/^review (\d+) /.exec((await reviewStartCommand(ctx, { name: 'Q3', by: 'carol@example.com' })).output)![1]);
+    await reviewAttestCommand(ctx, review, [`token:${t.id}`], { decision: 'revoke', by: 'carol@example.com', note: 'nobody owns it' });
+    const plan = await fixPlanCommand(ctx, { by: 'carol@example.com', review: review });
+    const planId = planIdOf(plan.output);
+    await fixApproveCommand(ctx, planId, 'dave@example.com', {});
+    await fixApplyCommand(ctx, planId, false);
+    expect(tokenNow(t.id)!.status).toBe('disabled');
+    clock.t += 5 * 60_000;
+    await syncAndCheck();
+    const { rows: links } = await db.pool.query('select l.source, l.actor_token_id from remediation_audit_links l join remediation_actions a on a.id = l.action_id where a.plan_id = $1', [planId]);
+    expect(links.map((l) => l.source).sort()).toEqual(['account_v1', 'account_v2']);
+    expect(links.find((l) => l.source === 'account_v2')!.actor_token_id).toBe(sim.world.credentialTokenId);
+    const pack = JSON.parse((await reviewExportCommand(ctx, review, 'json')).output);
+    const [rec] = pack.remediation;
+    expect(rec).toMatchObject({ plan: planId, planned_by: 'carol@example.com', credential: 'writer', approvals: [{ by: 'dave@example.com', via: 'person' }] });
+    expect(rec.actions[0]).toMatchObject({ kind: 'token-disable', object_key: `token:${t.id}`, reversible: true, request: { method: 'PUT' } });
+    expect(rec.actions[0].outcomes[0]).toMatchObject({ phase: 'apply', status: 'applied', verified: true, after_state: { status: 'disabled' } });
+    expect(rec.actions[0].audit_entries.map((e: { source: string }) => e.source).sort()).toEqual(['account_v1', 'account_v2']);
   });
 });
 
