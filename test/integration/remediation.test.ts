@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { doctorCommand } from '../../src/commands/doctor.js';
 import { reviewAttestCommand, reviewExportCommand, reviewStartCommand } from '../../src/commands/review.js';
 import { fixApplyCommand, fixApproveCommand, fixExceptCommand, fixHistoryCommand, fixPlanCommand, fixShowCommand, fixUndoCommand } from '../../src/commands/fix.js';
 import { ApplyInterrupted, applyPlan, undoPlan } from '../../src/remediation/apply.js';
@@ -231,6 +232,14 @@ describe('read-only unless enabled', () => {
     await fixExceptCommand(off, `token:${t.id}`, { reason: 'kept', by: 'carol@example.com' });
     expect(sim.stats.writeTotal).toBe(0);
     expect(tokenNow(t.id)!.status).toBe('active');
+  });
+
+  it('doctor says whether writes are on, which credential sends them and what it may change', async () => {
+    const off = (await doctorCommand(contextFor(false), {})).output;
+    expect(off).toContain('✓ remediation: off (remediation.enabled: false): flarewatch sends no write; write credential "writer"');
+    const on = (await doctorCommand(ctx, {})).output;
+    // The simulator's default token is read-only: doctor says it can change nothing.
+    expect(on).toMatch(/✗ remediation: writes through "writer": its grants include no permission remediation uses/);
   });
 
   it('a credential not marked write: true never writes; a roll without a destination is refused with the reason', async () => {
