@@ -5,6 +5,7 @@ import { registerAudit } from './cli/audit.js';
 import { registerDaemon } from './cli/daemon.js';
 import { registerEmbedded } from './cli/embedded.js';
 import { registerFindings } from './cli/findings.js';
+import { registerFix } from './cli/fix.js';
 import { registerHistory } from './cli/history.js';
 import { cliKit, intArg, print, severityArg } from './cli/kit.js';
 import { registerReview } from './cli/review.js';
@@ -152,6 +153,7 @@ export function buildCli(): Command {
   registerHistory(kit);
   registerAccess(kit);
   registerReview(kit);
+  registerFix(kit);
 
   program
     .command('rules')

@@ -8,6 +8,7 @@ import { describeIssue, errorMap } from './config/issues.js';
 import { baseUrl, bool, connectionUrl, cron, date, duration, int, list, secret } from './config/fields.js';
 import { ENV_KEYS, SECRET_KEYS } from './config/env-keys.js';
 import { mayHoldSecret } from './config/secret-paths.js';
+import { remediationConfigSchema } from './remediation/config.js';
 
 // One schema for every setting. Environment variables (and the optional config file
 // named by FLAREWATCH_CONFIG) are mapped onto it by ENV_KEYS (config/env-keys.ts); nothing else in the
@@ -150,6 +151,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   // Alert sinks and routing (src/alerts/routing-config.ts): `alerts.sinks.<name>: { kind, mode, minSeverity, rules, ...settings }`.
   alerts: alertsConfigSchema,
+  // Acting on findings (src/remediation/config.ts): off unless enabled, writes only through a credential marked `write: true`.
+  remediation: remediationConfigSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { type Check, credentialChecks } from '../doctor/credentials.js';
+import { remediationChecks } from '../doctor/remediation.js';
 import { databaseCheck, redisCheck, sinkChecks } from '../doctor/services.js';
 
 export const formatCheck = (c: Check) => `${c.ok ? '✓' : '✗'} ${c.what}: ${c.detail}`;
@@ -11,6 +12,7 @@ export const formatCheck = (c: Check) => `${c.ok ? '✓' : '✗'} ${c.what}: ${c
 export async function doctorCommand(ctx: Omit<Context, 'db'>, opts: { send?: boolean }): Promise<{ output: string; exitCode: number }> {
   const checks: Check[] = [];
   checks.push(...(await credentialChecks(ctx as Context)));
+  checks.push(...(await remediationChecks(ctx)));
   checks.push(await databaseCheck(ctx.config));
   const redis = await redisCheck(ctx.config);
   if (redis) checks.push(redis);

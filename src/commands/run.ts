@@ -6,6 +6,7 @@ import { runDigest } from '../alerts/digest.js';
 import { outboxWriter } from '../alerts/outbox.js';
 import { queueBaselineSummary } from '../alerts/summary.js';
 import { type CheckOptions, type CheckResult, loadRuleSet, runChecks as runRuleChecks } from '../rules/engine.js';
+import { runHygiene } from '../remediation/hygiene.js';
 import { applyAuditRetention } from '../sync/audit-retention.js';
 import { syncAll } from '../sync/sync-all.js';
 import type { StreamOutcome } from '../sync/runner.js';
@@ -40,6 +41,8 @@ export async function runChecks(ctx: Context, opts: CheckOptions = {}): Promise<
   const onTransitions = opts.onTransitions ?? outboxWriter(ctx, set.rules);
   const result = await runRuleChecks(ctx, { ...opts, rules: set.rules, loadProblems: set.problems, onTransitions, complete: opts.complete ?? !opts.rules });
   await queueBaselineSummary(ctx);
+  // Hygiene policies (remediation.policies) act on what the checks just found; nothing without a policy.
+  await runHygiene(ctx);
   return result;
 }
 

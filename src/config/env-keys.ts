@@ -77,6 +77,9 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_ALERTS_BASELINE: 'alerts.baseline',
   FLAREWATCH_ALERTS_MAX_ATTEMPTS: 'alerts.maxAttempts',
   FLAREWATCH_ALERTS_REFUSE_PRIVATE: 'alerts.refusePrivateAddresses',
+  FLAREWATCH_REMEDIATION_ENABLED: 'remediation.enabled',
+  FLAREWATCH_REMEDIATION_APPROVALS: 'remediation.approvals',
+  FLAREWATCH_REMEDIATION_CREDENTIAL: 'remediation.credential',
 };
 
 export const SECRET_KEYS = [

@@ -22,6 +22,8 @@ export const credentialEntrySchema = z.strictObject({
   accounts: z.array(accountId).optional(),
   /** Cloudflare's limit for this credential, when it differs from cloudflare.rateLimit. */
   rateLimit: rateLimitSetting.optional(),
+  /** Remediation may send writes through this credential (and only through credentials marked so). */
+  write: z.boolean().optional(),
 });
 
 export type CredentialEntry = z.infer<typeof credentialEntrySchema>;
@@ -35,6 +37,8 @@ export interface CredentialConfig {
   /** Empty: every account the credential can list. */
   accounts: string[];
   rateLimit: RateLimitSetting | undefined;
+  /** Marked for writing (remediation); false for the zero-configuration credential. */
+  write?: boolean | undefined;
 }
 
 interface CloudflareSection {
@@ -74,6 +78,7 @@ function resolveEntry(e: CredentialEntry, i: number, cf: CloudflareSection, ctx:
     ...(token ? { apiToken: token } : { email: e.email, apiKey: key }),
     accounts: [...new Set((e.accounts ?? []).map((a) => a.toLowerCase()))],
     rateLimit: e.rateLimit === undefined ? cf.rateLimit : e.rateLimit,
+    write: e.write === true,
   };
 }
 

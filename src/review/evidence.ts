@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CONTROLS, REVIEW_CONTROLS, controlLabel } from '../compliance/controls.js';
 import type { Review, ReviewDecision, ReviewFinding, ReviewItem } from '../db/schema/index.js';
+import type { RemediationRecord } from '../remediation/evidence.js';
 import { SEVERITIES } from '../rules/types.js';
 import { type ChainEntry, GENESIS } from './chain.js';
 import type { PackSignature } from './signing.js';
@@ -47,6 +48,8 @@ export interface Evidence {
   controls: Array<{ ref: string; label: string; title: string; evidence: string[] }>;
   items: EvidenceItem[];
   findings: EvidenceFinding[];
+  /** What was done about the revocations: plans made from this review, approvals, outcomes (src/remediation/evidence.ts). */
+  remediation: RemediationRecord[];
   /** The review's decisions as the database chained them (src/review/chain.ts), in chain order, and its head. */
   chain: { algorithm: 'sha256, canonical JSON'; genesis: string; head: { seq: number; hash: string } | null; decisions: ChainEntry[] };
   /**
@@ -89,7 +92,7 @@ function controlsSection(findings: EvidenceFinding[]): Evidence['controls'] {
   return [...evidence.keys()].sort(cmp).map((ref) => ({ ref, label: controlLabel(ref), title: CONTROLS[ref] ?? '', evidence: [...evidence.get(ref)!].sort() }));
 }
 
-export function buildEvidence(review: Review, items: ReviewItem[], findings: ReviewFinding[], decisions: ReviewDecision[]): Evidence {
+export function buildEvidence(review: Review, items: ReviewItem[], findings: ReviewFinding[], decisions: ReviewDecision[], remediation: RemediationRecord[] = []): Evidence {
   const byItem = decisionsByItem(decisions);
   const evFindings: EvidenceFinding[] = [...findings]
     .sort((a, b) => rank(b.severity) - rank(a.severity) || cmp(a.ruleId, b.ruleId) || cmp(a.resourceKey, b.resourceKey) || a.findingId - b.findingId)
@@ -127,6 +130,7 @@ export function buildEvidence(review: Review, items: ReviewItem[], findings: Rev
     items: evItems,
     findings: evFindings,
     chain: { algorithm: 'sha256, canonical JSON', genesis: GENESIS, head: null, decisions: chainOf(decisions) },
+    remediation,
   };
   const last = pack.chain.decisions.at(-1);
   pack.chain.head = last ? { seq: last.seq, hash: last.hash } : null;

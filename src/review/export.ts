@@ -1,5 +1,6 @@
 import type { Tx } from '../db/client.js';
 import { decisionsOf, findingsOf, itemsOf, reviewById } from '../db/queries/reviews.js';
+import { remediationOfReview } from '../remediation/evidence.js';
 import { buildEvidence, type Evidence } from './evidence.js';
 import { renderCsv } from './render-csv.js';
 import { renderHtml } from './render-html.js';
@@ -13,7 +14,7 @@ export async function loadEvidence(tx: Tx, reviewId: number): Promise<Evidence |
   const review = await reviewById(tx, reviewId);
   if (!review) return undefined;
   const [items, findings, decisions] = await Promise.all([itemsOf(tx, reviewId), findingsOf(tx, reviewId), decisionsOf(tx, reviewId)]);
-  return buildEvidence(review, items, findings, decisions);
+  return buildEvidence(review, items, findings, decisions, await remediationOfReview(tx, reviewId));
 }
 
 export function renderEvidence(e: Evidence, format: ReviewExportFormat): string {

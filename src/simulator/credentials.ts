@@ -37,6 +37,8 @@ const userBucket = (userId: string) => `user:${userId}`;
 export class CredentialStore {
   private readonly tokens = new Map<string, TokenRecord>();
   private readonly keys = new Map<string, KeyRecord>();
+  /** Secrets a roll replaced: refused from then on, the default one included. */
+  private readonly rolled = new Set<string>();
   private issued = 0;
 
   constructor(private readonly world: World, private readonly defaults: SimCredentials, private readonly seed: number,
@@ -82,9 +84,26 @@ export class CredentialStore {
     for (const r of routes) if (!list.includes(r)) list.push(r);
   }
 
+  /**
+   * PUT …/tokens/{id}/value: every secret of that token stops working and one new secret, bound to the
+   * same token object, takes their place. Returns the new secret (the only time it is ever shown).
+   */
+  roll(tokenId: string, owner: { kind: 'user-token' | 'account-token'; ownerId: string }): string {
+    const value = secret(rngFor(this.seed, 'roll', this.issued++, tokenId));
+    let rec: TokenRecord = { kind: owner.kind, ownerId: owner.ownerId, tokenId, deny: [] };
+    for (const [v, r] of this.tokens) if (r.tokenId === tokenId) { rec = r; this.tokens.delete(v); this.rolled.add(v); }
+    if (tokenId === this.world.credentialTokenId && owner.kind === 'user-token') {
+      rec = { kind: 'user-token', ownerId: owner.ownerId, tokenId, deny: this.defaults.deny };
+      this.rolled.add(this.defaults.apiToken);
+    }
+    this.tokens.set(value, rec);
+    return value;
+  }
+
   /** The principal behind a bearer value, or undefined when the server must refuse it (unknown or dead token). */
   byToken(value: string): Principal | undefined {
     const d = this.defaults;
+    if (this.rolled.has(value)) return undefined;
     const rec: TokenRecord | undefined = value === d.apiToken
       ? { kind: 'user-token', ownerId: this.userAt(0).user.id, tokenId: this.world.credentialTokenId, deny: d.deny }
       : this.tokens.get(value);

@@ -14,23 +14,24 @@ import { iamHandlers, type Handler } from './routes/iam.js';
 import { iamGroupHandlers } from './routes/iam-groups.js';
 import { orgHandlers } from './routes/orgs.js';
 import { zoneHandlers } from './routes/zones.js';
+import { writeHandlers } from './routes/writes.js';
 import type { World } from './world.js';
 
 export const BASE_PATH = '/client/v4';
 
-interface Route { key: string; segments: string[]; handler: Handler; style: ErrorStyle }
+interface Route { key: string; method: string; segments: string[]; handler: Handler; style: ErrorStyle }
 
 // Literal segments win over parameters (/user/tokens/verify before /user/tokens/:token_id).
-const ROUTES: Route[] = Object.entries({ ...iamHandlers, ...iamGroupHandlers, ...zoneHandlers, ...orgHandlers, ...auditHandlers }).map(([key, handler]) => ({
-  key, handler, segments: key.slice(4).split('/').filter(Boolean),
+const ROUTES: Route[] = Object.entries({ ...iamHandlers, ...iamGroupHandlers, ...zoneHandlers, ...orgHandlers, ...auditHandlers, ...writeHandlers }).map(([key, handler]) => ({
+  key, handler, method: key.slice(0, key.indexOf(' ')), segments: key.slice(key.indexOf(' ') + 1).split('/').filter(Boolean),
   style: key.endsWith('/logs/audit') ? 'audit-v2' as const : key.endsWith('audit_logs') ? 'audit-v1' as const
-    : key.startsWith('GET /organizations') ? 'organizations' as const : 'iam' as const,
+    : key.includes(' /organizations') ? 'organizations' as const : 'iam' as const,
 })).sort((a, b) => b.segments.filter((s) => !s.startsWith(':')).length - a.segments.filter((s) => !s.startsWith(':')).length);
 
-function match(path: string): { route: Route; params: Record<string, string> } | undefined {
+function match(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
   const parts = path.split('/').filter(Boolean);
   for (const route of ROUTES) {
-    if (route.segments.length !== parts.length) continue;
+    if (route.method !== method || route.segments.length !== parts.length) continue;
     const params: Record<string, string> = {};
     if (route.segments.every((s, i) => (s.startsWith(':') ? ((params[s.slice(1)] = decodeURIComponent(parts[i]!)), true) : s === parts[i]))) {
       return { route, params };
@@ -59,7 +60,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
   const url = new URL(req.url ?? '/', 'http://sim');
   const query = parseQuery(url.searchParams);
   const path = url.pathname.startsWith(BASE_PATH) ? url.pathname.slice(BASE_PATH.length) || '/' : url.pathname;
-  const found = req.method === 'GET' ? match(path) : undefined;
+  const method = req.method ?? 'GET';
+  const found = match(method, path);
   const routeKey = found ? found.route.key : `${req.method ?? 'GET'} ${path}`;
   let principal: Principal | undefined;
   const log = (status: number) => record(deps.stats, {
@@ -68,29 +70,43 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: ServerDep
   const style = found?.route.style ?? 'iam';
   let headers: Record<string, string> = {};
   try {
-    if (!found) throw new HttpError(req.method === 'GET' ? 400 : 405, [{ code: CODES.noRoute, message: 'No route for that URI' }]);
+    if (!found) throw new HttpError(method === 'GET' ? 400 : 405, [{ code: CODES.noRoute, message: 'No route for that URI' }]);
+    const body = method === 'GET' ? undefined : await readJson(req);
     principal = authenticate(req.headers, deps.store, routeKey);
     authorize(principal, routeKey, path, found.params, deps.world);
     headers = deps.limiter.check(principal.bucket);
     const faults = deps.faults.pick(routeKey, query);
     if (await applyPreFaults(faults, res, headers, style, log) === 'done') return;
     const has = (kind: FaultRule['kind']) => faults.some((f) => f.kind === kind);
-    let body = found.route.handler({
-      world: deps.world, query, params: found.params, now: deps.now(), caller: principal,
+    let answer = found.route.handler({
+      world: deps.world, query, params: found.params, now: deps.now(), caller: principal, body, store: deps.store,
       faults: { repeatPage: has('repeat-page'), poison: has('poison-entry'), poisonSeq: seq, future: has('future-entry') },
     });
     const shift = faults.find((f) => f.kind === 'shift-listing');
     if (shift) {
-      const shifted = shiftListing(deps.world, routeKey, found.params, principal, body.result, shift.replace === true);
+      const shifted = shiftListing(deps.world, routeKey, found.params, principal, answer.result, shift.replace === true);
       if (shifted) deps.shifted.push(shifted);
     }
-    body = applyBodyFaults(body, faults);
+    answer = applyBodyFaults(answer, faults);
     log(200);
-    sendOk(res, serialise(body, faults), headers, faults);
+    sendOk(res, serialise(answer, faults), headers, faults);
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
     log(err.status);
     sendJson(res, err.status, errorBody(err.fromEdge ? edgeStyle(style) : style, err.errors), { ...headers, ...err.headers });
+  }
+}
+
+/** A write's JSON body; an empty one is undefined, anything that is not JSON a 400 (Cloudflare answers 400 too). */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, [{ code: CODES.badParam, message: 'request body is not valid JSON' }]);
   }
 }
 

@@ -13,7 +13,7 @@ import { CODES, HttpError } from './errors.js';
  * - `deny` lists the routes the credential's permissions do not cover (403, 10000).
  */
 export function authorize(p: Principal, route: string, path: string, params: Record<string, string>, world: World): void {
-  const userRoute = route === 'GET /user' || route.startsWith('GET /user/');
+  const userRoute = / \/user(\/|$)/.test(route);
   if (p.kind === 'account-token' && userRoute) {
     if (route === 'GET /user/tokens/verify') throw invalidApiToken();
     throw new HttpError(403, [{ code: CODES.invalidToken, message: 'Unauthorized to access requested resource' }]);

@@ -1,4 +1,4 @@
-import type { Principal } from '../credentials.js';
+import type { CredentialStore, Principal } from '../credentials.js';
 import { isExpired, type Token } from '../tokens.js';
 import type { SimUser, World } from '../world.js';
 import { CODES, HttpError, notFound } from '../http/errors.js';
@@ -11,6 +11,9 @@ export interface HandlerContext {
   /** Who is calling (already allowed to call this route: see http/scope.ts). */
   caller: Principal;
   faults: { repeatPage: boolean; poison: boolean; poisonSeq: number; future: boolean };
+  /** Write routes: the parsed JSON body (undefined when none was sent) and the credentials a roll replaces. */
+  body?: unknown;
+  store?: CredentialStore;
 }
 export type Handler = (ctx: HandlerContext) => Record<string, unknown>;
 
