@@ -37,3 +37,4 @@ export * from './zones.js';
 export * from './organizations.js';
 export * from './access-versions.js';
 export * from './access-listings.js';
+export * from './budget-rounds.js';
