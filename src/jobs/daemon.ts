@@ -50,7 +50,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
   let pool: WorkerPool | undefined;
   // One limiter per user or account token, shared by every process through Redis.
   const registry = redisLimiters(redis, config.cloudflare.rateLimitMargin);
-  const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}), limiters: registry.all });
+  const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}), limiters: registry.all, config: app.ctx.config });
   const credentials = credentialAccesses(config, { registry, wrapFetch: (name, inner) => countedFetch(metrics, inner, name) });
   const ctx: Context = { ...app.ctx, credentials, metrics };
   const log = ctx.log;

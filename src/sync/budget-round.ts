@@ -1,5 +1,6 @@
 import { createTask } from 'node-cron';
 import { sql } from 'drizzle-orm';
+import type { Config } from '../config.js';
 import type { Context } from '../context.js';
 import { credentialRows } from '../db/queries/credentials.js';
 import { pgTextArray } from '../db/queries/text-array.js';
@@ -24,10 +25,10 @@ export function cronIntervalMs(expr: string, at: Date): number {
 }
 
 /** budget.maxStaleness of a stream's kind, in milliseconds. */
-export function maxStalenessOf(ctx: Context, stream: string): number {
+export function maxStalenessOf(config: Pick<Config, 'budget'>, stream: string): number {
   const kind = kindOf(stream);
   const fallback = DEFAULT_MAX_STALENESS[kind];
-  return ctx.config.budget.maxStaleness[kind] ?? (fallback === undefined ? undefined : parseDuration(fallback)) ?? ctx.config.budget.defaultMaxStaleness;
+  return config.budget.maxStaleness[kind] ?? (fallback === undefined ? undefined : parseDuration(fallback)) ?? config.budget.defaultMaxStaleness;
 }
 
 /** Per credential: the budget Cloudflare counts it against (as far as known: this process, then the database). */
@@ -107,7 +108,7 @@ export async function planBudgetRound(ctx: Context, streams: string[], o: { at: 
     audit: AUDIT_KINDS.includes(kindOf(s)),
     cost: facts.cost.get(s) ?? 1,
     stalenessMs: facts.lastSuccess.has(s) ? Math.max(0, now - facts.lastSuccess.get(s)!.getTime()) : null,
-    maxStalenessMs: maxStalenessOf(ctx, s),
+    maxStalenessMs: maxStalenessOf(ctx.config, s),
   }));
   const auditIntervalMs = cronIntervalMs(ctx.config.daemon.auditSchedule, o.at);
   const inventoryIntervalMs = cronIntervalMs(ctx.config.daemon.inventorySchedule, o.at);

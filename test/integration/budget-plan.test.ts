@@ -14,6 +14,9 @@ import { maxStalenessOf, planBudgetRound, type PlannedRound } from '../../src/sy
 import { planInput, planRound } from '../../src/sync/plan.js';
 import { syncAll } from '../../src/sync/sync-all.js';
 import type { Context } from '../../src/context.js';
+import { formatStatus } from '../../src/commands/status.js';
+import { budgetSummaries, streamStaleness } from '../../src/db/queries/budget.js';
+import { createMetrics, streamLags } from '../../src/ops/metrics.js';
 import { testContext } from '../helpers/context.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
@@ -42,6 +45,8 @@ beforeAll(async () => {
   const base = testContext(db, sim, {
     FLAREWATCH_RATE_LIMIT: `${LIMIT}/1h`, FLAREWATCH_RATE_LIMIT_MARGIN: '0', LOG_LEVEL: 'info',
     FLAREWATCH_SCHEDULE_AUDIT: '0 * * * *', FLAREWATCH_SCHEDULE_INVENTORY: '0 * * * *',
+    // Identified once: the 429s below meet walks (counted in sync_runs), not a re-verification of the token.
+    FLAREWATCH_CREDENTIAL_VERIFY_INTERVAL: '1000d',
   });
   ctx = { ...base, now: () => new Date(clock), credentials: credentialAccesses(base.config, { registry: clockLimiters() }) };
 });
@@ -69,7 +74,7 @@ const requestsSince = async (at: number) =>
   (await ctx.db.execute<{ n: number }>(sql`select coalesce(sum(requests), 0)::int as n from sync_runs where started_at >= ${new Date(at).toISOString()}::timestamptz`)).rows[0]!.n;
 
 describe('the budget plan', () => {
-  let share = 0;
+  let shareUsed = 0;
 
   it('at 30 % of a round\'s needs: audit current every round, inventory within its maximum staleness, no 429, the share kept on average', async () => {
     // Two rounds unplanned: the first discovers the accounts, the second walks their streams (and backfills their audit logs).
@@ -101,7 +106,7 @@ describe('the budget plan', () => {
       for (const s of planRound(await planInput(c, [])).streams) {
         const staleness = clock - (seen.get(s) ?? -Infinity);
         if (AUDIT_KINDS.includes(s.split(':')[0]!)) expect({ s, staleness }).toEqual({ s, staleness: 0 });
-        else expect({ s, within: staleness <= maxStalenessOf(c, s) }).toEqual({ s, within: true });
+        else expect({ s, within: staleness <= maxStalenessOf(c.config, s) }).toEqual({ s, within: true });
       }
     }
     expect(sim.stats.byStatus[429] ?? 0).toBe(0);
@@ -111,5 +116,60 @@ describe('the budget plan', () => {
     console.log(`budget plan: needs ${needs}/round, share ${capacity}/round, used ${(used / rounds).toFixed(1)}/round over ${rounds} rounds, ${over} over the share`);
     expect(used).toBeLessThanOrEqual(rounds * capacity);
     expect(over).toBeLessThan(rounds / 6);
+    shareUsed = (0.3 * needs) / LIMIT;
+  });
+
+  it('shows each budget\'s planned and used requests and each stream\'s staleness against its maximum (status, /metrics)', async () => {
+    // Before the credential was identified its requests counted against `credential:default`: a day past, that budget is no longer shown.
+    const budgets = await budgetSummaries(ctx.db);
+    expect(budgets).toHaveLength(1);
+    expect(budgets[0]!.budget).toMatch(/^user:/);
+    expect(budgets[0]!.used).toBeGreaterThan(0);
+    const staleness = await streamStaleness(ctx.db, ctx.config, new Date(clock));
+    expect(staleness.filter((x) => !x.audit && x.stalenessSeconds! > x.maxSeconds)).toEqual([]);
+    const text = formatStatus(await streamLags(ctx.db), { budgets, staleness });
+    expect(text).toMatch(new RegExp(`${budgets[0]!.budget}\\s.*\\s${budgets[0]!.planned}\\s+${budgets[0]!.used}\\s`));
+    const metrics = createMetrics({ db: ctx.db, config: ctx.config });
+    const body = await metrics.registry.metrics();
+    expect(body).toContain(`flarewatch_budget_planned_requests{budget="${budgets[0]!.budget}"} ${budgets[0]!.planned}`);
+    expect(body).toMatch(/flarewatch_budget_used_requests\{budget="user:[^"]+"\} \d+/);
+    expect(body).toMatch(/flarewatch_stream_staleness_seconds\{stream="billing-history:default"\} \d+/);
+    expect(body).toContain('flarewatch_stream_max_staleness_seconds{stream="billing-history:default"} 86400');
+  });
+
+  it('halves the share for a round after 429s flarewatch did not cause (another tool spent the budget), then recovers', async () => {
+    const c = withShare(shareUsed);
+    const nominal = Math.floor(shareUsed * LIMIT);
+    // Another tool with the same user's token spends the whole hour's limit (blocked for a second past it).
+    sim.setRateLimit({ requests: LIMIT, windowMs: HOUR, blockMs: 1_000 });
+    for (let i = 0; i < LIMIT; i++) await fetch(`${sim.url}/user`, { headers: { authorization: `Bearer ${sim.credentials.apiToken}` } });
+    const before = sim.stats.byStatus[429] ?? 0;
+    // Time moves on while flarewatch waits out Retry-After; once it has met a 429, the other tool's window ends.
+    const roundAt = clock;
+    const ticker = setInterval(() => {
+      clock += 1_000;
+      if ((sim.stats.byStatus[429] ?? 0) > before && !reset) {
+        reset = true;
+        sim.setRateLimit({ requests: LIMIT, windowMs: HOUR });
+      }
+    }, 50);
+    let reset = false;
+    try {
+      await round(c);
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(reset).toBe(true);
+    const limited = await ctx.db.execute<{ n: number }>(sql`select coalesce(sum(rate_limited), 0)::int as n from sync_runs where started_at >= ${new Date(roundAt).toISOString()}::timestamptz`);
+    expect(limited.rows[0]!.n).toBeGreaterThan(0);
+    clock = roundAt + HOUR;
+    const halved = (await round(c)).decisions[0]!;
+    expect(halved.share).toBeCloseTo(shareUsed / 2, 6);
+    expect(halved.capacity).toBe(Math.floor((shareUsed / 2) * LIMIT));
+    // Past budget.backoffWindow (1 h) with no 429 since: the full share again.
+    clock += HOUR;
+    const recovered = (await round(c)).decisions[0]!;
+    expect(recovered.share).toBeCloseTo(shareUsed, 6);
+    expect(recovered.capacity).toBe(nominal);
   });
 });
