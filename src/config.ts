@@ -5,6 +5,7 @@ import { credentialEntrySchema, credentialSecrets, resolveCredentials } from './
 import { parseRateLimit } from './util/rate-limit-setting.js';
 import { ConfigFileError, readConfigFile as readFile } from './config/file.js';
 import { describeIssue, errorMap } from './config/issues.js';
+import { budgetConfigSchema } from './config/budget.js';
 import { baseUrl, bool, connectionUrl, cron, date, duration, int, list, secret } from './config/fields.js';
 import { ENV_KEYS, SECRET_KEYS } from './config/env-keys.js';
 import { mayHoldSecret } from './config/secret-paths.js';
@@ -72,6 +73,8 @@ export const configSchema = z.strictObject({
       verifyRepair: bool(true),
     })
     .prefault({}),
+  // The budget plan (src/sync/budget-plan.ts): the share of each rate-limit budget a round may use.
+  budget: budgetConfigSchema,
   sync: z
     .strictObject({
       streams: list,

@@ -1,9 +1,10 @@
+import { auditExportCommand, auditImportCommand } from '../commands/audit-archive.js';
 import { auditVerifyCommand } from '../commands/audit-verify.js';
 import { hasCredentials } from '../config.js';
 import { UsageError } from '../util/usage-error.js';
 import { type CliKit, intArg } from './kit.js';
 
-/** `audit verify`. */
+/** `audit verify`, `audit export`, `audit import`. */
 export function registerAudit(kit: CliKit): void {
   const audit = kit.program.command('audit').description('the audit-log archive');
   audit
@@ -30,5 +31,23 @@ export function registerAudit(kit: CliKit): void {
           maxRequests: o.maxRequests ?? app.ctx.config.audit.verifyMaxRequests,
         }),
       );
+    });
+  audit
+    .command('export')
+    .description('write closed months of the archive to gzip NDJSON files (one per month and source) with a manifest of counts and digests')
+    .requiredOption('--out <dir>', 'directory for the files and manifest.json (an earlier manifest there is merged)')
+    .option('--month <YYYY-MM...>', 'only these months (default: every closed month)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--json', 'machine-readable report')
+    .action(async (o: { out: string; month?: string[]; json?: boolean }) => {
+      await kit.respond((app) => auditExportCommand(app.ctx, { out: o.out, months: o.month ?? [], json: o.json }));
+    });
+  audit
+    .command('import')
+    .description('verify an export\'s digests, then write its rows back (idempotent: rows already archived are left alone)')
+    .argument('<manifest|file>', 'a manifest.json (every file it lists) or one .ndjson.gz file beside its manifest')
+    .option('--json', 'machine-readable report')
+    .action(async (target: string, o: { json?: boolean }) => {
+      kit.noDemo('audit import');
+      await kit.respond((app) => auditImportCommand(app.ctx, target, { json: o.json }));
     });
 }

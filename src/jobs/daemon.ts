@@ -54,7 +54,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
   // One limiter per user or account token, shared by every process through Redis.
   const registry = redisLimiters(redis, config.cloudflare.rateLimitMargin);
   const pauses = queuePauses(redis);
-  const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}), limiters: registry.all, queuePaused: () => pauses.paused() });
+  const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}), limiters: registry.all, queuePaused: () => pauses.paused(), config: app.ctx.config });
   const credentials = credentialAccesses(config, { registry, wrapFetch: (name, inner) => countedFetch(metrics, inner, name) });
   const ctx: Context = { ...app.ctx, credentials, metrics };
   const log = ctx.log;

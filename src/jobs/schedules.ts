@@ -4,6 +4,7 @@ import { createTask, schedule, type ScheduledTask } from 'node-cron';
 import type { Context } from '../context.js';
 import { syncState } from '../db/schema/index.js';
 import { ACCOUNT_STREAMS, AUDIT_KINDS, INVENTORY_KINDS } from '../sync/catalog.js';
+import { planBudgetRound } from '../sync/budget-round.js';
 import { planInput, planRound } from '../sync/plan.js';
 import { JOB_CATALOG, type JobName } from './catalog.js';
 import { alertsJobId, checksJobId, digestJobId, syncJobId, tickOf, verifyJobId } from './ids.js';
@@ -136,7 +137,8 @@ export class Scheduler {
   }
 
   private async enqueueRound(tick: string, groups: ScheduleGroup[]): Promise<string[]> {
-    const streams = await this.streamsFor(groups);
+    // Shaped to each rate-limit budget's share (src/sync/budget-plan.ts): audit first, inventory by priority.
+    const { streams } = await planBudgetRound(this.ctx, await this.streamsFor(groups), { at: new Date(tick), inventory: groups.includes('inventory') });
     // Replicas plan from the database at slightly different moments: if an account (or a first walk)
     // appeared in between, a replica's round can hold a stream the other's lacks. Ids keep every
     // (stream, tick) single; an extra stream that can no longer join a started round waits for the next tick.

@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestLimiter } from '../cloudflare/rate-limit.js';
+import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
+import { registerBudgetMetrics } from './budget-metrics.js';
 import { verifySummaries } from '../db/queries/audit-verifications.js';
 
 /** Everything the daemon exports on /metrics. One instance per process (no global registry). */
@@ -25,6 +27,8 @@ export interface MetricSources {
   limiters?: Map<string, RequestLimiter>;
   /** Each queue: paused or not (ops/queue-state.ts). */
   queuePaused?: () => Promise<Record<string, boolean>>;
+  /** For the budget plan's gauges (their maximum staleness settings). */
+  config?: Config;
 }
 
 /** Stream kind without the account id, so labels stay few. */
@@ -122,6 +126,7 @@ export function createMetrics(sources: MetricSources): Metrics {
       for (const s of await verifySummaries(sources.db)) this.set({ stream: s.stream }, s.gaps);
     },
   });
+  if (sources.config) registerBudgetMetrics(reg[0]!, sources.db, sources.config);
   new Gauge({
     name: 'flarewatch_sync_lag_seconds', help: 'Now minus the audit watermark (audit streams) or the last success (others)', labelNames: ['stream'], registers: reg,
     async collect() {

@@ -141,7 +141,7 @@ async function walkLocked(
   const notes: string[] = [];
   let completed = false;
   let resumedFrom: number | undefined;
-  const sync = () => ({ ...counts, requests: tally.requests, resumed: resumedFrom ?? null, note: notes.length ? notes.join('; ') : null });
+  const sync = () => ({ ...counts, requests: tally.requests, rateLimited: tally.byStatus[429] ?? 0, resumed: resumedFrom ?? null, note: notes.length ? notes.join('; ') : null });
   const walk: Walk = {
     ...ctx,
     db,

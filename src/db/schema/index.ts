@@ -44,3 +44,4 @@ export * from './remediation-approvals.js';
 export * from './remediation-attempts.js';
 export * from './remediation-outcomes.js';
 export * from './remediation-notices.js';
+export * from './budget-rounds.js';
