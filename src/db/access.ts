@@ -39,7 +39,7 @@ export async function ensureReaderAccess(client: Q): Promise<AccessReport> {
       await client.query(`CREATE ROLE ${r} NOLOGIN`);
       exists = true;
       // PostgreSQL 16+ gives a non-superuser creator ADMIN only (enough to set the password custom rules log in
-      // with); membership lets the owner cancel the reader's queries and is what reviewers expect of it.
+      // with); membership also lets the owner see and cancel the reader's sessions.
       if (!su) await attempt(client, `GRANT ${r} TO ${quoteIdent(me)}`, warnings, `cannot join ${role}`);
     } catch (err) {
       const code = (err as { code?: string }).code;
