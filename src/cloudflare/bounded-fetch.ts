@@ -58,6 +58,8 @@ export function boundedFetch(inner: typeof fetch, bounds: Bounds): typeof fetch 
   return async (input, init) => {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new ResponseDeadlineError(bounds.timeoutMs)), bounds.timeoutMs);
+    // A body nobody reads (an answer the SDK drops) must not keep the process alive until the deadline.
+    timer.unref();
     const done = () => clearTimeout(timer);
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
     let response: Response;

@@ -45,7 +45,9 @@ export interface Naming {
  */
 export function describeIssue(issue: z.core.$ZodIssue, naming: Naming): string[] {
   const lines = describe(issue, naming);
-  const secrets = naming.isSecret(issue.path.map(String).join('.')) ? stringsIn(naming.valueAt(issue.path)).filter((v) => v.length >= 4) : [];
+  // Unknown keys are named, never their values: nothing to cut (and a section's values could match a key's name).
+  const quoting = issue.code !== 'unrecognized_keys' && naming.isSecret(issue.path.map(String).join('.'));
+  const secrets = quoting ? stringsIn(naming.valueAt(issue.path)).filter((v) => v.length >= 4) : [];
   return lines.map((line) => redactUrlCredentials(secrets.reduce((l, v) => l.split(v).join('[redacted]'), line)));
 }
 

@@ -170,3 +170,22 @@ describe('hostile rules under a plain database owner (org_c, after the test abov
     expect(left[0]).toEqual({ settings: 0, tables: 0 });
   });
 });
+
+describe('flarewatch as a database owner with CREATEROLE (no superuser)', () => {
+  it('sets the reader a one-minute password itself and logs in as it; never its own session', async () => {
+    const db = 'org_d';
+    await sqlAs(admin(), `create role owner_d login createrole password 'owner-d-pw'`);
+    await sqlAs(admin(), `create database ${db} owner owner_d`);
+    const ownerUrl = urlFor(db, 'owner_d', 'owner-d-pw');
+    expect(await runMigrations(ownerUrl)).toMatchObject({ roleExists: true });
+    const owner = connectDatabase(ownerUrl, 2);
+    try {
+      await expect(runCustomQuery(owner.db, hostile('role-reset'), bounds, 'low')).resolves.toMatchObject([{ resourceKey: readerRoleName(db) }]);
+      const until = await sqlAs<{ login: boolean; until: Date | null }>(admin(), `select rolcanlogin as login, rolvaliduntil as until from pg_roles where rolname = '${readerRoleName(db)}'`);
+      expect(until[0]!.login).toBe(true);
+      expect(until[0]!.until).not.toBeNull();
+    } finally {
+      await owner.close();
+    }
+  });
+});
