@@ -20,6 +20,12 @@ import { FatalError } from '../util/fatal-error.js';
 import { freePort } from '../util/free-port.js';
 import { waitForRedis } from './redis.js';
 
+class ExitedWhileStarting extends Error {
+  constructor() {
+    super('redis-server exited while starting');
+  }
+}
+
 const RESTART_LIMIT = 3;
 const RESTART_WINDOW_MS = 60_000;
 // $1: the config file. fd 3 is the daemon's pipe; EOF on it (the daemon gone) stops redis-server.
@@ -85,28 +91,44 @@ export async function startPrivateRedis(dataDir: string, log: Logger, onFatal: (
   const url = `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   let child: ChildProcess;
   let stopping = false;
+  let fatal = false;
+  let running = false;
+  const die = (reason: string) => {
+    if (fatal) return;
+    fatal = true;
+    onFatal(reason);
+  };
   const deaths: number[] = [];
+  const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+    // Before the first start succeeded, the caller gets the error instead.
+    if (stopping || fatal || !running) return;
+    const now = Date.now();
+    deaths.push(now);
+    const recent = deaths.filter((t) => now - t < RESTART_WINDOW_MS).length;
+    if (recent > RESTART_LIMIT) {
+      log.error({ exits: recent }, 'the private redis-server keeps exiting; stopping the daemon');
+      return die(`the private redis-server exited ${recent} times within ${RESTART_WINDOW_MS / 1000} s`);
+    }
+    log.error({ code, signal }, 'the private redis-server exited; starting it again on the same port and files');
+    // One that dies while starting is counted by its own exit; anything else is the end.
+    launch().catch((err: unknown) => (err instanceof ExitedWhileStarting ? undefined : die(`the private redis-server did not start again: ${(err as Error).message}`)));
+  };
   const launch = async () => {
-    child = spawn('sh', ['-c', WATCHDOG, 'sh', join(dir, 'redis.conf')], { stdio: ['pipe', 'ignore', 'ignore'] });
-    const current = child;
-    current.once('exit', (code, signal) => {
-      current.stdin?.destroy();
-      if (stopping) return;
-      const now = Date.now();
-      deaths.push(now);
-      const recent = deaths.filter((t) => now - t < RESTART_WINDOW_MS).length;
-      if (recent > RESTART_LIMIT) {
-        log.error({ exits: recent }, 'the private redis-server keeps exiting; stopping the daemon');
-        onFatal(`the private redis-server exited ${recent} times within ${RESTART_WINDOW_MS / 1000} s`);
-        return;
-      }
-      log.error({ code, signal }, 'the private redis-server exited; starting it again on the same port and files');
-      launch().catch((err: unknown) => onFatal(`the private redis-server did not start again: ${(err as Error).message}`));
+    const current = spawn('sh', ['-c', WATCHDOG, 'sh', join(dir, 'redis.conf')], { stdio: ['pipe', 'ignore', 'ignore'] });
+    child = current;
+    const gone = new Promise<never>((_, fail) => {
+      current.once('error', fail);
+      current.once('exit', (code, signal) => {
+        current.stdin?.destroy();
+        fail(new ExitedWhileStarting());
+        onExit(code, signal);
+      });
     });
-    const failed = new Promise<never>((_, fail) => current.once('error', fail));
-    await Promise.race([waitForRedis(url, 10_000), failed]);
+    await Promise.race([waitForRedis(url, 10_000), gone]);
+    gone.catch(() => undefined);
   };
   await launch();
+  running = true;
   return {
     url,
     port,

@@ -136,4 +136,21 @@ describe('the private redis-server of `flarewatch start`', () => {
     expect(alive(pid3)).toBe(false);
     expect(second.out()).not.toContain(password);
   });
+  it('dying again and again (more than 3 times a minute), it stops the daemon, which exits 1', async () => {
+    const opsPort = await freePort();
+    const daemon = await start(opsPort);
+    await waitFor('start to be ready', () => ready(opsPort), 60_000, daemon.out);
+    const code = new Promise<number | null>((ok) => void daemon.exited.then(ok));
+    let exitCode: number | null | undefined;
+    void code.then((c) => (exitCode = c));
+    for (let i = 0; i < 4 && exitCode === undefined; i++) {
+      const pid = redisPid()!;
+      process.kill(pid, 'SIGKILL');
+      // Started again (a new pid answering), or, at the fourth death, the daemon is on its way out.
+      await waitFor(`redis-server death ${i + 1} to be handled`, () => exitCode !== undefined || (redisPid() !== pid && alive(redisPid()!)), 30_000, daemon.out);
+    }
+    expect(await code, daemon.out().slice(-3000)).toBe(1);
+    expect(daemon.out()).toMatch(/the private redis-server keeps exiting; stopping the daemon/);
+    expect(alive(redisPid() ?? 0)).toBe(false);
+  });
 });
