@@ -2,6 +2,7 @@ import { openApp } from '../app.js';
 import type { Config } from '../config.js';
 import { type CredentialRow, credentialRows } from '../db/queries/credentials.js';
 import { type VerifySummary, verifySummaries } from '../db/queries/audit-verifications.js';
+import { type AccessPicture, accessPictures, describePicture } from '../db/queries/access-picture.js';
 import { streamLags, type StreamLag } from '../ops/metrics.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -34,6 +35,8 @@ const verifiedText = (v: VerifySummary | undefined) =>
 export interface StatusExtras {
   credentials?: CredentialRow[];
   verify?: VerifySummary[];
+  /** Each account's access picture: complete, or the listings missing from it and why. */
+  pictures?: AccessPicture[];
 }
 
 /**
@@ -57,6 +60,7 @@ export function formatStatus(rows: StreamLag[], extras: StatusExtras = {}): stri
       c.expiresOn?.toISOString() ?? (c.kind === 'global-key' ? '' : 'never'), c.lastVerifiedAt?.toISOString() ?? 'never', (c.lastError ?? '').slice(0, 120),
     ])));
   }
+  if (extras.pictures?.length) out.push('', ...extras.pictures.map(describePicture));
   return out.join('\n');
 }
 
@@ -81,11 +85,12 @@ export async function statusCommand(config: Config, opts: { json?: boolean; maxL
   try {
     const db = app.ctx.db;
     const rows = await streamLags(db);
-    const extras: StatusExtras = { credentials: await credentialRows(db), verify: await verifySummaries(db) };
+    const extras: StatusExtras = { credentials: await credentialRows(db), verify: await verifySummaries(db), pictures: await accessPictures(db) };
     const problems = unhealthy(rows, opts.maxLagMs, extras);
     if (opts.json) {
       const credentials = extras.credentials!.map(({ fingerprint: _f, verify: _v, ...c }) => c);
-      print(JSON.stringify({ ok: problems.length === 0, maxLagSeconds: opts.maxLagMs / 1000, problems, streams: rows, credentials, verification: extras.verify }, null, 2));
+      print(JSON.stringify({ ok: problems.length === 0, maxLagSeconds: opts.maxLagMs / 1000, problems, streams: rows, credentials, verification: extras.verify,
+        accessPictures: extras.pictures }, null, 2));
     } else {
       print(formatStatus(rows, extras));
       if (problems.length) print(`\n${problems.length} need attention: ${problems.map((p) => `${p.stream} (${p.problem})`).join(', ')}`);
