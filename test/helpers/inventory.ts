@@ -21,14 +21,12 @@ export const INVENTORY_TABLES: Record<string, string[]> = {
   subscriptions: ['id'],
   billing_history: ['id'],
   ip_access_rules: ['id'],
-  user_groups: ['id'],
-  user_group_members: ['id'],
-  resource_groups: ['id'],
-  iam_permission_groups: ['account_id', 'id'],
-  zones: ['id'],
-  organizations: ['id'],
-  organization_members: ['id'],
-  organization_accounts: ['id'],
+};
+
+/** The access-path tables (migration 0016), kept apart: released schemas lack them. */
+export const ACCESS_TABLES: Record<string, string[]> = {
+  user_groups: ['id'], user_group_members: ['id'], resource_groups: ['id'], iam_permission_groups: ['account_id', 'id'], zones: ['id'],
+  organizations: ['id'], organization_members: ['id'], organization_accounts: ['id'],
 };
 
 const PER_PAGE = 50;
@@ -106,7 +104,7 @@ export interface RowVersion {
 
 /** Every row of an inventory table with what changes when it is rewritten (xmin) or touched. */
 export async function rowVersions(pool: pg.Pool, table: string): Promise<RowVersion[]> {
-  const key = INVENTORY_TABLES[table]!.map((c) => `${c}::text`).join(` || '/' || `);
+  const key = (INVENTORY_TABLES[table] ?? ACCESS_TABLES[table])!.map((c) => `${c}::text`).join(` || '/' || `);
   const { rows } = await pool.query<RowVersion>(
     `select ${key} as key, xmin::text as xmin, updated_at::text as updated_at, last_seen_at::text as last_seen_at,
             deleted_at::text as deleted_at

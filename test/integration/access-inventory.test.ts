@@ -188,6 +188,23 @@ describe('a listing the credential cannot read', () => {
     expect(printed.join('\n')).toContain(`account ${h.sim.world.accounts[1]!.name}: access picture incomplete — members never read`);
   });
 
+  it('a credential refused a listing lets another that reaches the account walk it next time', async () => {
+    const h = await harness();
+    const a = h.account;
+    const token = (c: ReturnType<Simulator['issueCredential']>) => (c.kind === 'global-key' ? '' : c.value);
+    const ro = h.sim.issueCredential({ kind: 'user-token', user: 0 });
+    const full = h.sim.issueCredential({ kind: 'user-token', user: 0 });
+    h.w.denyListing(ro, 'user-groups');
+    const ctx = () => testContext(h.db, h.sim, { LOG_LEVEL: 'info' }, [{ name: 'ro', apiToken: token(ro) }, { name: 'full', apiToken: token(full) }]);
+    const stream = `user-groups:${a}`;
+    succeeded(outcomeOf(await syncAll(ctx(), { streams: ['accounts:ro', 'accounts:full'] }), 'accounts:full'));
+    expect(succeeded(outcomeOf(await syncAll(ctx(), { streams: [stream] }), stream)).credential).toBe('ro');
+    expect(await listing(h, `account:${a}`, 'user-groups')).toMatchObject({ state: 'forbidden', credential: 'ro' });
+    expect(succeeded(outcomeOf(await syncAll(ctx(), { streams: [stream] }), stream)).credential).toBe('full');
+    expect(await listing(h, `account:${a}`, 'user-groups')).toMatchObject({ state: 'complete', credential: 'full' });
+    expect((await q(h, 'select count(*)::int as n from user_groups where deleted_at is null'))[0].n).toBe(3);
+  });
+
   it('an account an organization owns needs the organizations listing', async () => {
     const h = await harness();
     const a = h.account;
