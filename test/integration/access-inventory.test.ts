@@ -152,6 +152,12 @@ describe('pages join up and deletions are proven', () => {
     h.w.removeOrgMember(org.org.id, leaving.id);
     succeeded((await sync(h, 'organizations:default'))[0]!);
     expect(await q(h, 'select member_id from organization_members where deleted_at is not null')).toEqual([{ member_id: leaving.id }]);
+    // The organization goes (its detail answers 404): its members and account links go with it.
+    h.sim.world.access.orgs.splice(0, 1);
+    succeeded((await sync(h, 'organizations:default'))[0]!);
+    expect(await q(h, 'select deleted_reason from organizations')).toEqual([{ deleted_reason: 'confirmed gone: its detail endpoint answered 404' }]);
+    expect(await q(h, `select distinct deleted_reason from organization_members where member_id <> $1`, [leaving.id])).toEqual([{ deleted_reason: 'its organization was deleted' }]);
+    expect(await q(h, 'select deleted_reason from organization_accounts')).toEqual([{ deleted_reason: 'its organization was deleted' }]);
   });
 });
 
