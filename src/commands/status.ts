@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { type CredentialRow, credentialRows } from '../db/queries/credentials.js';
 import { type VerifySummary, verifySummaries } from '../db/queries/audit-verifications.js';
 import { type BudgetSummary, budgetSummaries, type StreamStaleness, streamStaleness } from '../db/queries/budget.js';
+import { type AccessPicture, accessPictures, describePicture } from '../db/queries/access-picture.js';
 import { streamLags, type StreamLag } from '../ops/metrics.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -37,6 +38,8 @@ export interface StatusExtras {
   verify?: VerifySummary[];
   budgets?: BudgetSummary[];
   staleness?: StreamStaleness[];
+  /** Each account's access picture: complete, or the listings missing from it and why. */
+  pictures?: AccessPicture[];
 }
 
 /**
@@ -65,6 +68,7 @@ export function formatStatus(rows: StreamLag[], extras: StatusExtras = {}): stri
       b.budget, b.roundAt, `${Math.round(b.share * 100)}%`, String(b.capacity), String(b.planned), String(b.used), String(b.needed), `${b.deferred} stream(s)`,
     ])));
   }
+  if (extras.pictures?.length) out.push('', ...extras.pictures.map(describePicture));
   return out.join('\n');
 }
 
@@ -93,11 +97,13 @@ export async function statusCommand(config: Config, opts: { json?: boolean; maxL
     const rows = await streamLags(db);
     const extras: StatusExtras = {
       credentials: await credentialRows(db), verify: await verifySummaries(db), budgets: await budgetSummaries(db), staleness: await streamStaleness(db, config, app.ctx.now()),
+      pictures: await accessPictures(db),
     };
     const problems = unhealthy(rows, opts.maxLagMs, extras);
     if (opts.json) {
       const credentials = extras.credentials!.map(({ fingerprint: _f, verify: _v, ...c }) => c);
-      print(JSON.stringify({ ok: problems.length === 0, maxLagSeconds: opts.maxLagMs / 1000, problems, streams: rows, credentials, verification: extras.verify, budgets: extras.budgets, staleness: extras.staleness }, null, 2));
+      print(JSON.stringify({ ok: problems.length === 0, maxLagSeconds: opts.maxLagMs / 1000, problems, streams: rows, credentials, verification: extras.verify, budgets: extras.budgets, staleness: extras.staleness,
+        accessPictures: extras.pictures }, null, 2));
     } else {
       print(formatStatus(rows, extras));
       if (problems.length) print(`\n${problems.length} need attention: ${problems.map((p) => `${p.stream} (${p.problem})`).join(', ')}`);

@@ -22,6 +22,7 @@ export function userProbes(credential: string, now: Date): Probe[] {
     { stream: s('billing-history'), path: '/user/billing/history', query: { page: 1, per_page: 5 } },
     { stream: s('ip-access-rules'), path: '/user/firewall/access_rules/rules', query: { page: 1, per_page: 5 } },
     { stream: s('user-audit'), path: '/user/audit_logs', query: { since: hourAgo(now), before: now.toISOString(), per_page: 1, page: 1 } },
+    { stream: s('organizations'), path: '/organizations', query: { page_size: 1 } },
   ];
 }
 
@@ -37,5 +38,9 @@ export function accountProbes(accountId: string, now: Date): Probe[] {
     { stream: s('account-subscriptions'), path: `${a}/subscriptions` },
     { stream: s('account-audit'), path: `${a}/logs/audit`, query: { since: hourAgo(now), before: now.toISOString(), limit: 1, direction: 'asc' } },
     { stream: s('account-audit-v1'), path: `${a}/audit_logs`, query: { since: hourAgo(now), before: now.toISOString(), per_page: 1, page: 1 } },
+    { stream: s('user-groups'), path: `${a}/iam/user_groups`, query: { page: 1, per_page: 1 } },
+    { stream: s('resource-groups'), path: `${a}/iam/resource_groups` },
+    { stream: s('iam-permission-groups'), path: `${a}/iam/permission_groups`, query: { page: 1, per_page: 5 } },
+    { stream: s('zones'), path: '/zones', query: { 'account.id': accountId, page: 1, per_page: 5 } },
   ];
 }

@@ -1,8 +1,10 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
+import type { Tx } from '../db/client.js';
 import { organizationAccounts, organizationMembers, organizations } from '../db/schema/index.js';
 import { organizationAccountHistory, organizationMemberHistory } from '../history/trackers.js';
 import { mergeHeld, settleDeletions, type Settled } from './deletions.js';
 import { bool, obj, rawOf, str } from './fields.js';
+import { endVersions } from './history.js';
 import { type ListingResult, listingAt, recordingFailure, writeListing } from './listings.js';
 import type { StreamJob, Walk } from './runner.js';
 import type { SnapshotSpec } from './snapshot.js';
@@ -55,6 +57,17 @@ const accountsSpec = (orgId: string): SnapshotSpec => ({
   toRow: (a) => ({ id: a.id, organizationId: orgId, accountId: after(a.id), accountName: str(a.name), raw: rawOf({ ...a, id: after(a.id) }) }),
 });
 
+/** An organization confirmed gone takes its members and account links along (its listings answer 404 from then on). */
+async function dropChildrenOfDeletedOrgs(tx: Tx, w: Walk, credential: string): Promise<void> {
+  const gone = tx.select({ id: organizations.id }).from(organizations).where(and(eq(organizations.credential, credential), isNotNull(organizations.deletedAt)));
+  for (const [table, tracker] of [[organizationMembers, organizationMemberHistory], [organizationAccounts, organizationAccountHistory]] as const) {
+    const rows = await tx.update(table).set({ deletedAt: w.now(), updatedAt: w.now(), deletedReason: 'its organization was deleted' })
+      .where(and(isNull(table.deletedAt), inArray(table.organizationId, gone))).returning({ id: table.id });
+    if (rows.length) await endVersions(tx, tracker, rows.map((r) => r.id));
+    w.counts.rowsMarkedDeleted += rows.length;
+  }
+}
+
 /** Walk one listing and settle its deletions; undefined (and why) when its pages never joined up. */
 async function walkAndSettle(w: Walk, spec: SnapshotSpec): Promise<Settled | string> {
   const walked = await walkTokenJoined(w, spec);
@@ -76,6 +89,7 @@ async function walkOrganizations(w: Walk, credential: string): Promise<void> {
   const result: ListingResult = unjoined.length ? { state: 'failed', reason: `pages did not join up: ${unjoined.join('; ')}` } : { state: 'complete' };
   await w.complete(async (tx) => {
     for (const s of settled) await s.write(tx);
+    await dropChildrenOfDeletedOrgs(tx, w, credential);
     await writeListing(tx, listingAt(w), 'organizations', result);
   }, { lastCompleteAt: w.now().toISOString() }, mergeHeld(settled));
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Simulator, World } from '../../src/simulator/index.js';
+import { IAM_PERMISSION_GROUPS } from '../../src/simulator/iam/catalog.js';
 
 /** Every inventory stream kind (no audit logs): what an inventory sync walks. */
 export { INVENTORY_KINDS } from '../../src/sync/catalog.js';
@@ -20,6 +21,12 @@ export const INVENTORY_TABLES: Record<string, string[]> = {
   subscriptions: ['id'],
   billing_history: ['id'],
   ip_access_rules: ['id'],
+};
+
+/** The access-path tables (migration 0016), kept apart: released schemas lack them. */
+export const ACCESS_TABLES: Record<string, string[]> = {
+  user_groups: ['id'], user_group_members: ['id'], resource_groups: ['id'], iam_permission_groups: ['account_id', 'id'], zones: ['id'],
+  organizations: ['id'], organization_members: ['id'], organization_accounts: ['id'],
 };
 
 const PER_PAGE = 50;
@@ -50,11 +57,33 @@ export function expectedRequests(world: World, opts: { identify?: boolean } = {}
     'GET /accounts/:account_id/members': sum((id) => pages(world.members(id).length)),
     'GET /accounts/:account_id/roles': sum((id) => pages(world.roles(id).length)),
     'GET /accounts/:account_id/subscriptions': accounts.length,
+    ...accessRequests(world),
+  };
+}
+
+const pagesOf = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
+
+/** The access-path listings: user groups and each group's members (100 a page), resource groups, IAM permission groups, zones, organizations. */
+function accessRequests(world: World): Record<string, number> {
+  const ids = world.accounts.map((a) => a.id);
+  const sum = (f: (id: string) => number) => ids.reduce((s, id) => s + f(id), 0);
+  const groups = (id: string) => world.access.userGroups(id);
+  const orgs = world.access.orgs.filter((o) => o.members.some((m) => m.status === 'active' && m.user.id === world.user.id));
+  return {
+    'GET /accounts/:account_id/iam/user_groups': sum((id) => pagesOf(groups(id).length, 100)),
+    'GET /accounts/:account_id/iam/user_groups/:user_group_id/members': sum((id) => groups(id).reduce((n, g) => n + pagesOf(world.access.groupMembers(id, g.id).length, 100), 0)),
+    'GET /accounts/:account_id/iam/resource_groups': ids.length,
+    'GET /accounts/:account_id/iam/permission_groups': ids.length * pagesOf(IAM_PERMISSION_GROUPS.length, 50),
+    'GET /zones': sum((id) => pagesOf(world.zones.get(id)?.length ?? 0, 50)),
+    'GET /organizations': 1,
+    'GET /organizations/:organization_id/members': orgs.reduce((n, o) => n + pagesOf(o.members.length, 100), 0),
+    'GET /organizations/:organization_id/accounts': orgs.reduce((n, o) => n + pagesOf(o.accountIds.length, 100), 0),
   };
 }
 
 /** The history tables (one row per observed state of a token, member, account, invitation). */
-export const HISTORY_TABLES = ['api_token_versions', 'account_member_versions', 'account_versions', 'user_invite_versions'];
+export const HISTORY_TABLES = ['api_token_versions', 'account_member_versions', 'account_versions', 'user_invite_versions',
+  'user_group_versions', 'user_group_member_versions', 'resource_group_versions', 'organization_member_versions', 'organization_account_versions'];
 
 /** Every history row with what changes when it is written (xmin) or closed (valid_to). */
 export async function historyRows(pool: pg.Pool): Promise<Record<string, unknown[]>> {
@@ -75,7 +104,7 @@ export interface RowVersion {
 
 /** Every row of an inventory table with what changes when it is rewritten (xmin) or touched. */
 export async function rowVersions(pool: pg.Pool, table: string): Promise<RowVersion[]> {
-  const key = INVENTORY_TABLES[table]!.map((c) => `${c}::text`).join(` || '/' || `);
+  const key = (INVENTORY_TABLES[table] ?? ACCESS_TABLES[table])!.map((c) => `${c}::text`).join(` || '/' || `);
   const { rows } = await pool.query<RowVersion>(
     `select ${key} as key, xmin::text as xmin, updated_at::text as updated_at, last_seen_at::text as last_seen_at,
             deleted_at::text as deleted_at

@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { doctorCommand } from '../../src/commands/doctor.js';
+import { statusCommand } from '../../src/commands/status.js';
+import { accessPictures, describeMissing } from '../../src/db/queries/access-picture.js';
 import { startSimulator, type Simulator, type WorldSize } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';
 import { outcomeOf, succeeded } from '../helpers/audit.js';
@@ -149,6 +152,12 @@ describe('pages join up and deletions are proven', () => {
     h.w.removeOrgMember(org.org.id, leaving.id);
     succeeded((await sync(h, 'organizations:default'))[0]!);
     expect(await q(h, 'select member_id from organization_members where deleted_at is not null')).toEqual([{ member_id: leaving.id }]);
+    // The organization goes (its detail answers 404): its members and account links go with it.
+    h.sim.world.access.orgs.splice(0, 1);
+    succeeded((await sync(h, 'organizations:default'))[0]!);
+    expect(await q(h, 'select deleted_reason from organizations')).toEqual([{ deleted_reason: 'confirmed gone: its detail endpoint answered 404' }]);
+    expect(await q(h, `select distinct deleted_reason from organization_members where member_id <> $1`, [leaving.id])).toEqual([{ deleted_reason: 'its organization was deleted' }]);
+    expect(await q(h, 'select deleted_reason from organization_accounts')).toEqual([{ deleted_reason: 'its organization was deleted' }]);
   });
 });
 
@@ -167,6 +176,50 @@ describe('a listing the credential cannot read', () => {
     expect((await listing(h, `account:${a}`, 'user-group-members')).state).toBe('forbidden');
     expect((await q(h, 'select count(*)::int as n from user_groups where deleted_at is null'))[0].n).toBe(3);
     expect((await q(h, 'select count(*)::int as n from user_group_members where deleted_at is null'))[0].n).toBe(4);
+
+    // status and doctor name what is missing and why; the other listings were read whole.
+    const others = ['members', 'account-tokens', 'resource-groups', 'iam-permission-groups', 'zones'].map((k) => `${k}:${a}`);
+    for (const o of await sync(h, 'accounts:default', ...others, 'organizations:default')) succeeded(o);
+    const name = h.sim.world.accounts[0]!.name;
+    const printed: string[] = [];
+    await statusCommand(h.ctx().config, { maxLagMs: 86_400_000 }, (s) => printed.push(s));
+    const line = printed.join('\n').split('\n').find((l) => l.startsWith(`account ${name}:`));
+    expect(line).toBe(`account ${name}: access picture incomplete — user-groups forbidden (${row.reason}, credential default); `
+      + `user-group-members forbidden (${row.reason}, credential default)`);
+    const doctor = await doctorCommand(h.ctx(), {});
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.output).toContain(`✗ access picture: ${line}`);
+    expect(doctor.output).toContain(`✗ default: GET /accounts/${a}/iam/user_groups (user-groups:${a}): HTTP 403 (code 10000)`);
+    // The second account was never walked for access: said so, not taken as complete.
+    expect(printed.join('\n')).toContain(`account ${h.sim.world.accounts[1]!.name}: access picture incomplete — members never read`);
+  });
+
+  it('a credential refused a listing lets another that reaches the account walk it next time', async () => {
+    const h = await harness();
+    const a = h.account;
+    const token = (c: ReturnType<Simulator['issueCredential']>) => (c.kind === 'global-key' ? '' : c.value);
+    const ro = h.sim.issueCredential({ kind: 'user-token', user: 0 });
+    const full = h.sim.issueCredential({ kind: 'user-token', user: 0 });
+    h.w.denyListing(ro, 'user-groups');
+    const ctx = () => testContext(h.db, h.sim, { LOG_LEVEL: 'info' }, [{ name: 'ro', apiToken: token(ro) }, { name: 'full', apiToken: token(full) }]);
+    const stream = `user-groups:${a}`;
+    succeeded(outcomeOf(await syncAll(ctx(), { streams: ['accounts:ro', 'accounts:full'] }), 'accounts:full'));
+    expect(succeeded(outcomeOf(await syncAll(ctx(), { streams: [stream] }), stream)).credential).toBe('ro');
+    expect(await listing(h, `account:${a}`, 'user-groups')).toMatchObject({ state: 'forbidden', credential: 'ro' });
+    expect(succeeded(outcomeOf(await syncAll(ctx(), { streams: [stream] }), stream)).credential).toBe('full');
+    expect(await listing(h, `account:${a}`, 'user-groups')).toMatchObject({ state: 'complete', credential: 'full' });
+    expect((await q(h, 'select count(*)::int as n from user_groups where deleted_at is null'))[0].n).toBe(3);
+  });
+
+  it('an account an organization owns needs the organizations listing', async () => {
+    const h = await harness();
+    const a = h.account;
+    const streams = ['members', 'account-tokens', 'user-groups', 'resource-groups', 'iam-permission-groups', 'zones'].map((k) => `${k}:${a}`);
+    for (const o of await sync(h, 'accounts:default', ...streams)) succeeded(o);
+    const pictures = await accessPictures(h.db.db);
+    expect(pictures.find((p) => p.accountId === a)!.missing.map(describeMissing)).toEqual(['organizations never read']);
+    succeeded((await sync(h, 'organizations:default'))[0]!);
+    expect((await accessPictures(h.db.db)).find((p) => p.accountId === a)!.complete).toBe(true);
   });
 
   it('a token provisioner: its account-token listing is partial, the view of the provisioner, and deletes only its own tokens', async () => {

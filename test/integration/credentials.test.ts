@@ -49,9 +49,10 @@ describe('an account-owned token as the only credential', () => {
       const s = byStatus(result.outcomes);
       expect(s.failed).toBeUndefined();
       expect(s['not-applicable']).toEqual(
-        ['billing-history', 'ip-access-rules', 'user', 'user-audit', 'user-invites', 'user-organizations', 'user-subscriptions', 'user-tokens'].map((k) => `${k}:acme-prod`).sort(),
+        ['billing-history', 'ip-access-rules', 'organizations', 'user', 'user-audit', 'user-invites', 'user-organizations', 'user-subscriptions', 'user-tokens'].map((k) => `${k}:acme-prod`).sort(),
       );
-      expect(s.succeeded).toEqual(['accounts:acme-prod', ...['account-audit', 'account-audit-v1', 'account-permission-groups', 'account-subscriptions', 'account-tokens', 'members', 'roles'].map((k) => `${k}:${account}`)].sort());
+      expect(s.succeeded).toEqual(['accounts:acme-prod', ...['account-audit', 'account-audit-v1', 'account-permission-groups', 'account-subscriptions', 'account-tokens',
+        'iam-permission-groups', 'members', 'resource-groups', 'roles', 'user-groups', 'zones'].map((k) => `${k}:${account}`)].sort());
       // It never asked for /user: an account-owned token cannot.
       expect(sim.stats.log.filter((l) => l.route.startsWith('GET /user') && l.route !== 'GET /user/tokens/verify')).toEqual([]);
       expect(await rows(db, `select id from accounts`)).toEqual([{ id: account }]);

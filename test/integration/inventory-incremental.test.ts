@@ -4,7 +4,7 @@ import type { StreamOutcome } from '../../src/sync/runner.js';
 import { syncAll } from '../../src/sync/sync-all.js';
 import { testContext } from '../helpers/context.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { expectedRequests, historyRows, INVENTORY_KINDS, INVENTORY_TABLES, rowVersions } from '../helpers/inventory.js';
+import { ACCESS_TABLES, expectedRequests, historyRows, INVENTORY_KINDS, INVENTORY_TABLES, rowVersions } from '../helpers/inventory.js';
 
 const SIZE = { accounts: 2, userTokens: 120, accountTokensPerAccount: 4, membersPerAccount: 60, billingHistory: 10, ipAccessRules: 10 };
 
@@ -46,7 +46,7 @@ async function lastRun(stream: string) {
 
 async function allVersions() {
   const out: Record<string, unknown> = {};
-  for (const t of Object.keys(INVENTORY_TABLES)) out[t] = await rowVersions(db.pool, t);
+  for (const t of [...Object.keys(INVENTORY_TABLES), ...Object.keys(ACCESS_TABLES)]) out[t] = await rowVersions(db.pool, t);
   return out;
 }
 

@@ -41,9 +41,10 @@ describe('a full inventory sync', () => {
     const accountIds = sim.world.accounts.map((a) => a.id);
     const names = outcomes.map((o) => o.stream).sort();
     const expected = [
-      ...['user', 'accounts', 'user-tokens', 'user-invites', 'user-organizations', 'user-subscriptions', 'billing-history', 'ip-access-rules'].map((k) => `${k}:default`),
+      ...['user', 'accounts', 'user-tokens', 'user-invites', 'user-organizations', 'user-subscriptions', 'billing-history', 'ip-access-rules', 'organizations'].map((k) => `${k}:default`),
       'permission-groups',
-      ...['account-tokens', 'account-permission-groups', 'members', 'roles', 'account-subscriptions'].flatMap((k) => accountIds.map((id) => `${k}:${id}`)),
+      ...['account-tokens', 'account-permission-groups', 'members', 'roles', 'account-subscriptions', 'user-groups', 'resource-groups', 'iam-permission-groups', 'zones']
+        .flatMap((k) => accountIds.map((id) => `${k}:${id}`)),
     ].sort();
     expect(names).toEqual(expected);
   });
