@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Database } from '../src/db/client.js';
 import { syncAll } from '../src/sync/sync-all.js';
+import { archiveScaleBench } from './archive-scale.js';
 import { copyBaseline } from './copy-baseline.js';
 import { pacingBench } from './pacing.js';
 import { rulesBench } from './rules.js';
@@ -122,12 +123,13 @@ async function memory(pgs: BenchPostgres) {
 const pgs = await benchPostgres(55432 + (process.pid % 1000));
 try {
   console.log(`flarewatch benchmarks — ${new Date().toISOString()}, node ${process.version}`);
-  // BENCH_ONLY=rules, archive (with pacing), throughput (the archive alone) or pacing runs one part; by default everything, rules last.
+  // BENCH_ONLY=rules, archive (with pacing), throughput (the archive alone), pacing or archive-scale runs one part; by default everything, rules last.
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'archive' || only === 'throughput') await throughput(pgs);
   if (!only || only === 'archive') await memory(pgs);
   if (!only || only === 'archive' || only === 'pacing') await pacingBench(pgs);
   if (!only || only === 'rules') await rulesBench(pgs);
+  if (!only || only === 'archive-scale') await archiveScaleBench(pgs);
 } finally {
   await pgs.stop();
 }

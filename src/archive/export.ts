@@ -83,7 +83,13 @@ async function mergeManifest(out: string, files: ManifestFile[], at: Date): Prom
   let earlier: ManifestFile[] = [];
   const text = await readFile(join(out, MANIFEST_NAME), 'utf8').catch(() => undefined);
   if (text !== undefined) {
-    const parsed = manifestSchema.safeParse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const parsed = manifestSchema.safeParse(json);
     if (!parsed.success) throw new Error(`audit export: ${join(out, MANIFEST_NAME)} exists and is not a flarewatch manifest; choose another --out`);
     earlier = parsed.data.files;
   }

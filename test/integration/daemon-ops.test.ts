@@ -83,7 +83,15 @@ describe('the operations server', () => {
       flarewatch_entries_archived_total: 'counter', flarewatch_sync_duration_seconds: 'histogram', flarewatch_sync_lag_seconds: 'gauge',
       flarewatch_findings_open: 'gauge', flarewatch_alerts_sent_total: 'counter', flarewatch_alerts_failed_total: 'counter',
       flarewatch_jobs_total: 'counter', flarewatch_queue_jobs: 'gauge',
+      flarewatch_budget_planned_requests: 'gauge', flarewatch_budget_capacity_requests: 'gauge', flarewatch_budget_used_requests: 'gauge',
+      flarewatch_stream_staleness_seconds: 'gauge', flarewatch_stream_max_staleness_seconds: 'gauge',
     })) expect(types.get(name), name).toBe(type);
+    // The scheduler's budget plan recorded its rounds: one budget, with what it planned. (What it used counts walks
+    // started since the round's tick: these ticks are in 2030, the walks now, so the budget-plan test checks that.)
+    expect(pick(samples, 'flarewatch_budget_planned_requests').length).toBe(1);
+    expect(pick(samples, 'flarewatch_budget_planned_requests')[0]!.value).toBeGreaterThan(0);
+    expect(pick(samples, 'flarewatch_budget_used_requests').length).toBe(1);
+    expect(pick(samples, 'flarewatch_stream_max_staleness_seconds', { stream: 'billing-history:default' })[0]?.value).toBe(86_400);
 
     // API requests by endpoint (ids folded) and status: the simulator's own count, all 200.
     const api = pick(samples, 'flarewatch_api_requests_total');
