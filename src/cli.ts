@@ -44,7 +44,7 @@ async function oneShot(config: Config, streams: string[] | undefined, summary: b
     if (result.checks) print(`\nchecks:\n${formatCheckSummary(result.checks, await openBySeverity(app.ctx.db))}`);
     if (result.alerts) print(`\nalerts:\n${formatAlertsSummary(result.alerts)}`);
     if (summary) print(`\n${formatSummary(await storeSummary(app.ctx.db))}`);
-    if (app.psqlHint) print('\nexplore it: npx flarewatch psql   (or flarewatch findings, check, status)');
+    if (app.psqlHint) print('\nexplore it:\n  npx flarewatch psql\n  npx flarewatch findings\n  npx flarewatch status');
     return result.ok;
   } finally {
     progress.stop();
