@@ -58,6 +58,7 @@ export function buildCli(): Command {
     .description('Archive Cloudflare audit logs and IAM inventory into Postgres, check it, alert on it.')
     .version(version(), '-V, --version')
     .option('--demo', "use the demo's data (what `flarewatch demo` stored) instead of the configured database")
+    .option('-v, --verbose', 'show log lines at info level (default: warnings only; the daemon logs at info; LOG_LEVEL sets any level)')
     // Usage errors exit 2 in every command (commander's default is 1, which `check` means as "a rule failed").
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`flarewatch: ${text.replace(/^error: /, '')}`) });

@@ -30,7 +30,7 @@ export function registerEmbedded(kit: CliKit): void {
     .option('--new-clock', "generate the world around now again (by default every demo walks the first demo's world, so nothing moves between runs)")
     .action(async (o: { seed: number; newClock?: boolean }) => {
       // The demo prints its own summary; log lines only for warnings unless LOG_LEVEL says otherwise.
-      const ok = await demo(cliConfig({ defaults: { 'log.level': 'warn' } }), { seed: o.seed, newClock: o.newClock, print });
+      const ok = await demo(cliConfig({ defaults: { 'log.level': 'warn' }, overrides: kit.program.opts().verbose ? { 'log.level': 'info' } : {} }), { seed: o.seed, newClock: o.newClock, print });
       process.exitCode = ok ? 0 : 1;
     });
 

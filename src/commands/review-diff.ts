@@ -1,3 +1,4 @@
+import { NotFoundError } from '../util/not-found.js';
 import type { Context } from '../context.js';
 import { sinceOf, type Since } from '../db/queries/review-since.js';
 import { itemsOf, reviewById } from '../db/queries/reviews.js';
@@ -34,7 +35,7 @@ export async function reviewDiffCommand(ctx: Pick<Context, 'db'>, o: { review?: 
     throw new UsageError(`review diff: review ${to.id} is the first of its scope; nothing to compare it with (--against <id> names another)`);
   }
   const from = await reviewById(ctx.db, againstId);
-  if (!from) throw new UsageError(`review diff: no review ${againstId} (flarewatch review list shows them)`);
+  if (!from) throw new NotFoundError(`review diff: no review ${againstId} (npx flarewatch review list shows them)`);
   const diff = diffReviews(await itemsOf(ctx.db, from.id), await itemsOf(ctx.db, to.id));
   const [a, b] = from.startedAt <= to.startedAt ? [from.startedAt, to.startedAt] : [to.startedAt, from.startedAt];
   const since = await sinceOf(ctx.db, [...diff.added, ...diff.removed, ...diff.changed].map((i) => i.key), a, b);

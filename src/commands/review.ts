@@ -1,3 +1,4 @@
+import { NotFoundError } from '../util/not-found.js';
 import { writeFileSync } from 'node:fs';
 import type { Context } from '../context.js';
 import type { Db } from '../db/client.js';
@@ -7,7 +8,6 @@ import { attest, type AttestOptions } from '../review/attest.js';
 import { loadEvidence, renderEvidence, type ReviewExportFormat } from '../review/export.js';
 import { oldestSuccess } from '../review/summary-rows.js';
 import { startReview, type StartOptions } from '../review/start.js';
-import { UsageError } from '../util/usage-error.js';
 import { formatTable, isoOrEmpty, safeText } from './findings-format.js';
 
 type Result = { output: string; exitCode: number };
@@ -16,7 +16,7 @@ type Result = { output: string; exitCode: number };
 export async function pickReview(db: Db, id: number | undefined, what: string): Promise<Review> {
   const r = id === undefined ? await latestReview(db) : await reviewById(db, id);
   if (r) return r;
-  throw new UsageError(id === undefined ? `${what}: no review yet (flarewatch review start takes one)` : `${what}: no review ${id} (flarewatch review list shows them)`);
+  throw new NotFoundError(id === undefined ? `${what}: no review yet (npx flarewatch review start takes one)` : `${what}: no review ${id} (npx flarewatch review list shows them)`);
 }
 
 const scope = (r: Pick<Review, 'accounts'>) => (r.accounts ? `accounts ${r.accounts.join(', ')}` : 'all watched accounts');
