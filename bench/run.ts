@@ -8,6 +8,7 @@ import { syncAll } from '../src/sync/sync-all.js';
 import { copyBaseline } from './copy-baseline.js';
 import { pacingBench } from './pacing.js';
 import { rulesBench } from './rules.js';
+import { startupBench } from './startup.js';
 import { benchContext, benchPostgres, collectV2Pages, firstAccountId, fmt, rawFetchV2, ROOT, type SimProcess, simulatorProcess, type BenchPostgres } from './lib.js';
 
 const run = promisify(execFile);
@@ -122,8 +123,9 @@ async function memory(pgs: BenchPostgres) {
 const pgs = await benchPostgres(55432 + (process.pid % 1000));
 try {
   console.log(`flarewatch benchmarks — ${new Date().toISOString()}, node ${process.version}`);
-  // BENCH_ONLY=rules, archive (with pacing), throughput (the archive alone) or pacing runs one part; by default everything, rules last.
+  // BENCH_ONLY=startup, rules, archive (with pacing), throughput (the archive alone) or pacing runs one part; by default everything, rules last.
   const only = process.env.BENCH_ONLY;
+  if (!only || only === 'startup') startupBench();
   if (!only || only === 'archive' || only === 'throughput') await throughput(pgs);
   if (!only || only === 'archive') await memory(pgs);
   if (!only || only === 'archive' || only === 'pacing') await pacingBench(pgs);
