@@ -9,6 +9,7 @@ import { archiveScaleBench } from './archive-scale.js';
 import { copyBaseline } from './copy-baseline.js';
 import { pacingBench } from './pacing.js';
 import { rulesBench } from './rules.js';
+import { startupBench } from './startup.js';
 import { benchContext, benchPostgres, collectV2Pages, firstAccountId, fmt, rawFetchV2, ROOT, type SimProcess, simulatorProcess, type BenchPostgres } from './lib.js';
 
 const run = promisify(execFile);
@@ -123,8 +124,9 @@ async function memory(pgs: BenchPostgres) {
 const pgs = await benchPostgres(55432 + (process.pid % 1000));
 try {
   console.log(`flarewatch benchmarks — ${new Date().toISOString()}, node ${process.version}`);
-  // BENCH_ONLY=rules, archive (with pacing), throughput (the archive alone), pacing or archive-scale runs one part; by default everything, rules last.
+  // BENCH_ONLY=startup, rules, archive (with pacing), throughput (the archive alone), pacing or archive-scale runs one part; by default everything, rules last.
   const only = process.env.BENCH_ONLY;
+  if (!only || only === 'startup') startupBench();
   if (!only || only === 'archive' || only === 'throughput') await throughput(pgs);
   if (!only || only === 'archive') await memory(pgs);
   if (!only || only === 'archive' || only === 'pacing') await pacingBench(pgs);

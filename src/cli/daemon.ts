@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { schedulerCommand } from '../commands/scheduler.js';
 import { startCommand } from '../commands/start.js';
 import { statusCommand } from '../commands/status.js';
@@ -30,7 +31,8 @@ export function registerDaemon(kit: CliKit): void {
     .command('status')
     .description("each stream's checkpoint, lag and last error; exit 1 when one is failing or lags past --max-lag")
     .option('--json', 'machine-readable')
-    .option('--max-lag <duration>', 'a stream lagging more than this needs attention', durationArg, 2 * 3_600_000)
+    // The default shown as the README writes it (2h), not in milliseconds.
+    .addOption(new Option('--max-lag <duration>', 'a stream lagging more than this needs attention').argParser(durationArg).default(2 * 3_600_000, '2h'))
     .action(async (o: { json?: boolean; maxLag: number }) => {
       process.exitCode = await statusCommand(kit.load(), { json: o.json, maxLagMs: o.maxLag }, print);
     });

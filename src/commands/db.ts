@@ -38,8 +38,12 @@ export async function psqlCommand(config: Config, args: string[]): Promise<numbe
     // psql handles Ctrl-C itself (it cancels the query); this process must not die of it meanwhile.
     const ignore = () => undefined;
     process.on('SIGINT', ignore);
+    // A supervisor's SIGTERM/SIGHUP reaches psql too (it would otherwise outlive this process),
+    // and the embedded server is then stopped below.
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGTERM', forward).on('SIGHUP', forward);
     const code = await new Promise<number>((ok) => child.on('exit', (c, signal) => ok(c ?? (signal ? 1 : 0))));
-    process.off('SIGINT', ignore);
+    process.off('SIGINT', ignore).off('SIGTERM', forward).off('SIGHUP', forward);
     return code;
   } finally {
     await stop();

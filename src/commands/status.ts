@@ -4,14 +4,22 @@ import { type CredentialRow, credentialRows } from '../db/queries/credentials.js
 import { type VerifySummary, verifySummaries } from '../db/queries/audit-verifications.js';
 import { type BudgetSummary, budgetSummaries, type StreamStaleness, streamStaleness } from '../db/queries/budget.js';
 import { type AccessPicture, accessPictures, describePicture } from '../db/queries/access-picture.js';
+import { secretKey } from '../credentials/limiters.js';
 import { streamLags, type StreamLag } from '../ops/metrics.js';
 import { formatDuration } from '../util/duration.js';
 
+/** `lastCompleteAt` → `last complete at`. */
+const words = (key: string) => key.replace(/([A-Z])/g, ' $1').toLowerCase();
+
+/** A checkpoint in words (`page 3`, `last complete at 2026-…`), never its JSON. */
 const checkpointText = (s: StreamLag): string => {
   if (s.watermark) return `watermark ${s.watermark}`;
-  const cp = s.checkpoint as { page?: number; cursor?: string } | null;
-  if (cp && typeof cp === 'object' && Object.keys(cp).length) return JSON.stringify(cp).slice(0, 60);
-  return '-';
+  const cp = s.checkpoint as Record<string, unknown> | null;
+  if (!cp || typeof cp !== 'object') return '-';
+  const parts = Object.entries(cp)
+    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
+    .map(([k, v]) => `${words(k)} ${String(v).length > 40 ? `${String(v).slice(0, 39)}…` : String(v)}`);
+  return parts.join(', ') || '-';
 };
 
 /**
@@ -35,6 +43,8 @@ const verifiedText = (v: VerifySummary | undefined) =>
 
 export interface StatusExtras {
   credentials?: CredentialRow[];
+  /** Credentials whose configured secret is not the one their status was checked with (fingerprints differ). */
+  changed?: Set<string>;
   verify?: VerifySummary[];
   budgets?: BudgetSummary[];
   staleness?: StreamStaleness[];
@@ -59,7 +69,7 @@ export function formatStatus(rows: StreamLag[], extras: StatusExtras = {}): stri
   ]));
   if (extras.credentials?.length) {
     out.push('', ...table(['credential', 'kind', 'status', 'whose', 'expires', 'verified', 'last error'], extras.credentials.map((c) => [
-      c.name, c.kind ?? '?', c.status, c.userEmail ?? c.userId ?? (c.accountId ? `account ${c.accountId}` : ''),
+      c.name, c.kind ?? '?', extras.changed?.has(c.name) ? `secret changed since checked (was ${c.status}; the next run checks it)` : c.status, c.userEmail ?? c.userId ?? (c.accountId ? `account ${c.accountId}` : ''),
       c.expiresOn?.toISOString() ?? (c.kind === 'global-key' ? '' : 'never'), c.lastVerifiedAt?.toISOString() ?? 'never', (c.lastError ?? '').slice(0, 120),
     ])));
   }
@@ -79,7 +89,8 @@ export function unhealthy(rows: StreamLag[], maxLagMs: number, extras: StatusExt
     if (r.lagSeconds !== null && r.lagSeconds * 1000 > maxLagMs) return [{ stream: r.stream, problem: `lagging ${formatDuration(r.lagSeconds * 1000)}` }];
     return [];
   });
-  const credentials = (extras.credentials ?? []).filter((c) => c.status !== 'active').map((c) => ({ stream: `credential ${c.name}`, problem: c.status }));
+  // A status checked with another secret says nothing about the one configured now.
+  const credentials = (extras.credentials ?? []).filter((c) => c.status !== 'active' && !extras.changed?.has(c.name)).map((c) => ({ stream: `credential ${c.name}`, problem: c.status }));
   const gaps = (extras.verify ?? []).filter((v) => v.gaps > 0).map((v) => ({ stream: v.stream, problem: `${v.gaps} day(s) with archive gaps` }));
   const stale = (extras.staleness ?? []).filter((s) => !s.audit && s.stalenessSeconds !== null && s.stalenessSeconds > s.maxSeconds + s.graceSeconds && !streams.some((x) => x.stream === s.stream))
     .map((s) => ({ stream: s.stream, problem: `stale ${formatDuration(s.stalenessSeconds! * 1000)}, past its maximum ${formatDuration(s.maxSeconds * 1000)}` }));
@@ -95,13 +106,16 @@ export async function statusCommand(config: Config, opts: { json?: boolean; maxL
   try {
     const db = app.ctx.db;
     const rows = await streamLags(db);
+    const stored = await credentialRows(db);
+    const configured = new Map(config.cloudflare.credentials.map((c) => [c.name, secretKey(c)]));
+    const changed = new Set(stored.filter((r) => configured.has(r.name) && r.fingerprint !== configured.get(r.name)).map((r) => r.name));
     const extras: StatusExtras = {
-      credentials: await credentialRows(db), verify: await verifySummaries(db), budgets: await budgetSummaries(db), staleness: await streamStaleness(db, config, app.ctx.now()),
+      credentials: stored, changed, verify: await verifySummaries(db), budgets: await budgetSummaries(db), staleness: await streamStaleness(db, config, app.ctx.now()),
       pictures: await accessPictures(db),
     };
     const problems = unhealthy(rows, opts.maxLagMs, extras);
     if (opts.json) {
-      const credentials = extras.credentials!.map(({ fingerprint: _f, verify: _v, ...c }) => c);
+      const credentials = extras.credentials!.map(({ fingerprint: _f, verify: _v, ...c }) => ({ ...c, secretChangedSinceChecked: changed.has(c.name) }));
       print(JSON.stringify({ ok: problems.length === 0, maxLagSeconds: opts.maxLagMs / 1000, problems, streams: rows, credentials, verification: extras.verify, budgets: extras.budgets, staleness: extras.staleness,
         accessPictures: extras.pictures }, null, 2));
     } else {

@@ -111,7 +111,7 @@ describe('CLI habits', () => {
     expect([r.code, r.stderr.trim()]).toEqual([2, 'flarewatch: invalid configuration:\n  rules.token-no-expirry: unknown rule (did you mean "token-no-expiry"?) (see flarewatch rules)']);
   });
 
-  it('findings show <id> prints one finding with its facts and history', async () => {
+  it('findings show <id> prints one finding with its facts and history; not found is one line on stderr, exit 4', { timeout: 600_000 }, async () => {
     const id = (await db.pool.query(`select id from findings where resource_key = 'token:7'`)).rows[0].id;
     const r = await cli(['findings', 'show', String(id)]);
     expect(r.code, r.stderr).toBe(0);
@@ -119,11 +119,9 @@ describe('CLI habits', () => {
     expect(r.stdout).toMatch(/rule:\s+token-no-expiry/);
     expect(r.stdout).toMatch(/history:\n {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}opened/);
     // Not found: one line on stderr, exit 4, the same in every command.
-    const missing = await cli(['findings', 'show', '999999']);
+    const [missing, noReview, noToken] = await Promise.all([cli(['findings', 'show', '999999']), cli(['review', 'status', '99999']), cli(['history', 'token', 'no-such-token'])]);
     expect([missing.code, missing.stdout, missing.stderr.trim()]).toEqual([4, '', 'flarewatch: findings show: no finding 999999 (npx flarewatch findings lists them)']);
-    const noReview = await cli(['review', 'status', '99999']);
     expect([noReview.code, noReview.stdout, noReview.stderr.trim()]).toEqual([4, '', 'flarewatch: review status: no review 99999 (npx flarewatch review list shows them)']);
-    const noToken = await cli(['history', 'token', 'no-such-token']);
     expect([noToken.code, noToken.stdout, noToken.stderr.trim()]).toEqual([4, '', 'flarewatch: history token: no token with id or name "no-such-token"']);
   });
 

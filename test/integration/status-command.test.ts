@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatStatus } from '../../src/commands/status.js';
+import { formatStatus, statusCommand } from '../../src/commands/status.js';
+import { loadConfig } from '../../src/config.js';
+import { secretKey } from '../../src/credentials/limiters.js';
 import { streamLags } from '../../src/ops/metrics.js';
 import { childEnv } from '../helpers/daemon.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -59,5 +61,31 @@ describe('flarewatch status', () => {
     expect(lineOf(out, 'user-audit')).toMatch(/recovered \(failed /);
     expect(lineOf(out, 'account-audit:abc')).toContain('(current)');
     expect(out).not.toContain('(old)');
+  });
+
+  it('a credential whose secret changed since it was checked says so, instead of the old secret\'s status; never a secret shown', async () => {
+    const wrong = 'wrong-token-0123456789abcdef0123456789';
+    const right = 'right-token-0123456789abcdef0123456789';
+    await db.pool.query(`insert into credentials (name, kind, fingerprint, status, last_verified_at, last_error) values ('default', 'user-token', $1, 'invalid', now(), 'Cloudflare 401: Invalid API Token')`, [secretKey({ apiToken: wrong })]);
+    const run = async (token: string) => {
+      const lines: string[] = [];
+      await statusCommand(loadConfig({ DATABASE_URL: db.url, CLOUDFLARE_API_TOKEN: token, LOG_LEVEL: 'warn' }), { maxLagMs: 7_200_000 }, (s) => lines.push(s));
+      return lines.join('\n');
+    };
+    const same = await run(wrong);
+    expect(lineOf(same, 'default')).toMatch(/^default\s+user-token\s+invalid\s/);
+    expect(same).toMatch(/need attention: .*credential default \(invalid\)/);
+    const changed = await run(right);
+    expect(lineOf(changed, 'default')).toMatch(/^default\s+user-token\s+secret changed since checked \(was invalid; the next run checks it\)/);
+    expect(changed).not.toContain('credential default (invalid)');
+    for (const text of [same, changed]) for (const secret of [wrong, right]) expect(text).not.toContain(secret);
+  });
+
+  it('checkpoints in words, not JSON', async () => {
+    await db.pool.query(`insert into sync_state (stream, checkpoint, last_success_at) values ('user-tokens:default', '{"lastCompleteAt":"2030-01-02T03:04:05.000Z","page":3}', now())`);
+    const text = formatStatus(await streamLags(db.db));
+    // jsonb keeps its own key order: both parts, in words, whichever comes first.
+    expect(lineOf(text, 'user-tokens:default')).toMatch(/^user-tokens:default\s+(last complete at 2030-01-02T03:04:05\.000Z, page 3|page 3, last complete at 2030-01-02T03:04:05\.000Z)\s/);
+    expect(text).not.toContain('{');
   });
 });
