@@ -194,7 +194,8 @@ tokens AS (
 ),
 -- Every member path (rules 1, 4, 7): roles, own policies, groups' policies, organizations.
 member_grants AS (
-  SELECT m.member_id AS principal_id, m.email AS principal, m.user_id, m.account_id, m.status = 'pending' AS pending,
+  SELECT m.member_id AS principal_id, m.email AS principal, m.user_id, m.account_id,
+    CASE WHEN m.status = 'pending' THEN 'invitation pending' END AS inactive,
     'allow'::text AS access, r.role_id AS permission_group_id, coalesce(r.role_name, r.role_id) AS permission_group_name,
     'com.cloudflare.api.account.' || m.account_id AS resource_key, 'account'::text AS resource_kind, NULL::text AS zone_id,
     'role'::text AS path, NULL::text AS policy_id, NULL::text AS group_id, NULL::text AS group_name, NULL::text AS organization_id
@@ -202,13 +203,14 @@ member_grants AS (
   CROSS JOIN LATERAL unnest(coalesce(m.role_names, '{}'::text[]), coalesce(m.role_ids, '{}'::text[])) AS r(role_name, role_id)
   WHERE coalesce(r.role_name, r.role_id) IS NOT NULL
   UNION ALL
-  SELECT m.member_id, m.email, m.user_id, m.account_id, m.status = 'pending',
+  SELECT m.member_id, m.email, m.user_id, m.account_id, CASE WHEN m.status = 'pending' THEN 'invitation pending' END,
     p.access, p.permission_group_id, p.permission_group_name, p.resource_key, p.resource_kind, p.zone_id,
     'policy', p.policy_id, NULL, NULL, NULL
   FROM members m CROSS JOIN LATERAL flarewatch_access_policy_grants(m.policies, m.account_id, instant) p
   UNION ALL
   -- A group lists members by account member id; one the member listing lacks still holds the group's access.
-  SELECT gm.member_id, coalesce(m.email, gm.email), m.user_id, g.account_id, coalesce(m.status, gm.status) = 'pending',
+  SELECT gm.member_id, coalesce(m.email, gm.email), m.user_id, g.account_id,
+    CASE WHEN coalesce(m.status, gm.status) = 'pending' THEN 'invitation pending' END,
     p.access, p.permission_group_id, p.permission_group_name, p.resource_key, p.resource_kind, p.zone_id,
     'group', p.policy_id, g.group_id, g.name, NULL
   FROM group_members gm
@@ -217,7 +219,9 @@ member_grants AS (
   CROSS JOIN LATERAL flarewatch_access_policy_grants(g.policies, g.account_id, instant) p
   UNION ALL
   SELECT coalesce(am.member_id, 'organization-member:' || om.organization_id || ':' || om.member_id), coalesce(am.email, om.email),
-    om.user_id, oa.account_id, coalesce(om.status, '') IN ('pending', 'invited'),
+    om.user_id, oa.account_id,
+    CASE WHEN om.status = 'pending' THEN 'invitation pending'
+         WHEN coalesce(om.status, 'active') <> 'active' THEN 'organization membership ' || om.status END,
     'allow', NULL, 'Super Administrator - All Privileges', 'com.cloudflare.api.account.' || oa.account_id, 'account', NULL,
     'organization', NULL, NULL, NULL, om.organization_id
   FROM org_members om
@@ -230,7 +234,7 @@ member_grants AS (
 ),
 -- The accounts a user reaches (through any member path), for user tokens naming every account or zone.
 owner_accounts AS (
-  SELECT DISTINCT mg.user_id, mg.account_id FROM member_grants mg WHERE mg.user_id IS NOT NULL AND NOT mg.pending
+  SELECT DISTINCT mg.user_id, mg.account_id FROM member_grants mg WHERE mg.user_id IS NOT NULL AND mg.inactive IS NULL
   UNION
   SELECT 'credential:' || x.credential, x.account_id FROM account_access x WHERE x.deleted_at IS NULL
 ),
@@ -265,7 +269,7 @@ grants AS (
   SELECT 'member'::text AS principal_type, mg.principal_id, mg.principal, mg.user_id, mg.account_id, mg.access,
     mg.permission_group_id, mg.permission_group_name, mg.resource_key, mg.resource_kind, mg.zone_id, mg.path, mg.policy_id,
     mg.group_id, mg.group_name, mg.organization_id, NULL::text AS owner_type,
-    CASE WHEN mg.pending THEN 'invitation pending' END AS inactive
+    mg.inactive
   FROM member_grants mg
   UNION ALL
   SELECT 'token', tg.token_id, tg.name, tg.user_id, tg.grant_account, lower(tg.effect), tg.permission_group_id, tg.permission_group_name,

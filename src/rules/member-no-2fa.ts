@@ -54,7 +54,7 @@ export const memberNo2fa: Rule = {
         select 'organization-member:' || o.organization_id || ':' || o.member_id, 'organization_member', null, o.email, null, null, b.accounts, b.via
         from organization_members o
         left join by_org_member b on b.organization_id = o.organization_id and b.user_id = o.user_id
-        where o.deleted_at is null and o.two_factor_enabled is false and coalesce(o.status, '') not in ('pending', 'invited')
+        where o.deleted_at is null and o.two_factor_enabled is false and coalesce(o.status, 'active') = 'active'
       ) x
       cross join lateral (select x.admin_via is not null as admin) ad
       where ${scope === 'all' ? sql`true` : sql`ad.admin`}
