@@ -145,9 +145,10 @@ UNION ALL
 SELECT NULL, NULL, cardinality(g.missing) = 0, g.missing FROM global_missing g;
 --> statement-breakpoint
 -- The model (docs/access-model.md), as it stood at `instant`, or now when it is null: every input is
--- the current table now, its open version at an instant. Set-based: denies and an owner's access are
+-- the current table now, its open version at an instant. Without `with_tokens`, members only (the
+-- constant folds away the token branches when the function is inlined into a view). Set-based: denies and an owner's access are
 -- aggregated per principal and account and hash-joined, never looked up row by row.
-CREATE FUNCTION flarewatch_access_model(instant timestamptz)
+CREATE FUNCTION flarewatch_access_model(instant timestamptz, with_tokens boolean)
 RETURNS TABLE (principal_type text, principal_id text, principal text, user_id text, account_id text, account_name text,
   access text, permission_group_id text, permission_group_name text, resource_key text, resource_kind text,
   zone_id text, zone_name text, path text, policy_id text, group_id text, group_name text, organization_id text,
@@ -187,10 +188,10 @@ org_accounts AS (
 ),
 tokens AS (
   SELECT t.id AS token_id, t.owner_type, t.account_id, t.user_id, t.name, t.status, t.expires_on, t.policies
-  FROM api_tokens t WHERE instant IS NULL AND t.deleted_at IS NULL
+  FROM api_tokens t WHERE with_tokens AND instant IS NULL AND t.deleted_at IS NULL
   UNION ALL
   SELECT v.token_id, v.owner_type, v.account_id, v.user_id, v.name, v.status, v.expires_on, v.policies
-  FROM api_token_versions v WHERE instant IS NOT NULL AND v.valid_from <= instant AND (v.valid_to IS NULL OR v.valid_to > instant)
+  FROM api_token_versions v WHERE with_tokens AND instant IS NOT NULL AND v.valid_from <= instant AND (v.valid_to IS NULL OR v.valid_to > instant)
 ),
 -- Every member path (rules 1, 4, 7): roles, own policies, groups' policies, organizations.
 member_grants AS (
@@ -346,9 +347,14 @@ $$;
 
 -- Who holds what now, through which path, after deny (docs/access-model.md). Filter `effective` to
 -- ask who has something; the other rows say what was removed and why.
-CREATE VIEW "effective_access" AS SELECT * FROM flarewatch_access_model(NULL);
+CREATE VIEW "effective_access" AS SELECT * FROM flarewatch_access_model(NULL, true);
+--> statement-breakpoint
+
+-- effective_access without tokens: what the member rules read (the same rows, principal_type = 'member',
+-- without working out every token's grants).
+CREATE VIEW "effective_member_access" AS SELECT * FROM flarewatch_access_model(NULL, false);
 --> statement-breakpoint
 
 -- effective_access as it stood at an instant, from the version tables (same row type).
 CREATE FUNCTION effective_access_at(instant timestamptz) RETURNS SETOF effective_access
-LANGUAGE sql STABLE AS $$ SELECT * FROM flarewatch_access_model(instant) $$;
+LANGUAGE sql STABLE AS $$ SELECT * FROM flarewatch_access_model(instant, true) $$;

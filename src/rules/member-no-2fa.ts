@@ -35,7 +35,7 @@ export const memberNo2fa: Rule = {
     const rows = await query<Row>(ctx, sql`
       with admin as (
         select e.account_id, e.principal_id, e.organization_id, e.user_id, e.path, ${pathText()} as via
-        from effective_access e
+        from effective_member_access e
         where e.principal_type = 'member' and e.effective and ${grantsCapability('admin', adminRoles)}
       ), by_member as (
         select account_id, principal_id, array_agg(distinct via order by via) as via from admin group by 1, 2
