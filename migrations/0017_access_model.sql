@@ -145,9 +145,10 @@ UNION ALL
 SELECT NULL, NULL, cardinality(g.missing) = 0, g.missing FROM global_missing g;
 --> statement-breakpoint
 -- The model (docs/access-model.md), as it stood at `instant`, or now when it is null: every input is
--- the current table now, its open version at an instant. Set-based: denies and an owner's access are
+-- the current table now, its open version at an instant. Without `with_tokens`, members only (the
+-- constant folds away the token branches when the function is inlined into a view). Set-based: denies and an owner's access are
 -- aggregated per principal and account and hash-joined, never looked up row by row.
-CREATE FUNCTION flarewatch_access_model(instant timestamptz)
+CREATE FUNCTION flarewatch_access_model(instant timestamptz, with_tokens boolean)
 RETURNS TABLE (principal_type text, principal_id text, principal text, user_id text, account_id text, account_name text,
   access text, permission_group_id text, permission_group_name text, resource_key text, resource_kind text,
   zone_id text, zone_name text, path text, policy_id text, group_id text, group_name text, organization_id text,
@@ -187,14 +188,15 @@ org_accounts AS (
 ),
 tokens AS (
   SELECT t.id AS token_id, t.owner_type, t.account_id, t.user_id, t.name, t.status, t.expires_on, t.policies
-  FROM api_tokens t WHERE instant IS NULL AND t.deleted_at IS NULL
+  FROM api_tokens t WHERE with_tokens AND instant IS NULL AND t.deleted_at IS NULL
   UNION ALL
   SELECT v.token_id, v.owner_type, v.account_id, v.user_id, v.name, v.status, v.expires_on, v.policies
-  FROM api_token_versions v WHERE instant IS NOT NULL AND v.valid_from <= instant AND (v.valid_to IS NULL OR v.valid_to > instant)
+  FROM api_token_versions v WHERE with_tokens AND instant IS NOT NULL AND v.valid_from <= instant AND (v.valid_to IS NULL OR v.valid_to > instant)
 ),
 -- Every member path (rules 1, 4, 7): roles, own policies, groups' policies, organizations.
 member_grants AS (
-  SELECT m.member_id AS principal_id, m.email AS principal, m.user_id, m.account_id, m.status = 'pending' AS pending,
+  SELECT m.member_id AS principal_id, m.email AS principal, m.user_id, m.account_id,
+    CASE WHEN m.status = 'pending' THEN 'invitation pending' END AS inactive,
     'allow'::text AS access, r.role_id AS permission_group_id, coalesce(r.role_name, r.role_id) AS permission_group_name,
     'com.cloudflare.api.account.' || m.account_id AS resource_key, 'account'::text AS resource_kind, NULL::text AS zone_id,
     'role'::text AS path, NULL::text AS policy_id, NULL::text AS group_id, NULL::text AS group_name, NULL::text AS organization_id
@@ -202,13 +204,14 @@ member_grants AS (
   CROSS JOIN LATERAL unnest(coalesce(m.role_names, '{}'::text[]), coalesce(m.role_ids, '{}'::text[])) AS r(role_name, role_id)
   WHERE coalesce(r.role_name, r.role_id) IS NOT NULL
   UNION ALL
-  SELECT m.member_id, m.email, m.user_id, m.account_id, m.status = 'pending',
+  SELECT m.member_id, m.email, m.user_id, m.account_id, CASE WHEN m.status = 'pending' THEN 'invitation pending' END,
     p.access, p.permission_group_id, p.permission_group_name, p.resource_key, p.resource_kind, p.zone_id,
     'policy', p.policy_id, NULL, NULL, NULL
   FROM members m CROSS JOIN LATERAL flarewatch_access_policy_grants(m.policies, m.account_id, instant) p
   UNION ALL
   -- A group lists members by account member id; one the member listing lacks still holds the group's access.
-  SELECT gm.member_id, coalesce(m.email, gm.email), m.user_id, g.account_id, coalesce(m.status, gm.status) = 'pending',
+  SELECT gm.member_id, coalesce(m.email, gm.email), m.user_id, g.account_id,
+    CASE WHEN coalesce(m.status, gm.status) = 'pending' THEN 'invitation pending' END,
     p.access, p.permission_group_id, p.permission_group_name, p.resource_key, p.resource_kind, p.zone_id,
     'group', p.policy_id, g.group_id, g.name, NULL
   FROM group_members gm
@@ -217,7 +220,9 @@ member_grants AS (
   CROSS JOIN LATERAL flarewatch_access_policy_grants(g.policies, g.account_id, instant) p
   UNION ALL
   SELECT coalesce(am.member_id, 'organization-member:' || om.organization_id || ':' || om.member_id), coalesce(am.email, om.email),
-    om.user_id, oa.account_id, coalesce(om.status, '') IN ('pending', 'invited'),
+    om.user_id, oa.account_id,
+    CASE WHEN om.status = 'pending' THEN 'invitation pending'
+         WHEN coalesce(om.status, 'active') <> 'active' THEN 'organization membership ' || om.status END,
     'allow', NULL, 'Super Administrator - All Privileges', 'com.cloudflare.api.account.' || oa.account_id, 'account', NULL,
     'organization', NULL, NULL, NULL, om.organization_id
   FROM org_members om
@@ -230,7 +235,7 @@ member_grants AS (
 ),
 -- The accounts a user reaches (through any member path), for user tokens naming every account or zone.
 owner_accounts AS (
-  SELECT DISTINCT mg.user_id, mg.account_id FROM member_grants mg WHERE mg.user_id IS NOT NULL AND NOT mg.pending
+  SELECT DISTINCT mg.user_id, mg.account_id FROM member_grants mg WHERE mg.user_id IS NOT NULL AND mg.inactive IS NULL
   UNION
   SELECT 'credential:' || x.credential, x.account_id FROM account_access x WHERE x.deleted_at IS NULL
 ),
@@ -265,7 +270,7 @@ grants AS (
   SELECT 'member'::text AS principal_type, mg.principal_id, mg.principal, mg.user_id, mg.account_id, mg.access,
     mg.permission_group_id, mg.permission_group_name, mg.resource_key, mg.resource_kind, mg.zone_id, mg.path, mg.policy_id,
     mg.group_id, mg.group_name, mg.organization_id, NULL::text AS owner_type,
-    CASE WHEN mg.pending THEN 'invitation pending' END AS inactive
+    mg.inactive
   FROM member_grants mg
   UNION ALL
   SELECT 'token', tg.token_id, tg.name, tg.user_id, tg.grant_account, lower(tg.effect), tg.permission_group_id, tg.permission_group_name,
@@ -342,9 +347,14 @@ $$;
 
 -- Who holds what now, through which path, after deny (docs/access-model.md). Filter `effective` to
 -- ask who has something; the other rows say what was removed and why.
-CREATE VIEW "effective_access" AS SELECT * FROM flarewatch_access_model(NULL);
+CREATE VIEW "effective_access" AS SELECT * FROM flarewatch_access_model(NULL, true);
+--> statement-breakpoint
+
+-- effective_access without tokens: what the member rules read (the same rows, principal_type = 'member',
+-- without working out every token's grants).
+CREATE VIEW "effective_member_access" AS SELECT * FROM flarewatch_access_model(NULL, false);
 --> statement-breakpoint
 
 -- effective_access as it stood at an instant, from the version tables (same row type).
 CREATE FUNCTION effective_access_at(instant timestamptz) RETURNS SETOF effective_access
-LANGUAGE sql STABLE AS $$ SELECT * FROM flarewatch_access_model(instant) $$;
+LANGUAGE sql STABLE AS $$ SELECT * FROM flarewatch_access_model(instant, true) $$;

@@ -19,7 +19,7 @@ export const accessOnlyViaOrganization: Rule = {
     const rows = await query<Row>(ctx, sql`
       select ${principalKey()} as key, e.account_id, min(e.account_name) as account_name, min(e.principal) as principal, min(e.user_id) as user_id,
              array_agg(distinct e.organization_id) filter (where e.path = 'organization') as organizations
-      from effective_access e
+      from effective_member_access e
       where e.principal_type = 'member' and e.effective and ${liveAccount(sql`e.account_id`)}
       group by e.account_id, e.principal_id
       having bool_and(e.path = 'organization')

@@ -21,7 +21,7 @@ export const denyCancelsAllow: Rule = {
         select e.account_id, e.principal_id, min(e.principal) as principal, e.path, e.group_name, e.policy_id,
                bool_and(e.not_effective_reason like 'denied by %') as all_denied,
                min(e.not_effective_reason) as denied_by
-        from effective_access e
+        from effective_member_access e
         where e.principal_type = 'member' and e.access = 'allow' and e.path in ('role', 'policy', 'group')
         group by e.account_id, e.principal_id, e.path, e.group_id, e.group_name, e.policy_id, case when e.path = 'role' then e.permission_group_name end
       )

@@ -24,7 +24,7 @@ export const groupAdminTooMany: Rule = {
       select e.group_id, min(e.group_name) as group_name, e.account_id, count(distinct e.principal_id)::int as n,
              array_agg(distinct coalesce(e.principal, e.principal_id)) as members,
              array_agg(distinct e.permission_group_name) as groups
-      from effective_access e
+      from effective_member_access e
       where e.path = 'group' and e.effective and ${grantsCapability('admin')} and ${liveAccount(sql`e.account_id`)}
       group by e.group_id, e.account_id
       having count(distinct e.principal_id) > ${bind(max)}::int

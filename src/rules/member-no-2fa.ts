@@ -35,7 +35,7 @@ export const memberNo2fa: Rule = {
     const rows = await query<Row>(ctx, sql`
       with admin as (
         select e.account_id, e.principal_id, e.organization_id, e.user_id, e.path, ${pathText()} as via
-        from effective_access e
+        from effective_member_access e
         where e.principal_type = 'member' and e.effective and ${grantsCapability('admin', adminRoles)}
       ), by_member as (
         select account_id, principal_id, array_agg(distinct via order by via) as via from admin group by 1, 2
@@ -54,7 +54,7 @@ export const memberNo2fa: Rule = {
         select 'organization-member:' || o.organization_id || ':' || o.member_id, 'organization_member', null, o.email, null, null, b.accounts, b.via
         from organization_members o
         left join by_org_member b on b.organization_id = o.organization_id and b.user_id = o.user_id
-        where o.deleted_at is null and o.two_factor_enabled is false and coalesce(o.status, '') not in ('pending', 'invited')
+        where o.deleted_at is null and o.two_factor_enabled is false and coalesce(o.status, 'active') = 'active'
       ) x
       cross join lateral (select x.admin_via is not null as admin) ad
       where ${scope === 'all' ? sql`true` : sql`ad.admin`}

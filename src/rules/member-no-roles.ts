@@ -25,7 +25,7 @@ export const memberNoRoles: Rule = {
         select e.account_id, e.principal_id,
                bool_or(e.effective or e.not_effective_reason = 'invitation pending') as holds,
                array_agg(distinct e.permission_group_name || ': ' || e.not_effective_reason) filter (where not e.effective) as removed
-        from effective_access e
+        from effective_member_access e
         where e.principal_type = 'member' and e.access = 'allow'
         group by e.account_id, e.principal_id
       )

@@ -30,7 +30,7 @@ export const tooManySuperAdmins: Rule = {
         select e.account_id, e.principal_id, min(coalesce(e.principal, e.principal_id)) as who, bool_or(e.effective) as eff,
                bool_or(not e.effective and e.not_effective_reason = 'invitation pending') as pending,
                array_agg(distinct ${pathText()}) filter (where e.effective) as via
-        from effective_access e
+        from effective_member_access e
         where e.principal_type = 'member' and e.access = 'allow' and e.resource_kind = 'account' and ${grantsCapability('super-admin', [pattern])}
         group by e.account_id, e.principal_id
       )

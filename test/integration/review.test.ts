@@ -99,9 +99,13 @@ describe('review start', () => {
     const itemsOf = async (id: number) => (await db.pool.query(`select item_key, kind, label, snapshot from review_items where review_id = $1`, [id])).rows;
     const live = (await db.pool.query(`select (select count(*) from account_members where deleted_at is null)::int as m, (select count(*) from api_tokens where deleted_at is null)::int as t`)).rows[0];
     const [items, now] = [await itemsOf(first), await itemsOf(second)];
-    expect([now.filter((i) => i.kind === 'member').length, now.filter((i) => i.kind === 'token').length]).toEqual([live.m, live.t]);
+    // Members, and the organization's member who holds access to an account without a membership of it (seeded: one).
+    const orgOnly = now.filter((i) => i.item_key.includes(':organization-member:'));
+    expect(orgOnly).toHaveLength(1);
+    expect(orgOnly[0]!.snapshot.access).toEqual([expect.stringMatching(/^Super Administrator - All Privileges via organization /)]);
+    expect([now.filter((i) => i.kind === 'member').length, now.filter((i) => i.kind === 'token').length]).toEqual([live.m + 1, live.t]);
     // The first review holds the world before a member was added and a token removed.
-    expect([items.filter((i) => i.kind === 'member').length, items.filter((i) => i.kind === 'token').length]).toEqual([live.m - 1, live.t + 1]);
+    expect([items.filter((i) => i.kind === 'member').length, items.filter((i) => i.kind === 'token').length]).toEqual([live.m - 1 + 1, live.t + 1]);
     const token = items.find((i) => i.item_key === `token:${revokedToken.id}`)!;
     expect(token.label).toBe(INJECTED);
     expect(token.snapshot).toMatchObject({ owner_type: 'account', account_id: account, status: 'active' });

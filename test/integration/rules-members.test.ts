@@ -84,11 +84,15 @@ const env = (now = new Date()) => ({ db: db.db, config: ctx.config, now });
 describe('member and account rules', () => {
   it('member-no-2fa: accepted members holding administrative access (read-only is not), high; scope all adds the rest', async () => {
     const hits = await evaluate(memberNo2fa, env());
-    expect(keysOf(hits)).toEqual([member('admin-no2fa'), member('super-b3')].sort());
+    // The seeded organization (owning the first account) has a member without 2FA: Super Administrator there without a membership.
+    const org = sim.world.access.orgs[0]!;
+    const olga = `organization-member:${org.org.id}:${org.members.find((m) => !m.user.two_factor_authentication_enabled)!.id}`;
+    expect(keysOf(hits)).toEqual([member('admin-no2fa'), member('super-b3'), olga].sort());
+    expect(hitOf(hits, olga)).toMatchObject({ severity: 'high', facts: { accounts: [enforcing], admin_via: [`Super Administrator - All Privileges via organization ${org.org.id}`] } });
     expect(hitOf(hits, member('admin-no2fa'))).toMatchObject({ severity: 'high', accountId: enforcing, facts: { admin: true, roles: ['Administrator'], admin_via: ['Administrator via role'] } });
     expect(hitOf(hits, member('super-b3')).severity).toBe('high');
     const all = await evaluate(memberNo2fa, env(), { scope: 'all' });
-    expect(keysOf(all)).toEqual([member('admin-no2fa'), member('dns-no2fa'), member('readonly-admin-no2fa'), member('super-b3')].sort());
+    expect(keysOf(all)).toEqual([member('admin-no2fa'), member('dns-no2fa'), member('readonly-admin-no2fa'), member('super-b3'), olga].sort());
     expect(hitOf(all, member('dns-no2fa')).severity).toBeUndefined();
     expect(hitOf(all, member('readonly-admin-no2fa')).severity).toBeUndefined();
   });
@@ -101,16 +105,19 @@ describe('member and account rules', () => {
 
   it('too-many-super-admins: more than 2 accepted per account; pending ones reported, not counted', async () => {
     const hits = await evaluate(tooManySuperAdmins, env());
-    expect(keysOf(hits)).toEqual([`account:${lax}`]);
-    expect(hits[0]!.facts).toMatchObject({ super_admins: 3, max: 2, pending_super_admins: 1 });
+    // The first account also has the seeded organization's member without a membership: 2 by role + 1.
+    expect(keysOf(hits)).toEqual([`account:${enforcing}`, `account:${lax}`].sort());
+    expect(hitOf(hits, `account:${lax}`).facts).toMatchObject({ super_admins: 3, max: 2, pending_super_admins: 1 });
+    expect((hitOf(hits, `account:${enforcing}`).facts.via as string[]).some((v) => v.includes('via organization'))).toBe(true);
     expect(keysOf(await evaluate(tooManySuperAdmins, env(), { max: 1 }))).toEqual([`account:${enforcing}`, `account:${lax}`].sort());
   });
 
   it('member-no-roles: no access on any path (a policy-only member has access); an incomplete picture reports at info', async () => {
     const hits = await evaluate(memberNoRoles, env());
     expect(keysOf(hits)).toEqual([member('no-roles')]);
-    // This simulator world records no access listings yet: the picture is incomplete, and the hit says so.
-    expect(hits[0]).toMatchObject({ severity: 'info', facts: { picture_complete: false } });
+    // Every access listing was read: the picture is complete, and the finding keeps the rule's severity.
+    expect(hits[0]!.severity).toBeUndefined();
+    expect(hits[0]!.facts).toMatchObject({ picture_complete: true, picture_missing: [] });
   });
 });
 
