@@ -7,6 +7,7 @@ import { approvePlan } from '../../src/remediation/approve.js';
 import { createPlan } from '../../src/remediation/plan.js';
 import { itemsFromFindings } from '../../src/remediation/select.js';
 import { runChecks } from '../../src/rules/engine.js';
+import { addGroup } from '../../src/simulator/groups.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import type { Token } from '../../src/simulator/tokens.js';
 import { syncAll } from '../../src/sync/sync-all.js';
@@ -194,6 +195,29 @@ describe('from a review, into its evidence pack', () => {
     expect(rec.actions[0]).toMatchObject({ kind: 'token-disable', object_key: `token:${t.id}`, reversible: true, request: { method: 'PUT' } });
     expect(rec.actions[0].outcomes[0]).toMatchObject({ phase: 'apply', status: 'applied', verified: true, after_state: { status: 'disabled' } });
     expect(rec.actions[0].audit_entries.map((e: { source: string }) => e.source).sort()).toEqual(['account_v1', 'account_v2']);
+  });
+});
+
+describe('irreversible actions', () => {
+  it('a pending invitation and a group member are removed once approved as irreversible; undo leaves them be', async () => {
+    const pending = sim.world.addMember(account, { status: 'pending' });
+    const member = sim.world.members(account).find((m) => m.status === 'accepted' && m.email !== sim.credentials.email)!;
+    const group = addGroup(sim.world, account, { id: 'b'.repeat(32), name: 'contractors', memberIds: [member.id], at: '2026-01-01T00:00:00Z' });
+    await syncAndCheck();
+    const plan = await fixPlanCommand(ctx, { by: 'alice@example.com', object: [`member:${account}:${pending.id}`, `group-member:${account}:${group.id}:${member.id}`], action: 'member-remove' });
+    expect(plan.output).toMatch(/invitation-remove/);
+    expect(plan.output).toMatch(/not planned: .*member-remove does not apply to a group-member/);
+    const groupPlan = await fixPlanCommand(ctx, { by: 'alice@example.com', object: [`group-member:${account}:${group.id}:${member.id}`], action: 'group-member-remove' });
+    for (const id of [planIdOf(plan.output), planIdOf(groupPlan.output)]) {
+      await expect(fixApproveCommand(ctx, id, 'bob@example.com', {})).rejects.toThrow(/irreversible action\(s\).*--accept-irreversible/);
+      await fixApproveCommand(ctx, id, 'bob@example.com', { acceptIrreversible: true });
+      expect((await fixApplyCommand(ctx, id, false)).exitCode).toBe(0);
+    }
+    expect(sim.world.members(account).some((m) => m.id === pending.id)).toBe(false);
+    expect(group.members).toEqual([]);
+    expect(sim.world.members(account).some((m) => m.id === member.id)).toBe(true);
+    const undo = await fixUndoCommand(ctx, planIdOf(plan.output), false);
+    expect(undo.output).toMatch(/not-undoable +irreversible/);
   });
 });
 
