@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { doctorCommand } from '../../src/commands/doctor.js';
 import { reviewAttestCommand, reviewExportCommand, reviewStartCommand } from '../../src/commands/review.js';
@@ -218,6 +221,36 @@ describe('irreversible actions', () => {
     expect(sim.world.members(account).some((m) => m.id === member.id)).toBe(true);
     const undo = await fixUndoCommand(ctx, planIdOf(plan.output), false);
     expect(undo.output).toMatch(/not-undoable +irreversible/);
+  });
+});
+
+describe('roll', () => {
+  it('only to a configured destination: the new secret lands in a 0600 file, the old one stops working, nothing of it is stored', async () => {
+    const cred = sim.issueCredential({ kind: 'account-token', account: 0 });
+    if (cred.kind !== 'account-token') throw new Error('account token expected');
+    await syncAndCheck();
+    const file = join(mkdtempSync(join(tmpdir(), 'fw-roll-')), 'secret');
+    ctx.config.remediation.rollDestinations = { [cred.tokenId]: { file } };
+    try {
+      const plan = await fixPlanCommand(ctx, { by: 'alice@example.com', object: [`token:${cred.tokenId}`], action: 'token-roll' });
+      const id = planIdOf(plan.output);
+      await fixApproveCommand(ctx, id, 'bob@example.com', { acceptIrreversible: true });
+      const applied = await fixApplyCommand(ctx, id, false);
+      expect(applied.output).toMatch(/token-roll .* applied/);
+      expect(applied.output).not.toContain(cred.value);
+      const secret = readFileSync(file, 'utf8').trim();
+      expect(secret.length).toBeGreaterThanOrEqual(40);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const verify = (v: string) => fetch(`${sim.url}/accounts/${account}/tokens/verify`, { headers: { authorization: `Bearer ${v}` } }).then((r) => r.status);
+      expect(await verify(cred.value)).toBe(401);
+      expect(await verify(secret)).toBe(200);
+      const dump = (await db.pool.query("select string_agg(t::text, '') as all from (select * from remediation_outcomes union all select null, null, null, null, null, null, request, null, null, null, started_at from remediation_attempts) t")).rows[0].all as string;
+      expect(dump).toContain('[new secret delivered to the configured destination]');
+      expect(dump).not.toContain(secret);
+      expect(ctx.logLines.join('\n')).not.toContain(secret);
+    } finally {
+      ctx.config.remediation.rollDestinations = {};
+    }
   });
 });
 
