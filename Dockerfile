@@ -16,6 +16,9 @@ RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# The ops server listens on loopback by default (a local `start`); in a container it must answer
+# the runtime's probes and Prometheus on the container's own address.
+ENV FLAREWATCH_HTTP_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

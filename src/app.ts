@@ -1,4 +1,5 @@
 import { type Config, hasCredentials, poolSizeFor, secretValues } from './config.js';
+import { colourWanted } from './config/terminal-env.js';
 import type { Context } from './context.js';
 import { credentialAccesses } from './credentials/access.js';
 import { connectDatabase, type Database } from './db/client.js';
@@ -20,7 +21,7 @@ export interface App {
 }
 
 export function loggerFor(config: Config, terminal?: Terminal): Logger {
-  return createLogger({ level: config.log.level, format: config.log.format, secrets: secretValues(config), terminal });
+  return createLogger({ level: config.log.level, format: config.log.format, secrets: secretValues(config), terminal, color: colourWanted() });
 }
 
 /** One connection before anything else, so a wrong DATABASE_URL fails in one line, in seconds. */

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { loggerFor, MissingCredentialsError, openApp } from './app.js';
+import { registerAccess } from './cli/access.js';
 import { registerAudit } from './cli/audit.js';
 import { registerDaemon } from './cli/daemon.js';
 import { registerEmbedded } from './cli/embedded.js';
@@ -20,6 +21,7 @@ import { runOnce } from './commands/run.js';
 import { formatSummary, storeSummary } from './commands/summary.js';
 import { type SuppressOptions, suppressCommand } from './commands/suppress.js';
 import { type Config, hasCredentials } from './config.js';
+import { unknownEnvWarnings } from './config/unknown-env.js';
 import { credentialAccesses } from './credentials/access.js';
 import { runMigrations } from './db/migrate.js';
 import { openBySeverity } from './db/queries/finding-detail.js';
@@ -44,7 +46,7 @@ async function oneShot(config: Config, streams: string[] | undefined, summary: b
     if (result.checks) print(`\nchecks:\n${formatCheckSummary(result.checks, await openBySeverity(app.ctx.db))}`);
     if (result.alerts) print(`\nalerts:\n${formatAlertsSummary(result.alerts)}`);
     if (summary) print(`\n${formatSummary(await storeSummary(app.ctx.db))}`);
-    if (app.psqlHint) print('\nexplore it: npx flarewatch psql   (or flarewatch findings, check, status)');
+    if (app.psqlHint) print('\nexplore it:\n  npx flarewatch psql\n  npx flarewatch findings\n  npx flarewatch status');
     return result.ok;
   } finally {
     progress.stop();
@@ -58,6 +60,7 @@ export function buildCli(): Command {
     .description('Archive Cloudflare audit logs and IAM inventory into Postgres, check it, alert on it.')
     .version(version(), '-V, --version')
     .option('--demo', "use the demo's data (what `flarewatch demo` stored) instead of the configured database")
+    .option('-v, --verbose', 'show log lines at info level (default: warnings only; the daemon logs at info; LOG_LEVEL sets any level)')
     // Usage errors exit 2 in every command (commander's default is 1, which `check` means as "a rule failed").
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`flarewatch: ${text.replace(/^error: /, '')}`) });
@@ -148,6 +151,7 @@ export function buildCli(): Command {
 
   registerAudit(kit);
   registerHistory(kit);
+  registerAccess(kit);
   registerReview(kit);
   registerFix(kit);
 
@@ -186,6 +190,7 @@ export function buildCli(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   preserveExitCode();
+  for (const line of unknownEnvWarnings()) process.stderr.write(`flarewatch: ${line}\n`);
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {

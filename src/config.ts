@@ -5,8 +5,10 @@ import { credentialEntrySchema, credentialSecrets, resolveCredentials } from './
 import { parseRateLimit } from './util/rate-limit-setting.js';
 import { ConfigFileError, readConfigFile as readFile } from './config/file.js';
 import { describeIssue, errorMap } from './config/issues.js';
-import { bool, connectionUrl, cron, date, duration, int, list, secret } from './config/fields.js';
+import { budgetConfigSchema } from './config/budget.js';
+import { baseUrl, bool, connectionUrl, cron, date, duration, int, list, secret } from './config/fields.js';
 import { ENV_KEYS, SECRET_KEYS } from './config/env-keys.js';
+import { mayHoldSecret } from './config/secret-paths.js';
 import { remediationConfigSchema } from './remediation/config.js';
 
 // One schema for every setting. Environment variables (and the optional config file
@@ -19,9 +21,11 @@ export const configSchema = z.strictObject({
       apiToken: secret,
       email: z.string().email().optional(),
       apiKey: secret,
-      baseUrl: z.string().url().default('https://api.cloudflare.com/client/v4'),
+      baseUrl: baseUrl.default('https://api.cloudflare.com/client/v4'),
       // Named in ms for compatibility; takes any duration (30s).
       timeoutMs: duration('60s', 1_000),
+      // A response body larger than this is refused as it arrives (32 MiB: a full page is a few MB).
+      maxBodyBytes: int(32 * 1024 * 1024, 64 * 1024),
       maxRetries: int(4, 0, 20),
       malformedRetries: int(3, 0, 20),
       // Cloudflare allows 1200 requests per 5 minutes per user or account token; "off" disables our pacing.
@@ -69,6 +73,8 @@ export const configSchema = z.strictObject({
       verifyRepair: bool(true),
     })
     .prefault({}),
+  // The budget plan (src/sync/budget-plan.ts): the share of each rate-limit budget a round may use.
+  budget: budgetConfigSchema,
   sync: z
     .strictObject({
       streams: list,
@@ -100,6 +106,8 @@ export const configSchema = z.strictObject({
       verifySchedule: cron('30 3 * * *'),
       concurrency: int(4, 1, 64),
       httpPort: int(9464, 0, 65535),
+      // Where the ops server listens. Loopback for a local `start`; the image and the manifests set 0.0.0.0.
+      httpHost: z.string().min(1).default('127.0.0.1'),
       shutdownTimeout: duration('30s'),
       syncJobTimeout: duration('6h'),
       // A job's lock lasts this long without renewal; a dead worker's job is handed on after about twice this.
@@ -111,6 +119,12 @@ export const configSchema = z.strictObject({
           expose: bool(false),
           user: z.string().min(1).optional(),
           password: secret,
+          // Unset: the UI is read-only (no pause, retry, clean, ...). Set: every /queues request needs it (ops/queue-guard.ts).
+          token: secret,
+          // Host names /queues answers to (DNS rebinding); empty: loopback names, daemon.httpHost and publicName.
+          allowedHosts: list,
+          // The name operators reach the ops server by, behind a proxy or an ingress.
+          publicName: z.string().min(1).optional(),
         })
         .prefault({})
         .refine((q) => !q.expose || (q.user && q.password), {
@@ -122,8 +136,22 @@ export const configSchema = z.strictObject({
   // Per-rule settings: `rules: { "<rule id>": { enabled?, severity?, ...thresholds } }`,
   // checked against each rule's own threshold list by src/rules/config.ts.
   rules: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  review: z
+    .strictObject({
+      // The Ed25519 key that signs evidence packs (a PEM file outside the database); unset: <dataDir>/review-signing-key.pem.
+      signingKey: z.string().min(1).optional(),
+    })
+    .prefault({}),
   // Custom SQL rules: every *.sql file directly in this folder (not its subfolders).
   rulesDir: z.string().default('./rules'),
+  // What one custom SQL rule may return, and the reader role's password when an administrator manages it.
+  customSql: z
+    .strictObject({
+      maxRows: int(100_000, 1),
+      maxBytes: int(64 * 1024 * 1024, 1024),
+      readerPassword: secret,
+    })
+    .prefault({}),
   // Alert sinks and routing (src/alerts/routing-config.ts): `alerts.sinks.<name>: { kind, mode, minSeverity, rules, ...settings }`.
   alerts: alertsConfigSchema,
   // Acting on findings (src/remediation/config.ts): off unless enabled, writes only through a credential marked `write: true`.
@@ -135,7 +163,8 @@ export type Config = z.infer<typeof configSchema>;
 export { ENV_KEYS, SECRET_KEYS } from './config/env-keys.js';
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  /** `input`: what was given (file, env, flags merged), so later checks can add their problems to the same report. */
+  constructor(readonly problems: string[], readonly input?: Record<string, unknown>) {
     super(`invalid configuration:\n  ${problems.join('\n  ')}`);
     this.name = 'ConfigError';
   }
@@ -210,9 +239,12 @@ export function loadConfig(
         return name ? `${name} (${path})` : path;
       },
       valueAt: (path: PropertyKey[]) => path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), raw),
-      isSecret: (path: string) => secretPaths.has(path) || /(token|apikey|secret|password|routingkey|webhookurl|\.url)$/i.test(path),
+      isSecret: (path: string) => secretPaths.has(path) || mayHoldSecret(path) || /(token|apikey|secret|password|routingkey|webhookurl|\.url)$/i.test(path),
     };
-    throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, naming)));
+    const problems = result.error.issues.flatMap((issue) => describeIssue(issue, naming));
+    const cf = (raw.cloudflare ?? {}) as Record<string, unknown>;
+    if (cf.apiKey && !cf.email) problems.push('CLOUDFLARE_EMAIL: required with CLOUDFLARE_API_KEY');
+    throw new ConfigError(problems, raw);
   }
   const config = result.data;
   const cf = config.cloudflare;
@@ -222,7 +254,7 @@ export function loadConfig(
 
 /** The values that must never reach a log line, an error or the database. */
 export function secretValues(config: Config): string[] {
-  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, config.daemon.queueUi.password, ...credentialSecrets(config.cloudflare.credentials)];
+  const values = [config.cloudflare.apiToken, config.cloudflare.apiKey, config.daemon.queueUi.password, config.daemon.queueUi.token, config.customSql.readerPassword, ...credentialSecrets(config.cloudflare.credentials)];
   const dbPassword = config.database.url ? safePassword(config.database.url) : undefined;
   const redisPassword = config.redis.url ? safePassword(config.redis.url) : undefined;
   const all = [...values, dbPassword, redisPassword, ...sinkSecretValues(config.alerts)].filter(

@@ -11,6 +11,8 @@ export interface LogOptions {
   destination?: pino.DestinationStream;
   /** On a TTY: where pretty lines go (a progress bar can take them over). */
   terminal?: Terminal;
+  /** false: no colour in pretty lines (NO_COLOR). */
+  color?: boolean;
 }
 
 // Header names and config keys that carry credentials, wherever they appear in a log object.
@@ -99,7 +101,7 @@ export function createLogger(opts: LogOptions): Logger {
   if (isPretty) {
     // One line per entry on a terminal. An alert's full object stays in JSON output; here its
     // message says it all (the log sink would otherwise print some 25 lines per alert).
-    const out = pretty({ colorize: true, singleLine: true, ignore: 'app,pid,hostname,alert,digest', destination: opts.terminal?.stream ?? 2, sync: true });
+    const out = pretty({ colorize: opts.color !== false, singleLine: true, ignore: 'app,pid,hostname,alert,digest', destination: opts.terminal?.stream ?? 2, sync: true });
     return dedupeChildren(pino(options, out));
   }
   return dedupeChildren(pino(options, opts.destination ?? pino.destination({ fd: 2, sync: false })));

@@ -47,8 +47,8 @@ export function backoffMs(attempt: number, cfg: AlertsConfig['backoff'], retryAf
 export const errorText = (err: unknown, secrets: readonly string[]): string =>
   scrub(err instanceof Error ? err.message : String(err), secrets).slice(0, 1000);
 
-export function sinkContext(ctx: Pick<Context, 'log' | 'signal' | 'now'>, sink: string): SinkContext {
-  return { log: ctx.log.child({ alertSink: sink }), signal: ctx.signal, now: ctx.now };
+export function sinkContext(ctx: Pick<Context, 'log' | 'signal' | 'now' | 'config'>, sink: string): SinkContext {
+  return { log: ctx.log.child({ alertSink: sink }), signal: ctx.signal, now: ctx.now, refusePrivateAddresses: ctx.config.alerts.refusePrivateAddresses };
 }
 
 /** How a failed attempt settles: dead when retrying cannot help or attempts ran out, else failed with a retry time. */

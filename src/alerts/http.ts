@@ -6,6 +6,7 @@ import { PermanentSinkError, type SinkContext } from './types.js';
 import { scrub } from '../log.js';
 import { retryAfterMs } from '../util/retry-after.js';
 import { truncate } from './escape.js';
+import { guardedFetch, PrivateAddressError } from './guarded-fetch.js';
 
 /** A failure the delivery job should retry with backoff. */
 export class RetryableSinkError extends Error {
@@ -71,9 +72,13 @@ export async function postJson(opts: PostOptions, ctx: SinkContext): Promise<Pos
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new PermanentSinkError(`${sink}: the configured URL must be http(s), not ${parsed.protocol}`);
   }
+  // fetch refuses such a URL on every attempt: retrying could never help. The user and password stay unsaid.
+  if (parsed.username || parsed.password) {
+    throw new PermanentSinkError(`${sink}: the configured URL for ${host} carries a user name or password (user:pass@), which is refused; give the sink's credentials in its own settings`);
+  }
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
-  const doFetch = ctx.fetch ?? fetch;
+  const doFetch = ctx.refusePrivateAddresses ? guardedFetch : (ctx.fetch ?? fetch);
   let res: Response;
   try {
     res = await doFetch(parsed, {
@@ -84,6 +89,9 @@ export async function postJson(opts: PostOptions, ctx: SinkContext): Promise<Pos
       redirect: 'manual',
     });
   } catch (err) {
+    if (err instanceof PrivateAddressError) {
+      throw new PermanentSinkError(`${sink}: ${host} resolves to ${err.address} (loopback, link-local or private), refused by alerts.refusePrivateAddresses`);
+    }
     const reason = networkReason(err, timeout.aborted, ctx.signal?.aborted ?? false);
     throw new RetryableSinkError(`${sink}: request to ${host} failed (${reason})`, sink);
   }

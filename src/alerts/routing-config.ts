@@ -122,6 +122,8 @@ export const alertsConfigSchema = z
       .prefault({}),
     /** How long a claimed delivery may stay `sending` before another deliverer takes it over. */
     lease: duration('5m'),
+    /** HTTP sinks may not connect to loopback, link-local, private or unique-local addresses (checked at connect time). */
+    refusePrivateAddresses: bool(false),
   })
   .prefault({})
   .transform((a) => ({

@@ -100,6 +100,8 @@ export interface SinkContext {
   signal?: AbortSignal;
   fetch?: typeof fetch;
   now?: () => Date;
+  /** alerts.refusePrivateAddresses: HTTP sinks connect only to public addresses (alerts/guarded-fetch.ts). */
+  refusePrivateAddresses?: boolean;
 }
 
 export interface SendResult {

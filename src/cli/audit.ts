@@ -1,8 +1,10 @@
+import { auditExportCommand, auditImportCommand } from '../commands/audit-archive.js';
 import { auditVerifyCommand } from '../commands/audit-verify.js';
+import { hasCredentials } from '../config.js';
 import { UsageError } from '../util/usage-error.js';
 import { type CliKit, intArg } from './kit.js';
 
-/** `audit verify`. */
+/** `audit verify`, `audit export`, `audit import`. */
 export function registerAudit(kit: CliKit): void {
   const audit = kit.program.command('audit').description('the audit-log archive');
   audit
@@ -17,11 +19,35 @@ export function registerAudit(kit: CliKit): void {
     .action(async (streams: string[], o: { since?: string; maxRequests?: number; repair?: boolean; estimate?: boolean; json?: boolean }) => {
       const since = o.since ? new Date(o.since) : undefined;
       if (since && Number.isNaN(since.getTime())) throw new UsageError(`audit verify: --since ${o.since} is not a date`);
+      const config = kit.load();
+      // Without a credential the preflight had nothing to report: the command exited 1 saying nothing.
+      if (!hasCredentials(config)) {
+        const demo = kit.program.opts().demo ? " (the demo's simulator ended with the demo: `npx flarewatch simulator` serves the same world and prints the variables to set)" : '';
+        throw new UsageError(`audit verify compares the archive with what Cloudflare holds now, so it needs a credential: set CLOUDFLARE_API_TOKEN${demo}`);
+      }
       await kit.respond((app) =>
         auditVerifyCommand(app.ctx, {
           streams, since, repair: o.repair === true, estimateOnly: o.estimate === true, json: o.json,
           maxRequests: o.maxRequests ?? app.ctx.config.audit.verifyMaxRequests,
         }),
       );
+    });
+  audit
+    .command('export')
+    .description('write closed months of the archive to gzip NDJSON files (one per month and source) with a manifest of counts and digests')
+    .requiredOption('--out <dir>', 'directory for the files and manifest.json (an earlier manifest there is merged)')
+    .option('--month <YYYY-MM...>', 'only these months (default: every closed month)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--json', 'machine-readable report')
+    .action(async (o: { out: string; month?: string[]; json?: boolean }) => {
+      await kit.respond((app) => auditExportCommand(app.ctx, { out: o.out, months: o.month ?? [], json: o.json }));
+    });
+  audit
+    .command('import')
+    .description('verify an export\'s digests, then write its rows back (idempotent: rows already archived are left alone)')
+    .argument('<manifest|file>', 'a manifest.json (every file it lists) or one .ndjson.gz file beside its manifest')
+    .option('--json', 'machine-readable report')
+    .action(async (target: string, o: { json?: boolean }) => {
+      kit.noDemo('audit import');
+      await kit.respond((app) => auditImportCommand(app.ctx, target, { json: o.json }));
     });
 }

@@ -1,6 +1,6 @@
 import { cliConfig } from '../commands/cli-config.js';
 import { dbCommand, psqlCommand } from '../commands/db.js';
-import { demo } from '../commands/demo.js';
+import { DEMO_SEED, demo } from '../commands/demo.js';
 import { simulatorCommand } from '../commands/simulator.js';
 import { describeSimCredential } from '../simulator/index.js';
 import { type CliKit, intArg, print } from './kit.js';
@@ -12,7 +12,7 @@ export function registerEmbedded(kit: CliKit): void {
     .description('serve a simulated Cloudflare API on loopback (for tests, demos, benchmarks)')
     .option('--port <n>', 'port (0 = any free)', intArg, 8787)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--seed <n>', 'world seed', intArg, 1)
+    .option('--seed <n>', "world seed (the demo's by default: the same organisation)", intArg, DEMO_SEED)
     .option('--options <json>', 'more simulator options as JSON (size, rateLimit, faults, extraCredentials, audit)', '{}')
     .action(async (o: { port: number; host: string; seed: number; options: string }) => {
       const sim = await simulatorCommand(o);
@@ -26,10 +26,11 @@ export function registerEmbedded(kit: CliKit): void {
   kit.program
     .command('demo')
     .description('simulator + embedded PostgreSQL + one full run, then a summary and what to try next')
-    .option('--seed <n>', 'world seed', intArg, 42)
-    .action(async (o: { seed: number }) => {
+    .option('--seed <n>', 'world seed', intArg, DEMO_SEED)
+    .option('--new-clock', "generate the world around now again (by default every demo walks the first demo's world, so nothing moves between runs)")
+    .action(async (o: { seed: number; newClock?: boolean }) => {
       // The demo prints its own summary; log lines only for warnings unless LOG_LEVEL says otherwise.
-      const ok = await demo(cliConfig({ defaults: { 'log.level': 'warn' } }), { seed: o.seed, print });
+      const ok = await demo(cliConfig({ defaults: { 'log.level': 'warn' }, overrides: kit.program.opts().verbose ? { 'log.level': 'info' } : {} }), { seed: o.seed, newClock: o.newClock, print });
       process.exitCode = ok ? 0 : 1;
     });
 
@@ -47,6 +48,6 @@ export function registerEmbedded(kit: CliKit): void {
     .description('the embedded PostgreSQL as a server that keeps running: db start | stop | status')
     .argument('<action>', 'start, stop or status')
     .action(async (action: string) => {
-      process.exitCode = await dbCommand(kit.load(), action, print);
+      process.exitCode = await dbCommand(kit.load(), action, print, Boolean(kit.program.opts().demo));
     });
 }

@@ -47,7 +47,12 @@ export interface CliKit {
 }
 
 export function cliKit(program: Command): CliKit {
-  const load = (opts: Omit<CliConfigOptions, 'demo'> = {}) => cliConfig({ ...opts, demo: Boolean(program.opts().demo) });
+  // Interactive commands print their answer, not log lines: warnings and errors only, unless
+  // -v or LOG_LEVEL (or the config file) asks. The daemon's commands pass `log.level: info` as their default.
+  const load = (opts: Omit<CliConfigOptions, 'demo'> = {}) => {
+    const verbose = program.opts().verbose ? { 'log.level': 'info' } : {};
+    return cliConfig({ ...opts, defaults: { 'log.level': 'warn', ...opts.defaults }, overrides: { ...verbose, ...opts.overrides }, demo: Boolean(program.opts().demo) });
+  };
   const withApp = async <T>(fn: (app: App) => Promise<T>, config = load()): Promise<T> => {
     const app = await openApp(config);
     try {

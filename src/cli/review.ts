@@ -1,11 +1,12 @@
 import { Option } from 'commander';
 import { reviewAttestCommand, reviewExportCommand, reviewListCommand, reviewStartCommand, reviewStatusCommand } from '../commands/review.js';
 import { reviewDiffCommand } from '../commands/review-diff.js';
+import { reviewVerifyCommand } from '../commands/review-verify.js';
+import { type CliKit, intArg, print } from './kit.js';
 import { EXPORT_FORMATS, type ReviewExportFormat } from '../review/export.js';
 import { UsageError } from '../util/usage-error.js';
-import { type CliKit, intArg } from './kit.js';
 
-/** `review start|list|status|attest|diff|export`. */
+/** `review start|list|status|attest|diff|export|verify`. */
 export function registerReview(kit: CliKit): void {
   const review = kit.program.command('review').description('access reviews: freeze who has what, record keep/revoke decisions, compare with the last review, export the evidence pack');
   const reviewId = (v: string) => intArg(v);
@@ -65,5 +66,16 @@ export function registerReview(kit: CliKit): void {
     .option('--output <file>', 'write to this file instead of stdout')
     .action(async (o: { format: ReviewExportFormat; review?: number; output?: string }) => {
       await kit.respond((app) => reviewExportCommand(app.ctx, o.review, o.format, o.output));
+    });
+  review
+    .command('verify')
+    .description('check an exported JSON evidence pack offline: digest, signature, decision chain; says what that proves and what it does not')
+    .argument('<pack>', 'a pack from `review export --format json`')
+    .option('--public-key <file>', 'the public key (PEM) the pack must be signed with')
+    .option('--previous <pack>', 'an earlier export of the same review: its decisions must be unchanged in this one')
+    .action((file: string, o: { publicKey?: string; previous?: string }) => {
+      const { output, exitCode } = reviewVerifyCommand(file, o);
+      print(output);
+      process.exitCode = exitCode;
     });
 }

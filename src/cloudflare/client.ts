@@ -1,4 +1,5 @@
 import Cloudflare from 'cloudflare';
+import { boundedFetch } from './bounded-fetch.js';
 import type { RequestLimiter } from './rate-limit.js';
 
 export interface ApiAccess {
@@ -6,7 +7,10 @@ export interface ApiAccess {
   apiToken?: string | undefined;
   email?: string | undefined;
   apiKey?: string | undefined;
+  /** One deadline for each attempt's whole response, headers and body. */
   timeoutMs: number;
+  /** A response body larger than this is refused as it arrives, never buffered whole. */
+  maxBodyBytes: number;
   maxRetries: number;
   malformedRetries: number;
   /** Wraps every HTTP attempt (retries included): the place for the shared rate limiter and metrics. */
@@ -25,7 +29,7 @@ export const newTally = (): RequestTally => ({ requests: 0, byStatus: {} });
 
 /** An SDK client whose every HTTP attempt is counted into `tally`. */
 export function createApiClient(access: ApiAccess, tally: RequestTally): Cloudflare {
-  const inner = access.fetch ?? fetch;
+  const inner = boundedFetch(access.fetch ?? fetch, { timeoutMs: access.timeoutMs, maxBodyBytes: access.maxBodyBytes });
   const counted: typeof fetch = async (input, init) => {
     tally.requests += 1;
     try {

@@ -1,7 +1,7 @@
 import type Cloudflare from 'cloudflare';
 import { CloudflareRequestError } from './errors.js';
 import { fetchEnvelope, type Query } from './fetch-envelope.js';
-import { listItems } from './page-loop.js';
+import { listItems, refuseOverPage } from './page-loop.js';
 
 export interface CursorPage {
   items: unknown[];
@@ -40,6 +40,8 @@ export async function* walkCursorList(api: Cloudflare, opts: CursorListOptions):
     if (res.kind !== 'ok') throw new CloudflareRequestError(site, 'bad-request', res.status, res.message, res.codes);
     const info = res.envelope.result_info;
     const items = listItems(site, res.envelope.result);
+    const limit = Number(opts.query.limit);
+    refuseOverPage(site, items.length, Number.isFinite(limit) && limit > 0 ? limit : undefined, 'limit');
     // The cursor is the one field this walk cannot do without: an unusable one is an error, never "the end".
     const badCursor = info?.invalid?.find((f) => f.startsWith('cursor') || f.startsWith('cursors.after'));
     if (badCursor) throw new CloudflareRequestError(site, 'malformed', 200, `result_info.${badCursor} is not a cursor string`);

@@ -22,6 +22,9 @@ export interface ResultInfo {
   total_pages?: number | undefined;
   cursor?: string | undefined;
   cursors?: { after?: string | undefined } | undefined;
+  /** Token paging (organizations): the next page's token, absent on the last page; the listing's size. */
+  next_page_token?: string | undefined;
+  total_size?: number | undefined;
   /** Fields present with a type that cannot be used, as `name: "value"` (the v2 spec types `count` as a string). */
   invalid?: string[];
 }
@@ -36,7 +39,7 @@ export interface Envelope {
   result_info: ResultInfo | undefined;
 }
 
-const NUMBERS = ['page', 'per_page', 'count', 'total_count', 'total_pages'] as const;
+const NUMBERS = ['page', 'per_page', 'count', 'total_count', 'total_pages', 'total_size'] as const;
 
 const shown = (v: unknown) => JSON.stringify(v)?.slice(0, 40) ?? String(v);
 
@@ -61,6 +64,7 @@ export function readResultInfo(raw: unknown): ResultInfo | undefined {
     return undefined;
   };
   info.cursor = text('cursor', r.cursor);
+  info.next_page_token = text('next_page_token', r.next_page_token);
   const cursors = r.cursors;
   if (cursors && typeof cursors === 'object') info.cursors = { after: text('cursors.after', (cursors as Record<string, unknown>).after) };
   return info;

@@ -1,3 +1,5 @@
+import { safeText } from '../util/safe-text.js';
+
 /** Where a request was made, so every error can say it. */
 export interface RequestSite {
   stream: string;
@@ -7,7 +9,11 @@ export interface RequestSite {
   credential?: string;
 }
 
-export type FailureKind = 'auth' | 'permission' | 'not-found' | 'rate-limited' | 'server' | 'network' | 'malformed' | 'repeated-page' | 'bad-request' | 'incomplete';
+export type FailureKind = 'auth' | 'permission' | 'not-found' | 'rate-limited' | 'server' | 'network' | 'malformed' | 'repeated-page' | 'bad-request' | 'incomplete'
+  /** The whole response did not arrive within the request timeout (cloudflare.timeoutMs). */
+  | 'deadline'
+  /** The body was larger than cloudflare.maxBodyBytes, or a page held more entries than asked. */
+  | 'too-large';
 
 /**
  * A Cloudflare call that failed after the client's own retries. `retryable` tells the
@@ -22,18 +28,23 @@ export class CloudflareRequestError extends Error {
     site: RequestSite,
     readonly kind: FailureKind,
     readonly status: number | undefined,
-    readonly detail: string,
+    detail: string,
     readonly codes: number[] = [],
   ) {
+    // The boundary where Cloudflare's words enter our errors (and from there run, doctor, status, logs, the database).
+    detail = safeText(detail);
     const where = `stream ${site.stream}: GET ${site.path}${site.page !== undefined ? ` page ${site.page}` : ''}`;
-    const what = status ? `HTTP ${status}${kind === 'malformed' ? ', malformed body' : ''}` : kind;
+    const what = status ? `HTTP ${status}${kind === 'malformed' ? ', malformed body' : kind === 'deadline' || kind === 'too-large' ? `, ${kind}` : ''}` : kind;
     super(`${where} failed (${what}${codes.length ? `, Cloudflare code ${codes.join('/')}` : ''}): ${detail}`);
     this.name = 'CloudflareRequestError';
     this.stream = site.stream;
     this.path = site.path;
     this.page = site.page;
     this.credential = site.credential;
+    this.detail = detail;
   }
+
+  readonly detail: string;
 
   get retryable(): boolean {
     return !['auth', 'permission', 'not-found', 'bad-request', 'repeated-page'].includes(this.kind);

@@ -3,6 +3,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { type Envelope, envelopeSchema, readResultInfo } from './envelope.js';
 import { CloudflareRequestError, type FailureKind, type RequestSite } from './errors.js';
 import { scrub } from '../log.js';
+import { BodyTooLargeError, ResponseDeadlineError } from './bounded-fetch.js';
 import { requiredPermission } from './permissions.js';
 
 export type Query = Record<string, string | number | boolean | string[] | undefined>;
@@ -79,6 +80,17 @@ function apiErrorToRequestError(err: APIError, site: RequestSite): CloudflareReq
   return new CloudflareRequestError(site, kind, err.status, detail, codes);
 }
 
+/** The bound (deadline, byte limit) that ended an attempt, wherever in the cause chain the SDK put it. */
+function boundHit(err: unknown): ResponseDeadlineError | BodyTooLargeError | undefined {
+  for (let c: unknown = err, depth = 0; c && depth < 6; c = (c as { cause?: unknown }).cause, depth++) {
+    if (c instanceof ResponseDeadlineError || c instanceof BodyTooLargeError) return c;
+  }
+  return undefined;
+}
+
+/** The status of the answer whose body failed, when the headers had arrived (undefined: before them). */
+const statusOf = (err: unknown) => (err instanceof Cloudflare.APIError ? err.status : 200);
+
 /** A body that stopped before its end: undici's "terminated" (the socket closed mid-body). */
 function isCutBody(err: unknown): boolean {
   const e = err as { name?: string; message?: string; cause?: { code?: string } };
@@ -99,8 +111,12 @@ const issueText = (issues: Array<{ path: PropertyKey[]; message: string }>) =>
 async function attemptOnce(api: Cloudflare, opts: FetchOptions): Promise<FetchResult> {
   const { site } = opts;
   try {
+    // The SDK adds an abort listener to the signal it is given and never removes it: a walk's one
+    // signal would collect one per request (MaxListenersExceededWarning). Each request gets its own
+    // signal that follows the walk's (AbortSignal.any does not listen on its sources).
+    const signal = opts.signal ? AbortSignal.any([opts.signal]) : null;
     const { data, response } = await api
-      .get<unknown>(site.path, { query: opts.query, signal: opts.signal ?? null })
+      .get<unknown>(site.path, { query: opts.query, signal })
       .withResponse();
     const parsed = envelopeSchema.safeParse(data);
     if (!parsed.success) {
@@ -118,6 +134,8 @@ async function attemptOnce(api: Cloudflare, opts: FetchOptions): Promise<FetchRe
   } catch (err) {
     if (err instanceof CloudflareRequestError) throw err;
     if (err instanceof Cloudflare.APIUserAbortError) throw err;
+    const bound = boundHit(err);
+    if (bound) throw new CloudflareRequestError(site, bound instanceof BodyTooLargeError ? 'too-large' : 'deadline', statusOf(err), bound.message);
     if (err instanceof Cloudflare.APIError) {
       const mapped = apiErrorToRequestError(err, site);
       if (mapped.status !== undefined && opts.acceptError?.(mapped.status, mapped.codes)) {

@@ -43,6 +43,13 @@ export function listItems(site: RequestSite, result: unknown): unknown[] {
   return result;
 }
 
+/** A page holding more entries than asked for is not a page of this listing: refused, never stored. */
+export function refuseOverPage(site: RequestSite, count: number, asked: number | undefined, param: string): void {
+  if (asked !== undefined && Number.isFinite(asked) && count > asked) {
+    throw new CloudflareRequestError(site, 'too-large', 200, `the page holds ${count} entries, more than the ${param}=${asked} asked for`);
+  }
+}
+
 const idsOf = (items: unknown[]) => items.map((i) => (i as { id?: unknown })?.id).join('\u0000');
 
 /**
@@ -57,6 +64,7 @@ export async function* walkPagedList(api: Cloudflare, opts: PagedListOptions): A
     if (res.kind !== 'ok') throw new CloudflareRequestError(site, 'bad-request', res.status, res.message, res.codes);
     const info = res.envelope.result_info;
     const items = listItems(site, res.envelope.result);
+    refuseOverPage(site, items.length, opts.perPage, 'per_page');
     if (opts.perPage && !opts.firstPageOnly && info?.page !== undefined && info.page !== page) {
       throw new CloudflareRequestError(site, 'repeated-page', 200, `asked for page ${page}, Cloudflare answered page ${info.page}; stopping instead of looping`);
     }

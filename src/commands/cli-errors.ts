@@ -1,3 +1,4 @@
+import { EXIT_NOT_FOUND, NotFoundError } from '../util/not-found.js';
 import { CommanderError } from 'commander';
 import { ConfigError, loadConfig, secretValues } from '../config.js';
 import { scrub } from '../log.js';
@@ -15,6 +16,10 @@ const QUIET = new Set(['commander.helpDisplayed', 'commander.help', 'commander.v
  */
 export function reportError(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
   if (err instanceof CommanderError) return QUIET.has(err.code) ? err.exitCode : EXIT_USAGE; // commander printed it
+  if (err instanceof NotFoundError) {
+    write(`flarewatch: ${err.message}\n`);
+    return EXIT_NOT_FOUND;
+  }
   if (err instanceof ConfigError || err instanceof UsageError) {
     write(`flarewatch: ${err.message}\n`);
     return EXIT_USAGE;
@@ -22,6 +27,7 @@ export function reportError(err: unknown, write: (s: string) => void = (s) => pr
   // Every credential failed its preflight: one line each, naming the credential and the host or setting.
   if (err instanceof PreflightError) {
     for (const line of err.lines) write(`flarewatch: ${line}\n`);
+    if (err.lines.length === 0) write('flarewatch: no Cloudflare credential could be used (none configured)\n');
     return 1;
   }
   let config;

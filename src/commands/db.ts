@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
+import { postgresDataDir } from '../db/embedded-access.js';
 import { isRunning, startDetached, stopDetached } from '../db/embedded-ctl.js';
 import { FatalError } from '../util/fatal-error.js';
 import { UsageError } from '../util/usage-error.js';
@@ -47,16 +47,17 @@ export async function psqlCommand(config: Config, args: string[]): Promise<numbe
 }
 
 /** `flarewatch db start|stop|status`: the embedded PostgreSQL as a server that outlives the command. */
-export async function dbCommand(config: Config, action: string, print: (s: string) => void): Promise<number> {
+export async function dbCommand(config: Config, action: string, print: (s: string) => void, demo = false): Promise<number> {
   if (config.database.url) throw new UsageError('db: DATABASE_URL is set, so flarewatch uses that server, not an embedded one');
   if (action === 'start') {
     const { server, already } = await startDetached(config.dataDir, config.embeddedPostgresPort);
     print(`${already ? 'already running' : 'started'}: ${server.databaseDir} on 127.0.0.1:${server.port}`);
-    print(`  psql:   ${server.psqlHint}`);
-    print('  stop it with: flarewatch db stop');
+    // Each hint a line to paste as printed: comments as '#', the command alone on its line.
+    print(`  # psql (the PostgreSQL client), no password on the command line:\n  ${server.psqlHint}`);
+    print(`  # stop it with:\n  npx flarewatch db stop${demo ? ' --demo' : ''}`);
     return 0;
   }
-  const databaseDir = resolve(config.dataDir, 'postgres');
+  const databaseDir = postgresDataDir(config.dataDir);
   if (action === 'stop') {
     print(`${stopDetached(databaseDir)}: ${databaseDir}`);
     return 0;

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openApp } from '../app.js';
 import type { Config } from '../config.js';
 import { openBySeverity } from '../db/queries/finding-detail.js';
@@ -11,7 +13,27 @@ import { formatOutcomes } from './report.js';
 import { runOnce } from './run.js';
 import { formatSummary, storeSummary } from './summary.js';
 
-/** The commands the demo suggests, each to be pasted as printed (the test runs them). */
+/** The demo's world, and the simulator's by default: the same organisation whichever one a newcomer starts. */
+export const DEMO_SEED = 42;
+
+/**
+ * The simulated organisation's clock starts at the first demo's time, kept in the demo's data
+ * folder: a second demo walks the same world (same token expiries, same audit entries) instead
+ * of one generated again around a later "now". `--new-clock` starts it again from now.
+ */
+export function demoClock(dataDir: string, renew: boolean, realNow: () => number = Date.now): () => number {
+  const file = join(dataDir, 'clock-anchor');
+  let anchor = !renew && existsSync(file) ? Date.parse(readFileSync(file, 'utf8').trim()) : Number.NaN;
+  if (Number.isNaN(anchor)) {
+    anchor = realNow();
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${new Date(anchor).toISOString()}\n`);
+  }
+  const started = realNow();
+  return () => anchor + (realNow() - started);
+}
+
+/** The commands the demo suggests, each to be pasted as printed, comments included (the test runs them). */
 export function nextSteps(findingId: number | undefined, psql: boolean): string[] {
   return [
     'npx flarewatch findings --demo',
@@ -21,7 +43,9 @@ export function nextSteps(findingId: number | undefined, psql: boolean): string[
     'npx flarewatch findings --demo --format ocsf',
     psql
       ? `npx flarewatch psql --demo -- -c "select name, status, expires_on from api_tokens where deleted_at is null order by expires_on nulls first limit 10"`
-      : '(psql is not installed: apt-get install postgresql-client, then npx flarewatch psql --demo)',
+      : '# psql is not installed: apt-get install postgresql-client, then: npx flarewatch psql --demo',
+    '# keep its PostgreSQL running for other clients (npx flarewatch db stop --demo ends it):',
+    'npx flarewatch db start --demo',
   ];
 }
 
@@ -30,9 +54,9 @@ export function nextSteps(findingId: number | undefined, psql: boolean): string[
  * PostgreSQL (kept in <data dir>/demo, apart from real data), one full run, a summary, and
  * commands that reach the same data afterwards (`--demo`).
  */
-export async function demo(base: Config, opts: { seed: number; print: (s: string) => void }): Promise<boolean> {
-  const sim = await startSimulator({ seed: opts.seed });
+export async function demo(base: Config, opts: { seed: number; newClock?: boolean; print: (s: string) => void }): Promise<boolean> {
   const profile = demoProfile(base);
+  const sim = await startSimulator({ seed: opts.seed, now: demoClock(profile.dataDir, opts.newClock === true) });
   const config: Config = {
     ...profile,
     cloudflare: {
@@ -43,8 +67,11 @@ export async function demo(base: Config, opts: { seed: number; print: (s: string
     // Alerts go to the log sink only, one line each at info: below the demo's log level, counted in the summary.
     alerts: { ...base.alerts, sinks: { log: { kind: 'log', mode: 'immediate', minSeverity: 'info', rules: [], settings: { level: 'info', digestMaxEvents: 100 } } } },
   };
-  const app = await openApp(config);
+  // The simulator's server keeps the process alive: it is closed whatever fails next (a database
+  // that cannot start used to leave the demo hanging after its one-line reason).
+  let app: Awaited<ReturnType<typeof openApp>> | undefined;
   try {
+    app = await openApp(config);
     opts.print(`simulated Cloudflare at ${sim.url} (seed ${opts.seed})\n`);
     const result = await runOnce(app.ctx);
     opts.print(formatOutcomes(result.outcomes));
@@ -54,10 +81,9 @@ export async function demo(base: Config, opts: { seed: number; print: (s: string
     const [worst] = await listFindings(app.ctx.db, { status: 'open' });
     const psql = spawnSync('psql', ['--version'], { stdio: 'ignore' }).status === 0;
     opts.print(`\nnext, on the same data (--demo points any command at it):\n${nextSteps(worst?.id, psql).map((c) => `  ${c}`).join('\n')}`);
-    opts.print('  npx flarewatch db start --demo    (keeps its PostgreSQL running for other clients; db stop --demo ends it)');
     return result.ok;
   } finally {
-    await app.close();
+    await app?.close();
     await sim.close();
   }
 }

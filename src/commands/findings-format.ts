@@ -18,6 +18,6 @@ export function toCsv(header: string[], rows: unknown[][]): string {
 }
 
 /** Text from Cloudflare goes to a terminal: control characters (escape sequences) are shown, not obeyed. */
-export const safeText = (s: string | null | undefined) => (s ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+export { safeText } from '../util/safe-text.js';
 
 export const isoOrEmpty = (d: Date | null | undefined) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '');

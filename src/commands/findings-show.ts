@@ -1,3 +1,4 @@
+import { NotFoundError } from '../util/not-found.js';
 import type { Context } from '../context.js';
 import { findingWithHistory } from '../db/queries/finding-detail.js';
 import { UsageError } from '../util/usage-error.js';
@@ -11,7 +12,7 @@ export async function findingsShowCommand(ctx: Pick<Context, 'db'>, idText: stri
   const id = Number(idText);
   if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError(`findings show: "${idText}" is not a finding id (the id column of flarewatch findings)`);
   const found = await findingWithHistory(ctx.db, id);
-  if (!found) return { output: `no finding ${id}`, exitCode: 1 };
+  if (!found) throw new NotFoundError(`findings show: no finding ${id} (npx flarewatch findings lists them)`);
   const { finding: f, events } = found;
   if (json) return { output: JSON.stringify({ ...f, events }, null, 2), exitCode: 0 };
   const status = f.status + (f.suppressed ? ` (suppressed by ${f.suppressionId ?? '?'})` : '') + (f.resolvedAt ? ` at ${isoOrEmpty(f.resolvedAt)}` : '');

@@ -1,3 +1,4 @@
+import { NotFoundError } from '../util/not-found.js';
 import type { Context } from '../context.js';
 import { findMemberships, findTokens, memberVersions, permissionGroupNames, resourceEvents, tokenVersions } from '../db/queries/history.js';
 import { accountMemberVersions, apiTokenVersions } from '../db/schema/index.js';
@@ -34,7 +35,7 @@ function describeMember(v: VersionView, prev: VersionView | undefined): string[]
 /** `flarewatch history token <id|name>`: every version of one token and the audit events about it, in one timeline. */
 export async function historyTokenCommand(ctx: Pick<Context, 'db'>, ref: string, json: boolean): Promise<Result> {
   const found = await findTokens(ctx.db, ref);
-  if (!found.length) return { output: `no token with id or name "${safeText(ref)}"`, exitCode: 1 };
+  if (!found.length) throw new NotFoundError(`history token: no token with id or name "${safeText(ref)}"`);
   if (found.length > 1) {
     const list = found.map((t) => `  ${t.id}  ${t.ownerType}-owned${t.accountId ? ` (account ${t.accountId})` : ''}${t.deletedAt ? ' deleted' : ''}`);
     return { output: [`${found.length} tokens are named "${safeText(ref)}"; give the id:`, ...list].join('\n'), exitCode: 1 };
@@ -58,7 +59,7 @@ export async function historyTokenCommand(ctx: Pick<Context, 'db'>, ref: string,
 /** `flarewatch history member <email>`: every membership of that email (any account), its versions and the audit events about it. */
 export async function historyMemberCommand(ctx: Pick<Context, 'db'>, email: string, json: boolean): Promise<Result> {
   const memberships = await findMemberships(ctx.db, email);
-  if (!memberships.length) return { output: `no member with email "${safeText(email)}"`, exitCode: 1 };
+  if (!memberships.length) throw new NotFoundError(`history member: no member with email "${safeText(email)}"`);
   const accountOf = new Map(memberships.map((m) => [m.id, m.accountId]));
   const [rows, events] = await Promise.all([
     memberVersions(ctx.db, memberships.map((m) => m.id)),

@@ -1,3 +1,4 @@
+import { NotFoundError } from '../util/not-found.js';
 import type { Context } from '../context.js';
 import { sinceOf, type Since } from '../db/queries/review-since.js';
 import { itemsOf, reviewById } from '../db/queries/reviews.js';
@@ -11,6 +12,12 @@ type Result = { output: string; exitCode: number };
 const show = (v: unknown) => (Array.isArray(v) ? (v.length ? v.join(', ') : 'none') : v === null || v === undefined ? 'none' : String(v));
 
 function changeText(c: FieldChange): string {
+  if (c.field === 'access' && Array.isArray(c.before) && Array.isArray(c.after)) {
+    // "now also DNS via group Platform Admins, policy 3"; "no longer Administrator via role".
+    const plus = c.after.filter((x) => !(c.before as unknown[]).includes(x)).map((x) => `now also ${x}`);
+    const minus = c.before.filter((x) => !(c.after as unknown[]).includes(x)).map((x) => `no longer ${x}`);
+    return `access: ${[...plus, ...minus].join('; ')}`;
+  }
   if (Array.isArray(c.before) && Array.isArray(c.after)) {
     const plus = c.after.filter((x) => !(c.before as unknown[]).includes(x)).map((x) => `+ ${x}`);
     const minus = c.before.filter((x) => !(c.after as unknown[]).includes(x)).map((x) => `− ${x}`);
@@ -34,7 +41,7 @@ export async function reviewDiffCommand(ctx: Pick<Context, 'db'>, o: { review?: 
     throw new UsageError(`review diff: review ${to.id} is the first of its scope; nothing to compare it with (--against <id> names another)`);
   }
   const from = await reviewById(ctx.db, againstId);
-  if (!from) throw new UsageError(`review diff: no review ${againstId} (flarewatch review list shows them)`);
+  if (!from) throw new NotFoundError(`review diff: no review ${againstId} (npx flarewatch review list shows them)`);
   const diff = diffReviews(await itemsOf(ctx.db, from.id), await itemsOf(ctx.db, to.id));
   const [a, b] = from.startedAt <= to.startedAt ? [from.startedAt, to.startedAt] : [to.startedAt, from.startedAt];
   const since = await sinceOf(ctx.db, [...diff.added, ...diff.removed, ...diff.changed].map((i) => i.key), a, b);

@@ -1,3 +1,4 @@
+import { NotFoundError } from '../util/not-found.js';
 import { writeFileSync } from 'node:fs';
 import type { Context } from '../context.js';
 import type { Db } from '../db/client.js';
@@ -5,9 +6,9 @@ import { decisionsOf, itemsOf, latestReview, listReviews, reviewById } from '../
 import type { Review } from '../db/schema/index.js';
 import { attest, type AttestOptions } from '../review/attest.js';
 import { loadEvidence, renderEvidence, type ReviewExportFormat } from '../review/export.js';
+import { loadSigningKey, signDigest, signingKeyPath } from '../review/signing.js';
 import { oldestSuccess } from '../review/summary-rows.js';
 import { startReview, type StartOptions } from '../review/start.js';
-import { UsageError } from '../util/usage-error.js';
 import { formatTable, isoOrEmpty, safeText } from './findings-format.js';
 
 type Result = { output: string; exitCode: number };
@@ -16,7 +17,7 @@ type Result = { output: string; exitCode: number };
 export async function pickReview(db: Db, id: number | undefined, what: string): Promise<Review> {
   const r = id === undefined ? await latestReview(db) : await reviewById(db, id);
   if (r) return r;
-  throw new UsageError(id === undefined ? `${what}: no review yet (flarewatch review start takes one)` : `${what}: no review ${id} (flarewatch review list shows them)`);
+  throw new NotFoundError(id === undefined ? `${what}: no review yet (npx flarewatch review start takes one)` : `${what}: no review ${id} (npx flarewatch review list shows them)`);
 }
 
 const scope = (r: Pick<Review, 'accounts'>) => (r.accounts ? `accounts ${r.accounts.join(', ')}` : 'all watched accounts');
@@ -70,10 +71,12 @@ export async function reviewAttestCommand(ctx: Pick<Context, 'db' | 'now'>, id: 
   return { output: [`review ${r.id}:`, ...lines].join('\n'), exitCode: 0 };
 }
 
-/** `review export`: the evidence pack to stdout, or to a file (`--output`). */
-export async function reviewExportCommand(ctx: Pick<Context, 'db'>, id: number | undefined, format: ReviewExportFormat, output?: string): Promise<Result> {
+/** `review export`: the evidence pack to stdout, or to a file (`--output`); a JSON pack is signed (review.signingKey). */
+export async function reviewExportCommand(ctx: Pick<Context, 'db' | 'config'>, id: number | undefined, format: ReviewExportFormat, output?: string): Promise<Result> {
   const r = await pickReview(ctx.db, id, 'review export');
-  const pack = renderEvidence((await loadEvidence(ctx.db, r.id))!, format);
+  const evidence = (await loadEvidence(ctx.db, r.id))!;
+  if (format === 'json') evidence.signature = signDigest(evidence.digest, loadSigningKey(signingKeyPath(ctx.config)));
+  const pack = renderEvidence(evidence, format);
   if (!output) return { output: pack.replace(/\n$/, ''), exitCode: 0 };
   writeFileSync(output, pack);
   return { output: `wrote review ${r.id} as ${format} to ${output}`, exitCode: 0 };

@@ -2,6 +2,7 @@ import { openApp } from '../app.js';
 import type { Config } from '../config.js';
 import { type CredentialRow, credentialRows } from '../db/queries/credentials.js';
 import { type VerifySummary, verifySummaries } from '../db/queries/audit-verifications.js';
+import { type BudgetSummary, budgetSummaries, type StreamStaleness, streamStaleness } from '../db/queries/budget.js';
 import { streamLags, type StreamLag } from '../ops/metrics.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -34,6 +35,8 @@ const verifiedText = (v: VerifySummary | undefined) =>
 export interface StatusExtras {
   credentials?: CredentialRow[];
   verify?: VerifySummary[];
+  budgets?: BudgetSummary[];
+  staleness?: StreamStaleness[];
 }
 
 /**
@@ -57,6 +60,11 @@ export function formatStatus(rows: StreamLag[], extras: StatusExtras = {}): stri
       c.expiresOn?.toISOString() ?? (c.kind === 'global-key' ? '' : 'never'), c.lastVerifiedAt?.toISOString() ?? 'never', (c.lastError ?? '').slice(0, 120),
     ])));
   }
+  if (extras.budgets?.length) {
+    out.push('', ...table(['budget', 'round', 'share', 'capacity', 'planned', 'used', 'needed', 'deferred'], extras.budgets.map((b) => [
+      b.budget, b.roundAt, `${Math.round(b.share * 100)}%`, String(b.capacity), String(b.planned), String(b.used), String(b.needed), `${b.deferred} stream(s)`,
+    ])));
+  }
   return out.join('\n');
 }
 
@@ -69,7 +77,9 @@ export function unhealthy(rows: StreamLag[], maxLagMs: number, extras: StatusExt
   });
   const credentials = (extras.credentials ?? []).filter((c) => c.status !== 'active').map((c) => ({ stream: `credential ${c.name}`, problem: c.status }));
   const gaps = (extras.verify ?? []).filter((v) => v.gaps > 0).map((v) => ({ stream: v.stream, problem: `${v.gaps} day(s) with archive gaps` }));
-  return [...streams, ...credentials, ...gaps];
+  const stale = (extras.staleness ?? []).filter((s) => !s.audit && s.stalenessSeconds !== null && s.stalenessSeconds > s.maxSeconds + s.graceSeconds && !streams.some((x) => x.stream === s.stream))
+    .map((s) => ({ stream: s.stream, problem: `stale ${formatDuration(s.stalenessSeconds! * 1000)}, past its maximum ${formatDuration(s.maxSeconds * 1000)}` }));
+  return [...streams, ...stale, ...credentials, ...gaps];
 }
 
 /**
@@ -81,11 +91,13 @@ export async function statusCommand(config: Config, opts: { json?: boolean; maxL
   try {
     const db = app.ctx.db;
     const rows = await streamLags(db);
-    const extras: StatusExtras = { credentials: await credentialRows(db), verify: await verifySummaries(db) };
+    const extras: StatusExtras = {
+      credentials: await credentialRows(db), verify: await verifySummaries(db), budgets: await budgetSummaries(db), staleness: await streamStaleness(db, config, app.ctx.now()),
+    };
     const problems = unhealthy(rows, opts.maxLagMs, extras);
     if (opts.json) {
       const credentials = extras.credentials!.map(({ fingerprint: _f, verify: _v, ...c }) => c);
-      print(JSON.stringify({ ok: problems.length === 0, maxLagSeconds: opts.maxLagMs / 1000, problems, streams: rows, credentials, verification: extras.verify }, null, 2));
+      print(JSON.stringify({ ok: problems.length === 0, maxLagSeconds: opts.maxLagMs / 1000, problems, streams: rows, credentials, verification: extras.verify, budgets: extras.budgets, staleness: extras.staleness }, null, 2));
     } else {
       print(formatStatus(rows, extras));
       if (problems.length) print(`\n${problems.length} need attention: ${problems.map((p) => `${p.stream} (${p.problem})`).join(', ')}`);

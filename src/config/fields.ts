@@ -1,4 +1,5 @@
 import { validate as validateCron } from 'node-cron';
+import { cronFieldProblem } from './cron-fields.js';
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.js';
 
@@ -47,6 +48,23 @@ export const connectionUrl = (schemes: string[], example: string) =>
     { message: `not a ${schemes[0]} URL (expected ${example})` },
   );
 
+// The API's base URL. Credentials in it (user:password@) cannot work (the token goes in a header)
+// and would be printed wherever the URL is (errors, doctor, status): refused, and never echoed.
+export const baseUrl = z
+  .string()
+  .url()
+  .refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return u.username === '' && u.password === '';
+      } catch {
+        return true;
+      }
+    },
+    { message: 'must not carry credentials (user:password@): flarewatch sends the token in a header; remove them from the URL' },
+  );
+
 export const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -70,6 +88,9 @@ export const cron = (fallback: string) =>
     .string()
     .default(fallback)
     .refine((v) => v.trim().split(/\s+/).length !== 6, { message: 'six fields (with seconds) are not supported: schedules run at most once a minute; use five fields, e.g. */5 * * * *' })
-    .refine((v) => v.trim().split(/\s+/).length === 6 || (v.trim().split(/\s+/).length === 5 && validateCron(v)), {
-      message: 'not a cron expression (five fields, e.g. */5 * * * *)',
+    .superRefine((v, ctx) => {
+      if (v.trim().split(/\s+/).length === 6) return;
+      const problem = cronFieldProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: `not a valid schedule: ${problem}` });
+      else if (!validateCron(v)) ctx.addIssue({ code: 'custom', message: 'not a cron expression (five fields, e.g. */5 * * * *)' });
     });

@@ -2,6 +2,7 @@
 // the config key, never the validator's own wording ("expected date, received Date").
 import type { z } from 'zod';
 import { didYouMean } from '../util/did-you-mean.js';
+import { kindOf, redactUrlCredentials, stringsIn } from './secret-paths.js';
 
 /** What the error map hands zod for an unknown key: the keys that object knows, read back by `describeIssue`. */
 const KNOWN_PREFIX = 'known-keys:';
@@ -23,8 +24,8 @@ const article = (type: string) => {
 };
 
 const shown = (value: unknown, secret: boolean) => {
-  if (secret) return '';
   if (value === undefined) return '';
+  if (secret) return `, got ${kindOf(value)}`;
   const text = typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
   return text === undefined ? '' : `, got ${text.length > 60 ? `${text.slice(0, 57)}…` : text}`;
 };
@@ -37,8 +38,20 @@ export interface Naming {
   isSecret(path: string): boolean;
 }
 
-/** One line per problem; an unknown-keys issue gives one line per key. */
+/**
+ * One line per problem; an unknown-keys issue gives one line per key. Where the value may hold a
+ * secret, any of its text a message quotes is cut out (our own checks' messages included), and a
+ * URL's user:password is masked in every line.
+ */
 export function describeIssue(issue: z.core.$ZodIssue, naming: Naming): string[] {
+  const lines = describe(issue, naming);
+  // Unknown keys are named, never their values: nothing to cut (and a section's values could match a key's name).
+  const quoting = issue.code !== 'unrecognized_keys' && naming.isSecret(issue.path.map(String).join('.'));
+  const secrets = quoting ? stringsIn(naming.valueAt(issue.path)).filter((v) => v.length >= 4) : [];
+  return lines.map((line) => redactUrlCredentials(secrets.reduce((l, v) => l.split(v).join('[redacted]'), line)));
+}
+
+function describe(issue: z.core.$ZodIssue, naming: Naming): string[] {
   const path = issue.path.map(String).join('.');
   const secret = naming.isSecret(path);
   const value = naming.valueAt(issue.path);

@@ -50,6 +50,7 @@ export function credentialAccesses(config: Config, opts: AccessOptions = {}): Cr
       email: c.email,
       apiKey: c.apiKey,
       timeoutMs: cf.timeoutMs,
+      maxBodyBytes: cf.maxBodyBytes,
       maxRetries: cf.maxRetries,
       malformedRetries: cf.malformedRetries,
       fetch: paced,

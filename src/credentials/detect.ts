@@ -4,6 +4,7 @@ import { CloudflareRequestError } from '../cloudflare/errors.js';
 import { fetchEnvelope } from '../cloudflare/fetch-envelope.js';
 import { listItems } from '../cloudflare/page-loop.js';
 import { obj, str } from '../sync/fields.js';
+import { safeText } from '../util/safe-text.js';
 import type { CredentialAccess, CredentialKind, Identity } from './types.js';
 
 export type Detected =
@@ -40,19 +41,25 @@ async function get(p: Probe, path: string, query?: Record<string, number>) {
   return res.envelope.result;
 }
 
+/** A field Cloudflare answered that is printed (doctor, run, status): control characters shown, not obeyed. */
+const shown = (v: unknown) => {
+  const s = str(v);
+  return s === null ? null : safeText(s);
+};
+
 const refused = (err: unknown, ...statuses: number[]) =>
   err instanceof CloudflareRequestError && err.status !== undefined && statuses.includes(err.status);
 
 function tokenFields(result: unknown) {
   const r = obj(result);
-  return { tokenId: str(r.id), status: str(r.status) ?? 'active', expiresOn: str(r.expires_on), notBefore: str(r.not_before) };
+  return { tokenId: str(r.id), status: shown(r.status) ?? 'active', expiresOn: str(r.expires_on), notBefore: str(r.not_before) };
 }
 
 /** /user for the user behind a token or key; null when the credential lacks User Details Read. */
 async function whoAmI(p: Probe): Promise<{ userId: string | null; userEmail: string | null }> {
   try {
     const u = obj(await get(p, '/user'));
-    return { userId: str(u.id), userEmail: str(u.email) };
+    return { userId: str(u.id), userEmail: shown(u.email) };
   } catch (err) {
     // Lacking User Details Read is a permission answer (code 10000); a refused credential (9103, 9109) is not.
     if (err instanceof CloudflareRequestError && err.kind === 'permission') return { userId: null, userEmail: null };

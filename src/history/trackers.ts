@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { VersionTracker } from '../db/queries/versions.js';
 import {
-  accountMemberVersions, accountMembers, accounts, accountVersions, apiTokens, apiTokenVersions, userInvites, userInviteVersions,
+  accountMemberVersions, accountMembers, accounts, accountVersions, apiTokens, apiTokenVersions, organizationAccounts, organizationAccountVersions,
+  organizationMembers, organizationMemberVersions, resourceGroups, resourceGroupVersions, userGroupMembers, userGroupMemberVersions, userGroups,
+  userGroupVersions, userInvites, userInviteVersions,
 } from '../db/schema/index.js';
 
 // What a change is, per tracked table: the access-relevant columns. Columns that move on their
@@ -42,4 +44,37 @@ export const inviteHistory = historyOf({
   table: userInvites, key: userInvites.id, versions: userInviteVersions, versionKey: userInviteVersions.inviteId,
   tracked: ['status', 'roles', 'expiresOn', 'invitedOn', 'organizationName', 'organizationEnforcesTwofactor', 'invitedMemberEmail', 'invitedBy'],
   context: ['userId', 'organizationId'],
+});
+
+// Access paths besides roles and token policies: what effective_access_at(t) rebuilds a past picture from.
+
+export const userGroupHistory = historyOf({
+  table: userGroups, key: userGroups.id, versions: userGroupVersions, versionKey: userGroupVersions.groupId,
+  tracked: ['name', 'policies'],
+  context: ['accountId'],
+});
+
+/** A membership's versions: created when a member joins a group, closed when it leaves. */
+export const userGroupMemberHistory = historyOf({
+  table: userGroupMembers, key: userGroupMembers.id, versions: userGroupMemberVersions, versionKey: userGroupMemberVersions.membershipId,
+  tracked: ['status', 'email'],
+  context: ['groupId', 'memberId', 'accountId'],
+});
+
+export const resourceGroupHistory = historyOf({
+  table: resourceGroups, key: resourceGroups.id, versions: resourceGroupVersions, versionKey: resourceGroupVersions.resourceGroupId,
+  tracked: ['name', 'scopeKey', 'objectKeys'],
+  context: ['accountId'],
+});
+
+export const organizationMemberHistory = historyOf({
+  table: organizationMembers, key: organizationMembers.id, versions: organizationMemberVersions, versionKey: organizationMemberVersions.membershipId,
+  tracked: ['status', 'email', 'userId', 'twoFactorEnabled'],
+  context: ['organizationId', 'memberId'],
+});
+
+export const organizationAccountHistory = historyOf({
+  table: organizationAccounts, key: organizationAccounts.id, versions: organizationAccountVersions, versionKey: organizationAccountVersions.linkId,
+  tracked: ['accountName'],
+  context: ['organizationId', 'accountId'],
 });

@@ -10,7 +10,9 @@ import type { Logger } from '../log.js';
 import { countedFetch, createMetrics, type Metrics } from '../ops/metrics.js';
 import { type OpsServer, startOpsServer } from '../ops/server.js';
 import { createQueueUi } from '../ops/queue-ui.js';
-import { connectRedis } from './redis.js';
+import { queuePauses } from '../ops/queue-state.js';
+import { assertRedisReachable, connectRedis } from './redis.js';
+import { watchRedisHealth } from './redis-health.js';
 import { Scheduler, type SchedulerOptions } from './schedules.js';
 import { startWorkers, type WorkerPool, type WorkerPoolOptions } from './worker.js';
 
@@ -23,7 +25,7 @@ export interface DaemonOptions {
   /** false: no cron heartbeat; the caller drives `scheduler.tick(at)` (tests). */
   cron?: boolean;
   /** Tests: shorter BullMQ lock / stalled timings and retry delays. */
-  timings?: Pick<WorkerPoolOptions, 'lockDurationMs' | 'stalledIntervalMs'> & SchedulerOptions;
+  timings?: Pick<WorkerPoolOptions, 'lockDurationMs' | 'stalledIntervalMs'> & SchedulerOptions & { redisReminderMs?: number };
 }
 
 export interface Daemon {
@@ -42,6 +44,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
   const concurrency = opts.concurrency ?? config.daemon.concurrency;
   // Checked before anything starts: a misspelt kind would otherwise enqueue nothing, for ever.
   validateSelection(config.sync.streams, config.cloudflare.credentials.map((c) => c.name));
+  await assertRedisReachable(opts.redisUrl, opts.redisUrl === config.redis.url ? 'REDIS_URL' : 'the private redis-server');
   const app = await openApp(config, { log: opts.log, requireCredentials: true, walks: opts.workers ? concurrency : 0 });
   const redis = connectRedis(opts.redisUrl, opts.workers ? 'flarewatch-worker' : 'flarewatch-scheduler');
   const stop = new AbortController();
@@ -50,7 +53,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
   let pool: WorkerPool | undefined;
   // One limiter per user or account token, shared by every process through Redis.
   const registry = redisLimiters(redis, config.cloudflare.rateLimitMargin);
-  const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}), limiters: registry.all });
+  const pauses = queuePauses(redis);
+  const metrics = createMetrics({ db: app.ctx.db, queueDepths: () => pool?.queueDepths() ?? Promise.resolve({}), limiters: registry.all, queuePaused: () => pauses.paused(), config: app.ctx.config });
   const credentials = credentialAccesses(config, { registry, wrapFetch: (name, inner) => countedFetch(metrics, inner, name) });
   const ctx: Context = { ...app.ctx, credentials, metrics };
   const log = ctx.log;
@@ -58,20 +62,26 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
     const check = await preflight(ctx);
     for (const f of check.failures) log.error({ credential: f.credential, status: f.status }, f.error);
     if (check.fatal) {
-      await redis.quit().catch(() => redis.disconnect());
+      await pauses.close();
+      // disconnect, not quit: a quit waits for a Redis that may have gone away meanwhile.
+      redis.disconnect();
       await app.close();
       throw new ConfigError(check.failures.map((f) => f.error));
     }
   }
 
+  const health = watchRedisHealth(redis, log, { firstReminderMs: opts.timings?.redisReminderMs });
+  const onConnectionError = health.onError;
   pool = opts.workers
-    ? startWorkers(ctx, { connection: redis, concurrency, shutdown: stop.signal, metrics, ...opts.timings })
+    ? startWorkers(ctx, { connection: redis, concurrency, shutdown: stop.signal, metrics, onConnectionError, ...opts.timings })
     : undefined;
-  const scheduler = opts.scheduler ? new Scheduler(ctx, redis, opts.timings) : undefined;
+  const scheduler = opts.scheduler ? new Scheduler(ctx, redis, { ...opts.timings, onConnectionError }) : undefined;
   if (scheduler && opts.cron !== false) await scheduler.start();
-  const queueUi = config.daemon.queueUi.enabled ? createQueueUi(redis, config.daemon.queueUi) : undefined;
-  const ops = config.daemon.httpPort ? await startOpsServer({ port: config.daemon.httpPort, db: ctx.db, redis, metrics, queueUi }) : undefined;
-  log.info({ scheduler: Boolean(scheduler), workers: Boolean(pool), metricsPort: ops?.port, queueUi: ops && queueUi ? `http://127.0.0.1:${ops.port}/queues` : undefined }, 'daemon started');
+  const host = config.daemon.httpHost;
+  const queueUi = config.daemon.queueUi.enabled ? createQueueUi(redis, config.daemon.queueUi, host, onConnectionError) : undefined;
+  const ops = config.daemon.httpPort ? await startOpsServer({ port: config.daemon.httpPort, host, db: ctx.db, redis, metrics, queueUi, pauses }) : undefined;
+  const uiHost = ['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  log.info({ scheduler: Boolean(scheduler), workers: Boolean(pool), metricsHost: ops ? host : undefined, metricsPort: ops?.port, queueUi: ops && queueUi ? `http://${uiHost}:${ops.port}/queues` : undefined }, 'daemon started');
 
   let stopping: Promise<void> | undefined;
   // Every step is bounded: after a Redis or Postgres outage a close can wait on a connection
@@ -99,7 +109,8 @@ export async function startDaemon(config: Config, opts: DaemonOptions): Promise<
           await step('workers (forced)', () => pool!.close(true));
         }
       }
-      if (ops) await step('ops server', () => ops.close());
+      await step('ops server', () => (ops ? ops.close() : pauses.close()));
+      health.close();
       await step('redis', () => redis.quit().catch(() => redis.disconnect()));
       await step('database', () => app.close());
       log.info('stopped');

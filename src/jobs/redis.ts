@@ -30,6 +30,39 @@ export class NoRedisError extends FatalError {
   }
 }
 
+/** Where a Redis URL points, without its password: safe for a message. */
+export function redisAddress(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname.length > 1 ? u.pathname : ''}`;
+  } catch {
+    return 'an unparsable URL';
+  }
+}
+
+/**
+ * One ping, bounded: the daemon checks Redis before anything else, since every queue and the
+ * shared rate limiter wait on it silently (a walk's requests time out, not Redis's).
+ */
+export async function assertRedisReachable(url: string, setting: string, timeoutMs = 5_000): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
+  // The socket's own error (ECONNREFUSED, ENOTFOUND) names the cause; connect() only says "closed".
+  let cause: string | undefined;
+  probe.on('error', (err: Error) => (cause ??= err.message));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    await Promise.race([probe.connect().then(() => probe.ping()), timeout]);
+  } catch (err) {
+    throw new FatalError(`cannot reach Redis at ${redisAddress(url)} (${setting}): ${(cause ?? (err as Error).message).split('\n')[0]}; start it, or fix ${setting}`);
+  } finally {
+    clearTimeout(timer);
+    probe.disconnect();
+  }
+}
+
 export interface RedisServer {
   url: string;
   port: number;
@@ -71,7 +104,7 @@ export async function startRedisServer(opts: { dir: string; port?: number; persi
   };
 }
 
-async function waitForRedis(url: string, timeoutMs: number): Promise<void> {
+export async function waitForRedis(url: string, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -81,7 +114,8 @@ async function waitForRedis(url: string, timeoutMs: number): Promise<void> {
       await probe.ping();
       return;
     } catch (err) {
-      if (Date.now() > end) throw new Error(`redis-server did not answer at ${url}: ${(err as Error).message}`);
+      // The host and port only: a private server's URL carries its password.
+      if (Date.now() > end) throw new Error(`redis-server did not answer at ${new URL(url).host}: ${(err as Error).message}`);
       await sleep(50);
     } finally {
       probe.disconnect();

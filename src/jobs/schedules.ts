@@ -4,9 +4,11 @@ import { createTask, schedule, type ScheduledTask } from 'node-cron';
 import type { Context } from '../context.js';
 import { syncState } from '../db/schema/index.js';
 import { ACCOUNT_STREAMS, AUDIT_KINDS, INVENTORY_KINDS } from '../sync/catalog.js';
+import { planBudgetRound } from '../sync/budget-round.js';
 import { planInput, planRound } from '../sync/plan.js';
 import { JOB_CATALOG, type JobName } from './catalog.js';
 import { alertsJobId, checksJobId, digestJobId, syncJobId, tickOf, verifyJobId } from './ids.js';
+import { MissedTicks } from './missed-ticks.js';
 
 export type ScheduleGroup = 'audit' | 'inventory' | 'digest' | 'verify';
 
@@ -21,11 +23,17 @@ export interface TickResult {
   streams: string[];
   digest: boolean;
   verify: boolean;
+  /** Groups whose enqueue failed at this tick or a missed one it retried (Postgres or Redis away): caught up at a later tick. */
+  failed: ScheduleGroup[];
+  /** Earlier ticks this one enqueued (or tried to) because they were missed (an outage, the scheduler down). */
+  caughtUp: Array<{ group: ScheduleGroup; tick: string }>;
 }
 
 export interface SchedulerOptions {
   /** Tests only: a shorter first retry delay than the catalog's. */
   retryDelayMs?: number;
+  /** Connection errors of the scheduler's queues (the daemon's watchRedisHealth). */
+  onConnectionError?: (err: Error) => void;
 }
 
 /** Completed jobs are kept a day, so a late replica's add of the same id stays a no-op. */
@@ -43,6 +51,7 @@ export class Scheduler {
   private readonly alerts: Queue;
   private readonly sync: Queue;
   private heartbeat: ScheduledTask | undefined;
+  private readonly missed: MissedTicks<ScheduleGroup>;
 
   constructor(private readonly ctx: Context, connection: Redis, private readonly opts: SchedulerOptions = {}) {
     const d = ctx.config.daemon;
@@ -53,11 +62,12 @@ export class Scheduler {
       digest: createTask(d.digestSchedule, noop),
       verify: createTask(d.verifySchedule, noop),
     };
+    this.missed = new MissedTicks(connection, (g, minute) => this.matchers[g].match(minute));
     this.flow = new FlowProducer({ connection });
     this.alerts = new Queue('alerts', { connection });
     this.sync = new Queue('sync', { connection });
     // A Redis restart surfaces here as connection errors; ticks fail (logged) or wait for the reconnection.
-    const onError = (err: Error) => ctx.log.debug({ err: err.message }, 'scheduler queue connection problem');
+    const onError = opts.onConnectionError ?? ((err: Error) => ctx.log.debug({ err: err.message }, 'scheduler queue connection problem'));
     this.flow.on('error', onError);
     this.alerts.on('error', onError);
     this.sync.on('error', onError);
@@ -77,22 +87,65 @@ export class Scheduler {
     });
   }
 
-  /** Enqueue what is due at `at` (tests drive this directly). */
-  async tick(at: Date, groups: ScheduleGroup[] = this.due(at)): Promise<TickResult> {
+  /**
+   * Enqueue what is due at `at` (tests drive this directly; `only`: these groups, no catching up),
+   * and any earlier due tick that was never enqueued (ids derive from that tick, so a replica that did enqueue it makes this a no-op).
+   * Each group enqueues on its own: Postgres away loses the round of streams, not the digest.
+   */
+  async tick(at: Date, only?: ScheduleGroup[]): Promise<TickResult> {
     const tick = tickOf(at);
-    const streams = await this.streamsFor(groups);
+    const groups = only ?? this.due(at);
+    // Groups named by the caller (tests) run as told, without catching up.
+    const others = only ? [] : (Object.keys(this.matchers) as ScheduleGroup[]).filter((g) => !groups.includes(g));
+    const caughtUp = (await this.missed.before(at, others).catch((err: unknown) => {
+      this.ctx.log.warn({ tick, err: (err as Error).message }, 'could not read the last ticks enqueued; missed ticks are caught up later');
+      return [];
+    }));
+    const byTick = new Map<string, ScheduleGroup[]>();
+    for (const m of caughtUp) byTick.set(m.tick, [...(byTick.get(m.tick) ?? []), m.group]);
+    const failed: ScheduleGroup[] = [];
+    for (const [t, gs] of [...byTick].sort(([a], [b]) => a.localeCompare(b))) {
+      const done = await this.enqueue(t, gs, false);
+      failed.push(...done.failed);
+      if (done.failed.length === 0) this.ctx.log.info({ tick: t, groups: gs }, 'missed tick caught up');
+    }
+    const now = await this.enqueue(tick, groups, true);
+    return { tick, groups, ...now, failed: [...new Set([...failed, ...now.failed])], caughtUp };
+  }
+
+  /** One tick's groups, each on its own; `discover`: also walk never-attempted streams (every live tick does). */
+  private async enqueue(tick: string, groups: ScheduleGroup[], discover: boolean) {
+    const failed: ScheduleGroup[] = [];
+    const attempt = async (gs: ScheduleGroup[], work: () => Promise<unknown>) => {
+      try {
+        await work();
+        await this.missed.record(tick, gs).catch(() => undefined);
+        return true;
+      } catch (err) {
+        failed.push(...gs);
+        this.ctx.log.error({ tick, groups: gs, err: (err as Error).message }, 'could not enqueue this tick\'s jobs; caught up once it can be');
+        return false;
+      }
+    };
+    const digest = groups.includes('digest') && (await attempt(['digest'], () => this.alerts.add('alerts.digest', { tick }, this.options('alerts.digest', digestJobId(tick)))));
+    const verify = groups.includes('verify') && (await attempt(['verify'], () => this.sync.add('audit.verify', { tick }, this.options('audit.verify', verifyJobId(tick)))));
+    let streams: string[] = [];
+    const streamGroups = groups.filter((g) => g === 'audit' || g === 'inventory');
+    if (streamGroups.length || discover) await attempt(streamGroups, async () => (streams = await this.enqueueRound(tick, streamGroups)));
+    if (streams.length || digest || verify) this.ctx.log.info({ tick, groups, streams: streams.length, digest, verify }, 'tick enqueued');
+    return { streams, digest, verify, failed };
+  }
+
+  private async enqueueRound(tick: string, groups: ScheduleGroup[]): Promise<string[]> {
+    // Shaped to each rate-limit budget's share (src/sync/budget-plan.ts): audit first, inventory by priority.
+    const { streams } = await planBudgetRound(this.ctx, await this.streamsFor(groups), { at: new Date(tick), inventory: groups.includes('inventory') });
     // Replicas plan from the database at slightly different moments: if an account (or a first walk)
     // appeared in between, a replica's round can hold a stream the other's lacks. Ids keep every
     // (stream, tick) single; an extra stream that can no longer join a started round waits for the next tick.
     if (streams.length) {
       await this.flow.add(this.round(tick, streams)).catch((err: unknown) => this.ctx.log.warn({ tick, err: (err as Error).message }, 'round already enqueued by another replica'));
     }
-    const digest = groups.includes('digest');
-    if (digest) await this.alerts.add('alerts.digest', { tick }, this.options('alerts.digest', digestJobId(tick)));
-    const verify = groups.includes('verify');
-    if (verify) await this.sync.add('audit.verify', { tick }, this.options('audit.verify', verifyJobId(tick)));
-    if (streams.length || digest || verify) this.ctx.log.info({ tick, groups, streams: streams.length, digest, verify }, 'tick enqueued');
-    return { tick, groups, streams, digest, verify };
+    return streams;
   }
 
   /** Streams of the due groups (within FLAREWATCH_STREAMS), plus any never attempted (a new account, a first start). */

@@ -17,6 +17,8 @@ export interface WorkerPoolOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   handlers?: ReadonlyArray<readonly [JobName, Handler<never>]>;
+  /** Connection errors of every queue and worker (the daemon's watchRedisHealth: one line per state change). */
+  onConnectionError?: (err: Error) => void;
 }
 
 export interface WorkerPool {
@@ -43,10 +45,11 @@ export function startWorkers(ctx: Context, opts: WorkerPoolOptions): WorkerPool 
         maxStalledCount: 3,
       }),
   );
-  for (const w of workers) w.on('error', (err) => ctx.log.warn({ queue: w.name, err: err.message }, 'queue connection problem'));
+  // Without a listener BullMQ prints each retry's stack to stderr; an outage is reported once by the caller.
+  const onError = opts.onConnectionError ?? ((err: Error) => ctx.log.debug({ err: err.message }, 'queue connection problem'));
+  for (const w of workers) w.on('error', onError);
   const queues = QUEUES.map((q) => new Queue(q, { connection: opts.connection }));
-  // Without a listener BullMQ prints these to stderr; readiness and job failures already report them.
-  for (const q of queues) q.on('error', (err) => ctx.log.debug({ queue: q.name, err: err.message }, 'queue connection problem'));
+  for (const q of queues) q.on('error', onError);
   return {
     workers,
     async queueDepths() {

@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestLimiter } from '../cloudflare/rate-limit.js';
+import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
+import { registerBudgetMetrics } from './budget-metrics.js';
 import { verifySummaries } from '../db/queries/audit-verifications.js';
 
 /** Everything the daemon exports on /metrics. One instance per process (no global registry). */
@@ -23,6 +25,10 @@ export interface MetricSources {
   queueDepths?: () => Promise<Record<string, Record<string, number>>>;
   /** The rate limiters in use, by what Cloudflare counts against (user:<id>, account-token:<id>). */
   limiters?: Map<string, RequestLimiter>;
+  /** Each queue: paused or not (ops/queue-state.ts). */
+  queuePaused?: () => Promise<Record<string, boolean>>;
+  /** For the budget plan's gauges (their maximum staleness settings). */
+  config?: Config;
 }
 
 /** Stream kind without the account id, so labels stay few. */
@@ -120,6 +126,7 @@ export function createMetrics(sources: MetricSources): Metrics {
       for (const s of await verifySummaries(sources.db)) this.set({ stream: s.stream }, s.gaps);
     },
   });
+  if (sources.config) registerBudgetMetrics(reg[0]!, sources.db, sources.config);
   new Gauge({
     name: 'flarewatch_sync_lag_seconds', help: 'Now minus the audit watermark (audit streams) or the last success (others)', labelNames: ['stream'], registers: reg,
     async collect() {
@@ -141,6 +148,14 @@ export function createMetrics(sources: MetricSources): Metrics {
       // Redis away (restart): leave the depths out rather than hold the scrape until it is back.
       const depths: Record<string, Record<string, number>> = (await withTimeout(sources.queueDepths?.(), 2_000).catch(() => ({}))) ?? {};
       for (const [queue, states] of Object.entries(depths)) for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
+    },
+  });
+  new Gauge({
+    name: 'flarewatch_queue_paused', help: '1 while a queue is paused (kept in Redis: nothing runs, and nothing fails either)', labelNames: ['queue'], registers: reg,
+    async collect() {
+      this.reset();
+      const paused = (await withTimeout(sources.queuePaused?.(), 2_000).catch(() => undefined)) ?? {};
+      for (const [queue, p] of Object.entries(paused)) this.set({ queue }, p ? 1 : 0);
     },
   });
   return m;

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Db } from '../db/client.js';
 import type { Metrics } from './metrics.js';
 import { QUEUE_UI_PATH, type QueueUi } from './queue-ui.js';
+import type { QueuePauses } from './queue-state.js';
 
 export interface OpsServer {
   port: number;
@@ -14,8 +15,19 @@ export interface OpsServer {
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`no answer within ${ms} ms`)), ms).unref())]);
 
-/** /healthz (the process is up), /readyz (Postgres and Redis answer), /metrics (Prometheus), /queues (Bull Board, when on). */
-export async function startOpsServer(opts: { port: number; host?: string; db: Db; redis: Redis; metrics: Metrics; queueUi?: QueueUi }): Promise<OpsServer> {
+/** What /readyz reports: Postgres or Redis away, a paused queue (nothing runs, yet nothing fails either). */
+async function readiness(opts: { db: Db; redis: Redis; pauses?: QueuePauses }): Promise<string[]> {
+  const [pg, redis, pauses] = await Promise.allSettled([
+    withTimeout(opts.db.execute(sql`select 1`), 2_000), withTimeout(opts.redis.ping(), 2_000), withTimeout(opts.pauses?.paused() ?? Promise.resolve({}), 2_000),
+  ]);
+  const paused = pauses.status === 'fulfilled' ? Object.entries(pauses.value).filter(([, p]) => p).map(([q]) => `queue ${q} paused`) : [];
+  return [pg.status === 'rejected' ? 'postgres unreachable' : '', redis.status === 'rejected' ? 'redis unreachable' : '', ...paused].filter(Boolean);
+}
+
+/** /healthz (the process is up), /readyz (Postgres and Redis answer, no queue paused), /metrics (Prometheus), /queues (Bull Board, when on). */
+export async function startOpsServer(opts: {
+  port: number; host?: string; db: Db; redis: Redis; metrics: Metrics; queueUi?: QueueUi; pauses?: QueuePauses;
+}): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       res.writeHead(status, { 'content-type': type });
@@ -24,10 +36,7 @@ export async function startOpsServer(opts: { port: number; host?: string; db: Db
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return send(200, 'ok\n');
     if (path === '/readyz') {
-      void Promise.allSettled([withTimeout(opts.db.execute(sql`select 1`), 2_000), withTimeout(opts.redis.ping(), 2_000)]).then(([pg, redis]) => {
-        const problems = [pg?.status === 'rejected' ? 'postgres unreachable' : '', redis?.status === 'rejected' ? 'redis unreachable' : ''].filter(Boolean);
-        send(problems.length ? 503 : 200, problems.length ? `${problems.join('\n')}\n` : 'ready\n');
-      });
+      void readiness(opts).then((problems) => send(problems.length ? 503 : 200, problems.length ? `${problems.join('\n')}\n` : 'ready\n'));
       return;
     }
     if (path === '/metrics') {
@@ -42,7 +51,7 @@ export async function startOpsServer(opts: { port: number; host?: string; db: Db
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => ok());
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => ok());
   });
   return {
     port: (server.address() as AddressInfo).port,
@@ -52,6 +61,7 @@ export async function startOpsServer(opts: { port: number; host?: string; db: Db
         server.close(() => ok());
       });
       await opts.queueUi?.close();
+      await opts.pauses?.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { NotFoundError } from '../util/not-found.js';
 import type { Context } from '../context.js';
 import { decisionsOf, insertDecisions, itemsOf } from '../db/queries/reviews.js';
 import type { ReviewItem } from '../db/schema/index.js';
@@ -17,7 +18,7 @@ export function resolveItem(items: ReviewItem[], ref: string): ReviewItem {
   const named = items.filter((i) => i.label.toLowerCase() === r.toLowerCase());
   if (named.length === 1) return named[0]!;
   if (named.length > 1) throw new UsageError(`review attest: "${safeText(r)}" names ${named.length} items; give the key: ${named.map((i) => i.itemKey).join(', ')}`);
-  throw new UsageError(`review attest: no item "${safeText(r)}" in this review (flarewatch review status lists them with their keys)`);
+  throw new NotFoundError(`review attest: no item "${safeText(r)}" in this review (npx flarewatch review status lists them with their keys)`);
 }
 
 /**

@@ -9,6 +9,9 @@ type Obj = Record<string, unknown>;
 const sorted = (v: unknown) => (Array.isArray(v) ? v.map(String).sort() : []);
 const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
 
+/** A review frozen before effective access was recorded has none: null, and not compared (not "everything appeared"). */
+const accessOf = (s: Obj) => ('access' in s ? sorted(s.access) : null);
+
 /** The compared fields of an item, each as a comparable value. */
 const FIELDS: Record<'member' | 'token', Record<string, (s: Obj) => unknown>> = {
   member: {
@@ -16,12 +19,15 @@ const FIELDS: Record<'member' | 'token', Record<string, (s: Obj) => unknown>> = 
     roles: (s) => sorted(s.roles),
     policies: (s) => memberGrants(s.policies),
     two_factor_enabled: (s) => s.two_factor_enabled ?? null,
+    // Effective access per path (effective_access): a path that appeared or went is a change even when roles are equal.
+    access: (s) => accessOf(s),
   },
   token: {
     name: (s) => text(s.name),
     status: (s) => text(s.status),
     owner: (s) => text(s.owner),
     grants: (s) => sorted(s.grants),
+    access: (s) => accessOf(s),
     expires_on: (s) => text(s.expires_on),
     not_before: (s) => text(s.not_before),
     ip_allow: (s) => sorted(s.ip_allow),
@@ -50,7 +56,7 @@ export function diffReviews(before: ReviewItem[], after: ReviewItem[]): ReviewDi
     if (!o) continue;
     const changes = Object.entries(FIELDS[n.kind])
       .map(([field, get]) => ({ field, before: get(o.snapshot as Obj), after: get(n.snapshot as Obj) }))
-      .filter((c) => !same(c.before, c.after));
+      .filter((c) => !same(c.before, c.after) && !(c.field === 'access' && (c.before === null || c.after === null)));
     if (changes.length) changed.push({ ...head(n), changes });
   }
   return {

@@ -3,10 +3,13 @@ import { CONTROLS, REVIEW_CONTROLS, controlLabel } from '../compliance/controls.
 import type { Review, ReviewDecision, ReviewFinding, ReviewItem } from '../db/schema/index.js';
 import type { RemediationRecord } from '../remediation/evidence.js';
 import { SEVERITIES } from '../rules/types.js';
+import { type ChainEntry, GENESIS } from './chain.js';
+import type { PackSignature } from './signing.js';
 
 // Pure: a review's evidence pack from what the review froze and the decisions recorded on it.
 // It reads nothing that a later sync changes, and nothing in it depends on when it is exported,
-// so the same review always gives the same pack (its digest proves it).
+// so the same review always gives the same pack (the same digest). The digest only shows the pack
+// is whole; the chain and the signature (chain.ts, signing.ts, verify.ts) show whether it was forged.
 
 type Obj = Record<string, unknown>;
 
@@ -34,7 +37,7 @@ export interface EvidenceFinding {
 }
 
 export interface Evidence {
-  format: 'flarewatch-access-review/1';
+  format: 'flarewatch-access-review/2';
   review: { id: number; name: string; started_by: string | null; previous_review: number | null };
   /** When the snapshot was taken: what every item shows is as of this instant. */
   generated_at: string;
@@ -47,9 +50,29 @@ export interface Evidence {
   findings: EvidenceFinding[];
   /** What was done about the revocations: plans made from this review, approvals, outcomes (src/remediation/evidence.ts). */
   remediation: RemediationRecord[];
-  /** sha256 of this pack without the digest (JSON, as exported). */
+  /** The review's decisions as the database chained them (src/review/chain.ts), in chain order, and its head. */
+  chain: { algorithm: 'sha256, canonical JSON'; genesis: string; head: { seq: number; hash: string } | null; decisions: ChainEntry[] };
+  /**
+   * sha256 of the compact JSON (JSON.stringify, no indentation) of this pack without `digest` and
+   * `signature`: not of the exported file, which is indented. A checksum, not a proof: the signature is.
+   */
   digest: string;
+  /** Ed25519 over the digest (JSON exports; src/review/signing.ts). */
+  signature?: PackSignature;
 }
+
+/** The text the digest is taken over: the compact JSON of the pack without its digest and signature. */
+export function digestInput(pack: Evidence | Omit<Evidence, 'digest'>): string {
+  const { digest: _d, signature: _s, ...rest } = pack as Evidence;
+  return JSON.stringify(rest);
+}
+
+const chainOf = (decisions: ReviewDecision[]): ChainEntry[] =>
+  [...decisions]
+    .sort((a, b) => a.chainSeq - b.chainSeq)
+    .map((d) => ({
+      seq: d.chainSeq, id: d.id, item_key: d.itemKey, decision: d.decision, by: d.decidedBy, at: d.decidedAt.toISOString(), note: d.note, prev: d.prevHash, hash: d.rowHash,
+    }));
 
 const isoOf = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const rank = (s: string) => SEVERITIES.indexOf(s as (typeof SEVERITIES)[number]);
@@ -93,7 +116,7 @@ export function buildEvidence(review: Review, items: ReviewItem[], findings: Rev
   const decided = evItems.filter((i) => i.decision);
   const through = decisions.length ? isoOf(new Date(Math.max(...decisions.map((d) => d.decidedAt.getTime())))) : null;
   const pack: Omit<Evidence, 'digest'> = {
-    format: 'flarewatch-access-review/1',
+    format: 'flarewatch-access-review/2',
     review: { id: review.id, name: review.name, started_by: review.startedBy, previous_review: review.previousId },
     generated_at: isoOf(review.startedAt),
     scope: { accounts: accountIds.map((id) => ({ id, name: names.get(id) ?? null })), all_watched_accounts: review.accounts === null },
@@ -106,7 +129,10 @@ export function buildEvidence(review: Review, items: ReviewItem[], findings: Rev
     controls: controlsSection(evFindings),
     items: evItems,
     findings: evFindings,
+    chain: { algorithm: 'sha256, canonical JSON', genesis: GENESIS, head: null, decisions: chainOf(decisions) },
     remediation,
   };
-  return { ...pack, digest: createHash('sha256').update(JSON.stringify(pack)).digest('hex') };
+  const last = pack.chain.decisions.at(-1);
+  pack.chain.head = last ? { seq: last.seq, hash: last.hash } : null;
+  return { ...pack, digest: createHash('sha256').update(digestInput(pack)).digest('hex') };
 }

@@ -19,12 +19,23 @@ export interface ItemSummary {
   context: string[];
 }
 
+/** Effective access per path (reviews frozen since the access model), with what was removed and an incomplete picture named. */
+function effective(s: Obj): string[] | null {
+  if (!('access' in s)) return null;
+  const holds = list(s.access);
+  return [
+    ...(holds.length ? holds : ['no effective access']),
+    ...list(s.access_removed).map((r) => `not effective: ${r}`),
+    ...(s.access_picture_complete === false ? [`access picture incomplete: ${list(s.access_picture_missing).join('; ')}`] : []),
+  ];
+}
+
 function member(s: Obj): ItemSummary {
   const act = (s.last_activity ?? null) as Obj | null;
   const roles = list(s.roles);
   return {
     status: str(s.status),
-    access: [...(roles.length ? roles.map((r) => `role ${r}`) : ['no roles']), ...memberGrants(s.policies)],
+    access: effective(s) ?? [...(roles.length ? roles.map((r) => `role ${r}`) : ['no roles']), ...memberGrants(s.policies)],
     protection: s.two_factor_enabled === true ? '2FA on' : s.two_factor_enabled === false ? '2FA off' : '2FA unknown',
     lastActive: act ? `${str(act.at)} (${str(act.action)}${act.ip ? ` from ${str(act.ip)}` : ''})` : 'none in the audit log',
     context: s.status === 'pending' ? [`invited ${str(s.invited_at)} (${str(s.invited_at_source)})${s.invited_by ? ` by ${str(s.invited_by)}` : ''}`] : [],
@@ -37,7 +48,8 @@ function token(s: Obj): ItemSummary {
   const ip = allow.length ? `from ${allow.join(', ')}` : 'from any IP';
   return {
     status: str(s.status),
-    access: s.grants_known === false ? ['grants unknown (known from its verify answer only)'] : list(s.grants).length ? list(s.grants) : ['no grants'],
+    access: s.grants_known === false ? ['grants unknown (known from its verify answer only)']
+      : effective(s) ?? (list(s.grants).length ? list(s.grants) : ['no grants']),
     protection: ip + (deny.length ? `, not from ${deny.join(', ')}` : ''),
     lastActive: s.last_used_on ? str(s.last_used_on) : 'never used',
     context: [

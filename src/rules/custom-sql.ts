@@ -1,9 +1,9 @@
 import { parseControl } from '../compliance/controls.js';
 import { SEVERITIES, type Severity } from './types.js';
 
-// Static checks of a custom rule file, before it ever reaches the database. The database
-// is the real guard (READ ONLY transaction, statement timeout); these give a clear message
-// for the common mistakes and keep a second statement from riding along.
+// The header of a custom rule file. The statement itself is checked by nobody but the server
+// (one statement through the extended protocol, read only, as the reader role): a lexer of
+// our own would only be a second opinion that a hostile rule can fool.
 
 export interface CustomRuleHeader {
   id: string;
@@ -50,70 +50,4 @@ export function parseHeader(text: string): CustomRuleHeader {
     kind,
     controls,
   };
-}
-
-/**
- * The statement's code with comments and literals blanked (same length, so positions map
- * back to the text), so keywords and `;` are found only where they are syntax. Understands
- * '…' (with ''), E'…' (with \'), "…", $tag$…$tag$, -- and nested /* *\/ comments.
- */
-export function codeOnly(text: string): string {
-  let out = '';
-  let i = 0;
-  const blank = (from: number, to: number, keepEnds: boolean) => {
-    const n = Math.min(to, text.length) - from;
-    out += keepEnds && n >= 2 ? text[from] + ' '.repeat(n - 2) + text[from + n - 1] : ' '.repeat(Math.max(0, n));
-  };
-  while (i < text.length) {
-    const c = text[i]!;
-    const next = text[i + 1];
-    const start = i;
-    if (c === '-' && next === '-') {
-      const end = text.indexOf('\n', i);
-      i = end < 0 ? text.length : end;
-      blank(start, i, false);
-    } else if (c === '/' && next === '*') {
-      let depth = 0;
-      do {
-        if (text.startsWith('/*', i)) (depth++, (i += 2));
-        else if (text.startsWith('*/', i)) (depth--, (i += 2));
-        else i++;
-      } while (depth > 0 && i < text.length);
-      blank(start, i, false);
-    } else if (c === "'" || c === '"') {
-      const escapes = c === "'" && /[eE]/.test(text[i - 1] ?? '') && !/\w/.test(text[i - 2] ?? '');
-      i++;
-      while (i < text.length) {
-        if (escapes && text[i] === '\\') i += 2;
-        else if (text[i] === c && text[i + 1] === c) i += 2;
-        else if (text[i] === c) break;
-        else i++;
-      }
-      i++;
-      blank(start, i, true);
-    } else if (c === '$' && /^\$[A-Za-z_]?\w*\$/.test(text.slice(i, i + 64)) && !/\w/.test(text[i - 1] ?? '')) {
-      const tag = /^\$[A-Za-z_]?\w*\$/.exec(text.slice(i, i + 64))![0];
-      const end = text.indexOf(tag, i + tag.length);
-      i = end < 0 ? text.length : end + tag.length;
-      out += "'" + ' '.repeat(i - start - 2) + "'";
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out;
-}
-
-/** The statement to run (anything from its first top-level `;` on removed). Throws unless it is one SELECT or WITH. */
-export function checkStatement(text: string): string {
-  const code = codeOnly(text);
-  const semi = code.indexOf(';');
-  const body = semi < 0 ? code : code.slice(0, semi);
-  if (body.trim() === '') throw new Error('no SQL statement');
-  if (semi >= 0 && code.slice(semi).replace(/[\s;]/g, '') !== '') throw new Error('more than one statement: a rule is a single SELECT');
-  const first = /^[\s(]*([A-Za-z]+)/.exec(body)?.[1]?.toLowerCase();
-  if (first !== 'select' && first !== 'with') {
-    throw new Error(`not a query: a rule must be a single SELECT or WITH statement, not ${first?.toUpperCase() ?? 'this'}`);
-  }
-  return semi < 0 ? text : text.slice(0, semi);
 }

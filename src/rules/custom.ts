@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../db/client.js';
-import { checkStatement, parseHeader } from './custom-sql.js';
+import { parseHeader } from './custom-sql.js';
 import { withRuleConnection } from './rule-connection.js';
+import { readRuleRows } from './rule-cursor.js';
 import { type Rule, type RuleHit, SEVERITIES, type Severity } from './types.js';
 
 /** A custom rule file that could not be loaded: reported in the check run, never fatal. */
@@ -23,7 +24,6 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** A custom rule is a Rule like any other; only its evaluate differs. */
 export function customRule(file: string, text: string): Rule & { source: string } {
   const header = parseHeader(text);
-  const statement = checkStatement(text);
   return {
     id: header.id,
     title: header.title,
@@ -35,26 +35,25 @@ export function customRule(file: string, text: string): Rule & { source: string 
     controls: header.controls,
     thresholds: { timeout_ms: { default: DEFAULT_TIMEOUT_MS, description: 'statement timeout of the query (ms)' } },
     source: file,
-    evaluate: (ctx) => runCustomQuery(ctx.pool, statement, Number(ctx.thresholds.timeout_ms ?? DEFAULT_TIMEOUT_MS), header.severity),
+    evaluate: (ctx) => runCustomQuery(ctx.pool, text, { ...ctx.config.customSql, timeoutMs: Number(ctx.thresholds.timeout_ms ?? DEFAULT_TIMEOUT_MS) }, header.severity),
   };
 }
 
-/** Carries a read's result out of the savepoint it rolls back. */
-class ReadDone<T> {
-  constructor(readonly value: T) {}
+export interface CustomQueryOptions {
+  timeoutMs: number;
+  maxRows: number;
+  maxBytes: number;
+  readerPassword?: string | undefined;
 }
 
 /**
- * Runs the statement as the database's reader role (src/rules/rule-connection.ts) on a
- * connection of its own, in a READ ONLY transaction with a statement timeout, wrapped as a
- * subquery (which also refuses a second statement and data-modifying WITH).
+ * Runs the rule's text, as written, in a session logged in as the database's reader role
+ * (src/rules/rule-connection.ts), READ ONLY, through the extended protocol (one statement:
+ * the server refuses a second), its rows read through a bounded cursor (./rule-cursor.ts).
  */
-export async function runCustomQuery(db: Db, statement: string, timeoutMs: number, fallback: Severity): Promise<RuleHit[]> {
-  const res = await withRuleConnection(db, async (client) => {
-    await client.query(`set local statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-    return client.query<Record<string, unknown>>(`select * from (\n${statement}\n) as custom_rule`);
-  });
-  const columns = res.fields.map((f) => f.name);
+export async function runCustomQuery(db: Db, statement: string, opts: CustomQueryOptions, fallback: Severity): Promise<RuleHit[]> {
+  const res = await withRuleConnection(db, opts, (client) => readRuleRows(client, statement, opts));
+  const columns = res.fields;
   for (const required of ['resource_key', 'resource_type']) {
     if (!columns.includes(required)) throw new Error(`the query returns no "${required}" column (it returns: ${columns.join(', ') || 'nothing'})`);
   }

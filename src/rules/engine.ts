@@ -44,7 +44,7 @@ export interface RuleSet {
 }
 
 /** The built-ins and the custom SQL rules of the configured folder, loaded now. */
-export function loadRuleSet(config: Config): RuleSet {
+export function loadRuleSet(config: Pick<Config, 'rulesDir'>): RuleSet {
   const custom = loadCustomRules(config.rulesDir, BUILTIN_RULES.map((r) => r.id));
   return { rules: [...BUILTIN_RULES, ...custom.rules], problems: custom.problems };
 }

@@ -18,11 +18,12 @@ export type IssuedCredential =
  */
 export type Principal =
   | { kind: 'user-token'; userId: string; tokenId: string; deny: string[]; bucket: string }
-  | { kind: 'account-token'; accountId: string; tokenId: string; deny: string[]; bucket: string }
+  /** `provisioner`: sees only the account tokens it created (see IssueSpec). */
+  | { kind: 'account-token'; accountId: string; tokenId: string; deny: string[]; bucket: string; provisioner?: boolean }
   | { kind: 'global-key'; userId: string; deny: string[]; bucket: string };
 
-interface TokenRecord { kind: 'user-token' | 'account-token'; ownerId: string; tokenId: string; deny: string[] }
-interface KeyRecord { userId: string; email: string; apiKey: string }
+interface TokenRecord { kind: 'user-token' | 'account-token'; ownerId: string; tokenId: string; deny: string[]; provisioner?: boolean }
+interface KeyRecord { userId: string; email: string; apiKey: string; deny: string[] }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const secret = (rng: Rng, length = 40) => Array.from({ length }, () => ALPHABET[Math.floor(rng() * 64)]).join('');
@@ -67,8 +68,20 @@ export class CredentialStore {
       creator_email_at_creation: creator.email, provisioner_type: 'user', provisioner_id: creator.id,
     });
     const value = `${spec.prefix ? 'cfat_' : ''}${secret(rng)}`;
-    this.tokens.set(value, { kind: 'account-token', ownerId: account.id, tokenId: token.id, deny: [...(spec.deny ?? [])] });
+    this.tokens.set(value, { kind: 'account-token', ownerId: account.id, tokenId: token.id, deny: [...(spec.deny ?? [])], provisioner: spec.provisioner === true });
     return { kind: 'account-token', value, tokenId: token.id, accountId: account.id };
+  }
+
+  /**
+   * From now on `c` lacks the permissions behind `routes` (403, 10000): the live deny list of an issued
+   * credential, or of the default token and key for 'default'.
+   */
+  deny(c: IssuedCredential | 'default', routes: string[]): void {
+    const list = c === 'default' ? this.defaults.deny
+      : c.kind === 'global-key' ? (c.userId === this.userAt(0).user.id ? this.defaults.deny : [...this.keys.values()].find((k) => k.userId === c.userId)?.deny)
+      : this.tokens.get(c.value)?.deny;
+    if (!list) throw new Error('deny: no such credential');
+    for (const r of routes) if (!list.includes(r)) list.push(r);
   }
 
   /**
@@ -99,7 +112,8 @@ export class CredentialStore {
     const token = list.find((t) => t.id === rec.tokenId);
     if (!token || !usable(token, this.now())) return undefined;
     if (rec.kind === 'account-token') {
-      return { kind: 'account-token', accountId: rec.ownerId, tokenId: rec.tokenId, deny: rec.deny, bucket: `account-token:${rec.tokenId}` };
+      return { kind: 'account-token', accountId: rec.ownerId, tokenId: rec.tokenId, deny: rec.deny, bucket: `account-token:${rec.tokenId}`,
+        ...(rec.provisioner ? { provisioner: true } : {}) };
     }
     return { kind: 'user-token', userId: rec.ownerId, tokenId: rec.tokenId, deny: rec.deny, bucket: userBucket(rec.ownerId) };
   }
@@ -113,7 +127,7 @@ export class CredentialStore {
     }
     for (const rec of this.keys.values()) {
       if (rec.email.toLowerCase() === email.toLowerCase() && rec.apiKey === apiKey) {
-        return { kind: 'global-key', userId: rec.userId, deny: [], bucket: userBucket(rec.userId) };
+        return { kind: 'global-key', userId: rec.userId, deny: rec.deny, bucket: userBucket(rec.userId) };
       }
     }
     return undefined;
@@ -125,7 +139,7 @@ export class CredentialStore {
     if (index === 0) return { kind: 'global-key', email: this.defaults.email, apiKey: this.defaults.apiKey, userId: u.id };
     let rec = this.keys.get(u.id);
     if (!rec) {
-      rec = { userId: u.id, email: u.email, apiKey: secret(rngFor(this.seed, 'global-key', u.id)) };
+      rec = { userId: u.id, email: u.email, apiKey: secret(rngFor(this.seed, 'global-key', u.id)), deny: [] };
       this.keys.set(u.id, rec);
     }
     return { kind: 'global-key', email: rec.email, apiKey: rec.apiKey, userId: u.id };

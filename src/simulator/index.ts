@@ -17,6 +17,8 @@ export type { WorldSize, SimCredentials, SimStats, FaultRule, RateLimit, IssueSp
 export type { FaultKind } from './http/faults.js';
 export type { SimLogEntry, PrincipalStats } from './http/stats.js';
 export type { SimUser, WorldOptions } from './world.js';
+export type { AccessWorld } from './iam/access-world.js';
+export type { PolicySpec, OrgMemberSpec, UserGroup, ResourceGroup, IamPolicy } from './iam/types.js';
 export type { AuditKind, AuditEntry, AuditStreamHandle } from './audit/streams.js';
 
 export interface SimulatorOptions {
@@ -44,6 +46,8 @@ export interface Simulator {
   extraCredentials: IssuedCredential[];
   /** Creates a credential the server accepts from now on (see IssueSpec). */
   issueCredential(spec: IssueSpec): IssuedCredential;
+  /** From now on the credential ('default': the default token and key) gets 403 on these route keys. */
+  denyRoutes(credential: IssuedCredential | 'default', routes: string[]): void;
   /** What 'shift-listing' faults removed (and added), in order. */
   shifted: Shifted[];
   setFaults(rules: FaultRule[]): void;
@@ -77,6 +81,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     url: `http://${urlHost}:${port}${BASE_PATH}`,
     world, stats, credentials, extraCredentials, shifted,
     issueCredential: (spec) => store.issue(spec),
+    denyRoutes: (credential, routes) => store.deny(credential, routes),
     setFaults: (rules) => faults.reset(rules),
     setRateLimit: (limit) => limiter.set(limit === undefined ? DEFAULT_RATE_LIMIT : limit),
     close: () => new Promise<void>((resolve, reject) => {

@@ -7,6 +7,8 @@ import type { Zone } from './tokens.js';
 export interface Account {
   id: string; name: string; type: 'standard' | 'enterprise'; created_on: string;
   settings: { enforce_twofactor: boolean; abuse_contact_email?: string };
+  /** Set when an organization owns the account. */
+  managed_by?: { parent_org_id: string; parent_org_name: string };
 }
 export interface Member {
   id: string; email: string; status: 'accepted' | 'pending';

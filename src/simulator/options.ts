@@ -10,6 +10,7 @@ const faultRule = z.object({
   status: z.number().int().min(400).max(599).optional(), retryAfter: z.number().min(0).optional(),
   delayMs: z.number().min(0).optional(), match: z.record(z.string(), z.string()).optional(),
   code: z.number().int().min(1000).optional(), message: z.string().min(1).optional(), replace: z.boolean().optional(),
+  bytes: int(1).optional(), entries: int(0).optional(),
 });
 
 const dateTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an RFC 3339 date-time');
@@ -18,13 +19,14 @@ const dateTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be
  * A credential to issue (`sim.issueCredential`, `extraCredentials`). `user` is an index into world.users;
  * `account` an account id, or an index into world.accounts (the CLI cannot know generated ids in advance);
  * `deny` lists route keys the credential lacks ('GET /user'); `tokenId` names an existing token of the user
- * for the credential to stand for (otherwise a new 'flarewatch read-only' token is added, with that id if given).
+ * for the credential to stand for (otherwise a new 'flarewatch read-only' token is added, with that id if given);
+ * `provisioner` makes an account token a provisioner: it sees only the account tokens it created.
  */
 export const issueSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('user-token'), user: int().optional(), prefix: z.boolean().optional(), deny: routeKeys.optional(),
     expiresOn: dateTime.optional(), tokenId: z.string().min(1).optional() }).strict(),
   z.object({ kind: z.literal('account-token'), account: z.union([z.string().min(1), z.number().int().min(0)]), prefix: z.boolean().optional(),
-    deny: routeKeys.optional(), expiresOn: dateTime.optional() }).strict(),
+    deny: routeKeys.optional(), expiresOn: dateTime.optional(), provisioner: z.boolean().optional() }).strict(),
   z.object({ kind: z.literal('global-key'), user: int().optional() }).strict(),
 ]);
 

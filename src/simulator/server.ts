@@ -11,6 +11,9 @@ import { shiftListing, type Shifted } from './http/shift.js';
 import { record, type SimStats } from './http/stats.js';
 import { auditHandlers } from './routes/audit.js';
 import { iamHandlers, type Handler } from './routes/iam.js';
+import { iamGroupHandlers } from './routes/iam-groups.js';
+import { orgHandlers } from './routes/orgs.js';
+import { zoneHandlers } from './routes/zones.js';
 import { writeHandlers } from './routes/writes.js';
 import type { World } from './world.js';
 
@@ -19,9 +22,10 @@ export const BASE_PATH = '/client/v4';
 interface Route { key: string; method: string; segments: string[]; handler: Handler; style: ErrorStyle }
 
 // Literal segments win over parameters (/user/tokens/verify before /user/tokens/:token_id).
-const ROUTES: Route[] = Object.entries({ ...iamHandlers, ...auditHandlers, ...writeHandlers }).map(([key, handler]) => ({
+const ROUTES: Route[] = Object.entries({ ...iamHandlers, ...iamGroupHandlers, ...zoneHandlers, ...orgHandlers, ...auditHandlers, ...writeHandlers }).map(([key, handler]) => ({
   key, handler, method: key.slice(0, key.indexOf(' ')), segments: key.slice(key.indexOf(' ') + 1).split('/').filter(Boolean),
-  style: key.endsWith('/logs/audit') ? 'audit-v2' as const : key.endsWith('audit_logs') ? 'audit-v1' as const : 'iam' as const,
+  style: key.endsWith('/logs/audit') ? 'audit-v2' as const : key.endsWith('audit_logs') ? 'audit-v1' as const
+    : key.includes(' /organizations') ? 'organizations' as const : 'iam' as const,
 })).sort((a, b) => b.segments.filter((s) => !s.startsWith(':')).length - a.segments.filter((s) => !s.startsWith(':')).length);
 
 function match(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {

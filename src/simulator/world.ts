@@ -6,6 +6,8 @@ import { makeToken, type Token, type Zone } from './tokens.js';
 import { defaultAccountsFor, makeExtraUser, memberFor, type SimUser } from './users.js';
 import { AuditStreams, type AuditKind, type AuditStreamHandle } from './audit/streams.js';
 import type { AuditSettings } from './options.js';
+import { AccessWorld } from './iam/access-world.js';
+import { seedAccess } from './iam/seed.js';
 
 export type { Account, Member, Token, Zone, Role, PermissionGroup, AuditKind, AuditStreamHandle, SimUser, AuditSettings };
 
@@ -43,6 +45,8 @@ export class World {
   readonly credentialTokenId: string;
   /** Every user; users[0] is `user` with `userTokens`, `userInvites`, ... (the same objects). */
   readonly users: SimUser[];
+  /** User groups, resource groups, organizations, zone statuses (src/simulator/iam/access-world.ts). */
+  readonly access: AccessWorld;
   /** Retention and ageing of every audit stream; may be changed at runtime (`world.audit.ageOutPerRequest = 5`). */
   readonly audit: AuditSettings;
   private readonly tokensByAccount = new Map<string, Token[]>();
@@ -83,6 +87,9 @@ export class World {
     // Extra users draw from their own seeds and append to member lists, so users=1 leaves everything above as it was.
     for (let i = 1; i < size.users; i++) this.createUser(defaultAccountsFor(i, this.accounts), t0);
     this.streams = new AuditStreams(seed, size, t0, now, this);
+    // Its own seed stream, after everything else: the inventory above is what it was before access paths existed.
+    this.access = new AccessWorld(this, seed, now);
+    seedAccess(this.access, this);
   }
 
   /** Tokens, members and subscriptions of a new account, drawn in the constructor's historical order. */

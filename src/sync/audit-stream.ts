@@ -93,12 +93,14 @@ function auditJob(spec: AuditStreamSpec): StreamJob {
       const window = planWindow(cp, w.now(), { overlapMs: overlap, lagMs: lag, backfillMs, since });
       if (cp.window) w.setResumedFromPage(cp.window.pages + 1);
       if (!window) {
-        await w.complete(async () => undefined, { watermark: cp.watermark } satisfies AuditCheckpoint);
+        await w.complete(async () => undefined, { watermark: cp.watermark, ...(cp.from ? { from: cp.from } : {}) } satisfies AuditCheckpoint);
         return;
       }
+      // Only a first walk knows where the archive begins; an older checkpoint without it stays without.
+      const from = cp.from ?? (cp.watermark ? undefined : window.since);
       const done = await walkWindow(w, spec, cp, window);
       w.progress?.update({ stream: w.stream, entries: done.entries, pages: done.pages, windowSince: done.since, windowBefore: done.before, position: done.before, done: true });
-      await w.complete(async () => undefined, { watermark: done.before } satisfies AuditCheckpoint);
+      await w.complete(async () => undefined, { watermark: done.before, ...(from ? { from } : {}) } satisfies AuditCheckpoint);
     },
   };
 }

@@ -1,7 +1,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { CloudflareRequestError } from '../cloudflare/errors.js';
 import { fetchEnvelope, type FetchResult, type Query } from '../cloudflare/fetch-envelope.js';
-import { listItems } from '../cloudflare/page-loop.js';
+import { listItems, refuseOverPage } from '../cloudflare/page-loop.js';
 import { type AuditSource, entryTimeOf } from './audit-entry.js';
 import type { AuditPageSource, PageWalk } from './audit-pages.js';
 import { type AuditWindow, placeTime } from './audit-window.js';
@@ -22,7 +22,9 @@ async function v1Get(w: PageWalk, path: string, page: string, query: Query, acce
   return pRetry(
     async () => {
       try {
-        return await fetchEnvelope(w.cf, { site, query, malformedRetries: w.api.malformedRetries, signal: w.signal, acceptError });
+        const res = await fetchEnvelope(w.cf, { site, query, malformedRetries: w.api.malformedRetries, signal: w.signal, acceptError });
+        if (res.kind === 'ok' && Array.isArray(res.envelope.result)) refuseOverPage(site, res.envelope.result.length, Number(query.per_page), 'per_page');
+        return res;
       } catch (err) {
         // 5xx were retried by the SDK already; a 4xx answer (or 10001 on a 400) it does not retry is asked again here.
         if (err instanceof CloudflareRequestError && (err.kind === 'bad-request' || (err.kind === 'server' && (err.status ?? 0) < 500))) throw err;
@@ -74,7 +76,8 @@ export function advance(s: V1State, items: unknown[], r: Reading): V1State | und
   if (items.length < r.perPage) return undefined;
   const times = items.map(r.timeOf).filter((t): t is number => t !== undefined && r.inWindow(t));
   if (!times.length) throw new Error(`a full page of ${items.length} entries holds no usable event time inside the window; cannot advance without guessing`);
-  const max = Math.max(...times);
+  // reduce, not Math.max(...times): a spread of 100k arguments overflows the call stack.
+  const max = times.reduce((a, b) => (b > a ? b : a), -Infinity);
   if (max <= s.since) return { since: s.since, seenAt: new Set([...s.seenAt, ...idsAt(r, items, s.since)]), instant: { at: s.since, page: 1 } };
   return { since: max, seenAt: new Set(idsAt(r, items, max)) };
 }

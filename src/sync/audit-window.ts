@@ -18,6 +18,11 @@ export interface AuditWindow {
 export interface AuditCheckpoint {
   /** Every entry older than this (exclusive) has been archived. */
   watermark?: string;
+  /**
+   * Where the first walk of this stream began: with the watermark, the span the archive holds in
+   * full (audit_v2_coverage, the access_used evidence window). Absent on checkpoints written before it was kept.
+   */
+  from?: string;
   /** The window being walked, when a walk was interrupted inside it. */
   window?: AuditWindow;
 }

@@ -3,7 +3,12 @@ import { accountTokensStream } from './account-tokens.js';
 import { accountAuditStream, accountAuditV1Stream, userAuditStream } from './audit-stream.js';
 import { billingHistoryStream } from './billing-history.js';
 import { ipAccessRulesStream } from './ip-access-rules.js';
+import { iamPermissionGroupsStream } from './iam-permission-groups.js';
 import { membersStream } from './members.js';
+import { organizationsStream } from './organizations.js';
+import { resourceGroupsStream } from './resource-groups.js';
+import { userGroupsStream } from './user-groups.js';
+import { zonesStream } from './zones.js';
 import { accountPermissionGroupsStream, permissionGroupsStream } from './permission-groups.js';
 import { rolesStream } from './roles.js';
 import type { StreamJob } from './runner.js';
@@ -30,10 +35,20 @@ export const CREDENTIAL_STREAMS: Record<string, (credential: string) => StreamJo
   'billing-history': billingHistoryStream,
   'ip-access-rules': ipAccessRulesStream,
   'user-audit': userAuditStream,
+  organizations: organizationsStream,
 };
 
-/** Credential streams that call /user/*: not applicable to an account-owned token. */
+/**
+ * Credential streams an account-owned token cannot walk: the /user endpoints, and /organizations, whose
+ * only token permission (x-api-token-group) is User Details Read/Write, a user-level permission no
+ * account-owned token can hold.
+ */
 export const USER_LEVEL_KINDS = Object.keys(CREDENTIAL_STREAMS).filter((k) => k !== 'accounts');
+
+/** Why a user-level stream is not applicable to an account-owned token. */
+export const notApplicableReason = (kind: string, credential: string) => kind === 'organizations'
+  ? `credential "${credential}" is an account-owned token, which cannot hold User Details Read, the permission /organizations needs`
+  : `credential "${credential}" is an account-owned token, which cannot call /user endpoints`;
 
 export const GLOBAL_STREAMS: Record<string, () => StreamJob> = {
   'permission-groups': permissionGroupsStream,
@@ -47,6 +62,10 @@ export const ACCOUNT_STREAMS: Record<string, (accountId: string) => StreamJob> =
   'account-subscriptions': accountSubscriptionsStream,
   'account-audit': accountAuditStream,
   'account-audit-v1': accountAuditV1Stream,
+  'user-groups': userGroupsStream,
+  'resource-groups': resourceGroupsStream,
+  'iam-permission-groups': iamPermissionGroupsStream,
+  zones: zonesStream,
 };
 
 export const ALL_KINDS = [...Object.keys(CREDENTIAL_STREAMS), ...Object.keys(GLOBAL_STREAMS), ...Object.keys(ACCOUNT_STREAMS)];

@@ -27,14 +27,16 @@ const massive = (w: Walk, n: number, live: number) => n >= w.config.sync.massDel
  * Ask the detail endpoint about each id: 404 (or another of `goneStatuses`) is gone, 200 is still
  * there (the listing shifted), anything else proves nothing and keeps the row.
  */
-export async function askDetail(w: Walk, pathFor: (id: string) => string, ids: string[], goneStatuses = [404]) {
+export async function askDetail(w: Walk, pathFor: (id: string) => string, ids: string[], goneStatuses = [404],
+  mapItem: (item: Record<string, unknown>) => Record<string, unknown> = (i) => i) {
   const gone: string[] = [];
   const present: Array<Record<string, unknown> & { id: string }> = [];
   for (const id of ids) {
     const path = pathFor(id);
     try {
       const res = await fetchEnvelope(w.cf, { site: { stream: w.stream, path, credential: w.credential.name }, malformedRetries: w.api.malformedRetries, signal: w.signal });
-      const item = res.kind === 'ok' ? res.envelope.result : undefined;
+      const answer = res.kind === 'ok' ? res.envelope.result : undefined;
+      const item = answer && typeof answer === 'object' ? mapItem(answer as Record<string, unknown>) : answer;
       if (item && typeof item === 'object' && (item as { id?: unknown }).id === id) present.push(item as never);
       else w.note(`deletion of ${id} not confirmed: ${path} answered without it; kept`);
     } catch (err) {
@@ -77,7 +79,7 @@ export async function settleDeletions(w: Walk, spec: SnapshotSpec, seen: Set<str
   let present: Array<Record<string, unknown> & { id: string }> = [];
   let reason = 'absent from a complete listing';
   if (wanted.length && how.by === 'detail') {
-    ({ gone, present } = await askDetail(w, (id) => spec.detailPath!(id, w), wanted));
+    ({ gone, present } = await askDetail(w, (id) => spec.detailPath!(id, w), wanted, [404], spec.mapItem));
     reason = 'confirmed gone: its detail endpoint answered 404';
     if (present.length) w.note(`the listing omitted ${present.length} object(s) that still exist (${present.slice(0, 3).map((p) => p.id).join(', ')}): it shifted during the walk; kept`);
   } else if (wanted.length && how.by === 'second-walk') {
@@ -101,4 +103,11 @@ export async function settleDeletions(w: Walk, spec: SnapshotSpec, seen: Set<str
       w.counts.rowsMarkedDeleted += marked;
     },
   };
+}
+
+/** One guard state for a stream that settles several listings: what any of them held back. */
+export function mergeHeld(all: Settled[]): HeldDeletions | null {
+  const held = all.map((s) => s.held).filter((h): h is HeldDeletions => h !== null);
+  if (!held.length) return null;
+  return { ids: held.flatMap((h) => h.ids), at: held[0]!.at, live: held.reduce((n, h) => n + h.live, 0) };
 }

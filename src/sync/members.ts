@@ -11,6 +11,7 @@ export const membersStream = (accountId: string) =>
   snapshotJob(`members:${accountId}`, {
     path: `/accounts/${accountId}/members`,
     perPage: 50,
+    listing: 'members',
     table: accountMembers,
     conflict: [accountMembers.id],
     idColumn: accountMembers.id,

@@ -4,7 +4,7 @@ import { knownKinds } from '../credentials/kinds.js';
 import type { CredentialKind } from '../credentials/types.js';
 import { accounts } from '../db/schema/index.js';
 import { pgTextArray } from '../db/queries/text-array.js';
-import { ACCOUNT_STREAMS, GLOBAL_STREAMS, USER_LEVEL_KINDS } from './catalog.js';
+import { ACCOUNT_STREAMS, GLOBAL_STREAMS, notApplicableReason, USER_LEVEL_KINDS } from './catalog.js';
 
 export interface PlanInput {
   /** Stream kinds or full names; empty = every stream. */
@@ -40,7 +40,7 @@ export function planRound(input: PlanInput, phase: 'accounts' | 'rest' | 'all' =
     for (const kind of USER_LEVEL_KINDS) {
       const stream = `${kind}:${c.name}`;
       if (c.kind !== 'account-token') add(stream);
-      else if (wants(stream)) plan.notApplicable.push({ stream, reason: `credential "${c.name}" is an account-owned token, which cannot call /user endpoints` });
+      else if (wants(stream)) plan.notApplicable.push({ stream, reason: notApplicableReason(kind, c.name) });
     }
   }
   if (input.credentials.some((c) => c.kind !== 'account-token')) for (const kind of Object.keys(GLOBAL_STREAMS)) add(kind);

@@ -7,6 +7,7 @@ export const rolesStream = (accountId: string) =>
   snapshotJob(`roles:${accountId}`, {
     path: `/accounts/${accountId}/roles`,
     perPage: 50,
+    listing: 'roles',
     table: accountRoles,
     conflict: [accountRoles.accountId, accountRoles.id],
     idColumn: accountRoles.id,

@@ -15,6 +15,14 @@ import {
 import { parseStream, type StreamScope } from './catalog.js';
 import { withStreamSession } from './stream-lock.js';
 import { chooseWalker } from './walker.js';
+import { LISTING_OF_KIND, writeListing } from './listings.js';
+
+/** A listing the credential's kind cannot call: `not_applicable` in access_listings (never a failure, never empty). */
+async function recordNotApplicable(ctx: Context, scope: StreamScope, reason: string): Promise<void> {
+  const listing = LISTING_OF_KIND[scope.kind];
+  if (!listing) return;
+  await writeListing(ctx.db, { scope, credential: scope.type === 'credential' ? scope.credential : null, now: ctx.now() }, listing, { state: 'not_applicable', reason });
+}
 
 /** What a stream's walk receives: the context plus its run's credential, client, counters and commit points. */
 export interface Walk extends Context {
@@ -92,6 +100,7 @@ export async function runStream(ctx: Context, job: StreamJob, opts: RunOptions =
   if (!choice.ok) {
     if (choice.status !== 'failed') {
       log.info({ reason: choice.reason }, choice.status === 'not-applicable' ? 'stream not applicable' : 'stream skipped');
+      if (choice.status === 'not-applicable') await recordNotApplicable(ctx, scope, choice.reason).catch((err: unknown) => log.error({ err }, 'could not record the listing'));
       return choice.status === 'skipped' ? { stream: job.stream, status: 'skipped', reason: choice.reason } : { stream: job.stream, status: 'not-applicable', reason: choice.reason };
     }
     const error = new WalkerError(`stream ${job.stream}: ${choice.reason}`);
@@ -132,7 +141,7 @@ async function walkLocked(
   const notes: string[] = [];
   let completed = false;
   let resumedFrom: number | undefined;
-  const sync = () => ({ ...counts, requests: tally.requests, resumed: resumedFrom ?? null, note: notes.length ? notes.join('; ') : null });
+  const sync = () => ({ ...counts, requests: tally.requests, rateLimited: tally.byStatus[429] ?? 0, resumed: resumedFrom ?? null, note: notes.length ? notes.join('; ') : null });
   const walk: Walk = {
     ...ctx,
     db,

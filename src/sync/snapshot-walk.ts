@@ -66,7 +66,8 @@ export async function walkListing(w: Walk, spec: SnapshotSpec, start: WalkCheckp
     firstPageOnly: spec.firstPageOnly?.(w), startPage: overlap ?? cp.nextPage, malformedRetries: w.api.malformedRetries, signal: w.signal,
   });
   const before = cp.totals?.at(-1) ?? cp.totalCount;
-  for await (const page of pages as AsyncGenerator<ListPage>) {
+  for await (const raw of pages as AsyncGenerator<ListPage>) {
+    const page = spec.mapItem ? { ...raw, items: raw.items.map((i) => spec.mapItem!(i as Record<string, unknown>)) } : raw;
     const total = page.resultInfo?.total_count;
     if (resuming && before !== undefined && total !== undefined && total !== before) {
       w.log.info({ before, now: total }, 'listing changed since the interrupted walk; starting over');

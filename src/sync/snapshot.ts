@@ -1,4 +1,4 @@
-import type { SQL } from 'drizzle-orm';
+import { and, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { fetchEnvelope, type Query } from '../cloudflare/fetch-envelope.js';
 import type { Tx } from '../db/client.js';
@@ -6,6 +6,7 @@ import type { SyncedTable } from '../db/queries/snapshot.js';
 import type { VersionTracker } from '../db/queries/versions.js';
 import { type Confirmation, settleDeletions } from './deletions.js';
 import type { StreamJob, Walk } from './runner.js';
+import { type ListingResult, listingAt, recordingFailure, writeListing } from './listings.js';
 import { freshWalk, joinUp, pathOf, storePage, type WalkCheckpoint, walkListing } from './snapshot-walk.js';
 
 /** How one inventory listing maps onto one table. */
@@ -31,6 +32,17 @@ export interface SnapshotSpec {
   history?: VersionTracker;
   /** More to write in each page's transaction, with the ids of the rows stored (what a credential reaches). */
   alsoWrite?: (tx: Tx, ids: string[], w: Walk) => Promise<void>;
+  /** The item as stored and compared (e.g. a group member keyed `<group>:<member>`); detail answers go through it too. */
+  mapItem?: (item: Record<string, unknown>) => Record<string, unknown>;
+  /** The access_listings row this walk writes (src/sync/listings.ts). */
+  listing?: string;
+  /** A 403 is recorded `forbidden` and ends the walk as done instead of failing it (access-path listings). */
+  forbiddenCompletes?: boolean;
+  /**
+   * After a complete walk: whether it was only the credential's own view (a token provisioner sees the tokens it
+   * created). Then the listing is `partial` with `viewOf`, and deletions are confined to `scope`.
+   */
+  view?: (w: Walk, seen: Set<string>) => { viewOf: string; scope: SQL } | undefined;
   toRow(item: Record<string, unknown> & { id: string }, w: Walk): Record<string, unknown>;
 }
 
@@ -43,9 +55,12 @@ function resumable(w: Walk): WalkCheckpoint | undefined {
   return age >= 0 && age <= w.config.sync.resumeMaxAge ? cp : undefined;
 }
 
-/** One complete walk (resuming an interrupted one when it can), then walks again while its pages do not join up. */
-export async function walkUntilJoined(w: Walk, spec: SnapshotSpec): Promise<{ seen: Set<string>; joined: boolean; pages: number }> {
-  const resumeFrom = resumable(w);
+/**
+ * One complete walk (resuming an interrupted one when it can, unless `resume` is false: a listing walked
+ * inside another stream's walk), then walks again while its pages do not join up.
+ */
+export async function walkUntilJoined(w: Walk, spec: SnapshotSpec, resume = true): Promise<{ seen: Set<string>; joined: boolean; pages: number; why?: string }> {
+  const resumeFrom = resume ? resumable(w) : undefined;
   if (resumeFrom) w.setResumedFromPage(resumeFrom.nextPage);
   let cp = resumeFrom ? await walkListing(w, spec, resumeFrom, true) : undefined;
   if (resumeFrom && !cp) w.setResumedFromPage(undefined);
@@ -61,10 +76,10 @@ export async function walkUntilJoined(w: Walk, spec: SnapshotSpec): Promise<{ se
     check = joinUp(cp);
   }
   if (!check.joined) w.note(`the listing's pages did not join up after ${w.config.sync.rewalkLimit + 1} walks (${check.why}); nothing marked deleted this time`);
-  return { seen, joined: check.joined, pages: cp.nextPage - 1 };
+  return { seen, joined: check.joined, pages: cp.nextPage - 1, ...(check.why ? { why: check.why } : {}) };
 }
 
-function confirmation(w: Walk, spec: SnapshotSpec, pages: number): Confirmation {
+export function confirmation(w: Walk, spec: SnapshotSpec, pages: number): Confirmation {
   if (spec.detailPath) return { by: 'detail' };
   if (!spec.perPage || pages <= 1 || spec.firstPageOnly?.(w)) return { by: 'single-answer' };
   return {
@@ -80,20 +95,31 @@ function confirmation(w: Walk, spec: SnapshotSpec, pages: number): Confirmation 
 export function snapshotJob(stream: string, spec: SnapshotSpec): StreamJob {
   return {
     stream,
-    async walk(w) {
-      if (spec.object) {
-        const res = await fetchEnvelope(w.cf, { site: { stream, path: pathOf(w, spec), credential: w.credential.name }, malformedRetries: w.api.malformedRetries, signal: w.signal });
-        await storePage(w, spec, res.kind === 'ok' && res.envelope.result ? [res.envelope.result] : [], freshWalk(w));
-        await w.complete(async () => undefined, { lastCompleteAt: w.now().toISOString() });
-        return;
-      }
-      const { seen, joined, pages } = await walkUntilJoined(w, spec);
-      if (!joined) {
-        await w.complete(async () => undefined, { lastCompleteAt: w.now().toISOString() });
-        return;
-      }
-      const settled = await settleDeletions(w, spec, seen, confirmation(w, spec, pages));
-      await w.complete(settled.write, { lastCompleteAt: w.now().toISOString() }, settled.held);
-    },
+    walk: (w) => (spec.listing ? recordingFailure(w, [spec.listing], () => walkSnapshot(w, spec), { forbiddenCompletes: spec.forbiddenCompletes === true }) : walkSnapshot(w, spec)),
   };
+}
+
+/** What a complete walk of `spec` writes to access_listings (nothing for a spec without a listing). */
+const listed = (w: Walk, spec: SnapshotSpec, r: ListingResult) => async (tx: Tx) => {
+  if (spec.listing) await writeListing(tx, listingAt(w), spec.listing, r);
+};
+
+async function walkSnapshot(w: Walk, spec: SnapshotSpec): Promise<void> {
+  const stream = w.stream;
+  if (spec.object) {
+    const res = await fetchEnvelope(w.cf, { site: { stream, path: pathOf(w, spec), credential: w.credential.name }, malformedRetries: w.api.malformedRetries, signal: w.signal });
+    await storePage(w, spec, res.kind === 'ok' && res.envelope.result ? [res.envelope.result] : [], freshWalk(w));
+    await w.complete(async () => undefined, { lastCompleteAt: w.now().toISOString() });
+    return;
+  }
+  const { seen, joined, pages, why } = await walkUntilJoined(w, spec);
+  if (!joined) {
+    await w.complete(listed(w, spec, { state: 'failed', reason: `the listing's pages did not join up (${why ?? 'unknown'})` }), { lastCompleteAt: w.now().toISOString() });
+    return;
+  }
+  const view = spec.view?.(w, seen);
+  const scoped: SnapshotSpec = view ? { ...spec, scope: (x) => and(spec.scope?.(x), view.scope)! } : spec;
+  const settled = await settleDeletions(w, scoped, seen, confirmation(w, spec, pages));
+  const result: ListingResult = view ? { state: 'partial', viewOf: view.viewOf, reason: `only ${view.viewOf}'s view of the listing` } : { state: 'complete' };
+  await w.complete(async (tx) => { await settled.write(tx); await listed(w, spec, result)(tx); }, { lastCompleteAt: w.now().toISOString() }, settled.held);
 }

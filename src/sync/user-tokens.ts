@@ -11,6 +11,7 @@ export const userTokensStream = (credential: string) =>
     // Without it Cloudflare hides recently expired tokens, which are exactly what a review wants to see.
     query: { include_expired: true },
     perPage: 50,
+    listing: 'user-tokens',
     table: apiTokens,
     conflict: [apiTokens.id],
     idColumn: apiTokens.id,

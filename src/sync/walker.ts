@@ -4,7 +4,10 @@ import { CredentialError, ensureIdentity } from '../credentials/identity.js';
 import { knownKinds } from '../credentials/kinds.js';
 import { byPreference } from '../credentials/preference.js';
 import { canReachUser, type CredentialAccess, type Identity } from '../credentials/types.js';
-import { type StreamScope, USER_LEVEL_KINDS } from './catalog.js';
+import { and, eq } from 'drizzle-orm';
+import { accessListings } from '../db/schema/index.js';
+import { notApplicableReason, type StreamScope, USER_LEVEL_KINDS } from './catalog.js';
+import { LISTING_OF_KIND, listingScope } from './listings.js';
 
 export type WalkerChoice =
   | { ok: true; credential: CredentialAccess; identity: Identity }
@@ -36,7 +39,7 @@ export async function chooseWalker(ctx: Context, scope: StreamScope): Promise<Wa
     if (!c) return { ok: false, status: 'failed', reason: `no credential named "${scope.credential}" is configured` };
     const choice = await firstUsable(ctx, [c], '');
     if (choice.ok && USER_LEVEL_KINDS.includes(scope.kind) && !canReachUser(choice.identity.kind)) {
-      return { ok: false, status: 'not-applicable', reason: `credential "${c.name}" is an account-owned token, which cannot call /user endpoints` };
+      return { ok: false, status: 'not-applicable', reason: notApplicableReason(scope.kind, c.name) };
     }
     return choice;
   }
@@ -48,7 +51,10 @@ export async function chooseWalker(ctx: Context, scope: StreamScope): Promise<Wa
     const mayReach = (c: CredentialAccess) =>
       unknown ? kinds.get(c.name) !== 'account-token' || c.config.accounts.includes(scope.accountId) || c.identity?.accountId === scope.accountId : reach.has(c.name);
     const candidates = byPreference(ctx.credentials.filter(mayReach).map((c) => ({ c, name: c.name, kind: kinds.get(c.name) })), order);
-    return firstUsable(ctx, candidates.map((x) => x.c), `no configured credential reaches account ${scope.accountId}`);
+    // A credential that was refused this listing (403) walks it only when no other can.
+    const refused = await forbiddenFor(ctx, scope);
+    const ordered = [...candidates.filter((x) => !refused.has(x.name)), ...candidates.filter((x) => refused.has(x.name))];
+    return firstUsable(ctx, ordered.map((x) => x.c), `no configured credential reaches account ${scope.accountId}`);
   }
   // The catalog is the same for every user: any credential that can call /user, user tokens first.
   const userLevel = ctx.credentials.filter((c) => { const k = kinds.get(c.name); return k === undefined || canReachUser(k); });
@@ -58,4 +64,13 @@ export async function chooseWalker(ctx: Context, scope: StreamScope): Promise<Wa
     return firstUsable(ctx, candidates.filter((c) => c !== choice.credential && c.identity?.kind !== 'account-token'), 'no credential can read /user endpoints');
   }
   return choice;
+}
+
+/** Credentials whose last walk of this account's listing was refused (access_listings state forbidden). */
+async function forbiddenFor(ctx: Context, scope: Extract<StreamScope, { type: 'account' }>): Promise<Set<string>> {
+  const listing = LISTING_OF_KIND[scope.kind];
+  if (!listing) return new Set();
+  const rows = await ctx.db.select({ credential: accessListings.credential }).from(accessListings)
+    .where(and(eq(accessListings.scope, listingScope(scope).scope), eq(accessListings.listing, listing), eq(accessListings.state, 'forbidden')));
+  return new Set(rows.map((r) => r.credential).filter((c): c is string => c !== null));
 }

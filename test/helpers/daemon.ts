@@ -42,6 +42,7 @@ export interface TestDaemon extends Daemon {
 /** An in-process scheduler and/or worker, ticks driven by the test (no cron). */
 export async function startTestDaemon(
   env: Record<string, string>, role: { scheduler?: boolean; workers?: boolean; concurrency?: number },
+  timings: { redisReminderMs?: number } = {},
 ): Promise<TestDaemon> {
   const config: Config = loadConfig(env);
   const logLines: string[] = [];
@@ -49,7 +50,7 @@ export async function startTestDaemon(
   const log = createLogger({ level: 'info', format: 'json', secrets: [], destination: sink });
   const daemon = await startDaemon(config, {
     redisUrl: config.redis.url!, scheduler: role.scheduler ?? false, workers: role.workers ?? false, concurrency: role.concurrency,
-    log, cron: false, timings: { retryDelayMs: 500 },
+    log, cron: false, timings: { retryDelayMs: 500, ...timings },
   });
   const completed: string[] = [];
   for (const w of daemon.pool?.workers ?? []) w.on('completed', (job) => completed.push(job.id!));

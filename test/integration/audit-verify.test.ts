@@ -130,4 +130,21 @@ describe('audit verify', () => {
     expect(fixed.exitCode).toBe(0);
     expect(fixed.output).toContain(`  repaired ${gapDay}: complete now`);
   });
+
+  it('one verify walk of many requests leaves no abort listeners behind (no MaxListenersExceededWarning)', async () => {
+    const h = await archived();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      h.sim.stats.reset();
+      await verify(h, { streams: [h.v2] });
+      // More requests on the walk's one budget signal than Node's limit of 10 listeners.
+      expect(h.sim.stats.total).toBeGreaterThan(10);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
 });

@@ -118,8 +118,13 @@ describe('CLI habits', () => {
     expect(r.stdout).toMatch(new RegExp(`^finding ${id}: A token that never expires, number 7`));
     expect(r.stdout).toMatch(/rule:\s+token-no-expiry/);
     expect(r.stdout).toMatch(/history:\n {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}opened/);
+    // Not found: one line on stderr, exit 4, the same in every command.
     const missing = await cli(['findings', 'show', '999999']);
-    expect([missing.code, missing.stdout.trim()]).toEqual([1, 'no finding 999999']);
+    expect([missing.code, missing.stdout, missing.stderr.trim()]).toEqual([4, '', 'flarewatch: findings show: no finding 999999 (npx flarewatch findings lists them)']);
+    const noReview = await cli(['review', 'status', '99999']);
+    expect([noReview.code, noReview.stdout, noReview.stderr.trim()]).toEqual([4, '', 'flarewatch: review status: no review 99999 (npx flarewatch review list shows them)']);
+    const noToken = await cli(['history', 'token', 'no-such-token']);
+    expect([noToken.code, noToken.stdout, noToken.stderr.trim()]).toEqual([4, '', 'flarewatch: history token: no token with id or name "no-such-token"']);
   });
 
   it('status --json, and a non-zero exit when a stream is failing or lagging', async () => {

@@ -88,7 +88,7 @@ describe('flarewatch start without REDIS_URL', () => {
       if (child.exitCode !== null || Date.now() > readyBy) throw new Error(`start never became ready:\n${out.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    const redisPort = Number(/"url":"redis:\/\/127\.0\.0\.1:(\d+)"/.exec(out)?.[1]);
+    const redisPort = Number(/"redis":"127\.0\.0\.1:(\d+)"/.exec(out)?.[1]);
     expect(redisPort, out.slice(-2000)).toBeGreaterThan(0);
     expect(redisServersOn(redisPort)).toHaveLength(1);
     expect(await accepts(redisPort)).toBe(true);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NotFoundError } from '../../src/util/not-found.js';
 import { historyMemberCommand, historyTokenCommand } from '../../src/commands/history.js';
 import { groupByName, roleByName } from '../../src/simulator/catalog.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -123,7 +124,7 @@ describe('a token widened, then narrowed', () => {
   });
 
   it('an unknown or ambiguous token is refused, naming the candidates', async () => {
-    expect(await historyTokenCommand(ctx, 'no-such-token', false)).toEqual({ output: 'no token with id or name "no-such-token"', exitCode: 1 });
+    await expect(historyTokenCommand(ctx, 'no-such-token', false)).rejects.toThrow(new NotFoundError('history token: no token with id or name "no-such-token"'));
     const twin = sim.world.addAccountToken(account, { name: tokenName });
     await syncAt(T0 + 4 * HOUR, ['account-tokens']);
     const r = await historyTokenCommand(ctx, tokenName, false);
@@ -176,7 +177,7 @@ describe('a member', () => {
     expect(output).toContain(`member ${m.email.toUpperCase()}: 1 membership(s)`);
     expect(output).toMatch(/v2 changed\s+role_ids: .*role_names: \+ Administrator/);
     expect(output).toMatch(/2026-03-01T07:00:00Z\s+\S+\s+deleted\s+confirmed gone: its detail endpoint answered 404/);
-    expect(await historyMemberCommand(ctx, 'nobody@example.com', false)).toEqual({ output: 'no member with email "nobody@example.com"', exitCode: 1 });
+    await expect(historyMemberCommand(ctx, 'nobody@example.com', false)).rejects.toThrow(new NotFoundError('history member: no member with email "nobody@example.com"'));
   });
 
   it('a member who comes back gets a restored version', async () => {

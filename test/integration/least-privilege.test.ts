@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -29,6 +29,8 @@ async function sqlAs<T extends pg.QueryResultRow = Record<string, unknown>>(url:
     await c.end();
   }
 }
+const bounds = { timeoutMs: 5_000, maxRows: 1000, maxBytes: 1 << 20 };
+const hostile = (name: string) => readFileSync(join(process.cwd(), 'test/fixtures/rules-hostile', `${name}.sql`), 'utf8');
 const log = () => {
   const lines: string[] = [];
   return { lines, warn: (m: string) => lines.push(m) } as unknown as { lines: string[]; warn(m: string): void };
@@ -78,7 +80,7 @@ describe('custom SQL rules run as the reader role, on a connection of their own'
     database = connectDatabase(urlFor('org_a'), 2);
   });
   afterAll(async () => database?.close());
-  const run = (statement: string) => runCustomQuery(database.db, statement, 5_000, 'medium');
+  const run = (statement: string) => runCustomQuery(database.db, statement, bounds, 'medium');
 
   it('read flarewatch tables, but not the server files, even when flarewatch is a superuser', async () => {
     await expect(run(`select 'x' as resource_key, 't' as resource_type, count(*) as n from api_tokens`)).resolves.toHaveLength(1);
@@ -117,19 +119,73 @@ describe('flarewatch as a database owner without CREATEROLE', () => {
     await expect(sqlAs(ownerUrl, 'select count(*) from findings')).resolves.toHaveLength(1);
 
     const owner = connectDatabase(ownerUrl, 2);
+    const run = (statement: string, readerPassword?: string) => runCustomQuery(owner.db, statement, { ...bounds, readerPassword }, 'low');
     try {
-      await expect(runCustomQuery(owner.db, `select 'x' as resource_key, 't' as resource_type`, 5_000, 'low')).rejects.toThrow(
+      await expect(run(`select 'x' as resource_key, 't' as resource_type`)).rejects.toThrow(
         `an administrator runs once CREATE ROLE "${role}" NOLOGIN ROLE "owner_c";`);
       await sqlAs(admin(), `CREATE ROLE "${role}" NOLOGIN ROLE "owner_c";`);
       const second = await runMigrations(ownerUrl);
       expect(second).toMatchObject({ roleExists: true, warnings: [] });
-      await expect(runCustomQuery(owner.db, `select current_user as resource_key, 't' as resource_type from api_tokens limit 1`, 5_000, 'low')).resolves.toEqual([]);
-      await expect(runCustomQuery(owner.db, `select current_user as resource_key, 't' as resource_type`, 5_000, 'low')).resolves.toMatchObject([{ resourceKey: role }]);
-      await expect(runCustomQuery(owner.db, `select set_config('role', 'postgres', true) as resource_key, 't' as resource_type`, 5_000, 'low')).rejects.toThrow(/permission denied to set role/);
+      // The rule logs in as the reader, never SET ROLE: without CREATEROLE the owner cannot set its password.
+      await expect(run(`select current_user as resource_key, 't' as resource_type`)).rejects.toThrow(
+        `ALTER ROLE "${role}" LOGIN PASSWORD '<password>'; and gives flarewatch that password in FLAREWATCH_READER_PASSWORD`);
+      await sqlAs(admin(), `ALTER ROLE "${role}" LOGIN PASSWORD 'reader-pw'`);
+      await expect(run(`select current_user as resource_key, 't' as resource_type`, 'wrong')).rejects.toThrow(
+        new RegExp(`log in as the role ${role}, which failed: password authentication failed`));
+      await expect(run(`select current_user as resource_key, 't' as resource_type from api_tokens limit 1`, 'reader-pw')).resolves.toEqual([]);
+      await expect(run(`select current_user as resource_key, 't' as resource_type`, 'reader-pw')).resolves.toMatchObject([{ resourceKey: role }]);
+      await expect(run(`select set_config('role', 'postgres', true) as resource_key, 't' as resource_type`, 'reader-pw')).rejects.toThrow(/permission denied to set role/);
     } finally {
       await owner.close();
     }
     await sqlAs(admin(), `create role dave login password 'dave-pw'; grant "${role}" to dave`);
     await expect(sqlAs(urlFor(db, 'dave', 'dave-pw'), 'select count(*) from api_tokens')).resolves.toHaveLength(1);
+  });
+});
+
+describe('hostile rules under a plain database owner (org_c, after the test above)', () => {
+  const db = 'org_c';
+  const role = readerRoleName(db);
+  let owner: Database;
+  beforeAll(async () => {
+    owner = connectDatabase(urlFor(db, 'owner_c', 'owner-pw'), 2);
+    await sqlAs(urlFor(db, 'owner_c', 'owner-pw'), `create table owner_only_secret (v text); insert into owner_only_secret values ('s3cret'); revoke all on owner_only_secret from "${role}"`);
+  });
+  afterAll(async () => owner?.close());
+  const run = (statement: string) => runCustomQuery(owner.db, statement, { ...bounds, readerPassword: 'reader-pw' }, 'low');
+
+  it('set_config(\'role\', \'none\') inside the rule stays the reader: there is no other role to return to', async () => {
+    await expect(run(hostile('role-reset'))).resolves.toMatchObject([{ resourceKey: role }]);
+  });
+
+  it('query_to_xml reads as the reader, so an owner-only table stays closed', async () => {
+    await expect(run(hostile('query-to-xml'))).rejects.toThrow(/permission denied for table owner_only_secret/);
+  });
+
+  it('smuggled statements never run as the owner', async () => {
+    for (const name of ['dollar-smuggle', 'dollar-smuggle-bare', 'e-string-smuggle', 'e-string-smuggle-bare']) await expect(run(hostile(name))).rejects.toThrow();
+    const left = await sqlAs(urlFor(db, 'owner_c', 'owner-pw'), `select
+      (select count(*)::int from pg_db_role_setting where setconfig::text ~ '77kB|lock_timeout=7s') as settings,
+      (select count(*)::int from pg_class where relname like 'smuggled_%') as tables`);
+    expect(left[0]).toEqual({ settings: 0, tables: 0 });
+  });
+});
+
+describe('flarewatch as a database owner with CREATEROLE (no superuser)', () => {
+  it('sets the reader a one-minute password itself and logs in as it; never its own session', async () => {
+    const db = 'org_d';
+    await sqlAs(admin(), `create role owner_d login createrole password 'owner-d-pw'`);
+    await sqlAs(admin(), `create database ${db} owner owner_d`);
+    const ownerUrl = urlFor(db, 'owner_d', 'owner-d-pw');
+    expect(await runMigrations(ownerUrl)).toMatchObject({ roleExists: true });
+    const owner = connectDatabase(ownerUrl, 2);
+    try {
+      await expect(runCustomQuery(owner.db, hostile('role-reset'), bounds, 'low')).resolves.toMatchObject([{ resourceKey: readerRoleName(db) }]);
+      const until = await sqlAs<{ login: boolean; until: Date | null }>(admin(), `select rolcanlogin as login, rolvaliduntil as until from pg_roles where rolname = '${readerRoleName(db)}'`);
+      expect(until[0]!.login).toBe(true);
+      expect(until[0]!.until).not.toBeNull();
+    } finally {
+      await owner.close();
+    }
   });
 });

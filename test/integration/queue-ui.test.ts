@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/jobs/redis.js';
@@ -81,6 +82,36 @@ describe.runIf(existsSync(CHROMIUM))('the queue UI (Bull Board at /queues)', () 
       expect(await ok.text()).toContain('flarewatch queues');
       expect((await fetch(`http://127.0.0.1:${exposedPort}/healthz`)).status).toBe(200);
     } finally {
+      await ops.close();
+      connection.disconnect();
+    }
+  });
+
+  it('with a token, its own page logs in and may pause a queue; another origin in the same browser may not', async () => {
+    const tokenPort = await freePort();
+    const connection = connectRedis(redis.url, 'test-ui-token');
+    const ops = await startOpsServer({
+      port: tokenPort, host: '127.0.0.1', db: db.db, redis: connection, metrics: daemon!.metrics,
+      queueUi: createQueueUi(connection, { enabled: true, expose: false, token: 'browser-token-1' }, '127.0.0.1'),
+    });
+    const page = await browser!.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${tokenPort}/queues/login?token=browser-token-1`);
+      await expect.poll(() => page.locator('body').innerText(), { timeout: 60_000 }).toMatch(/QUEUES[\s\S]*sync/);
+      // A page of another origin (localhost is not the origin 127.0.0.1) asks for a pause: refused (its preflight gets no CORS grant).
+      await page.goto(`http://localhost:${port}/healthz`);
+      const foreign = await page.evaluate((u) => fetch(u, { method: 'PUT', credentials: 'include' }).then((r) => String(r.status), () => 'blocked'), `http://127.0.0.1:${tokenPort}/queues/api/queues/sync/pause`);
+      expect(foreign).toBe('blocked');
+      const q = new Queue('sync', { connection });
+      expect(await q.isPaused()).toBe(false);
+      await page.goto(`http://127.0.0.1:${tokenPort}/queues`);
+      const own = await page.evaluate(() => fetch('/queues/api/queues/sync/pause', { method: 'PUT' }).then((r) => r.status));
+      expect(own).toBe(200);
+      expect(await q.isPaused()).toBe(true);
+      await q.resume();
+      await q.close();
+    } finally {
+      await page.close();
       await ops.close();
       connection.disconnect();
     }

@@ -94,9 +94,13 @@ describe('the README review cookbook', () => {
       expect(role).toBe(`flarewatch_reader_${db.name}`);
       await client.query('begin');
       await client.query(`set local role ${role}`);
-      for (const view of ['token_grants', 'expiring_tokens', 'open_findings', 'member_access', 'permission_group_names', 'findings', 'audit_logs', 'api_tokens']) {
+      for (const view of ['token_grants', 'expiring_tokens', 'open_findings', 'member_access', 'permission_group_names', 'findings', 'audit_logs', 'api_tokens',
+        'access_used(90)', 'audit_v2_coverage', 'audit_permission_map']) {
         await client.query(`select * from ${view} limit 1`);
       }
+      await client.query('savepoint s');
+      await expect(client.query(`insert into audit_permission_map (id, product, permission_groups) values ('x', 'dns', '{DNS Write}')`)).rejects.toThrow(/permission denied/);
+      await client.query('rollback to savepoint s');
       await expect(client.query(`delete from findings`)).rejects.toThrow(/permission denied/);
     } finally {
       await client.query('rollback');

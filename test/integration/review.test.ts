@@ -12,7 +12,7 @@ import { EXPORT_FORMATS } from '../../src/review/export.js';
 import { runChecks } from '../../src/rules/engine.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';
-import { UsageError } from '../../src/util/usage-error.js';
+import { NotFoundError } from '../../src/util/not-found.js';
 import { succeeded } from '../helpers/audit.js';
 import { testContext, type TestContext } from '../helpers/context.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -154,7 +154,7 @@ describe('review attest and status', () => {
   it('an unknown item, or a name that fits two, is refused and records nothing', async () => {
     const count = async () => (await db.pool.query(`select count(*)::int as n from review_decisions`)).rows[0].n;
     const before = await count();
-    await expect(reviewAttestCommand(ctx, first, [keptMember.email, 'no-such-thing'], { decision: 'keep', by: 'x' })).rejects.toThrow(UsageError);
+    await expect(reviewAttestCommand(ctx, first, [keptMember.email, 'no-such-thing'], { decision: 'keep', by: 'x' })).rejects.toThrow(NotFoundError);
     await expect(reviewAttestCommand(ctx, first, [keptMember.email], { decision: 'keep', by: '  ' })).rejects.toThrow(/--by/);
     expect(await count()).toBe(before);
   });
@@ -181,7 +181,7 @@ describe('review diff', () => {
     const list = JSON.parse((await reviewListCommand(ctx, true)).output) as Array<{ id: number; name: string; items: number; decided: number; accounts: string[] | null }>;
     expect(list.map((r) => r.id).slice(-2)).toEqual([second, first]);
     expect(list.find((r) => r.id === first)).toMatchObject({ name: 'Q2 access review', decided: 2, accounts: null });
-    await expect(reviewExportCommand(ctx, 999, 'json')).rejects.toThrow('review export: no review 999 (flarewatch review list shows them)');
+    await expect(reviewExportCommand(ctx, 999, 'json')).rejects.toThrow('review export: no review 999 (npx flarewatch review list shows them)');
   });
 
   it('the first review of a scope has nothing to compare with', async () => {
@@ -196,7 +196,7 @@ describe('review export', () => {
 
   it('json: scope, freshness, every item with its decision, reviewer and time, findings and controls', () => {
     const e = JSON.parse(firstExports.json!);
-    expect(e).toMatchObject({ format: 'flarewatch-access-review/1', generated_at: '2026-04-01T10:00:00Z', review: { id: first, name: 'Q2 access review', started_by: 'carol@example.com' } });
+    expect(e).toMatchObject({ format: 'flarewatch-access-review/2', generated_at: '2026-04-01T10:00:00Z', review: { id: first, name: 'Q2 access review', started_by: 'carol@example.com' } });
     expect(e.scope.all_watched_accounts).toBe(true);
     expect(e.freshness.length).toBeGreaterThan(3);
     for (const f of e.freshness) expect(f.last_success_at).toBe('2026-04-01T09:00:00Z');

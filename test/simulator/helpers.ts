@@ -3,8 +3,8 @@ import AjvModule from 'ajv';
 import addFormats from 'ajv-formats';
 import type { IssuedCredential, Simulator } from '../../src/simulator/index.js';
 
-/** Validator over openapi-subset.json: `$ref`s resolve inside the document; OpenAPI 3.0 `nullable` becomes a JSON Schema type union. */
-const specPath = new URL('../../../shared/cloudflare-api/openapi-subset.json', import.meta.url);
+/** Validator over openapi-subset.json (test/fixtures/cloudflare-api): `$ref`s resolve inside the document; OpenAPI 3.0 `nullable` becomes a JSON Schema type union. */
+const specPath = new URL('../fixtures/cloudflare-api/openapi-subset.json', import.meta.url);
 export const spec = JSON.parse(readFileSync(specPath, 'utf8')) as {
   paths: Record<string, { get: { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }>;
   components: { schemas: Record<string, unknown> };
@@ -28,15 +28,21 @@ const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? A
 const ajv = new (Ajv as unknown as new (o: object) => import('ajv').default)({ strict: false, allErrors: true });
 const formats = (addFormats as unknown as { default?: (a: unknown) => void }).default ?? (addFormats as unknown as (a: unknown) => void);
 formats(ajv);
-ajv.addSchema({ $id: 'spec', components: convertNullable(spec.components) }, 'spec');
+type Spec = typeof spec;
 
-export function validatorFor(path: string, status: '200' | '4XX') {
-  const schema = spec.paths[path]?.get.responses[status]?.content?.['application/json']?.schema;
-  if (!schema) throw new Error(`no schema for ${path} ${status}`);
-  const rewritten = JSON.parse(JSON.stringify(convertNullable(schema)).replaceAll('"#/components/', '"spec#/components/'));
-  const validate = ajv.compile(rewritten as object);
-  return (body: unknown) => (validate(body) ? [] : validate.errors ?? []);
+/** Validators for the GET answers of one OpenAPI document, registered under `id`. */
+export function validatorsOf(doc: Spec, id: string) {
+  ajv.addSchema({ $id: id, components: convertNullable(doc.components) }, id);
+  return (path: string, status: '200' | '4XX') => {
+    const schema = doc.paths[path]?.get.responses[status]?.content?.['application/json']?.schema;
+    if (!schema) throw new Error(`no schema for ${path} ${status}`);
+    const rewritten = JSON.parse(JSON.stringify(convertNullable(schema)).replaceAll('"#/components/', `"${id}#/components/`));
+    const validate = ajv.compile(rewritten as object);
+    return (body: unknown) => (validate(body) ? [] : validate.errors ?? []);
+  };
 }
+
+export const validatorFor = validatorsOf(spec, 'spec');
 
 export const bearer = (sim: Simulator) => ({ authorization: `Bearer ${sim.credentials.apiToken}` });
 

@@ -64,7 +64,7 @@ describe('values: durations everywhere, plain words naming the variable and the 
 
   it('a six-field cron expression is refused instead of validating and never firing', () => {
     expect(problems({ FLAREWATCH_SCHEDULE_AUDIT: '*/30 * * * * *' })[0]).toMatch(/^FLAREWATCH_SCHEDULE_AUDIT \(daemon\.auditSchedule\): six fields \(with seconds\) are not supported/);
-    expect(problems({ FLAREWATCH_SCHEDULE_AUDIT: 'every minute' })[0]).toMatch(/not a cron expression/);
+    expect(problems({ FLAREWATCH_SCHEDULE_AUDIT: 'every minute' })[0]).toMatch(/not a valid schedule: 2 field\(s\), expected five \(minute hour day-of-month month day-of-week\)/);
     expect(loadConfig({ FLAREWATCH_SCHEDULE_AUDIT: '*/2 * * * *' }).daemon.auditSchedule).toBe('*/2 * * * *');
   });
 });

@@ -26,7 +26,7 @@ describe('control references', () => {
   });
 
   it('finds the rules of a control; a control no rule supports is refused with a suggestion', () => {
-    expect(rulesForControl('A.8.2', BUILTIN_RULES).sort()).toEqual(['audit-admin-member-added', 'audit-token-broad-grant', 'token-broad-policy', 'too-many-super-admins']);
+    expect(rulesForControl('A.8.2', BUILTIN_RULES).sort()).toEqual(['audit-admin-member-added', 'audit-token-broad-grant', 'group-admin-too-many', 'token-broad-policy', 'too-many-super-admins']);
     expect(() => rulesForControl('CC6.11', BUILTIN_RULES)).toThrow('findings --control: no rule supports "CC6.11" (did you mean "CC6.1"?)');
   });
 

@@ -66,6 +66,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       expect(c.livenessProbe.httpGet.path).toBe('/healthz');
       expect(c.readinessProbe.httpGet.path).toBe('/readyz');
       expect(c.envFrom).toEqual([{ secretRef: { name: 'flarewatch' } }]);
+      // The ops server defaults to loopback: probes and Prometheus need the pod's address.
+      expect(c.env).toContainEqual({ name: 'FLAREWATCH_HTTP_HOST', value: '0.0.0.0' });
     }
   });
 
@@ -109,6 +111,7 @@ describe('image, compose, licence', () => {
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).toMatch(/^HEALTHCHECK .*\/healthz/ms);
     expect(runtime).toMatch(/^COPY rules \.\/rules$/m);
+    expect(runtime).toMatch(/^ENV FLAREWATCH_HTTP_HOST=0\.0\.0\.0$/m);
   });
 
   it('the runtime image has no build tooling and no embedded PostgreSQL', () => {

@@ -34,7 +34,7 @@ describe('diffReviews', () => {
 
 describe('buildEvidence', () => {
   const review: Review = { id: 7, name: 'r', accounts: null, startedAt: new Date('2026-01-01T00:00:00Z'), startedBy: null, freshness: [], previousId: null };
-  const d = (id: number, decision: 'keep' | 'revoke', at: string): ReviewDecision => ({ id, reviewId: 7, itemKey: 'token:a', decision, decidedBy: `r${id}`, decidedAt: new Date(at), note: null });
+  const d = (id: number, decision: 'keep' | 'revoke', at: string): ReviewDecision => ({ id, reviewId: 7, itemKey: 'token:a', decision, decidedBy: `r${id}`, decidedAt: new Date(at), note: null, chainSeq: id, prevHash: '', rowHash: `h${id}` });
 
   it('the latest decision is in force whatever order they are read in, and the pack (and its digest) is the same', () => {
     const ds = [d(1, 'keep', '2026-01-02T00:00:00Z'), d(2, 'revoke', '2026-01-03T00:00:00Z')];

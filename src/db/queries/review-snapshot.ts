@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { pathText } from '../../access/sql.js';
 import type { Tx } from '../client.js';
 import { pgTextArray } from './text-array.js';
 
@@ -10,6 +11,19 @@ const utc = (e: SQL) => sql`to_char(${e} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:
 
 /** Only the scoped accounts (every live account when `accounts` is null). */
 const inScope = (accounts: string[] | null, col: SQL) => (accounts ? sql`${col} = any(${pgTextArray(accounts)}::text[])` : sql`true`);
+
+/**
+ * Each principal's access per account from the model (effective_access), read once and joined:
+ * what holds (one line per path) and what is removed (with why), and whether the picture was whole.
+ */
+const accessByPrincipal = (type: 'member' | 'token') => sql`(
+  select e.principal_id, ${type === 'member' ? sql`e.account_id` : sql`null::text`} as account_id,
+    coalesce(array_agg(distinct ${pathText()}${type === 'token' ? sql` || coalesce(' in ' || coalesce(e.account_name, e.account_id), '')` : sql``}) filter (where e.effective), '{}') as holds,
+    coalesce(array_agg(distinct ${pathText()} || ': ' || e.not_effective_reason) filter (where not e.effective), '{}') as removed,
+    bool_and(e.picture_complete) as complete,
+    coalesce(array_agg(distinct array_to_string(e.picture_missing, '; ')) filter (where cardinality(e.picture_missing) > 0), '{}') as missing
+  from effective_access e where e.principal_type = ${type}
+  group by e.principal_id${type === 'member' ? sql`, e.account_id` : sql``})`;
 
 /** Members of live accounts: roles, policies, 2FA, the invitation, last activity in the audit log. */
 export async function freezeMembers(tx: Tx, reviewId: number, accounts: string[] | null): Promise<number> {
@@ -23,6 +37,9 @@ export async function freezeMembers(tx: Tx, reviewId: number, accounts: string[]
         'member_id', m.id, 'account_id', m.account_id, 'account_name', a.name, 'user_id', m.user_id, 'email', m.email,
         'status', m.status, 'two_factor_enabled', m.two_factor_enabled, 'account_enforces_twofactor', a.enforce_twofactor,
         'roles', coalesce(to_jsonb(m.role_names), '[]'::jsonb), 'policies', coalesce(m.policies, '[]'::jsonb),
+        'access', coalesce(to_jsonb(acc.holds), '[]'::jsonb), 'access_removed', coalesce(to_jsonb(acc.removed), '[]'::jsonb),
+        'access_picture_complete', coalesce(acc.complete, pic.complete, false),
+        'access_picture_missing', coalesce(to_jsonb(acc.missing), to_jsonb(pic.missing), '["account not synced"]'::jsonb),
         'first_seen_at', ${utc(sql`m.first_seen_at`)},
         'invited_at', ${utc(sql`inv.since`)}, 'invited_at_source', inv.since_source, 'invited_by', inv.invited_by,
         'last_activity', case when act.event_time is null then null else jsonb_build_object(
@@ -30,13 +47,28 @@ export async function freezeMembers(tx: Tx, reviewId: number, accounts: string[]
     from account_members m
     join accounts a on a.id = m.account_id and a.deleted_at is null
     left join pending_invitations inv on inv.type = 'member' and inv.id = m.id
+    left join ${accessByPrincipal('member')} acc on acc.account_id = m.account_id and acc.principal_id = m.id
+    left join access_pictures pic on pic.account_id = m.account_id
     left join lateral (
       select * from (${activity(sql`m.email is not null and e.actor_email = m.email`)}
                      union all ${activity(sql`m.user_id is not null and e.actor_id = m.user_id`)}) x
       order by x.event_time desc limit 1
     ) act on true
     where m.deleted_at is null and ${inScope(accounts, sql`m.account_id`)}`);
-  return res.rowCount ?? 0;
+  // Organization members hold access to the account without a membership of it: reviewed all the same.
+  const org = await tx.execute(sql`
+    insert into review_items (review_id, item_key, kind, account_id, label, snapshot)
+    select ${reviewId}, 'member:' || acc.account_id || ':' || acc.principal_id, 'member', acc.account_id, coalesce(o.email, acc.principal_id),
+      jsonb_build_object(
+        'member_id', acc.principal_id, 'account_id', acc.account_id, 'account_name', a.name, 'user_id', o.user_id, 'email', o.email,
+        'status', o.status, 'two_factor_enabled', o.two_factor_enabled, 'organization_id', o.organization_id, 'roles', '[]'::jsonb, 'policies', '[]'::jsonb,
+        'access', to_jsonb(acc.holds), 'access_removed', to_jsonb(acc.removed),
+        'access_picture_complete', acc.complete, 'access_picture_missing', to_jsonb(acc.missing))
+    from ${accessByPrincipal('member')} acc
+    join organization_members o on 'organization-member:' || o.organization_id || ':' || o.member_id = acc.principal_id and o.deleted_at is null
+    join accounts a on a.id = acc.account_id and a.deleted_at is null
+    where acc.principal_id like 'organization-member:%' and ${inScope(accounts, sql`acc.account_id`)}`);
+  return (res.rowCount ?? 0) + (org.rowCount ?? 0);
 }
 
 /**
@@ -63,6 +95,8 @@ export async function freezeTokens(tx: Tx, reviewId: number, accounts: string[] 
         'not_before', ${utc(sql`t.not_before`)}, 'last_used_on', ${utc(sql`t.last_used_on`)},
         'ip_allow', coalesce(to_jsonb(t.ip_allow), '[]'::jsonb), 'ip_deny', coalesce(to_jsonb(t.ip_deny), '[]'::jsonb),
         'grants', coalesce((select jsonb_agg(distinct ${grant} order by ${grant}) from flarewatch_policy_grants(t.policies) g), '[]'::jsonb),
+        'access', coalesce(to_jsonb(acc.holds), '[]'::jsonb), 'access_removed', coalesce(to_jsonb(acc.removed), '[]'::jsonb),
+        'access_picture_complete', coalesce(acc.complete, false), 'access_picture_missing', coalesce(to_jsonb(acc.missing), '[]'::jsonb),
         'grants_known', coalesce(t.raw ->> 'flarewatch_source', '') <> 'tokens/verify',
         'creator', coalesce(t.raw ->> 'creator_email_at_creation', cr.actor_email),
         'creator_source', case when t.raw ->> 'creator_email_at_creation' is not null then 'api' when cr.actor_email is not null then 'audit_log' end,
@@ -70,6 +104,7 @@ export async function freezeTokens(tx: Tx, reviewId: number, accounts: string[] 
     from api_tokens t
     left join accounts a on a.id = t.account_id
     left join users u on u.id = t.user_id
+    left join ${accessByPrincipal('token')} acc on acc.principal_id = t.id
     left join lateral (select x.user_email from credentials x where 'credential:' || x.name = t.user_id) c on true
     left join lateral (
       select e.actor_email, e.source, e.id from audit_events e

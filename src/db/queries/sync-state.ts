@@ -54,6 +54,8 @@ export interface RunCounts {
   rowsQuarantined: number;
   deletionsHeld: number;
   rewalks: number;
+  /** 429 answers met (the budget plan backs off on them). */
+  rateLimited?: number;
   /** The page an interrupted walk resumed from, if it did. */
   resumed?: number | null;
   note?: string | null;

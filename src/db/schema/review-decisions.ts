@@ -1,4 +1,4 @@
-import { bigserial, foreignKey, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { bigserial, foreignKey, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { ts } from './columns.js';
 import { reviewItems } from './review-items.js';
 
@@ -16,10 +16,16 @@ export const reviewDecisions = pgTable(
     decidedBy: text('decided_by').notNull(),
     decidedAt: ts('decided_at').notNull(),
     note: text('note'),
+    // A hash chain per review, filled by the insert trigger (migration 0019; src/review/chain.ts says how):
+    // this row's place, the hash of the row before it (64 zeros for the first), and its own hash.
+    chainSeq: integer('chain_seq').notNull().default(0),
+    prevHash: text('prev_hash').notNull().default(''),
+    rowHash: text('row_hash').notNull().default(''),
   },
   (t) => [
     foreignKey({ columns: [t.reviewId, t.itemKey], foreignColumns: [reviewItems.reviewId, reviewItems.itemKey] }),
     index('review_decisions_item_idx').on(t.reviewId, t.itemKey, t.decidedAt),
+    uniqueIndex('review_decisions_chain_idx').on(t.reviewId, t.chainSeq),
   ],
 );
 

@@ -23,6 +23,8 @@ export const syncRuns = pgTable(
     deletionsHeld: integer('deletions_held').notNull().default(0),
     /** Extra walks of a listing whose pages did not join up. */
     rewalks: integer('rewalks').notNull().default(0),
+    /** 429 answers this walk met: flarewatch paces under the limit, so each means another tool spent the budget (the plan backs off). */
+    rateLimited: integer('rate_limited').notNull().default(0),
     /** Anything the walk decided that a reviewer should know (guard held, listing shifted, nothing marked deleted). */
     note: text('note'),
     error: text('error'),

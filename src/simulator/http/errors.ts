@@ -21,11 +21,12 @@ export const CODES = {
 export interface ApiError { code: number; message: string; error_chain?: Array<{ code: number; message: string }> }
 
 /** Which envelope an error uses: IAM (`result: null`), v1 audit (no result: the spec's anyOf rejects null), v2 (no codes). */
-export type ErrorStyle = 'iam' | 'audit-v1' | 'audit-v2';
+export type ErrorStyle = 'iam' | 'audit-v1' | 'audit-v2' | 'organizations';
 
 export function errorBody(style: ErrorStyle, errors: ApiError[]): string {
   if (style === 'audit-v2') return JSON.stringify({ success: false, errors: errors.map((e) => ({ message: e.message })) });
-  if (style === 'audit-v1') return JSON.stringify({ success: false, errors, messages: [] });
+  // Organizations' V4ErrorResponse types `result` as an object: no `result: null` either.
+  if (style === 'audit-v1' || style === 'organizations') return JSON.stringify({ success: false, errors, messages: [] });
   return JSON.stringify({ success: false, errors, messages: [], result: null });
 }
 

@@ -2,18 +2,20 @@ import { hash32, mulberry32 } from '../prng.js';
 import type { Query } from './params.js';
 
 export const FAULT_KINDS = ['5xx', '429', 'reset', 'malformed', 'truncated', 'html', 'slow', 'repeat-page', 'poison-entry',
-  'error', 'cut-body', 'future-entry', 'null-result', 'odd-result-info', 'shift-listing'] as const;
+  'error', 'cut-body', 'future-entry', 'null-result', 'odd-result-info', 'shift-listing', 'slow-drip', 'huge-body', 'over-page'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
  * One fault. `match` values are exact, or '*' for "the parameter is present with any value".
  * `code`/`message`: the Cloudflare error of an 'error' fault (default 1001 "Invalid request", status 400).
  * `replace`: a 'shift-listing' fault also appends a new item, so total_count stays the same.
+ * `bytes`: the drip's piece size ('slow-drip', delayMs apart) or the padding of a 'huge-body'.
+ * `entries`: how many items an 'over-page' page holds (default one more than asked).
  */
 export interface FaultRule {
   route: string; kind: FaultKind; probability?: number; count?: number; skip?: number;
   status?: number; retryAfter?: number; delayMs?: number; match?: Record<string, string>;
-  code?: number; message?: string; replace?: boolean;
+  code?: number; message?: string; replace?: boolean; bytes?: number; entries?: number;
 }
 
 interface RuleState { seen: number; applied: number }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { CODES, errorBody, sendJson, type ErrorStyle } from './errors.js';
 import { htmlErrorPage, type FaultRule } from './faults.js';
+import { overPage, sendDrip, sendHuge } from './hostile.js';
 
 type Body = Record<string, unknown>;
 const has = (faults: FaultRule[], kind: FaultRule['kind']) => faults.some((f) => f.kind === kind);
@@ -51,6 +52,8 @@ export function applyBodyFaults(body: Body, faults: FaultRule[]): Body {
     const { result_info: _dropped, ...rest } = out;
     out = { ...rest, result: null };
   }
+  const over = faults.find((f) => f.kind === 'over-page');
+  if (over) out = { ...out, result: overPage(out.result, over) };
   const info = out.result_info as Body | undefined;
   if (has(faults, 'odd-result-info') && info && typeof info === 'object') {
     out = { ...out, result_info: typeof info.page === 'number' ? { ...info, count: 'n/a', per_page: 'n/a' } : { ...info, count: 'n/a' } };
@@ -72,6 +75,10 @@ export function serialise(body: Body, faults: FaultRule[]): string {
  * (`TypeError: terminated` in Node). Unlike 'reset', a response has begun, so the request is logged as a 200.
  */
 export function sendOk(res: ServerResponse, text: string, headers: Record<string, string>, faults: FaultRule[]): void {
+  const drip = faults.find((f) => f.kind === 'slow-drip');
+  if (drip) return void sendDrip(res, text, headers, drip);
+  const huge = faults.find((f) => f.kind === 'huge-body');
+  if (huge) return void sendHuge(res, text, headers, huge);
   if (!has(faults, 'cut-body')) return sendJson(res, 200, text, headers);
   const bytes = Buffer.from(text);
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length, ...headers });

@@ -20,14 +20,14 @@ export type Handler = (ctx: HandlerContext) => Record<string, unknown>;
 export const ok = (result: unknown, extra: Record<string, unknown> = {}) => ({ result, success: true, errors: [], messages: [], ...extra });
 
 /** page 1..∞, per_page min..max; the 'repeat-page' fault pins the page to 1 (Cloudflare's /accounts bug). */
-function paged<T>(ctx: HandlerContext, items: T[], limits = { def: 20, min: 5, max: 50 }) {
+export function paged<T>(ctx: HandlerContext, items: T[], limits = { def: 20, min: 5, max: 50 }) {
   const page = intParam(ctx.query, 'page', 1, 1, Number.MAX_SAFE_INTEGER);
   const perPage = intParam(ctx.query, 'per_page', limits.def, limits.min, limits.max);
   const { result, result_info } = pageOf(items, ctx.faults.repeatPage ? 1 : page, perPage);
   return ok(result, { result_info });
 }
 
-function sortBy<T>(items: T[], key: (t: T) => string, direction: 'asc' | 'desc' | undefined): T[] {
+export function sortBy<T>(items: T[], key: (t: T) => string, direction: 'asc' | 'desc' | undefined): T[] {
   if (!direction) return items;
   const sorted = [...items].sort((a, b) => key(a).localeCompare(key(b)));
   return direction === 'desc' ? sorted.reverse() : sorted;
@@ -40,13 +40,13 @@ function tokenList(ctx: HandlerContext, tokens: Token[]) {
   return paged(ctx, sortBy(visible, (t) => `${t.issued_on}${t.id}`, direction));
 }
 
-function requireAccount(ctx: HandlerContext) {
+export function requireAccount(ctx: HandlerContext) {
   const account = ctx.world.account(ctx.params.account_id ?? '');
   if (!account) throw notFound('Account');
   return account;
 }
 
-function findById<T extends object>(items: readonly T[], id: string | undefined, what: string): T {
+export function findById<T extends object>(items: readonly T[], id: string | undefined, what: string): T {
   const found = items.find((i) => (i as { id?: unknown }).id === id);
   if (!found) throw notFound(what);
   return found;
@@ -74,6 +74,13 @@ export function me(ctx: HandlerContext): SimUser {
 function verified(t: Token) {
   const result = { id: t.id, status: t.status, ...(t.not_before ? { not_before: t.not_before } : {}), ...(t.expires_on ? { expires_on: t.expires_on } : {}) };
   return { result, success: true, errors: [], messages: [{ code: 10000, message: 'This API Token is valid and active', type: null }] };
+}
+
+/** A provisioner credential sees only the account tokens it created (provisioner_id = its token id). */
+function visibleAccountTokens(ctx: HandlerContext): Token[] {
+  const tokens = ctx.world.accountTokens(requireAccount(ctx).id);
+  const c = ctx.caller;
+  return c.kind === 'account-token' && c.provisioner ? tokens.filter((t) => t.provisioner_id === c.tokenId) : tokens;
 }
 
 /** /accounts: a user's memberships, paged; an account-owned token gets its one account whatever page it asks. */
@@ -137,12 +144,12 @@ export const iamHandlers: Record<string, Handler> = {
   },
   'GET /accounts': listAccounts,
   'GET /accounts/:account_id': (ctx) => ok(requireAccount(ctx)),
-  'GET /accounts/:account_id/tokens': (ctx) => tokenList(ctx, ctx.world.accountTokens(requireAccount(ctx).id)),
+  'GET /accounts/:account_id/tokens': (ctx) => tokenList(ctx, visibleAccountTokens(ctx)),
   // Scope lets only the account's own tokens through.
   'GET /accounts/:account_id/tokens/verify': (ctx) =>
     verified(findById(ctx.world.accountTokens(requireAccount(ctx).id), 'tokenId' in ctx.caller ? ctx.caller.tokenId : undefined, 'Token')),
   'GET /accounts/:account_id/tokens/permission_groups': (ctx) => permissionGroups(ctx, ctx.world.accountPermissionGroups(requireAccount(ctx).id)),
-  'GET /accounts/:account_id/tokens/:token_id': (ctx) => ok(findById(ctx.world.accountTokens(requireAccount(ctx).id), ctx.params.token_id, 'Token')),
+  'GET /accounts/:account_id/tokens/:token_id': (ctx) => ok(findById(visibleAccountTokens(ctx), ctx.params.token_id, 'Token')),
   'GET /accounts/:account_id/members': (ctx) => {
     const status = enumParam(ctx.query, 'status', ['accepted', 'pending', 'rejected'] as const);
     const order = enumParam(ctx.query, 'order', ['user.first_name', 'user.last_name', 'user.email', 'status'] as const);
