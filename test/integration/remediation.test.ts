@@ -10,7 +10,6 @@ import { approvePlan } from '../../src/remediation/approve.js';
 import { createPlan } from '../../src/remediation/plan.js';
 import { itemsFromFindings } from '../../src/remediation/select.js';
 import { runChecks } from '../../src/rules/engine.js';
-import { addGroup } from '../../src/simulator/groups.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import type { Token } from '../../src/simulator/tokens.js';
 import { syncAll } from '../../src/sync/sync-all.js';
@@ -205,7 +204,8 @@ describe('irreversible actions', () => {
   it('a pending invitation and a group member are removed once approved as irreversible; undo leaves them be', async () => {
     const pending = sim.world.addMember(account, { status: 'pending' });
     const member = sim.world.members(account).find((m) => m.status === 'accepted' && m.email !== sim.credentials.email)!;
-    const group = addGroup(sim.world, account, { id: 'b'.repeat(32), name: 'contractors', memberIds: [member.id], at: '2026-01-01T00:00:00Z' });
+    const group = sim.world.access.addUserGroup(account, { name: 'contractors' });
+    sim.world.access.addGroupMember(account, group.id, member.id);
     await syncAndCheck();
     const plan = await fixPlanCommand(ctx, { by: 'alice@example.com', object: [`member:${account}:${pending.id}`, `group-member:${account}:${group.id}:${member.id}`], action: 'member-remove' });
     expect(plan.output).toMatch(/invitation-remove/);
@@ -217,7 +217,7 @@ describe('irreversible actions', () => {
       expect((await fixApplyCommand(ctx, id, false)).exitCode).toBe(0);
     }
     expect(sim.world.members(account).some((m) => m.id === pending.id)).toBe(false);
-    expect(group.members).toEqual([]);
+    expect(sim.world.access.groupRecord(account, group.id)!.members).toEqual([]);
     expect(sim.world.members(account).some((m) => m.id === member.id)).toBe(true);
     const undo = await fixUndoCommand(ctx, planIdOf(plan.output), false);
     expect(undo.output).toMatch(/not-undoable +irreversible/);
