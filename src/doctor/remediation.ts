@@ -38,5 +38,5 @@ export async function remediationChecks(ctx: Pick<Context, 'config' | 'credentia
   if (typeof c === 'string') return [{ ok: false, what: 'remediation', detail: `enabled, but ${c}` }];
   const grants = await grantsOf(c);
   const detail = typeof grants === 'string' ? grants : grants.length ? `may change: ${grants.join('; ')}` : 'its grants include no permission remediation uses (it can change nothing)';
-  return [{ ok: typeof grants !== 'string' || c.identity?.kind === 'global-key', what: `remediation: writes through "${c.name}"`, detail: `${detail}; ${r.policies.length} hygiene polic${r.policies.length === 1 ? 'y' : 'ies'}, ${r.approvals} approver(s) for destructive plans` }];
+  return [{ ok: typeof grants === 'string' ? c.identity?.kind === 'global-key' : grants.length > 0, what: `remediation: writes through "${c.name}"`, detail: `${detail}; ${r.policies.length} hygiene polic${r.policies.length === 1 ? 'y' : 'ies'}, ${r.approvals} approver(s) for destructive plans` }];
 }

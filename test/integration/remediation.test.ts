@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { doctorCommand } from '../../src/commands/doctor.js';
 import { reviewAttestCommand, reviewExportCommand, reviewStartCommand } from '../../src/commands/review.js';
@@ -194,6 +197,60 @@ describe('from a review, into its evidence pack', () => {
     expect(rec.actions[0]).toMatchObject({ kind: 'token-disable', object_key: `token:${t.id}`, reversible: true, request: { method: 'PUT' } });
     expect(rec.actions[0].outcomes[0]).toMatchObject({ phase: 'apply', status: 'applied', verified: true, after_state: { status: 'disabled' } });
     expect(rec.actions[0].audit_entries.map((e: { source: string }) => e.source).sort()).toEqual(['account_v1', 'account_v2']);
+  });
+});
+
+describe('irreversible actions', () => {
+  it('a pending invitation and a group member are removed once approved as irreversible; undo leaves them be', async () => {
+    const pending = sim.world.addMember(account, { status: 'pending' });
+    const member = sim.world.members(account).find((m) => m.status === 'accepted' && m.email !== sim.credentials.email)!;
+    const group = sim.world.access.addUserGroup(account, { name: 'contractors' });
+    sim.world.access.addGroupMember(account, group.id, member.id);
+    await syncAndCheck();
+    const plan = await fixPlanCommand(ctx, { by: 'alice@example.com', object: [`member:${account}:${pending.id}`, `group-member:${account}:${group.id}:${member.id}`], action: 'member-remove' });
+    expect(plan.output).toMatch(/invitation-remove/);
+    expect(plan.output).toMatch(/not planned: .*member-remove does not apply to a group-member/);
+    const groupPlan = await fixPlanCommand(ctx, { by: 'alice@example.com', object: [`group-member:${account}:${group.id}:${member.id}`], action: 'group-member-remove' });
+    for (const id of [planIdOf(plan.output), planIdOf(groupPlan.output)]) {
+      await expect(fixApproveCommand(ctx, id, 'bob@example.com', {})).rejects.toThrow(/irreversible action\(s\).*--accept-irreversible/);
+      await fixApproveCommand(ctx, id, 'bob@example.com', { acceptIrreversible: true });
+      expect((await fixApplyCommand(ctx, id, false)).exitCode).toBe(0);
+    }
+    expect(sim.world.members(account).some((m) => m.id === pending.id)).toBe(false);
+    expect(sim.world.access.groupRecord(account, group.id)!.members).toEqual([]);
+    expect(sim.world.members(account).some((m) => m.id === member.id)).toBe(true);
+    const undo = await fixUndoCommand(ctx, planIdOf(plan.output), false);
+    expect(undo.output).toMatch(/not-undoable +irreversible/);
+  });
+});
+
+describe('roll', () => {
+  it('only to a configured destination: the new secret lands in a 0600 file, the old one stops working, nothing of it is stored', async () => {
+    const cred = sim.issueCredential({ kind: 'account-token', account: 0 });
+    if (cred.kind !== 'account-token') throw new Error('account token expected');
+    await syncAndCheck();
+    const file = join(mkdtempSync(join(tmpdir(), 'fw-roll-')), 'secret');
+    ctx.config.remediation.rollDestinations = { [cred.tokenId]: { file } };
+    try {
+      const plan = await fixPlanCommand(ctx, { by: 'alice@example.com', object: [`token:${cred.tokenId}`], action: 'token-roll' });
+      const id = planIdOf(plan.output);
+      await fixApproveCommand(ctx, id, 'bob@example.com', { acceptIrreversible: true });
+      const applied = await fixApplyCommand(ctx, id, false);
+      expect(applied.output).toMatch(/token-roll .* applied/);
+      expect(applied.output).not.toContain(cred.value);
+      const secret = readFileSync(file, 'utf8').trim();
+      expect(secret.length).toBeGreaterThanOrEqual(40);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const verify = (v: string) => fetch(`${sim.url}/accounts/${account}/tokens/verify`, { headers: { authorization: `Bearer ${v}` } }).then((r) => r.status);
+      expect(await verify(cred.value)).toBe(401);
+      expect(await verify(secret)).toBe(200);
+      const dump = (await db.pool.query("select string_agg(t::text, '') as all from (select * from remediation_outcomes union all select null, null, null, null, null, null, request, null, null, null, started_at from remediation_attempts) t")).rows[0].all as string;
+      expect(dump).toContain('[new secret delivered to the configured destination]');
+      expect(dump).not.toContain(secret);
+      expect(ctx.logLines.join('\n')).not.toContain(secret);
+    } finally {
+      ctx.config.remediation.rollDestinations = {};
+    }
   });
 });
 

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addGroup } from '../../src/simulator/groups.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { iamValidator } from './iam-spec.js';
 
@@ -105,7 +104,8 @@ describe('members, invitations, groups', () => {
     expect((await get(sim, `/user/invites/${String(invite.id)}`)).body.result.status).toBe('rejected');
 
     const member = sim.world.members(a).find((m) => m.status === 'accepted' && m.email !== sim.credentials.email)!;
-    const g = addGroup(sim.world, a, { id: 'a'.repeat(32), name: 'ops', memberIds: [member.id], at: '2026-01-01T00:00:00Z' });
+    const g = sim.world.access.addUserGroup(a, { name: 'ops' });
+    sim.world.access.addGroupMember(a, g.id, member.id);
     const gm = await send('DELETE', `/accounts/${a}/iam/user_groups/${g.id}/members/${member.id}`);
     expect(gm.status).toBe(200);
     expect(iamValidator('DELETE', '/accounts/{account_id}/iam/user_groups/{user_group_id}/members/{member_id}', '200')(gm.body)).toEqual([]);
