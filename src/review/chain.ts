@@ -1,5 +1,5 @@
 // The hash chain over a review's decisions. The database computes it at insert (trigger in
-// migration 0019); this file computes the same text, so a pack is checked without the database.
+// migration 0018); this file computes the same text, so a pack is checked without the database.
 // Canonical JSON: the row's fields, keys sorted, no spaces, the time in UTC with milliseconds.
 import { createHash } from 'node:crypto';
 

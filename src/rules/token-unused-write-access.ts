@@ -8,7 +8,7 @@ import {
 import type { Rule, RuleContext, RuleHit } from './types.js';
 
 // Which write groups a token was granted and never used, by the account audit log v2 (the
-// access_used() function of migration 0022, docs/access-used.md); the narrowed policies it
+// access_used() function of migration 0020, docs/access-used.md); the narrowed policies it
 // suggests are built by the pure ../access/narrow-policies.ts.
 
 interface Row extends TokenRow {

@@ -16,7 +16,7 @@ export const reviewDecisions = pgTable(
     decidedBy: text('decided_by').notNull(),
     decidedAt: ts('decided_at').notNull(),
     note: text('note'),
-    // A hash chain per review, filled by the insert trigger (migration 0019; src/review/chain.ts says how):
+    // A hash chain per review, filled by the insert trigger (migration 0018; src/review/chain.ts says how):
     // this row's place, the hash of the row before it (64 zeros for the first), and its own hash.
     chainSeq: integer('chain_seq').notNull().default(0),
     prevHash: text('prev_hash').notNull().default(''),
