@@ -227,7 +227,7 @@ describe('every built-in rule over a generated world', () => {
       for (const h of hits) {
         // The documented key shapes: state findings name the resource; detections add their window.
         if ((rule.kind ?? 'state') === 'detection') expect(h.resourceKey, rule.id).toMatch(/^(token|actor|ip):.+\|\d{4}-\d\d-\d\dT\d\d:\d\dZ$/);
-        else expect(h.resourceKey, rule.id).toMatch(/^(token:[^:]+|member:[0-9a-f]{32}:[^:]+|account:[0-9a-f]{32}|invite:.+)$/);
+        else expect(h.resourceKey, rule.id).toMatch(/^(token:[^:]+|member:[0-9a-f]{32}:([^:]+|organization-member:[^:]+:[^:]+)|organization-member:[^:]+:[^:]+|group:[0-9a-f]{32}:[^:]+|account:[0-9a-f]{32}|invite:.+)$/);
       }
     }
   });
