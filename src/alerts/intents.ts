@@ -54,12 +54,15 @@ export const isQuiet = (r: AlertResolution | undefined) => r !== undefined && r.
 
 /**
  * A transition found by a baseline: the run was asked to be one (`--baseline`), or, unless
- * `alerts.baseline` is off, it is the rule's first check here or the finding's account (the
- * user level, without one) was walked for the first time since the last check.
+ * `alerts.baseline` is off, it is the rule's first check here or the finding's account was
+ * walked for the first time since the last check. A finding without an account (a user token,
+ * an organization member) is judged from several accounts' data (their audit logs, the
+ * accounts an organization holds), so the first walk of the user level or of any account
+ * is a baseline for it.
  */
 export function inBaseline(t: Pick<Transition, 'accountId'>, meta: TransitionMeta, automatic: boolean): boolean {
   if (meta.baseline) return true;
   if (!automatic) return false;
   if (meta.firstCheck) return true;
-  return t.accountId ? meta.fresh.accounts.has(t.accountId.toLowerCase()) : meta.fresh.user;
+  return t.accountId ? meta.fresh.accounts.has(t.accountId.toLowerCase()) : meta.fresh.user || meta.fresh.accounts.size > 0;
 }

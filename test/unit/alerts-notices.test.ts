@@ -53,8 +53,10 @@ describe('intents', () => {
     const fresh = meta({ fresh: { accounts: new Set(['0123456789abcdef0123456789abcdef']), user: false } });
     expect(inBaseline(t({ accountId: '0123456789ABCDEF0123456789abcdef' }), fresh, true)).toBe(true);
     expect(inBaseline(t({ accountId: 'ffffffffffffffffffffffffffffffff' }), fresh, true)).toBe(false);
-    expect(inBaseline(t({ accountId: null }), fresh, true)).toBe(false);
+    // Without an account (a user token judged from account audit logs, an organization member): any first walk.
+    expect(inBaseline(t({ accountId: null }), fresh, true)).toBe(true);
     expect(inBaseline(t({ accountId: null }), meta({ fresh: { accounts: new Set(), user: true } }), true)).toBe(true);
+    expect(inBaseline(t({ accountId: null }), meta({ fresh: { accounts: new Set(), user: false } }), true)).toBe(false);
   });
 });
 
