@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import AjvModule from 'ajv';
-import addFormats from 'ajv-formats';
 import type { IssuedCredential, Simulator } from '../../src/simulator/index.js';
+import { ajv, convertNullable } from './openapi-ajv.js';
 
 /** Validator over openapi-subset.json (test/fixtures/cloudflare-api): `$ref`s resolve inside the document; OpenAPI 3.0 `nullable` becomes a JSON Schema type union. */
 const specPath = new URL('../fixtures/cloudflare-api/openapi-subset.json', import.meta.url);
@@ -10,24 +9,6 @@ export const spec = JSON.parse(readFileSync(specPath, 'utf8')) as {
   components: { schemas: Record<string, unknown> };
 };
 
-function convertNullable(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(convertNullable);
-  if (!node || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) out[k] = convertNullable(v);
-  if (out.nullable === true) {
-    if (typeof out.type === 'string') out.type = [out.type, 'null'];
-    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
-    delete out.nullable;
-  }
-  return out;
-}
-
-// ajv and ajv-formats are CommonJS; under NodeNext their default export is the module object.
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
-const ajv = new (Ajv as unknown as new (o: object) => import('ajv').default)({ strict: false, allErrors: true });
-const formats = (addFormats as unknown as { default?: (a: unknown) => void }).default ?? (addFormats as unknown as (a: unknown) => void);
-formats(ajv);
 type Spec = typeof spec;
 
 /** Validators for the GET answers of one OpenAPI document, registered under `id`. */

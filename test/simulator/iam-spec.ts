@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import AjvModule from 'ajv';
-import addFormats from 'ajv-formats';
+import { ajv, convertNullable } from './openapi-ajv.js';
 
 /** Validators over test/fixtures/cloudflare-api/openapi-iam.json (request bodies and answers of every method). */
 type Content = { content?: Record<string, { schema: unknown }> };
@@ -10,22 +9,6 @@ const spec = JSON.parse(readFileSync(new URL('../fixtures/cloudflare-api/openapi
   components: { schemas: Record<string, unknown> };
 };
 
-function convertNullable(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(convertNullable);
-  if (!node || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) out[k] = convertNullable(v);
-  if (out.nullable === true) {
-    if (typeof out.type === 'string') out.type = [out.type, 'null'];
-    delete out.nullable;
-  }
-  return out;
-}
-
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
-const ajv = new (Ajv as unknown as new (o: object) => import('ajv').default)({ strict: false, allErrors: true });
-const formats = (addFormats as unknown as { default?: (a: unknown) => void }).default ?? (addFormats as unknown as (a: unknown) => void);
-formats(ajv);
 ajv.addSchema({ $id: 'iam', components: convertNullable(spec.components) }, 'iam');
 
 function compile(schema: unknown) {
