@@ -12,13 +12,22 @@ import { backedOffShare, type BudgetDecision, planBudgets, roundCapacity, type S
 
 const kindOf = (stream: string) => stream.split(':', 1)[0]!;
 
-/** Milliseconds from `at` to the next minute a cron expression matches (scanning up to 8 days). */
+/**
+ * A schedule's period: the time between its next two runs after `at` (scanning up to 8 days).
+ * Not the time to the next run: `status` asks this at any minute, and at 14:58 an hourly
+ * schedule is two minutes from its next run, yet a stream walked at 14:53 is not stale.
+ */
 export function cronIntervalMs(expr: string, at: Date): number {
   const task = createTask(expr, () => undefined);
+  const limit = 8 * 1440;
+  const next = (from: number) => {
+    for (let m = 1; m <= limit; m++) if (task.match(new Date(from + m * 60_000))) return from + m * 60_000;
+    return undefined;
+  };
   try {
-    const start = Math.floor(at.getTime() / 60_000) * 60_000;
-    for (let m = 1; m <= 8 * 1440; m++) if (task.match(new Date(start + m * 60_000))) return m * 60_000;
-    return 8 * 86_400_000;
+    const first = next(Math.floor(at.getTime() / 60_000) * 60_000);
+    const second = first === undefined ? undefined : next(first);
+    return first === undefined || second === undefined ? 8 * 86_400_000 : second - first;
   } finally {
     void task.destroy();
   }
