@@ -104,6 +104,8 @@ export const configSchema = z.strictObject({
       inventorySchedule: cron('0 * * * *'),
       digestSchedule: cron('0 8 * * *'),
       verifySchedule: cron('30 3 * * *'),
+      // Hygiene policies (remediation.policies): notices, then plans on their date. Daily, at an hour people read mail.
+      hygieneSchedule: cron('0 9 * * *'),
       concurrency: int(4, 1, 64),
       httpPort: int(9464, 0, 65535),
       // Where the ops server listens. Loopback for a local `start`; the image and the manifests set 0.0.0.0.

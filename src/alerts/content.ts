@@ -2,7 +2,7 @@
 // the digest grouping. Pure; each sink escapes and caps the strings for its own format.
 import type { ResolutionCategory } from '../findings/reasons.js';
 import { SEVERITIES, type Severity } from '../rules/types.js';
-import type { AlertEvent, AlertKind, AlertResolution, Deliverable, DigestEvent, SummaryEvent } from './types.js';
+import { type AlertEvent, type AlertKind, type AlertResolution, type Deliverable, type DigestEvent, isRemediationKind, type RemediationAlertKind, type SummaryEvent } from './types.js';
 
 export const isDigest = (d: Deliverable): d is DigestEvent => d.kind === 'digest';
 export const isSummary = (d: Deliverable): d is SummaryEvent => d.kind === 'summary';
@@ -24,7 +24,28 @@ export const KIND_LABEL: Record<AlertKind, string> = {
   severity_raised: 'Severity raised',
   resolved: 'Resolved',
   test: 'Test alert',
+  'remediation.pending': 'Remediation plan waits for approval',
+  'remediation.applied': 'Remediation applied',
+  'remediation.failed': 'Remediation failed',
+  'remediation.skipped': 'Remediation skipped: the object changed since the plan',
+  'remediation.notice': 'Notice of a hygiene action',
+  'remediation.cancelled': 'Hygiene action cancelled',
+  'remediation.undone': 'Remediation undone',
 };
+
+export const REMEDIATION_ICON: Record<RemediationAlertKind, string> = {
+  'remediation.pending': '⏳', 'remediation.applied': '🛠️', 'remediation.failed': '❌', 'remediation.skipped': '⏭️',
+  'remediation.notice': '📣', 'remediation.cancelled': '🚫', 'remediation.undone': '↩️',
+};
+
+/**
+ * What a message leads with: a remediation step says what happened ("Remediation failed"), a
+ * resolution how it ended, anything else its severity. Trusted text.
+ */
+export function headline(e: AlertEvent): string {
+  if (isRemediationKind(e.kind)) return KIND_LABEL[e.kind];
+  return e.kind === 'resolved' ? resolvedLabel(e) : SEVERITY_LABEL[e.severity];
+}
 
 /** The most specific label for the resource: its name, else its key. Untrusted. */
 export const resourceLabel = (e: AlertEvent): string => (e.resourceName?.trim() ? e.resourceName : e.resourceKey);

@@ -9,6 +9,7 @@ import { scrub } from '../log.js';
 import { RetryableSinkError } from './http.js';
 import { queueReminders } from './reminders.js';
 import type { AlertsConfig, SinkSetup } from './routing-config.js';
+import { OWNER_SINK, ownerSettings, ownerSinkEntries } from '../remediation/owner-notice.js';
 import { sendTo } from './sinks/index.js';
 import { type AlertEvent, PermanentSinkError, type SinkContext } from './types.js';
 
@@ -73,7 +74,8 @@ async function drainSink(ctx: Context, name: string, setup: SinkSetup, opts: Del
     if (!claim) return;
     let detail: string | undefined;
     try {
-      detail = (await sendTo(setup.kind, claim.event as AlertEvent, setup.settings, sctx)).detail;
+      const event = claim.event as AlertEvent;
+      detail = (await sendTo(setup.kind, event, name === OWNER_SINK ? ownerSettings(setup.settings, event) : setup.settings, sctx)).detail;
     } catch (err) {
       const now = ctx.now();
       const out = failureOutcome(err, claim.attempts, cfg, now, opts.random);
@@ -98,7 +100,8 @@ async function drainSink(ctx: Context, name: string, setup: SinkSetup, opts: Del
 export async function runAlerts(ctx: Context, opts: DeliverOptions = {}): Promise<AlertsResult> {
   const t0 = performance.now();
   const reminders = await queueReminders(ctx);
-  const sinks = Object.entries(ctx.config.alerts.sinks).filter(([name]) => !opts.sinks || opts.sinks.includes(name));
+  // Hygiene notices to token owners (remediation.notifyOwners) drain as one more sink.
+  const sinks = [...Object.entries(ctx.config.alerts.sinks), ...ownerSinkEntries(ctx.config)].filter(([name]) => !opts.sinks || opts.sinks.includes(name));
   const reports = new Map(sinks.map(([name]) => [name, { sink: name, sent: 0, failed: 0, dead: 0, pending: 0 } as SinkReport]));
   // Every sink to the end of its own run, even when another one threw (e.g. the database went away).
   const settled = await Promise.allSettled(sinks.map(([name, setup]) => drainSink(ctx, name, setup, opts, reports.get(name)!)));

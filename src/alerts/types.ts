@@ -1,8 +1,13 @@
 import type { ResolutionCategory } from '../findings/reasons.js';
 import type { Logger } from '../log.js';
 import type { Severity } from '../rules/types.js';
+import { REMEDIATION_ALERT_KINDS } from '../db/schema/alerts.js';
 
-export type AlertKind = 'opened' | 'reminder' | 'severity_raised' | 'resolved' | 'test';
+export type RemediationAlertKind = (typeof REMEDIATION_ALERT_KINDS)[number];
+export type AlertKind = 'opened' | 'reminder' | 'severity_raised' | 'resolved' | 'test' | RemediationAlertKind;
+
+/** A remediation step's alert (no finding): its own kind, its own webhook event name, its own PagerDuty handling. */
+export const isRemediationKind = (k: string): k is RemediationAlertKind => (REMEDIATION_ALERT_KINDS as readonly string[]).includes(k);
 
 /** Why a resolved alert was sent: what closed the episode, in the findings' own words. */
 export interface AlertResolution {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { fixApplyCommand, fixApproveCommand, fixExceptCommand, fixHistoryCommand, fixPlanCommand, fixShowCommand, fixUndoCommand } from '../commands/fix.js';
+import { fixApplyCommand, fixApproveCommand, fixExceptCommand, fixHistoryCommand, fixHygieneCommand, fixPlanCommand, fixShowCommand, fixUndoCommand } from '../commands/fix.js';
 import { REMEDIATION_KINDS, type RemediationKind } from '../db/schema/index.js';
 import type { Severity } from '../rules/types.js';
 import { parseDuration } from '../util/duration.js';
@@ -50,6 +50,9 @@ export function registerFix(kit: CliKit): void {
     .action(async (id: number, o: { json?: boolean }) => { await kit.respond((app) => fixUndoCommand(app.ctx, id, Boolean(o.json))); });
   fix.command('history').description('every plan with its approvals and outcomes').option('--json', 'as JSON')
     .action(async (o: { json?: boolean }) => { await kit.respond((app) => fixHistoryCommand(app.ctx, Boolean(o.json))); });
+  fix.command('hygiene').description('run the hygiene policies once now (notices, cancellations, plans on their date), as the daemon\'s remediation.hygiene job does, and deliver their alerts')
+    .option('--json', 'as JSON')
+    .action(async (o: { json?: boolean }) => { await kit.respond((app) => fixHygieneCommand(app.ctx, Boolean(o.json))); });
   fix.command('except').description('a hygiene policy leaves this object alone: except <object-key> --reason ... --by ... [--rule id] [--expires 90d|DATE]; or --list')
     .argument('[object]', 'object key (token:<id>, member:<account>:<id>, invite:<id>)')
     .option('--rule <id>', 'only the policies of this rule (default: every policy)').option('--reason <text>', 'why (required)').option('--by <who>', 'who decides (required)')

@@ -6,6 +6,9 @@ import { approvalState, approvePlan, loadPlan } from '../remediation/approve.js'
 import { createPlan, type PlanResult } from '../remediation/plan.js';
 import { type FindingFilter, itemsFromFindings, itemsFromReview, type PlanItem } from '../remediation/select.js';
 import { writesRefused } from '../remediation/write-client.js';
+import { runHygiene } from '../remediation/hygiene.js';
+import { withStreamLock } from '../sync/stream-lock.js';
+import { runAlerts } from '../alerts/deliver.js';
 import type { Severity } from '../rules/types.js';
 import { UsageError } from '../util/usage-error.js';
 import { formatTable, isoOrEmpty, safeText } from './findings-format.js';
@@ -111,4 +114,14 @@ export async function fixExceptCommand(ctx: Pick<Context, 'db' | 'now'>, key: st
   if (!o.by?.trim()) throw new UsageError('fix except: --by names who decides (required)');
   await ctx.db.insert(remediationExceptions).values({ objectKey: key, rule: o.rule ?? null, reason: o.reason, createdBy: o.by, createdAt: ctx.now(), expiresAt: o.expiresAt ?? null });
   return { output: `hygiene policies${o.rule ? ` of rule ${o.rule}` : ''} leave ${safeText(key)} alone${o.expiresAt ? ` until ${isoOrEmpty(o.expiresAt)}` : ''}`, exitCode: 0 };
+}
+
+/** `fix hygiene`: the hygiene policies once, as the remediation.hygiene job runs them, then their alerts delivered. */
+export async function fixHygieneCommand(ctx: Context, asJson: boolean): Promise<Result> {
+  if (!ctx.config.remediation.policies.length) return { output: 'no hygiene policies (remediation.policies) are configured', exitCode: 0 };
+  const r = await withStreamLock(ctx.db, 'remediation-hygiene', () => runHygiene(ctx));
+  if (!r) throw new UsageError('fix hygiene: another process is running the hygiene policies now; try again when it is done');
+  if (r.noticed + r.cancelled + r.planned) await runAlerts(ctx);
+  if (asJson) return json(r);
+  return { output: `hygiene policies: ${r.noticed} notice(s) given, ${r.cancelled} cancelled, ${r.planned} plan(s) made, ${r.applied} applied`, exitCode: 0 };
 }

@@ -9,6 +9,7 @@ import { type CheckOptions, type CheckResult, loadRuleSet, runChecks as runRuleC
 import { runHygiene } from '../remediation/hygiene.js';
 import { applyAuditRetention } from '../sync/audit-retention.js';
 import { syncAll } from '../sync/sync-all.js';
+import { withStreamLock } from '../sync/stream-lock.js';
 import type { StreamOutcome } from '../sync/runner.js';
 
 /** Nothing can be walked: every credential failed its verification (or the API is unreachable). One line each. */
@@ -41,8 +42,7 @@ export async function runChecks(ctx: Context, opts: CheckOptions = {}): Promise<
   const onTransitions = opts.onTransitions ?? outboxWriter(ctx, set.rules);
   const result = await runRuleChecks(ctx, { ...opts, rules: set.rules, loadProblems: set.problems, onTransitions, complete: opts.complete ?? !opts.rules });
   await queueBaselineSummary(ctx);
-  // Hygiene policies (remediation.policies) act on what the checks just found; nothing without a policy.
-  await runHygiene(ctx);
+  // Hygiene policies are not run here: they have their own job (remediation.hygiene) and `fix hygiene`.
   return result;
 }
 
@@ -68,6 +68,8 @@ export async function runOnce(ctx: Context, opts: { streams?: string[]; checks?:
   // Checks run even when a stream failed: a failed walk changes nothing it did not finish,
   // so the rules see the last complete picture of that stream.
   const checks = opts.checks === false ? undefined : await runChecks(ctx, { baseline: opts.baseline });
+  // The one-shot pipeline runs every stage once, hygiene policies included (one run at a time across processes).
+  if (checks) await withStreamLock(ctx.db, 'remediation-hygiene', () => runHygiene(ctx));
   const alerts = checks ? await runAlerts(ctx) : undefined;
   const credentialFailures = check.failures.map((f) => f.error);
   return { outcomes, credentialFailures, checks, alerts, ok: credentialFailures.length === 0 && !outcomes.some((o) => o.status === 'failed') };

@@ -40,6 +40,7 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_AUDIT_VERIFY_AGAIN_AFTER: 'audit.verifyAgainAfter',
   FLAREWATCH_AUDIT_VERIFY_REPAIR: 'audit.verifyRepair',
   FLAREWATCH_SCHEDULE_VERIFY: 'daemon.verifySchedule',
+  FLAREWATCH_SCHEDULE_HYGIENE: 'daemon.hygieneSchedule',
   REDIS_URL: 'redis.url',
   FLAREWATCH_SCHEDULE_AUDIT: 'daemon.auditSchedule',
   FLAREWATCH_SCHEDULE_INVENTORY: 'daemon.inventorySchedule',
@@ -84,6 +85,7 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_REMEDIATION_ENABLED: 'remediation.enabled',
   FLAREWATCH_REMEDIATION_APPROVALS: 'remediation.approvals',
   FLAREWATCH_REMEDIATION_CREDENTIAL: 'remediation.credential',
+  FLAREWATCH_REMEDIATION_NOTIFY_OWNERS: 'remediation.notifyOwners',
 };
 
 export const SECRET_KEYS = [

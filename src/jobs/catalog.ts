@@ -63,6 +63,14 @@ export const JOB_CATALOG = {
     backoff: { type: 'exponential', delay: 60_000 },
     timeoutMs: 10 * 60_000,
   }),
+  /** Hygiene policies on their own schedule (FLAREWATCH_SCHEDULE_HYGIENE), one run at a time across processes, then delivery of their alerts. */
+  'remediation.hygiene': spec({
+    queue: 'checks',
+    payload: z.object({ tick }),
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 60_000 },
+    timeoutMs: 30 * 60_000,
+  }),
 } satisfies Record<string, JobSpec>;
 
 export type JobName = keyof typeof JOB_CATALOG;

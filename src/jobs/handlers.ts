@@ -7,6 +7,7 @@ import { streamJob, UnknownStreamError } from '../sync/catalog.js';
 import { runStream, WalkerError } from '../sync/runner.js';
 import { withStreamLock } from '../sync/stream-lock.js';
 import { runVerify } from '../verify/run.js';
+import { runHygiene } from '../remediation/hygiene.js';
 import type { JobName, JobPayload } from './catalog.js';
 
 /**
@@ -77,6 +78,18 @@ export const verifyAudit: Handler<'audit.verify'> = async (ctx) => {
   return { status: 'succeeded', requests: report.requests };
 };
 
+/**
+ * Hygiene policies: one run at a time across every process (a second one finds the lock held and
+ * skips: the holder does the same work), then the notices and plans it queued are delivered at once
+ * rather than at the next round.
+ */
+export const runHygieneJob: Handler<'remediation.hygiene'> = async (ctx) => {
+  const r = await withStreamLock(ctx.db, 'remediation-hygiene', () => runHygiene(ctx));
+  if (!r) return { status: 'skipped', reason: 'another process is running the hygiene policies' };
+  if (r.noticed + r.cancelled + r.planned) await runAlerts(ctx);
+  return { status: 'succeeded', rows: r.noticed + r.cancelled + r.planned };
+};
+
 /** Name → handler, as a list so that a name registered twice is caught at start (checkHandlers). */
 export const HANDLERS: ReadonlyArray<readonly [JobName, Handler<never>]> = [
   ['sync.stream', syncStream as Handler<never>],
@@ -84,4 +97,5 @@ export const HANDLERS: ReadonlyArray<readonly [JobName, Handler<never>]> = [
   ['alerts.deliver', deliverAlerts as Handler<never>],
   ['alerts.digest', sendDigest as Handler<never>],
   ['audit.verify', verifyAudit as Handler<never>],
+  ['remediation.hygiene', runHygieneJob as Handler<never>],
 ];

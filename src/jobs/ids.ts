@@ -19,3 +19,4 @@ export const checksJobId = (tick: string) => `checks|${tickLabel(tick)}`;
 export const alertsJobId = (tick: string) => `alerts|${tickLabel(tick)}`;
 export const digestJobId = (tick: string) => `digest|${tickLabel(tick)}`;
 export const verifyJobId = (tick: string) => `verify|${tickLabel(tick)}`;
+export const hygieneJobId = (tick: string) => `hygiene|${tickLabel(tick)}`;

@@ -7,10 +7,10 @@ import { ACCOUNT_STREAMS, AUDIT_KINDS, INVENTORY_KINDS } from '../sync/catalog.j
 import { planBudgetRound } from '../sync/budget-round.js';
 import { planInput, planRound } from '../sync/plan.js';
 import { JOB_CATALOG, type JobName } from './catalog.js';
-import { alertsJobId, checksJobId, digestJobId, syncJobId, tickOf, verifyJobId } from './ids.js';
+import { alertsJobId, checksJobId, digestJobId, hygieneJobId, syncJobId, tickOf, verifyJobId } from './ids.js';
 import { MissedTicks } from './missed-ticks.js';
 
-export type ScheduleGroup = 'audit' | 'inventory' | 'digest' | 'verify';
+export type ScheduleGroup = 'audit' | 'inventory' | 'digest' | 'verify' | 'hygiene';
 
 export { AUDIT_KINDS, INVENTORY_KINDS };
 
@@ -23,6 +23,7 @@ export interface TickResult {
   streams: string[];
   digest: boolean;
   verify: boolean;
+  hygiene: boolean;
   /** Groups whose enqueue failed at this tick or a missed one it retried (Postgres or Redis away): caught up at a later tick. */
   failed: ScheduleGroup[];
   /** Earlier ticks this one enqueued (or tried to) because they were missed (an outage, the scheduler down). */
@@ -50,6 +51,7 @@ export class Scheduler {
   private readonly flow: FlowProducer;
   private readonly alerts: Queue;
   private readonly sync: Queue;
+  private readonly checks: Queue;
   private heartbeat: ScheduledTask | undefined;
   private readonly missed: MissedTicks<ScheduleGroup>;
 
@@ -61,16 +63,19 @@ export class Scheduler {
       inventory: createTask(d.inventorySchedule, noop),
       digest: createTask(d.digestSchedule, noop),
       verify: createTask(d.verifySchedule, noop),
+      hygiene: createTask(d.hygieneSchedule, noop),
     };
     this.missed = new MissedTicks(connection, (g, minute) => this.matchers[g].match(minute));
     this.flow = new FlowProducer({ connection });
     this.alerts = new Queue('alerts', { connection });
     this.sync = new Queue('sync', { connection });
+    this.checks = new Queue('checks', { connection });
     // A Redis restart surfaces here as connection errors; ticks fail (logged) or wait for the reconnection.
     const onError = opts.onConnectionError ?? ((err: Error) => ctx.log.debug({ err: err.message }, 'scheduler queue connection problem'));
     this.flow.on('error', onError);
     this.alerts.on('error', onError);
     this.sync.on('error', onError);
+    this.checks.on('error', onError);
   }
 
   /** The groups whose cron expression matches the minute `at` falls in. */
@@ -129,11 +134,12 @@ export class Scheduler {
     };
     const digest = groups.includes('digest') && (await attempt(['digest'], () => this.alerts.add('alerts.digest', { tick }, this.options('alerts.digest', digestJobId(tick)))));
     const verify = groups.includes('verify') && (await attempt(['verify'], () => this.sync.add('audit.verify', { tick }, this.options('audit.verify', verifyJobId(tick)))));
+    const hygiene = groups.includes('hygiene') && (await attempt(['hygiene'], () => this.checks.add('remediation.hygiene', { tick }, this.options('remediation.hygiene', hygieneJobId(tick)))));
     let streams: string[] = [];
     const streamGroups = groups.filter((g) => g === 'audit' || g === 'inventory');
     if (streamGroups.length || discover) await attempt(streamGroups, async () => (streams = await this.enqueueRound(tick, streamGroups)));
-    if (streams.length || digest || verify) this.ctx.log.info({ tick, groups, streams: streams.length, digest, verify }, 'tick enqueued');
-    return { streams, digest, verify, failed };
+    if (streams.length || digest || verify || hygiene) this.ctx.log.info({ tick, groups, streams: streams.length, digest, verify, hygiene }, 'tick enqueued');
+    return { streams, digest, verify, hygiene, failed };
   }
 
   private async enqueueRound(tick: string, groups: ScheduleGroup[]): Promise<string[]> {
@@ -190,5 +196,6 @@ export class Scheduler {
     await this.flow.close();
     await this.alerts.close();
     await this.sync.close();
+    await this.checks.close();
   }
 }

@@ -80,13 +80,13 @@ async function commit(run: Run, a: RemediationAction, row: OutcomeRow, step: Rem
     await recordOutcome(tx, row);
     if (step) {
       await queueStepAlert(tx, run.ctx, { step, subject: `plan-${a.planId}-${a.seq}`, resourceKey: a.objectKey, resourceName: a.label, accountId: a.accountId,
-        title: `Remediation ${step}: ${a.kind} ${a.label ?? a.objectKey} (plan ${a.planId})`, facts: { plan: a.planId, action: a.seq, kind: a.kind, reason: row.reason ?? null, credential: a.credential } });
+        title: `${a.kind} ${a.label ?? a.objectKey} (plan ${a.planId}, action ${a.seq})`, facts: { plan: a.planId, action: a.seq, kind: a.kind, reason: row.reason ?? null, credential: a.credential } });
     }
   });
   await run.opts.afterOutcome?.(a, row.status);
 }
 
-const STEP: Partial<Record<Status, RemediationStep>> = { applied: 'applied', failed: 'failed', 'skipped-state-moved': 'skipped-state-moved', undone: 'undone' };
+const STEP: Partial<Record<Status, RemediationStep>> = { applied: 'applied', failed: 'failed', 'skipped-state-moved': 'skipped', undone: 'undone' };
 
 async function open(ctx: Context, planId: number, opts: ApplyOptions, what: 'apply' | 'undo') {
   const refused = writesRefused(ctx.config, ctx.credentials);

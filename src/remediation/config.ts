@@ -35,6 +35,14 @@ export const remediationConfigSchema = z
     credential: z.string().min(1).optional(),
     /** Hygiene policies, checked after every check run. */
     policies: z.array(policySchema).default([]),
+    /**
+     * Hygiene notices (and their cancellations) also go straight to the token's owner or creator, by
+     * e-mail where the address is known, through an email sink's SMTP settings. On by default; it
+     * does nothing without an email sink.
+     */
+    notifyOwners: bool(true),
+    /** The email sink whose SMTP settings carry owner notices; unset: the first email sink by name. */
+    ownerEmailSink: z.string().min(1).optional(),
     /** Token id → where its new secret goes when rolled. A token without one is never rolled. */
     rollDestinations: z.record(z.string().regex(/^[0-9a-f]{32}$/i, 'a token id is 32 hexadecimal characters'), rollDestinationSchema).default({}),
   })

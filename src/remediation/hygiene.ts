@@ -4,11 +4,12 @@ import { applyPlan } from './apply.js';
 import { queueStepAlert } from './alerts.js';
 import type { HygienePolicy } from './config.js';
 import { candidates, type OpenNotice, openNotices } from './hygiene-queries.js';
+import { ownerEmailSink } from './owner-notice.js';
 import { createPlan } from './plan.js';
 import { writesRefused } from './write-client.js';
 
 /**
- * Hygiene policies, run after every check: notice first ("will be disabled on <date> unless it is
+ * Hygiene policies, run by their own job (remediation.hygiene, daily by default) and `fix hygiene`: notice first ("will be disabled on <date> unless it is
  * used or excepted"), then on the date a plan, applied at once where the policy says auto: true (the
  * policy is its approval), else left for people to approve. A use of the token, the finding
  * resolving or being suppressed, or `fix except` cancels a notice. Each step is a row and an alert.
@@ -39,7 +40,7 @@ async function giveNotices(ctx: Context, p: HygienePolicy, r: HygieneResult): Pr
     await ctx.db.transaction(async (tx) => {
       await tx.insert(remediationNotices).values({ policy: policyKey(p), objectKey: c.resource_key, findingId: Number(c.finding_id), noticeAt: now, actOn,
         ownerEmail: c.owner_email, lastUsedOn: c.last_used_on ? new Date(c.last_used_on) : null, facts: { name: c.resource_name, auto: p.auto } });
-      await queueStepAlert(tx, ctx, { step: 'notice', subject: `notice-${policyKey(p)}-${c.finding_id}`, resourceKey: c.resource_key, resourceName: c.resource_name, accountId: c.account_id,
+      await queueStepAlert(tx, ctx, { step: 'notice', subject: `notice-${policyKey(p)}-${c.finding_id}`, resourceKey: c.resource_key, resourceName: c.resource_name, accountId: c.account_id, owner: c.owner_email,
         title: `${c.resource_name ?? c.resource_key} will be ${VERB[p.action]} on ${day(actOn)} unless it is used or excepted`,
         facts: { notify: c.owner_email, act_on: actOn.toISOString(), policy: policyKey(p), auto: p.auto, except: `flarewatch fix except ${c.resource_key} --reason ... --by ...` } });
     });
@@ -60,7 +61,7 @@ async function actOnNotice(ctx: Context, p: HygienePolicy, n: OpenNotice, r: Hyg
   await event('planned', p.auto ? 'applied with the policy as its approval' : 'waits for approval (auto: false)', plan.planId);
   r.planned++;
   if (!p.auto) {
-    await queueStepAlert(ctx.db, ctx, { step: 'awaiting-approval', subject: `plan-${plan.planId}`, resourceKey: n.object_key,
+    await queueStepAlert(ctx.db, ctx, { step: 'pending', subject: `plan-${plan.planId}`, resourceKey: n.object_key,
       title: `Hygiene plan ${plan.planId} (${policyKey(p)}) waits for approval`, facts: { plan: plan.planId, approve: `flarewatch fix approve ${plan.planId} --by <who>` } });
     return;
   }
@@ -78,7 +79,7 @@ async function followNotices(ctx: Context, p: HygienePolicy, r: HygieneResult): 
     if (why) {
       await ctx.db.transaction(async (tx) => {
         await tx.insert(remediationNoticeEvents).values({ noticeId: Number(n.id), kind: 'cancelled', reason: why, at: now });
-        await queueStepAlert(tx, ctx, { step: 'notice-cancelled', subject: `notice-${n.id}`, resourceKey: n.object_key,
+        await queueStepAlert(tx, ctx, { step: 'cancelled', subject: `notice-${n.id}`, resourceKey: n.object_key, owner: n.owner_email,
           title: `${n.object_key} will not be ${VERB[p.action]}: ${why}`, facts: { notify: n.owner_email, policy: policyKey(p), reason: why } });
       });
       r.cancelled++;
@@ -98,6 +99,8 @@ export async function runHygiene(ctx: Context): Promise<HygieneResult> {
     ctx.log.warn({ policies: policies.length }, `hygiene policies not run: ${off}`);
     return r;
   }
+  const owners = ownerEmailSink(ctx.config);
+  if (typeof owners === 'string' && ctx.config.remediation.ownerEmailSink) ctx.log.error(`hygiene notices go to the sinks only, not to token owners: ${owners}`);
   for (const p of policies) {
     await followNotices(ctx, p, r);
     await giveNotices(ctx, p, r);

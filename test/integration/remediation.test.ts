@@ -104,8 +104,9 @@ describe('plan, approve, apply', () => {
     const again = await fixApplyCommand(ctx, planId, false);
     expect(again.output).toMatch(/already applied/);
     expect(sim.stats.writeTotal).toBe(1);
-    const { rows } = await db.pool.query("select event->>'ruleId' as rule from alerts where event->>'ruleId' like 'remediation.%' order by seq");
-    expect(rows.map((r) => r.rule)).toEqual(['remediation.awaiting-approval', 'remediation.applied']);
+    const { rows } = await db.pool.query("select kind, event->>'ruleId' as rule, event->>'kind' as event_kind from alerts where event->>'ruleId' like 'remediation.%' order by seq");
+    expect(rows.map((r) => [r.kind, r.rule, r.event_kind])).toEqual([
+      ['remediation.pending', 'remediation.pending', 'remediation.pending'], ['remediation.applied', 'remediation.applied', 'remediation.applied']]);
     await expect(db.pool.query('delete from remediation_outcomes')).rejects.toThrow(/append-only/);
     await expect(db.pool.query('update remediation_actions set body = null')).rejects.toThrow(/append-only/);
   });

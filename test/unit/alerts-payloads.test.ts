@@ -152,7 +152,7 @@ describe('digest grouping', () => {
     const p = buildWebhookPayload(sampleDigest(digestEvents())) as WebhookDigestPayload;
     expect(p.type).toBe('digest');
     expect(p.counts).toEqual({ critical: 1, medium: 5, low: 1 });
-    expect(p.events.map((e) => e.finding.resource.name)).toEqual(['z1', 'a1', 'a2', 'a3', 'a4', '<!channel>', 'b1']);
+    expect(p.events.map((e) => (e as WebhookEventPayload).finding.resource.name)).toEqual(['z1', 'a1', 'a2', 'a3', 'a4', '<!channel>', 'b1']);
   });
 
   it('teams: severity headings, N lines, "and K more"; pagerduty: not sent', () => {

@@ -3,11 +3,11 @@
 // wherever it reaches a header. No images, no remote resources, inline styles only.
 import { createHash } from 'node:crypto';
 import {
-  accountLabel, ackHint, digestCounts, factEntries, groupDigest, isDigest, isSummary, kindLine, resolutionBy, resolvedLabel, resourceLabel, safeUrl,
+  accountLabel, ackHint, digestCounts, factEntries, groupDigest, headline, isDigest, isSummary, kindLine, resolutionBy, resolvedLabel, resourceLabel, safeUrl,
   SEVERITY_LABEL, summaryDetail, summaryHeadline, type DigestSeverityGroup,
 } from '../content.js';
 import { escapeHtml, stripHeaderBreaks, truncate } from '../escape.js';
-import type { AlertEvent, Deliverable, DigestEvent, SummaryEvent } from '../types.js';
+import { type AlertEvent, type Deliverable, type DigestEvent, isRemediationKind, type SummaryEvent } from '../types.js';
 
 export const EMAIL_LIMITS = { subject: 200, name: 1000, factKey: 200, factValue: 2000, facts: 50, digestRows: 500 };
 
@@ -47,7 +47,7 @@ const oneLine = (s: string, max: number) => truncate(stripHeaderBreaks(s), max);
 const SEV_COLOR = { critical: '#b00020', high: '#d35400', medium: '#b7950b', low: '#2471a3', info: '#616a6b' } as const;
 
 function subjectFor(e: AlertEvent, prefix: string): string {
-  const what = e.kind === 'resolved' ? resolvedLabel(e) : `[${SEVERITY_LABEL[e.severity].toUpperCase()}]`;
+  const what = e.kind === 'resolved' || isRemediationKind(e.kind) ? headline(e) : `[${SEVERITY_LABEL[e.severity].toUpperCase()}]`;
   return oneLine(`${prefix} ${what} ${stripHeaderBreaks(e.title)}: ${stripHeaderBreaks(resourceLabel(e))}`.trim(), EMAIL_LIMITS.subject);
 }
 
@@ -73,7 +73,7 @@ function htmlTable(rows: Array<[string, string]>, keyMax: number, valueMax: numb
 function eventHtml(e: AlertEvent): string {
   const url = safeUrl(e.dashboardUrl);
   const parts = [
-    `<h2 style="margin:0 0 8px;color:${SEV_COLOR[e.severity]}">${e.kind === 'resolved' ? resolvedLabel(e) : h(SEVERITY_LABEL[e.severity], 20)}: ${h(e.title, 300)}</h2>`,
+    `<h2 style="margin:0 0 8px;color:${SEV_COLOR[e.severity]}">${h(headline(e), 80)}: ${h(e.title, 300)}</h2>`,
     `<p style="margin:0 0 12px">${h(kindLine(e), 300)}</p>`,
     htmlTable(detailRows(e), 50, EMAIL_LIMITS.name),
   ];
@@ -90,7 +90,7 @@ function eventHtml(e: AlertEvent): string {
 
 function eventText(e: AlertEvent): string {
   const lines = [
-    `${e.kind === 'resolved' ? resolvedLabel(e) : SEVERITY_LABEL[e.severity]}: ${truncate(e.title, 300)}`,
+    `${headline(e)}: ${truncate(e.title, 300)}`,
     kindLine(e),
     '',
     ...detailRows(e).map(([k, v]) => `${k}: ${truncate(stripHeaderBreaks(v), EMAIL_LIMITS.name)}`),
@@ -187,7 +187,8 @@ export function buildEmailPayload(event: Deliverable, config: EmailRenderConfig)
     subject: subjectFor(event, config.subjectPrefix),
     text: eventText(event),
     html: eventHtml(event),
-    ...(event.kind === 'opened' ? {} : { inReplyTo: thread }),
+    // A remediation step starts its own thread, as an opening does.
+    ...(event.kind === 'opened' || isRemediationKind(event.kind) ? {} : { inReplyTo: thread }),
     references: [thread],
     headers: { 'X-Flarewatch-Alert-Id': stripHeaderBreaks(event.alertId), 'X-Flarewatch-Severity': event.severity },
   };

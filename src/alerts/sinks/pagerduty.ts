@@ -9,7 +9,7 @@ import { accountLabel, capStrings, isDigest, isSummary, resourceLabel, safeUrl }
 import { truncate } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
 import type { Deliverable, Sender } from '../types.js';
-import type { AlertEvent } from '../types.js';
+import { type AlertEvent, isRemediationKind } from '../types.js';
 import type { Severity } from '../../rules/types.js';
 
 export const pagerdutyConfigSchema = z.object({
@@ -62,9 +62,28 @@ function summary(e: AlertEvent): string {
   return truncate(`${e.title}: ${where}${raised}`.replace(/\s+/g, ' '), PAGERDUTY_LIMITS.summary);
 }
 
-/** `null` for a digest or a summary: PagerDuty gets per-finding events only. */
+/**
+ * Remediation steps: only a failed action pages (a write flarewatch meant to make did not happen, and
+ * someone must look); the next apply that gets it through resolves that incident. A plan waiting
+ * for approval, a notice, a skip (someone changed the object: nothing was sent) or an undo are not
+ * incidents: they go to chat and machines, never to PagerDuty.
+ */
+function remediationAction(e: AlertEvent): 'trigger' | 'resolve' | null {
+  if (e.kind === 'remediation.failed') return 'trigger';
+  return e.kind === 'remediation.applied' ? 'resolve' : null;
+}
+
+/** An applied action's fingerprint, as the failure of the same action was keyed. */
+const failedKey = (fingerprint: string) => fingerprint.replace(/^remediation\.applied:/, 'remediation.failed:');
+
+/** `null` for a digest or a summary (PagerDuty gets per-finding events only) and for remediation steps that do not page. */
 export function buildPagerDutyPayload(event: Deliverable, config: Pick<PagerDutyConfig, 'source'>): PagerDutyEvent | null {
   if (isDigest(event) || isSummary(event)) return null;
+  if (isRemediationKind(event.kind)) {
+    const action = remediationAction(event);
+    if (action === null) return null;
+    if (action === 'resolve') return { event_action: 'resolve', dedup_key: dedupKey(failedKey(event.fingerprint)) };
+  }
   const dedup_key = dedupKey(event.fingerprint);
   if (event.kind === 'resolved') return { event_action: 'resolve', dedup_key };
   const url = safeUrl(event.dashboardUrl);
@@ -89,7 +108,7 @@ export function buildPagerDutyPayload(event: Deliverable, config: Pick<PagerDuty
 
 export const send: Sender<PagerDutyConfig> = async (event, config, ctx) => {
   const body = buildPagerDutyPayload(event, config);
-  if (!body) return { detail: `skipped: ${event.kind}s are not sent to PagerDuty` };
+  if (!body) return { detail: `skipped: ${event.kind} is not sent to PagerDuty` };
   const url = `${config.baseUrl.replace(/\/+$/, '')}/v2/enqueue`;
   const res = await postJson(
     {

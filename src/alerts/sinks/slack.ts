@@ -2,13 +2,13 @@
 // Untrusted values are shown as escaped inline code (escape.ts#slackLiteral).
 import { z } from 'zod';
 import {
-  accountLabel, ackHint, digestCounts, factEntries, groupDigest, isDigest, isSummary, kindLine, resolutionBy, resolvedIcon, resolvedLabel,
+  accountLabel, ackHint, digestCounts, factEntries, groupDigest, headline, isDigest, isSummary, kindLine, REMEDIATION_ICON, resolutionBy, resolvedIcon, resolvedLabel,
   resourceLabel, safeUrl, SEVERITY_EMOJI, SEVERITY_LABEL, summaryDetail, summaryHeadline,
 } from '../content.js';
 import { isQuiet } from '../intents.js';
 import { capEscaped, escapeSlack, slackLiteral, truncate } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
-import type { AlertEvent, Deliverable, DigestEvent, Sender, SummaryEvent } from '../types.js';
+import { type AlertEvent, type Deliverable, type DigestEvent, isRemediationKind, type Sender, type SummaryEvent } from '../types.js';
 
 export const slackConfigSchema = z.object({
   /** Secret: the path is the credential. Only its host is ever logged. */
@@ -40,9 +40,8 @@ const plain = (text: string, max: number): Text => ({ type: 'plain_text', text: 
 const prose = (s: string, max: number) => capEscaped(s, max, escapeSlack);
 
 function header(e: AlertEvent): string {
-  const icon = e.kind === 'resolved' ? resolvedIcon(e) : SEVERITY_EMOJI[e.severity];
-  const prefix = e.kind === 'resolved' ? resolvedLabel(e) : SEVERITY_LABEL[e.severity];
-  return `${icon} ${prefix}: ${e.title}`;
+  const icon = e.kind === 'resolved' ? resolvedIcon(e) : isRemediationKind(e.kind) ? REMEDIATION_ICON[e.kind] : SEVERITY_EMOJI[e.severity];
+  return `${icon} ${headline(e)}: ${e.title}`;
 }
 
 function resourceSection(e: AlertEvent): string {
@@ -54,7 +53,7 @@ function resourceSection(e: AlertEvent): string {
 }
 
 function fallbackText(e: AlertEvent): string {
-  const what = e.kind === 'resolved' ? resolvedLabel(e) : `[${SEVERITY_LABEL[e.severity]}]`;
+  const what = e.kind === 'resolved' || isRemediationKind(e.kind) ? headline(e) : `[${SEVERITY_LABEL[e.severity]}]`;
   return truncate(`${what} ${escapeSlack(e.title)}: ${slackLiteral(resourceLabel(e), 500)}`, SLACK_LIMITS.text);
 }
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { capStrings, digestOrder, groupDigest, isDigest, isSummary } from '../content.js';
 import { truncate } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
-import type { AlertEvent, AlertResolution, Deliverable, DigestEvent, Sender, SummaryEvent } from '../types.js';
+import { type AlertEvent, type AlertResolution, type Deliverable, type DigestEvent, isRemediationKind, type RemediationAlertKind, type Sender, type SummaryEvent } from '../types.js';
 import type { Severity } from '../../rules/types.js';
 
 export const webhookConfigSchema = z.object({
@@ -47,13 +47,22 @@ export interface WebhookEventPayload {
   finding: WebhookFinding;
 }
 
+/** A remediation step: its own event name (`remediation.applied`, ...), what it acted on, and the step's facts (plan, action, reason). */
+export interface WebhookRemediationPayload {
+  version: 1;
+  type: RemediationAlertKind;
+  alert_id: string;
+  occurred_at: string;
+  remediation: Pick<WebhookFinding, 'fingerprint' | 'rule_id' | 'title' | 'severity' | 'resource' | 'account' | 'facts'>;
+}
+
 export interface WebhookDigestPayload {
   version: 1;
   type: 'digest';
   alert_id: string;
   period: { from: string; to: string };
   counts: Partial<Record<Severity, number>>;
-  events: Array<Omit<WebhookEventPayload, 'version'>>;
+  events: Array<Omit<WebhookEventPayload, 'version'> | Omit<WebhookRemediationPayload, 'version'>>;
 }
 
 export interface WebhookSummaryPayload {
@@ -71,7 +80,7 @@ export interface WebhookSummaryPayload {
   list_command: string;
 }
 
-export type WebhookPayload = WebhookEventPayload | WebhookDigestPayload | WebhookSummaryPayload;
+export type WebhookPayload = WebhookEventPayload | WebhookRemediationPayload | WebhookDigestPayload | WebhookSummaryPayload;
 
 const cap = (s: string) => truncate(s, WEBHOOK_MAX_STRING);
 const capOrNull = (s: string | null | undefined) => (s == null ? null : cap(s));
@@ -98,7 +107,13 @@ function finding(e: AlertEvent): WebhookFinding {
   };
 }
 
-function eventPayload(e: AlertEvent): WebhookEventPayload {
+function remediationPayload(e: AlertEvent & { kind: RemediationAlertKind }): WebhookRemediationPayload {
+  const { fingerprint, rule_id, title, severity, resource, account, facts } = finding(e);
+  return { version: WEBHOOK_VERSION, type: e.kind, alert_id: e.alertId, occurred_at: e.occurredAt, remediation: { fingerprint, rule_id, title, severity, resource, account, facts } };
+}
+
+function eventPayload(e: AlertEvent): WebhookEventPayload | WebhookRemediationPayload {
+  if (isRemediationKind(e.kind)) return remediationPayload(e as AlertEvent & { kind: RemediationAlertKind });
   return {
     version: WEBHOOK_VERSION,
     type: e.kind === 'test' ? 'test' : `finding.${e.kind}`,

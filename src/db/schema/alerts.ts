@@ -2,8 +2,15 @@ import { bigint, bigserial, index, jsonb, pgTable, text, uuid } from 'drizzle-or
 import { ts } from './columns.js';
 import { findings } from './findings.js';
 
+/**
+ * A remediation step (src/remediation/alerts.ts), no finding_id: a plan waiting for approval, an
+ * action applied, failed or skipped because the object moved, a hygiene notice given or cancelled, an undo.
+ */
+export const REMEDIATION_ALERT_KINDS = ['remediation.pending', 'remediation.applied', 'remediation.failed', 'remediation.skipped',
+  'remediation.notice', 'remediation.cancelled', 'remediation.undone'] as const;
+
 /** `summary`: a baseline's one message per sink, about many findings (no finding_id). */
-export const ALERT_KINDS = ['opened', 'reminder', 'severity_raised', 'resolved', 'summary'] as const;
+export const ALERT_KINDS = ['opened', 'reminder', 'severity_raised', 'resolved', 'summary', ...REMEDIATION_ALERT_KINDS] as const;
 export type OutboxAlertKind = (typeof ALERT_KINDS)[number];
 
 /**
