@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixExceptCommand } from '../../src/commands/fix.js';
 import { runChecks } from '../../src/commands/run.js';
 import { remediationConfigSchema } from '../../src/remediation/config.js';
+import { runHygiene } from '../../src/remediation/hygiene.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';
 import { testContext, type TestContext } from '../helpers/context.js';
@@ -24,6 +25,12 @@ async function syncAndCheck() {
   for (const o of await syncAll(ctx, { streams: [] })) expect(o.status, o.stream).not.toBe('failed');
   await runChecks(ctx);
 }
+/** A round as the daemon runs it: sync and check, then the hygiene job (its own, not part of the check). */
+async function round() {
+  await syncAndCheck();
+  await runHygiene(ctx);
+}
+const noticeCount = async () => (await db.pool.query<{ n: number }>('select count(*)::int as n from remediation_notices')).rows[0]!.n;
 const unused = (name: string) => sim.world.addAccountToken(account, { name, last_used_on: iso(T0 - 200 * DAY), issued_on: '2025-01-01T00:00:00Z', creator_email_at_creation: `${name.split(' ')[0]}@example.com` });
 const status = (id: string) => sim.world.accountTokens(account).find((t) => t.id === id)!.status;
 async function events() {
@@ -54,6 +61,9 @@ describe('hygiene policy with notice', () => {
     await fixExceptCommand(ctx, `token:${kept.id}`, { reason: 'break-glass token', by: 'carol@example.com' });
     sim.stats.reset();
     await syncAndCheck();
+    // The check gives no notice itself: hygiene is a job of its own.
+    expect(await noticeCount()).toBe(0);
+    await runHygiene(ctx);
     const { rows: notices } = await db.pool.query('select object_key, owner_email, act_on from remediation_notices order by id');
     expect(notices.map((n) => n.object_key).sort()).toEqual([`token:${stale.id}`, `token:${used.id}`].sort());
     expect(notices.find((n) => n.object_key === `token:${stale.id}`)!.owner_email).toBe('stale@example.com');
@@ -66,13 +76,13 @@ describe('hygiene policy with notice', () => {
 
     clock.t = T0 + 7 * DAY;
     sim.world.updateToken(used.id, { last_used_on: iso(clock.t - 3_600_000) });
-    await syncAndCheck();
+    await round();
     expect(await events()).toEqual([{ object_key: `token:${used.id}`, kind: 'cancelled', reason: `the token was used on ${new Date(clock.t - 3_600_000).toISOString()}` }]);
     expect(sim.stats.writeTotal).toBe(0);
     expect(status(stale.id)).toBe('active');
 
     clock.t = T0 + 14 * DAY + 60_000;
-    await syncAndCheck();
+    await round();
     expect(status(stale.id)).toBe('disabled');
     expect(status(used.id)).toBe('active');
     expect(status(kept.id)).toBe('active');
@@ -84,7 +94,7 @@ describe('hygiene policy with notice', () => {
 
     // The next run finds nothing more to do: the finding resolved, the notice is closed.
     clock.t += DAY;
-    await syncAndCheck();
+    await round();
     expect(sim.stats.writeTotal).toBe(1);
   });
 });

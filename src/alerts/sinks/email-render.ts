@@ -47,6 +47,8 @@ const oneLine = (s: string, max: number) => truncate(stripHeaderBreaks(s), max);
 const SEV_COLOR = { critical: '#b00020', high: '#d35400', medium: '#b7950b', low: '#2471a3', info: '#616a6b' } as const;
 
 function subjectFor(e: AlertEvent, prefix: string): string {
+  // A remediation step's title names its object already: "Remediation failed: token-disable ci key (plan 3, action 1)".
+  if (isRemediationKind(e.kind)) return oneLine(`${prefix} ${headline(e)}: ${stripHeaderBreaks(e.title)}`.trim(), EMAIL_LIMITS.subject);
   const what = e.kind === 'resolved' || isRemediationKind(e.kind) ? headline(e) : `[${SEVERITY_LABEL[e.severity].toUpperCase()}]`;
   return oneLine(`${prefix} ${what} ${stripHeaderBreaks(e.title)}: ${stripHeaderBreaks(resourceLabel(e))}`.trim(), EMAIL_LIMITS.subject);
 }
