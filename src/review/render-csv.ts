@@ -2,12 +2,13 @@ import { toCsv } from '../commands/findings-format.js';
 import { REVIEW_CONTROLS } from '../compliance/controls.js';
 import type { Evidence } from './evidence.js';
 import { summarise } from './item-summary.js';
+import { REMEDIATION_CSV_HEADER, remediationCells } from './render-remediation.js';
 import { oldestSuccess, scopeText } from './summary-rows.js';
 
 const HEADER = [
   'review_id', 'review_name', 'generated_at', 'scope', 'oldest_stream_success', 'kind', 'item_key', 'account_id', 'account_name', 'label',
   'status', 'access', 'protection', 'last_active', 'context', 'findings', 'controls', 'decision', 'decided_by', 'decided_at', 'note',
-  'decision_history', 'evidence_digest',
+  'decision_history', 'evidence_digest', ...REMEDIATION_CSV_HEADER,
 ];
 
 /**
@@ -27,6 +28,7 @@ export function renderCsv(e: Evidence): string {
       fs.map((f) => `${f.rule_id} (${f.severity}${f.suppressed ? ', suppressed' : ''})`).join('; '), controls.join(' '),
       i.decision?.decision ?? 'undecided', i.decision?.by, i.decision?.at, i.decision?.note,
       i.decisions.map((d) => `${d.decision} by ${d.by} at ${d.at}${d.note ? `: ${d.note}` : ''}`).join('; '), e.digest,
+      ...remediationCells(e, i.key),
     ];
   });
   return `${toCsv(HEADER, rows)}\r\n`;

@@ -1,5 +1,6 @@
 import type { Evidence, EvidenceItem } from './evidence.js';
 import { summarise } from './item-summary.js';
+import { REMEDIATION_HEADER, remediationRows } from './render-remediation.js';
 import { decisionHistory, summaryRows } from './summary-rows.js';
 
 // The evidence pack as one self-contained, printable HTML file: inline style, no script, no
@@ -77,6 +78,8 @@ ${table('decisions', ['item', 'label', 'decision', 'by', 'at', 'note'], history)
 ${table('findings', ['id', 'severity', 'rule', 'resource', 'title', 'controls', 'accepted'], e.findings.map((f) => [f.id, f.severity, f.rule_id, `${f.resource_key}${f.resource_name ? ` (${f.resource_name})` : ''}`, f.title, f.controls.join(' '), f.suppressed ? `suppressed: ${f.suppression_reason ?? ''}` : '']))}
 <h2>Control references</h2>
 ${table('controls', ['control', 'requirement', 'evidence'], e.controls.map((c) => [c.label, c.title, c.evidence.join(', ')]))}
+<h2>Remediation (${e.remediation.length} plan${e.remediation.length === 1 ? '' : 's'})</h2>
+${table('remediation', REMEDIATION_HEADER, remediationRows(e))}
 </body></html>
 `;
 }

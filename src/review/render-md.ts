@@ -1,5 +1,6 @@
 import type { Evidence, EvidenceItem } from './evidence.js';
 import { summarise } from './item-summary.js';
+import { REMEDIATION_HEADER, remediationRows } from './render-remediation.js';
 import { decisionHistory, summaryRows } from './summary-rows.js';
 
 /**
@@ -57,5 +58,7 @@ export function renderMarkdown(e: Evidence): string {
       e.findings.map((f) => [f.id, f.severity, f.rule_id, `${f.resource_key}${f.resource_name ? ` (${f.resource_name})` : ''}`, f.title, f.controls.join(' '), f.suppressed ? `suppressed: ${f.suppression_reason ?? ''}` : ''])), '',
     '## Control references', '',
     table(['control', 'requirement', 'evidence'], e.controls.map((c) => [c.label, c.title, c.evidence.join(', ')])), '',
+    `## Remediation (${e.remediation.length} plan${e.remediation.length === 1 ? '' : 's'})`, '',
+    table(REMEDIATION_HEADER, remediationRows(e)), '',
   ].join('\n');
 }

@@ -198,6 +198,33 @@ describe('from a review, into its evidence pack', () => {
     expect(rec.actions[0]).toMatchObject({ kind: 'token-disable', object_key: `token:${t.id}`, reversible: true, request: { method: 'PUT' } });
     expect(rec.actions[0].outcomes[0]).toMatchObject({ phase: 'apply', status: 'applied', verified: true, after_state: { status: 'disabled' } });
     expect(rec.actions[0].audit_entries.map((e: { source: string }) => e.source).sort()).toEqual(['account_v1', 'account_v2']);
+
+    // The md, html and csv exports carry the same record: plan, approvals, request, before and after, outcome, audit entries.
+    const formats = ['md', 'html', 'csv'] as const;
+    const exported = Object.fromEntries(await Promise.all(formats.map(async (f) => [f, (await reviewExportCommand(ctx, review, f)).output] as const)));
+    const audit = rec.actions[0].audit_entries.map((x: { source: string; id: string; event_time: string }) => `${x.source} ${x.id} at ${x.event_time}`).join('; ');
+    const outcome = `apply applied at ${rec.actions[0].outcomes[0].at} (verified)`;
+    const approval = `dave@example.com (person) at ${rec.approvals[0].at}`;
+    const before = 'status=active, expires_on=2027-03-01T00:00:00Z, not_before=2025-01-01T00:00:00Z';
+    const after = 'status=disabled, expires_on=2027-03-01T00:00:00Z, not_before=2025-01-01T00:00:00Z';
+    const md = exported.md!.split('\n');
+    expect(md.slice(md.indexOf('## Remediation (1 plan)'), md.indexOf('## Remediation (1 plan)') + 5)).toEqual([
+      '## Remediation (1 plan)', '',
+      '| plan | planned by | approvals | # | action | object | request | before | after | outcome | audit-log entries |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      expect.stringMatching(new RegExp(`^\\| ${planId} \\| carol@example\\.com at ${rec.planned_at} \\(credential writer\\) \\| `)),
+    ]);
+    const mdRow = md.find((l) => l.startsWith(`| ${planId} |`))!.replace(/\\_/g, '_');
+    for (const part of [approval, `| 1 | token-disable | token:${t.id} | PUT /accounts/${account}/tokens/${t.id} |`, before, after, outcome, audit]) expect(mdRow).toContain(part);
+    const html = /<table id="remediation">[\s\S]*?<\/table>/.exec(exported.html!)![0];
+    for (const part of [approval, `PUT /accounts/${account}/tokens/${t.id}`, before, after, outcome]) expect(html).toContain(part);
+    const csv = exported.csv!.split('\r\n');
+    expect(csv[0]!.split(',').slice(-6)).toEqual(['remediation_plans', 'remediation_approvals', 'remediation_actions', 'remediation_before', 'remediation_after', 'remediation_outcomes']);
+    const csvRow = csv.find((l) => l.includes(`token:${t.id},`))!;
+    for (const part of [`plan ${planId} by carol@example.com at ${rec.planned_at}`, approval, `token-disable PUT /accounts/${account}/tokens/${t.id}`, before, after, outcome]) expect(csvRow).toContain(part);
+    // Exported again later, every format is the same to the byte.
+    clock.t += 60_000;
+    for (const f of formats) expect((await reviewExportCommand(ctx, review, f)).output).toBe(exported[f]);
   });
 });
 
