@@ -214,7 +214,7 @@ describe('from a review, into its evidence pack', () => {
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       expect.stringMatching(new RegExp(`^\\| ${planId} \\| carol@example\\.com at ${rec.planned_at} \\(credential writer\\) \\| `)),
     ]);
-    const mdRow = md.find((l) => l.startsWith(`| ${planId} |`))!.replace(/\\_/g, '_');
+    const mdRow = md[md.indexOf('## Remediation (1 plan)') + 4]!.replace(/\\_/g, '_');
     for (const part of [approval, `| 1 | token-disable | token:${t.id} | PUT /accounts/${account}/tokens/${t.id} |`, before, after, outcome, audit]) expect(mdRow).toContain(part);
     const html = /<table id="remediation">[\s\S]*?<\/table>/.exec(exported.html!)![0];
     for (const part of [approval, `PUT /accounts/${account}/tokens/${t.id}`, before, after, outcome]) expect(html).toContain(part);
