@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { ensureIdentity } from '../credentials/identity.js';
 import type { CredentialAccess } from '../credentials/types.js';
 import { remediationActions, remediationPlans, type RemediationKind } from '../db/schema/index.js';
 import { UsageError } from '../util/usage-error.js';
@@ -7,7 +8,7 @@ import { queueStepAlert } from './alerts.js';
 import { approvalsNeeded } from './approve.js';
 import type { PlanItem } from './select.js';
 import { KINDS_FOR, resolveTarget, type Target, TargetError } from './targets.js';
-import { readObject, writeCredentialOf } from './write-client.js';
+import { readObject, UnreachableError, writeCredentialOf } from './write-client.js';
 
 export interface PlanOptions {
   by: string;
@@ -31,7 +32,7 @@ export function planCredential(ctx: Pick<Context, 'config' | 'credentials'>): Cr
   return c;
 }
 
-async function planOne(ctx: Pick<Context, 'db' | 'config' | 'now'>, cred: CredentialAccess, item: PlanItem, opts: PlanOptions): Promise<PlannedAction> {
+async function planOne(ctx: Pick<Context, 'db' | 'config' | 'now'>, cred: CredentialAccess, item: PlanItem, opts: PlanOptions, writerUser: string | null): Promise<PlannedAction> {
   const target = await resolveTarget(ctx.db, item.key);
   const kind = opts.action ?? item.kind;
   if (!kind) throw new ActionRefused(`${item.key}: no action fits ${item.reason}; name one with --action`);
@@ -39,7 +40,13 @@ async function planOne(ctx: Pick<Context, 'db' | 'config' | 'now'>, cred: Creden
   if (kind === 'token-roll' && !ctx.config.remediation.rollDestinations[target.resourceId]) {
     throw new ActionRefused(`${item.key}: not rolled: no destination for its new secret is configured (remediation.rollDestinations); flarewatch never prints or stores a secret`);
   }
-  const read = await readObject(cred, target.path);
+  if (target.userId && writerUser && writerUser !== target.userId) {
+    throw new ActionRefused(`${item.key}: not reachable by the write credential "${cred.name}": a user token of another user (only that user's own credential can change it); nothing planned`);
+  }
+  const read = await readObject(cred, target.path).catch((err: unknown) => {
+    if (!(err instanceof UnreachableError)) throw err;
+    throw new ActionRefused(`${item.key}: not reachable by the write credential "${cred.name}" (Cloudflare answers HTTP ${err.status} to GET ${err.path}); no credential flarewatch may write with can change it; nothing planned`);
+  });
   if (!read.result) throw new ActionRefused(`${item.key}: gone (Cloudflare answers 404)`);
   const now = ctx.now().getTime();
   const expiresOn = new Date(now + (opts.expiresInMs ?? 90 * DAY)).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -51,9 +58,11 @@ async function planOne(ctx: Pick<Context, 'db' | 'config' | 'now'>, cred: Creden
  * Reads every object named by `items` through the write credential, builds the exact request for
  * each, and stores the plan with its actions in one transaction. Nothing is written to Cloudflare.
  */
-export async function createPlan(ctx: Pick<Context, 'db' | 'config' | 'credentials' | 'now'>, items: PlanItem[], opts: PlanOptions): Promise<PlanResult> {
+export async function createPlan(ctx: Context, items: PlanItem[], opts: PlanOptions): Promise<PlanResult> {
   if (!opts.by.trim()) throw new UsageError('fix plan: --by names the planner (required)');
   const cred = planCredential(ctx);
+  // Whose credential it is tells which user tokens it can reach at all; unknown (unverifiable), the reads say.
+  const writerUser = (await ensureIdentity(ctx, cred).catch(() => cred.identity))?.userId ?? null;
   const actions: PlannedAction[] = [];
   const refused: PlanResult['refused'] = [];
   const seen = new Set<string>();
@@ -61,7 +70,7 @@ export async function createPlan(ctx: Pick<Context, 'db' | 'config' | 'credentia
     if (seen.has(item.key)) continue;
     seen.add(item.key);
     try {
-      actions.push(await planOne(ctx, cred, item, opts));
+      actions.push(await planOne(ctx, cred, item, opts, writerUser));
     } catch (err) {
       if (!(err instanceof ActionRefused || err instanceof TargetError)) throw err;
       refused.push({ key: item.key, reason: err.message });

@@ -15,6 +15,8 @@ export interface Target {
   /** GET path of the object; the write path for tokens, members and group members is the same. */
   path: string;
   label: string | null;
+  /** A user token's user: only that user's own credential reaches it (GET /user/tokens/<id>). */
+  userId?: string | null;
 }
 
 export class TargetError extends Error {
@@ -25,12 +27,12 @@ export class TargetError extends Error {
 export async function resolveTarget(db: Db, key: string): Promise<Target> {
   const [type, ...rest] = key.split(':');
   if (type === 'token' && rest.length === 1) {
-    const { rows } = await db.execute<{ owner_type: string; account_id: string | null; name: string | null }>(
-      sql`select owner_type, account_id, name from api_tokens where id = ${rest[0]} and deleted_at is null`);
+    const { rows } = await db.execute<{ owner_type: string; account_id: string | null; name: string | null; user_id: string | null }>(
+      sql`select owner_type, account_id, name, user_id from api_tokens where id = ${rest[0]} and deleted_at is null`);
     const t = rows[0];
     if (!t) throw new TargetError(`${key}: no such token in the inventory (run a sync first)`);
     const path = t.owner_type === 'account' ? `/accounts/${t.account_id}/tokens/${rest[0]}` : `/user/tokens/${rest[0]}`;
-    return { objectKey: key, type: 'token', accountId: t.account_id, resourceId: rest[0]!, path, label: t.name };
+    return { objectKey: key, type: 'token', accountId: t.account_id, resourceId: rest[0]!, path, label: t.name, userId: t.owner_type === 'account' ? null : t.user_id };
   }
   if (type === 'member' && rest.length === 2) {
     const [accountId, id] = rest as [string, string];

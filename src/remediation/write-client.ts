@@ -96,6 +96,14 @@ export function openWriteClient(config: Config, credentials: CredentialAccess[])
   };
 }
 
+/** Cloudflare refused the credential the object (401/403): it cannot read it, so it cannot change it either. */
+export class UnreachableError extends Error {
+  override name = 'UnreachableError';
+  constructor(readonly status: number, readonly path: string, detail: string) {
+    super(`GET ${path} answered HTTP ${status}: ${detail}`);
+  }
+}
+
 /** One GET through the credential's paced fetch: the object, or null when Cloudflare says 404. */
 export async function readObject(c: CredentialAccess, path: string): Promise<{ status: number; result: Record<string, unknown> | null }> {
   const http = c.api.fetch ?? fetch;
@@ -103,6 +111,7 @@ export async function readObject(c: CredentialAccess, path: string): Promise<{ s
   const answer = await answerOf(res, secretsOf(c));
   const body = answer.body as { success?: boolean; result?: unknown };
   if (res.status === 404) return { status: 404, result: null };
+  if (res.status === 401 || res.status === 403) throw new UnreachableError(res.status, path, JSON.stringify(body).slice(0, 300));
   if (!res.ok || body.success === false || typeof body.result !== 'object' || body.result === null) {
     throw new Error(`GET ${path} answered HTTP ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
   }

@@ -337,3 +337,26 @@ describe('read-only unless enabled', () => {
     expect(r.exitCode).toBe(1);
   });
 });
+
+describe('reach of the write credential', () => {
+  it('an object the write credential cannot read is refused, with the reason, and nothing is stored or sent', async () => {
+    const hidden = unusedToken('hidden from the writer');
+    const visible = unusedToken('visible to the writer');
+    await syncAndCheck();
+    sim.denyRoutes('default', ['GET /accounts/:account_id/tokens/:token_id']);
+    sim.stats.reset();
+    try {
+      const before = await db.pool.query<{ n: number }>('select count(*)::int as n from remediation_actions');
+      const out = await fixPlanCommand(ctx, { by: 'alice@example.com', object: [`token:${hidden.id}`], action: 'token-disable', json: true });
+      const plan = JSON.parse(out.output) as { refused: Array<{ key: string; reason: string }> };
+      expect(plan.refused.find((r) => r.key === `token:${hidden.id}`)!.reason).toBe(
+        `token:${hidden.id}: not reachable by the write credential "writer" (Cloudflare answers HTTP 403 to GET /accounts/${account}/tokens/${hidden.id}); no credential flarewatch may write with can change it; nothing planned`);
+      expect((await db.pool.query<{ n: number }>('select count(*)::int as n from remediation_actions')).rows[0]!.n).toBe(before.rows[0]!.n);
+      expect(sim.stats.writeTotal).toBe(0);
+    } finally {
+      sim.credentials.deny.length = 0;
+    }
+    const again = await fixPlanCommand(ctx, { by: 'alice@example.com', object: [`token:${visible.id}`], action: 'token-disable' });
+    expect(again.output).toContain(`PUT /accounts/${account}/tokens/${visible.id}`);
+  });
+});

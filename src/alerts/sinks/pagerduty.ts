@@ -108,7 +108,7 @@ export function buildPagerDutyPayload(event: Deliverable, config: Pick<PagerDuty
 
 export const send: Sender<PagerDutyConfig> = async (event, config, ctx) => {
   const body = buildPagerDutyPayload(event, config);
-  if (!body) return { detail: `skipped: ${event.kind} is not sent to PagerDuty` };
+  if (!body) return { detail: isRemediationKind(event.kind) ? `skipped: ${event.kind} does not page (only remediation.failed does)` : `skipped: ${event.kind}s are not sent to PagerDuty` };
   const url = `${config.baseUrl.replace(/\/+$/, '')}/v2/enqueue`;
   const res = await postJson(
     {
