@@ -11,6 +11,27 @@ export function oldestSuccess(e: Pick<Evidence, 'freshness'>): string {
 export const scopeText = (e: Evidence) =>
   (e.scope.all_watched_accounts ? 'all watched accounts: ' : '') + e.scope.accounts.map((a) => (a.name ? `${a.name} (${a.id})` : a.id)).join(', ');
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The members reviewed, and what they are: account memberships by status (a pending invitation is
+ * reviewed too: accepted, it grants its roles) and organization members holding access without one.
+ */
+export function memberCounts(e: Pick<Evidence, 'items'>): string {
+  const members = e.items.filter((i) => i.kind === 'member');
+  const org = members.filter((i) => 'organization_id' in i.snapshot).length;
+  const byStatus = new Map<string, number>();
+  for (const i of members) {
+    if ('organization_id' in i.snapshot) continue;
+    const st = String(i.snapshot.status ?? 'unknown');
+    byStatus.set(st, (byStatus.get(st) ?? 0) + 1);
+  }
+  const parts = [...byStatus].sort(([a], [b]) => a.localeCompare(b))
+    .map(([st, n]) => (st === 'pending' ? plural(n, 'pending invitation', 'pending invitations') : `${n} ${st}`));
+  if (org) parts.push(plural(org, 'organization member', 'organization members'));
+  return `${members.length}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+}
+
 /** The pack's summary as label/value rows. */
 export const summaryRows = (e: Evidence): Array<[string, string | number]> => {
   const s = e.summary;
@@ -20,6 +41,7 @@ export const summaryRows = (e: Evidence): Array<[string, string | number]> => {
     ['Started by', e.review.started_by ?? ''],
     ['Previous review', e.review.previous_review ?? 'none'],
     ['Items', `${s.items}: ${s.members} members, ${s.tokens} tokens`],
+    ['Members', memberCounts(e)],
     ['Decided', `${s.decided} (${s.keep} keep, ${s.revoke} revoke), ${s.undecided} undecided`],
     ['Decisions recorded through', s.decisions_through ?? 'none yet'],
     ['Open findings on them', s.findings],
