@@ -10,15 +10,16 @@ export const esc = (s: unknown): string =>
 
 /** Longer than this, a word is an id or alike (a 32-hex id, a URL): it may break inside. */
 const LONG_TOKEN = 22;
-/** A name made of words and hyphens (a rule id, a stream): kept whole, however long. */
+/** A name made of words and hyphens (a rule id): kept whole up to this length, longer it may break. */
 const KEBAB = /^\(?[a-z0-9]+(-[a-z0-9]+)+\)?[,.;:]?$/i;
+const LONG_KEBAB = 30;
 /** An ISO time: it may break after its date (there and nowhere else). */
 const TIME = /^(\(?\d{4}-\d\d-\d\dT)(\d\d:\d\d(:\d\d(\.\d+)?)?Z\)?[,.;:]?)$/;
 
 function word(w: string): string {
   const t = TIME.exec(w);
   if (t) return `<span class="nw">${esc(t[1])}</span><wbr><span class="nw">${esc(t[2])}</span>`;
-  if (KEBAB.test(w)) return `<span class="nw">${esc(w)}</span>`;
+  if (KEBAB.test(w) && w.length <= LONG_KEBAB) return `<span class="nw">${esc(w)}</span>`;
   const at = w.lastIndexOf('@');
   // An email breaks before its @ only: "carol.kowalski96" / "@example.com".
   if (at > 0 && !/\s/.test(w)) return `${word(w.slice(0, at))}<wbr>${word(w.slice(at))}`;
