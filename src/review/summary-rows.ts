@@ -18,18 +18,22 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
  * reviewed too: accepted, it grants its roles) and organization members holding access without one.
  */
 export function memberCounts(e: Pick<Evidence, 'items'>): string {
-  const members = e.items.filter((i) => i.kind === 'member');
-  const org = members.filter((i) => 'organization_id' in i.snapshot).length;
-  const byStatus = new Map<string, number>();
-  for (const i of members) {
-    if ('organization_id' in i.snapshot) continue;
-    const st = String(i.snapshot.status ?? 'unknown');
-    byStatus.set(st, (byStatus.get(st) ?? 0) + 1);
+  const kinds = new Map<string, number>();
+  for (const i of e.items.filter((x) => x.kind === 'member')) {
+    const k = 'organization_id' in i.snapshot ? 'organization' : String(i.snapshot.status ?? 'unknown');
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
   }
-  const parts = [...byStatus].sort(([a], [b]) => a.localeCompare(b))
+  const total = [...kinds.values()].reduce((a, b) => a + b, 0);
+  return total ? `${total}: ${memberKindsText(kinds)}` : '0';
+}
+
+/** "36 accepted, 9 pending invitations, 1 organization member", from counts by status ('organization': organization members). */
+export function memberKindsText(kinds: Map<string, number>): string {
+  const parts = [...kinds].filter(([k]) => k !== 'organization').sort(([a], [b]) => a.localeCompare(b))
     .map(([st, n]) => (st === 'pending' ? plural(n, 'pending invitation', 'pending invitations') : `${n} ${st}`));
-  if (org) parts.push(plural(org, 'organization member', 'organization members'));
-  return `${members.length}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  const org = kinds.get('organization') ?? 0;
+  if (org) parts.push(`${plural(org, 'organization member', 'organization members')} with access to an account`);
+  return parts.join(', ');
 }
 
 /** The pack's summary as label/value rows. */
