@@ -7,7 +7,7 @@ import type { Review } from '../db/schema/index.js';
 import { attest, type AttestOptions } from '../review/attest.js';
 import { loadEvidence, renderEvidence, type ReviewExportFormat } from '../review/export.js';
 import { loadSigningKey, signDigest, signingKeyPath } from '../review/signing.js';
-import { oldestSuccess } from '../review/summary-rows.js';
+import { memberKindsText, oldestSuccess } from '../review/summary-rows.js';
 import { startReview, type StartOptions } from '../review/start.js';
 import { formatTable, isoOrEmpty, safeText } from './findings-format.js';
 
@@ -27,7 +27,7 @@ export async function reviewStartCommand(ctx: Pick<Context, 'db' | 'config' | 'n
   const stale = s.freshness.filter((f) => !f.last_success_at).map((f) => f.stream);
   const lines = [
     `review ${s.id} "${safeText(s.name)}" started ${isoOrEmpty(s.startedAt)} (${scope(s)})`,
-    `frozen: ${s.members} members, ${s.tokens} tokens, ${s.findings} open findings on them`,
+    `frozen: ${s.members} members${s.members ? ` (${memberKindsText(s.memberKinds)})` : ''}, ${s.tokens} tokens, ${s.findings} open findings on them`,
     `data as fresh as: oldest stream success ${oldestSuccess(s)}`,
     ...(stale.length ? [`never synced successfully: ${stale.join(', ')} (flarewatch run first for a complete snapshot)`] : []),
     s.previousId ? `previous review of this scope: ${s.previousId} (flarewatch review diff shows what changed since)` : 'first review of this scope',

@@ -30,6 +30,23 @@ function effective(s: Obj): string[] | null {
   ];
 }
 
+/** Where an invitation's date comes from, in words (the pack keeps the source's internal name). */
+function invited(s: Obj): string {
+  const at = str(s.invited_at);
+  const by = s.invited_by ? ` by ${str(s.invited_by)}` : '';
+  if (s.invited_at_source === 'first_seen_at') return `invited on or before ${at}${by} (first seen then; Cloudflare gives no date)`;
+  if (s.invited_at_source === 'audit_log') return `invited ${at}${by} (from the audit log)`;
+  return `invited ${at}${by}`;
+}
+
+/** Who created a token, and how that is known. */
+function creator(s: Obj): string {
+  const on = s.issued_on ? ` on ${str(s.issued_on)}` : '';
+  if (!s.creator) return `created by unknown${on}`;
+  const source = s.creator_source === 'audit_log' ? ' (from the audit log)' : s.creator_source === 'api' ? ' (as Cloudflare reports)' : '';
+  return `created by ${str(s.creator)}${on}${source}`;
+}
+
 function member(s: Obj): ItemSummary {
   const act = (s.last_activity ?? null) as Obj | null;
   const roles = list(s.roles);
@@ -38,7 +55,7 @@ function member(s: Obj): ItemSummary {
     access: effective(s) ?? [...(roles.length ? roles.map((r) => `role ${r}`) : ['no roles']), ...memberGrants(s.policies)],
     protection: s.two_factor_enabled === true ? '2FA on' : s.two_factor_enabled === false ? '2FA off' : '2FA unknown',
     lastActive: act ? `${str(act.at)} (${str(act.action)}${act.ip ? ` from ${str(act.ip)}` : ''})` : 'none in the audit log',
-    context: s.status === 'pending' ? [`invited ${str(s.invited_at)} (${str(s.invited_at_source)})${s.invited_by ? ` by ${str(s.invited_by)}` : ''}`] : [],
+    context: s.status === 'pending' ? [invited(s)] : [],
   };
 }
 
@@ -56,7 +73,7 @@ function token(s: Obj): ItemSummary {
       `owner ${str(s.owner)}`,
       `expires ${s.expires_on ? str(s.expires_on) : 'never'}`,
       ...(s.not_before ? [`not before ${str(s.not_before)}`] : []),
-      `created by ${s.creator ? `${str(s.creator)} (${str(s.creator_source)})` : 'unknown'}${s.issued_on ? ` on ${str(s.issued_on)}` : ''}`,
+      creator(s),
     ],
   };
 }

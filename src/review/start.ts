@@ -1,6 +1,6 @@
 import { and, inArray, isNull } from 'drizzle-orm';
 import type { Context } from '../context.js';
-import { freezeFindings, freezeMembers, freezeTokens, streamFreshness } from '../db/queries/review-snapshot.js';
+import { freezeFindings, freezeMembers, freezeTokens, frozenMemberKinds, streamFreshness } from '../db/queries/review-snapshot.js';
 import { insertReview, previousReviewId } from '../db/queries/reviews.js';
 import { accounts as accountsTable } from '../db/schema/index.js';
 import { loadRuleSet } from '../rules/engine.js';
@@ -18,6 +18,8 @@ export interface Started {
   name: string;
   startedAt: Date;
   members: number;
+  /** Members by status, 'organization' for organization members (summary-rows.ts describeMembers). */
+  memberKinds: Map<string, number>;
   tokens: number;
   findings: number;
   previousId: number | null;
@@ -56,7 +58,8 @@ export async function startReview(ctx: Pick<Context, 'db' | 'config' | 'now'>, o
     const tokens = await freezeTokens(tx, id, scope);
     if (members + tokens === 0) throw new UsageError('review start: nothing to review (no members or tokens stored for this scope): run flarewatch run first');
     const findings = await freezeFindings(tx, id, scope, controls);
-    return { id, name, startedAt, members, tokens, findings, previousId, accounts: scope, freshness };
+    const memberKinds = await frozenMemberKinds(tx, id);
+    return { id, name, startedAt, members, memberKinds, tokens, findings, previousId, accounts: scope, freshness };
     // One snapshot of the database for every statement: a sync committing meanwhile is either
     // wholly in the review or not at all.
   }, { isolationLevel: 'repeatable read' });

@@ -8,6 +8,9 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort } from '../helpers/ports.js';
 import { startHttpReceiver, type HttpReceiver } from '../helpers/receivers.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'daemon-alerts tests');
 
 let db: TestDatabase;
 let sim: Simulator;
@@ -60,7 +63,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('the daemon', () => {
+describe.runIf(REDIS)('the daemon', () => {
   it('first rounds (global streams, then each account\'s): summaries only, no alert per finding', async () => {
     await daemon!.scheduler!.tick(at(0));
     await waitIdle(redis.url, 60_000);

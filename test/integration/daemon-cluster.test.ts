@@ -5,6 +5,9 @@ import { V1_ACCOUNT_ROUTE, V1_USER_ROUTE, V2_ROUTE } from '../helpers/audit.js';
 import { daemonEnv, expectAuditExact, overlappingRuns, startTestDaemon, type TestDaemon, waitIdle } from '../helpers/daemon.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'daemon-cluster tests');
 
 // Two scheduler replicas and three workers on one Redis and one Postgres, ticks driven by the test.
 let db: TestDatabase;
@@ -26,7 +29,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('two schedulers, three workers', () => {
+describe.runIf(REDIS)('two schedulers, three workers', () => {
   it('enqueue one job per (stream, tick), never walk a stream twice at once, and archive exactly', async () => {
     const env = daemonEnv(db.url, sim, redis.url, { FLAREWATCH_AUDIT_PAGE_SIZE: '200' });
     const schedulers = await Promise.all([startTestDaemon(env, { scheduler: true }), startTestDaemon(env, { scheduler: true })]);

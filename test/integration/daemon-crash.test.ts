@@ -6,6 +6,9 @@ import { V1_ACCOUNT_ROUTE, V1_USER_ROUTE, V2_ROUTE } from '../helpers/audit.js';
 import { childEnv, daemonEnv, expectAuditExact, overlappingRuns, startTestDaemon, type TestDaemon, waitIdle } from '../helpers/daemon.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'daemon-crash tests');
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let db: TestDatabase;
@@ -47,7 +50,7 @@ async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs: nu
   }
 }
 
-describe('worker processes', () => {
+describe.runIf(REDIS)('worker processes', () => {
   it('SIGTERM stops a worker mid-walk within the bound; SIGKILL mid-walk is recovered by another worker; archive exact', async () => {
     const env = daemonEnv(db.url, sim, redis.url, { FLAREWATCH_AUDIT_PAGE_SIZE: '100', FLAREWATCH_STREAMS: 'accounts,account-audit,account-audit-v1,user-audit' });
     const scheduler = await startTestDaemon(env, { scheduler: true });

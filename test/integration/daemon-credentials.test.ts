@@ -6,6 +6,9 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { daemonEnv, startTestDaemon, type TestDaemon, waitIdle } from '../helpers/daemon.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'daemon-credentials tests');
 
 // The daemon with two users' credentials: one limiter per user, shared by every worker through
 // Redis. Each stays under its own limit (no 429) while both are walked at once.
@@ -30,7 +33,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('a daemon with two credentials', () => {
+describe.runIf(REDIS)('a daemon with two credentials', () => {
   it('paces each credential by its own limit through Redis: zero 429s, one limiter per user, both users walked at once', async () => {
     const alice = sim.issueCredential({ kind: 'user-token', user: 0, prefix: true });
     const bob = sim.issueCredential({ kind: 'user-token', user: 1, prefix: true });

@@ -4,6 +4,9 @@ import { daemonEnv, startTestDaemon, type TestDaemon, waitIdle } from '../helper
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort } from '../helpers/ports.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'daemon-ops tests');
 
 // The operations server of a daemon (scheduler + workers in one instance) on a real Redis and Postgres.
 let db: TestDatabase;
@@ -55,7 +58,7 @@ const pick = (samples: Sample[], name: string, labels: Record<string, string> = 
   samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 const total = (samples: Sample[]) => samples.reduce((n, s) => n + s.value, 0);
 
-describe('the operations server', () => {
+describe.runIf(REDIS)('the operations server', () => {
   it('answers /healthz and /readyz, and 404 elsewhere', async () => {
     expect(await status('/healthz')).toBe(200);
     const ready = await fetch(url('/readyz'));

@@ -10,6 +10,9 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { childEnv } from '../helpers/daemon.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort } from '../helpers/ports.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'daemon-private-redis tests');
 
 // The redis-server `flarewatch start` runs for itself: killed under the daemon, it is started again;
 // the daemon killed with -9, it goes too; one left over from a killed start is stopped by the next;
@@ -86,7 +89,7 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('the private redis-server of `flarewatch start`', () => {
+describe.runIf(REDIS)('the private redis-server of `flarewatch start`', () => {
   it('has a password; is started again when it dies; goes when the daemon is killed -9; a leftover one is stopped by the next start', async () => {
     const opsPort = await freePort();
     const first = await start(opsPort);

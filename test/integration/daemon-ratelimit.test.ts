@@ -3,6 +3,9 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { daemonEnv, expectAuditExact, startTestDaemon, type TestDaemon, waitIdle } from '../helpers/daemon.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'daemon-ratelimit tests');
 
 // Cloudflare's 1200 / 5 min scaled down: 30 requests / 3 s, fixed windows, blocked for a window past it.
 const LIMIT = { requests: 30, windowMs: 3_000 };
@@ -23,7 +26,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('the shared rate limit', () => {
+describe.runIf(REDIS)('the shared rate limit', () => {
   it('keeps three workers under the limit together (no 429) with demand of many windows', async () => {
     const env = daemonEnv(db.url, sim, redis.url, { FLAREWATCH_RATE_LIMIT: '30/3s', FLAREWATCH_RATE_LIMIT_MARGIN: '0.05', FLAREWATCH_AUDIT_PAGE_SIZE: '25' });
     const scheduler = await startTestDaemon(env, { scheduler: true });

@@ -12,6 +12,9 @@ import { duplicateCheck, V1_ACCOUNT_ROUTE, V1_USER_ROUTE, V2_ROUTE } from '../he
 import { daemonEnv, expectAuditExact, overlappingRuns, startTestDaemon, type TestDaemon, waitIdle } from '../helpers/daemon.js';
 import { freePort } from '../helpers/ports.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'daemon-restart tests');
 
 // Redis, then Postgres, restarted under a running daemon (scheduler + workers + ops server in one
 // instance, as `flarewatch start` runs them). Postgres is this file's own embedded server, so
@@ -59,7 +62,7 @@ const archived = async () => (await check.query<{ n: number }>('select count(*):
 const running = async () => (await check.query<{ n: number }>(`select count(*)::int as n from sync_runs where status = 'running'`)).rows[0]!.n;
 const readyz = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status;
 
-describe('Redis and Postgres restarts under a running daemon', () => {
+describe.runIf(REDIS)('Redis and Postgres restarts under a running daemon', () => {
   it('recovers by itself: failed attempts are retried, the archive is exact, the instance is ready again', async () => {
     const opsPort = await freePort();
     const env = daemonEnv(pgServer.url, sim, redis.url, {

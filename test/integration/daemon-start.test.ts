@@ -9,6 +9,9 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { childEnv } from '../helpers/daemon.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort } from '../helpers/ports.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'daemon-start tests');
 
 // `flarewatch start` with no REDIS_URL: it runs redis-server from the PATH on a private port, with its data
 // under FLAREWATCH_DATA_DIR, and takes it down again on SIGTERM.
@@ -57,7 +60,7 @@ const accepts = (port: number) =>
     s.once('error', () => ok(false));
   });
 
-describe('flarewatch start without REDIS_URL', () => {
+describe.runIf(REDIS)('flarewatch start without REDIS_URL', () => {
   it('runs its own redis-server, becomes ready, and on SIGTERM exits 0 with that redis-server gone', async () => {
     const opsPort = await freePort();
     child = spawn(process.execPath, ['--import', 'tsx/esm', 'src/cli.ts', 'start', '--concurrency', '2'], {

@@ -3,6 +3,9 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { daemonEnv, startTestDaemon } from '../helpers/daemon.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'daemon-streams tests');
 
 let db: TestDatabase;
 let sim: Simulator;
@@ -18,7 +21,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe("the daemon's stream selection", () => {
+describe.runIf(REDIS)("the daemon's stream selection", () => {
   it('a misspelt kind stops the start, like sync, instead of being dropped', async () => {
     const env = daemonEnv(db.url, sim, redis.url, { FLAREWATCH_STREAMS: 'members,tokenz' });
     await expect(startTestDaemon(env, { scheduler: true })).rejects.toThrow(/^unknown stream "tokenz"; known kinds: /);

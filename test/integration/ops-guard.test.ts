@@ -7,6 +7,9 @@ import { daemonEnv, startTestDaemon, type TestDaemon } from '../helpers/daemon.j
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort } from '../helpers/ports.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'ops-guard tests');
 
 // Hostile requests to the ops server, as a web page in the operator's browser would send them:
 // by DNS rebinding (its own host name, our address), or from its own origin through a port-forward.
@@ -74,7 +77,7 @@ afterAll(async () => {
 
 const PAUSE = '/queues/api/queues/sync/pause';
 
-describe('the queue UI refuses what a web page could send it', () => {
+describe.runIf(REDIS)('the queue UI refuses what a web page could send it', () => {
   it('a foreign Host (DNS rebinding) is refused, and the queue is not paused', async () => {
     const { port } = await daemonWith({ FLAREWATCH_QUEUE_UI_TOKEN: 'tok-123456' });
     const evil = `rebind.attacker.example:${port}`;
@@ -138,7 +141,7 @@ describe('the queue UI refuses what a web page could send it', () => {
   });
 });
 
-describe('where the ops server listens (daemon.httpHost)', () => {
+describe.runIf(REDIS)('where the ops server listens (daemon.httpHost)', () => {
   // The whole of 127.0.0.0/8 is loopback on Linux: a server bound to every interface answers on
   // 127.0.0.2, one bound to 127.0.0.1 does not.
   it('loopback only by default', async () => {

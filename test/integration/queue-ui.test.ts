@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -12,11 +12,12 @@ import { daemonEnv, startTestDaemon, type TestDaemon, waitIdle } from '../helper
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort } from '../helpers/ports.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { needTool, toolPath } from '../helpers/tools.js';
 
 // Debian's chromium, driven by playwright-core (never a downloaded browser). .ci/run installs it.
-const CHROMIUM = '/usr/bin/chromium';
+const RUNS = needTool('redis-server', 'queue-ui tests') && needTool('chromium', 'queue-ui tests');
+const CHROMIUM = toolPath('chromium')!;
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-if (!existsSync(CHROMIUM)) console.warn(`queue-ui browser test skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
 
 let db: TestDatabase;
 let sim: Simulator;
@@ -26,7 +27,7 @@ let port: number;
 let browser: BrowserContext | undefined;
 let profile: string;
 
-describe.runIf(existsSync(CHROMIUM))('the queue UI (Bull Board at /queues)', () => {
+describe.runIf(RUNS)('the queue UI (Bull Board at /queues)', () => {
   beforeAll(async () => {
     sim = await startSimulator({ seed: 5, size: { accounts: 1, userAuditEntries: 10, accountAuditEntries: 10, accountAuditV1Entries: 10, auditDays: 2 }, rateLimit: false });
     [db, redis, port] = await Promise.all([createTestDatabase(), startTestRedis(), freePort()]);

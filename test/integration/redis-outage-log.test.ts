@@ -3,6 +3,9 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { daemonEnv, startTestDaemon } from '../helpers/daemon.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { needTool } from '../helpers/tools.js';
+
+const REDIS = needTool('redis-server', 'redis-outage-log tests');
 
 // A Redis outage used to fill the log: every queue, worker and blocking connection logged (or
 // BullMQ printed, stack and all) each reconnection attempt, several a second. Now: one line when
@@ -25,7 +28,7 @@ afterAll(async () => {
 
 const parsed = (lines: string[]) => lines.map((l) => JSON.parse(l) as { level: number; msg: string; err?: string });
 
-describe('the daemon while Redis is away', () => {
+describe.runIf(REDIS)('the daemon while Redis is away', () => {
   it('logs the outage once, reminds that it is still down, and says when it is back; nothing printed to the console', async () => {
     const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const warned = vi.spyOn(console, 'warn').mockImplementation(() => undefined);

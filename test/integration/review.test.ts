@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +16,7 @@ import { NotFoundError } from '../../src/util/not-found.js';
 import { succeeded } from '../helpers/audit.js';
 import { testContext, type TestContext } from '../helpers/context.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { needTool, toolPath } from '../helpers/tools.js';
 
 // The access-review workflow end to end: a review is started and attested in part; then a member
 // is added and a token removed; a second review sees exactly those as its diff, and the first
@@ -26,9 +27,9 @@ const T0 = Date.parse('2026-04-01T09:00:00Z');
 const INJECTED = '=HYPERLINK("http://203.0.113.9/x","click")';
 const MARKUP = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`;
 // Debian's chromium, driven by playwright-core, as in queue-ui.test.ts.
-const CHROMIUM = '/usr/bin/chromium';
+const HAS_CHROMIUM = needTool('chromium', 'review HTML browser test');
+const CHROMIUM = toolPath('chromium')!;
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-if (!existsSync(CHROMIUM)) console.warn(`review HTML browser test skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
 
 let db: TestDatabase;
 let sim: Simulator;
@@ -231,7 +232,7 @@ describe('review export', () => {
   });
 });
 
-describe.runIf(existsSync(CHROMIUM))('review export --format html, opened in a real browser', () => {
+describe.runIf(HAS_CHROMIUM)('review export --format html, opened in a real browser', () => {
   it('is one self-contained printable page: what it shows, nothing fetched, nothing from Cloudflare obeyed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flarewatch-review-'));
     const file = join(dir, 'review.html');

@@ -151,3 +151,11 @@ export async function streamFreshness(tx: Tx, accounts: string[] | null) {
     order by stream`);
   return res.rows;
 }
+
+/** A review's members by status ('organization': organization members, who hold access without a membership). */
+export async function frozenMemberKinds(tx: Tx, reviewId: number): Promise<Map<string, number>> {
+  const res = await tx.execute<{ k: string; n: number }>(sql`
+    select case when snapshot ? 'organization_id' then 'organization' else coalesce(snapshot ->> 'status', 'unknown') end as k, count(*)::int as n
+    from review_items where review_id = ${reviewId} and kind = 'member' group by 1`);
+  return new Map(res.rows.map((r) => [r.k, Number(r.n)]));
+}
