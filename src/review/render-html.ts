@@ -72,7 +72,7 @@ const FINDING_COLUMNS: Column[] = [
 const CONTROLS: Column[] = [{ label: 'Control', kind: 'short' }, { label: 'Requirement' }, { label: 'Evidence' }];
 // Requests and object states are JSON: long tokens that may break anywhere; plan and step numbers never.
 const REMEDIATION_KINDS: Record<string, Column['kind']> = { plan: 'short', '#': 'short', request: 'long', before: 'long', after: 'long' };
-const REMEDIATION_COLUMNS: Column[] = REMEDIATION_HEADER.map((h) => ({ label: h[0].toUpperCase() + h.slice(1), kind: REMEDIATION_KINDS[h] }));
+const REMEDIATION_COLUMNS: Column[] = REMEDIATION_HEADER.map((h) => ({ label: h.charAt(0).toUpperCase() + h.slice(1), kind: REMEDIATION_KINDS[h] }));
 
 export function renderHtml(e: Evidence): string {
   const s = e.summary;
