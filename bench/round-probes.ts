@@ -38,7 +38,7 @@ export function tupleDiff(a: PgWrites, b: PgWrites): Array<[string, number]> {
   return [...b.tuples].map(([t, n]) => [t, n - (a.tuples.get(t) ?? 0)] as [string, number]).filter(([, n]) => n > 0).sort((x, y) => y[1] - x[1]);
 }
 
-export interface WorkerProcs { children: ChildProcess[]; peakRssKb(): number[]; stop(): Promise<void> }
+export interface WorkerProcs { children: ChildProcess[]; peakRssKb(): number[]; cpuSeconds(): number; stop(): Promise<void> }
 
 /** `flarewatch worker` processes (`n`, each `concurrency` walks at once), ready once Redis lists their sync workers. */
 export async function startWorkerProcs(n: number, concurrency: number, env: Record<string, string>, redis: Redis): Promise<WorkerProcs> {
@@ -64,9 +64,12 @@ export async function startWorkerProcs(n: number, concurrency: number, env: Reco
     await sync.close();
   }
   const vmHwm = (c: ChildProcess) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${c.pid}/status`, 'utf8'))?.[1] ?? NaN);
+  // utime + stime of /proc/<pid>/stat (fields 14 and 15, after the command in parentheses), in clock ticks of 1/100 s.
+  const cpu = (c: ChildProcess) => readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((a, b) => a + Number(b), 0) / 100;
   return {
     children,
     peakRssKb: () => children.map(vmHwm),
+    cpuSeconds: () => children.reduce((s, c) => s + cpu(c), 0),
     stop: () => Promise.all(children.map((c) => new Promise<void>((resolve) => {
       if (c.exitCode !== null) return resolve();
       c.once('exit', () => resolve());
