@@ -53,12 +53,13 @@ export async function startWorkerProcs(n: number, concurrency: number, env: Reco
   }
   const sync = new Queue('sync', { connection: redis });
   try {
-    for (let i = 0; ; i++) {
-      if ((await sync.getWorkers()).length >= n) break;
+    // A loaded machine starts four tsx processes slowly: minutes, not seconds.
+    const end = Date.now() + 300_000;
+    while ((await sync.getWorkers()).length < n) {
       const dead = children.find((c) => c.exitCode !== null);
       if (dead) throw new Error(`a worker exited (${dead.exitCode}) before it took jobs`);
-      if (i > 600) throw new Error('workers not ready after 60 s');
-      await new Promise((r) => setTimeout(r, 100));
+      if (Date.now() > end) throw new Error('workers not ready after 300 s');
+      await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
     await sync.close();
