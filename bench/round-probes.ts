@@ -52,13 +52,14 @@ export async function startWorkerProcs(n: number, concurrency: number, env: Reco
     });
   }
   const sync = new Queue('sync', { connection: redis });
+  const kill = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGTERM'); };
   try {
     // A loaded machine starts four tsx processes slowly: minutes, not seconds.
     const end = Date.now() + 300_000;
     while ((await sync.getWorkers()).length < n) {
       const dead = children.find((c) => c.exitCode !== null);
-      if (dead) throw new Error(`a worker exited (${dead.exitCode}) before it took jobs`);
-      if (Date.now() > end) throw new Error('workers not ready after 300 s');
+      if (dead) { kill(); throw new Error(`a worker exited (${dead.exitCode}) before it took jobs`); }
+      if (Date.now() > end) { kill(); throw new Error('workers not ready after 300 s'); }
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
