@@ -115,9 +115,13 @@ export async function roundBench(pgs: BenchPostgres): Promise<void> {
   try {
     // Setup, not measured as steady rounds: the first tick discovers the accounts, the second walks every stream for the first time.
     const procs = await startWorkerProcs(Math.max(...counts), concurrency, env, probe);
-    const discovery = await oneRound(w, daemon, nextTick());
-    const first = await oneRound(w, daemon, nextTick());
-    await procs.stop();
+    const [discovery, first] = await (async () => {
+      try {
+        return [await oneRound(w, daemon, nextTick()), await oneRound(w, daemon, nextTick())];
+      } finally {
+        await procs.stop();
+      }
+    })();
     const firstMin = minimumRequests(w, first.streams, 'first');
     console.log(`first rounds: discovery ${discovery.streams.length} streams in ${fmt(discovery.ms / 1000, 1)} s; every stream ${first.streams.length} streams, ` +
       `${fmt(first.requests)} requests (minimum ${fmt(firstMin)}: ${fmt(first.requests / firstMin, 3)}×) in ${fmt(first.ms / 1000, 1)} s, ${first.failed} failed`);
