@@ -8,6 +8,7 @@ import { syncAll } from '../src/sync/sync-all.js';
 import { archiveScaleBench } from './archive-scale.js';
 import { copyBaseline } from './copy-baseline.js';
 import { pacingBench } from './pacing.js';
+import { roundBench } from './round.js';
 import { rulesBench } from './rules.js';
 import { startupBench } from './startup.js';
 import { benchContext, benchPostgres, collectV2Pages, firstAccountId, fmt, rawFetchV2, ROOT, type SimProcess, simulatorProcess, type BenchPostgres } from './lib.js';
@@ -124,7 +125,7 @@ async function memory(pgs: BenchPostgres) {
 const pgs = await benchPostgres(55432 + (process.pid % 1000));
 try {
   console.log(`flarewatch benchmarks — ${new Date().toISOString()}, node ${process.version}`);
-  // BENCH_ONLY=startup, rules, archive (with pacing), throughput (the archive alone), pacing or archive-scale runs one part; by default everything, rules last.
+  // BENCH_ONLY=startup, rules, archive (with pacing), throughput (the archive alone), pacing, archive-scale or round runs one part; by default everything, rules last.
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'startup') startupBench();
   if (!only || only === 'archive' || only === 'throughput') await throughput(pgs);
@@ -132,6 +133,7 @@ try {
   if (!only || only === 'archive' || only === 'pacing') await pacingBench(pgs);
   if (!only || only === 'rules') await rulesBench(pgs);
   if (!only || only === 'archive-scale') await archiveScaleBench(pgs);
+  if (!only || only === 'round') await roundBench(pgs);
 } finally {
   await pgs.stop();
 }

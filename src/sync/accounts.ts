@@ -31,7 +31,7 @@ const spec: SnapshotSpec = {
   keep: (a, w) => watched(w, a.id),
   // An account row and the fact that this credential reaches it commit together: another credential's
   // reconciliation running meanwhile must never see the account without anyone reaching it.
-  alsoWrite: (tx, ids, w) => recordAccess(tx, w.credential.name, ids, w.now()),
+  alsoWrite: (tx, ids, w) => recordAccess(tx, w.credential.name, ids, w.now(), w.config.sync.lastSeenResolution),
   toRow: (a) => ({
     id: a.id,
     name: str(a.name) ?? '',
@@ -57,7 +57,7 @@ async function readConfigured(w: Walk): Promise<Set<string>> {
   await w.commitPage(async (tx) => {
     w.counts.rowsUpserted += await upsertSnapshotRows(tx, spec.table, spec.conflict, rows, w.now(), w.config.sync.lastSeenResolution);
     await storeVersions(tx, w, accountHistory, rows.map((r) => String(r.id)));
-    await recordAccess(tx, w.credential.name, [...seen].filter((id) => watched(w, id)), w.now());
+    await recordAccess(tx, w.credential.name, [...seen].filter((id) => watched(w, id)), w.now(), w.config.sync.lastSeenResolution);
   }, { walk: null });
   w.counts.pages += 1;
   w.counts.rowsFetched += rows.length;
@@ -85,7 +85,7 @@ async function settleAccess(w: Walk, seen: Set<string>) {
       await upsertSnapshotRows(tx, spec.table, spec.conflict, present.map((a) => spec.toRow(a, w)), w.now(), w.config.sync.lastSeenResolution);
       await storeVersions(tx, w, accountHistory, present.map((a) => a.id));
     }
-    await recordAccess(tx, w.credential.name, [...reached, ...present.map((p) => p.id)], w.now());
+    await recordAccess(tx, w.credential.name, [...reached, ...present.map((p) => p.id)], w.now(), w.config.sync.lastSeenResolution);
     await endAccess(tx, w.credential.name, live.filter((id) => !unwatched.includes(id)).concat(reached), w.now(), 'not watched (FLAREWATCH_ACCOUNTS or the credential\'s accounts list)');
     await endAccess(tx, w.credential.name, keep, w.now(), `no longer listed for credential ${w.credential.name}: GET /accounts/{id} answered 403/404`);
     await endAccessOfOthers(tx, w.config.cloudflare.credentials.map((c) => c.name), w.now());

@@ -4,15 +4,21 @@ import { accountAccess } from '../schema/index.js';
 
 export type AccessRow = typeof accountAccess.$inferSelect;
 
-/** This credential reaches these accounts (again). */
-export async function recordAccess(tx: Tx, credential: string, accountIds: string[], now: Date): Promise<void> {
+/**
+ * This credential reaches these accounts (again). A live row is rewritten only to refresh a
+ * last_seen_at older than `lastSeenResolutionMs`, as snapshot rows are: every walk rewriting
+ * every row would write one row per account per round for nothing.
+ */
+export async function recordAccess(tx: Tx, credential: string, accountIds: string[], now: Date, lastSeenResolutionMs: number): Promise<void> {
   if (!accountIds.length) return;
+  const staleBefore = new Date(now.getTime() - lastSeenResolutionMs).toISOString();
   await tx
     .insert(accountAccess)
     .values(accountIds.map((accountId) => ({ credential, accountId, firstSeenAt: now, lastSeenAt: now })))
     .onConflictDoUpdate({
       target: [accountAccess.credential, accountAccess.accountId],
       set: { lastSeenAt: now, deletedAt: null, deletedReason: null },
+      setWhere: sql`${accountAccess.deletedAt} is not null or ${accountAccess.lastSeenAt} < ${staleBefore}::timestamptz`,
     });
 }
 

@@ -1,0 +1,138 @@
+// A round over many accounts (issue 22, item 1): the scheduler's tick enqueues every stream of a
+// 1,000-account world reached through 50 user credentials (50 budgets) and `flarewatch worker`
+// processes sharing Redis walk them. Every figure is against a bound from outside flarewatch: the
+// requests against the pages the simulator's world needs, the round time against the busiest
+// budget's requests at its rate, writes and commands from PostgreSQL's and Redis's own counters.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../src/config.js';
+import { type Daemon, startDaemon } from '../src/jobs/daemon.js';
+import { connectRedis, startRedisServer } from '../src/jobs/redis.js';
+import type { Redis } from 'ioredis';
+import { createLogger } from '../src/log.js';
+import { type BenchPostgres, fmt } from './lib.js';
+import { minimumRequests } from './round-minimum.js';
+import { pgWrites, redisCommands, startWorkerProcs, tupleDiff } from './round-probes.js';
+import { roundSize, roundWorld, type RoundWorld } from './round-world.js';
+
+const figure = (name: string, value: string | number) => console.log(`figure ${name}: ${value}`);
+
+interface RoundResult { streams: string[]; ms: number; requests: number; busiest: number; failed: number }
+
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+/** Requests by route and each budget's first and last request of the round (BENCH_ROUND_ROUTES=1: where a round's time goes). */
+function printRoutes(w: RoundWorld): void {
+  console.log(JSON.stringify(w.sim.stats.byRoute));
+  const spans = new Map<string, number[]>();
+  for (const e of w.sim.stats.log) if (e.principal) spans.set(e.principal, [...(spans.get(e.principal) ?? []), e.at]);
+  const base = Math.min(...[...spans.values()].flat());
+  console.log([...spans.values()].map((t) => `${((Math.min(...t) - base) / 1000).toFixed(1)}–${((Math.max(...t) - base) / 1000).toFixed(1)} s (${t.length})`).join(', '));
+}
+
+/** One tick of both schedules, walked to the end of its syncs (and its checks), timed from the tick. */
+async function oneRound(w: RoundWorld, daemon: Daemon, at: Date): Promise<RoundResult> {
+  const pool = daemon.app.database.pool;
+  w.sim.stats.reset();
+  const t0 = performance.now();
+  const since = new Date(Date.now() - 1_000).toISOString();
+  const { streams } = await daemon.scheduler!.tick(at, ['audit', 'inventory']);
+  const count = async (what: string) => (await pool.query<{ n: number }>(`select count(distinct stream)::int as n from sync_runs where started_at >= $1 and ${what}`, [since])).rows[0]!.n;
+  while ((await count('finished_at is not null')) < streams.length) await sleep(100);
+  const ms = performance.now() - t0;
+  // The round's checks run after its syncs: wait for them, so the next round starts clean.
+  for (let i = 0; i < 1200 && !(await pool.query(`select 1 from check_runs where started_at >= $1 and finished_at is not null`, [since])).rowCount; i++) await sleep(100);
+  if (process.env.BENCH_ROUND_ROUTES) printRoutes(w);
+  const byBudget = Object.entries(w.sim.stats.byPrincipal).filter(([p]) => p !== '').map(([, s]) => s.total);
+  return { streams, ms, requests: w.sim.stats.total, busiest: Math.max(...byBudget), failed: await count(`status = 'failed'`) };
+}
+
+interface Rig { w: RoundWorld; daemon: Daemon; probe: Redis; env: Record<string, string>; concurrency: number; rate: number; nextTick: () => Date }
+
+/** A round in which nothing changed, with `n` worker processes: every figure of it. */
+async function steadyRound(rig: Rig, n: number): Promise<void> {
+  const { w, daemon, probe, rate } = rig;
+  const procs = await startWorkerProcs(n, rig.concurrency, rig.env, probe);
+  try {
+    const before = await pgWrites(daemon.app.database.pool);
+    const [cmd0, cpu0] = [await redisCommands(probe), procs.cpuSeconds()];
+    const r = await oneRound(w, daemon, rig.nextTick());
+    const [cmd1, cpu] = [await redisCommands(probe), procs.cpuSeconds() - cpu0];
+    const after = await pgWrites(daemon.app.database.pool);
+    const min = minimumRequests(w, r.streams, 'steady');
+    const bound = (r.busiest / rate) * 1000;
+    const rss = procs.peakRssKb().map((kb) => Math.round(kb / 1024));
+    const tuples = tupleDiff(before, after);
+    const rows = tuples.reduce((s, [, k]) => s + k, 0);
+    const wal = Number(after.walBytes - before.walBytes);
+    console.log(`${n} worker${n > 1 ? 's' : ' '} (nothing changed): ${r.streams.length} streams, ${fmt(r.requests)} requests (minimum ${fmt(min)}: ${fmt(r.requests / min, 3)}×), ` +
+      `${fmt(r.ms / 1000, 1)} s against the busiest budget's ${r.busiest} requests at ${fmt(rate, 1)}/s = ${fmt(bound / 1000, 1)} s: ${fmt(r.ms / bound, 2)}×; ${r.failed} failed`);
+    console.log(`   written: ${fmt(rows)} rows (${tuples.map(([t, k]) => `${t} ${fmt(k)}`).join(', ')}), WAL ${fmt(wal / 1024 / 1024, 1)} MiB; ` +
+      `Redis ${fmt(cmd1 - cmd0)} commands (${fmt((cmd1 - cmd0) / r.streams.length, 1)} per stream); peak RSS ${rss.join(' / ')} MiB`);
+    console.log(`   workers' CPU ${fmt(cpu, 1)} s (${fmt((1000 * cpu) / r.streams.length, 1)} ms per stream); machine load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+    figure(`round.steady.requests_per_minimum.w${n}`, (r.requests / min).toFixed(3));
+    figure(`round.time_per_api_bound.w${n}`, (r.ms / bound).toFixed(2));
+    figure(`round.time_s.w${n}`, (r.ms / 1000).toFixed(1));
+    figure(`round.api_bound_s.w${n}`, (bound / 1000).toFixed(1));
+    figure(`round.nochange.rows.w${n}`, rows);
+    figure(`round.nochange.rows_per_stream.w${n}`, (rows / r.streams.length).toFixed(2));
+    figure(`round.nochange.wal_bytes.w${n}`, wal);
+    figure(`round.redis_commands.w${n}`, cmd1 - cmd0);
+    figure(`round.worker_peak_rss_mib.w${n}`, rss.join('/'));
+    figure(`round.worker_cpu_ms_per_stream.w${n}`, ((1000 * cpu) / r.streams.length).toFixed(1));
+  } finally {
+    await procs.stop();
+  }
+}
+
+export async function roundBench(pgs: BenchPostgres): Promise<void> {
+  const size = roundSize(process.env);
+  const concurrency = Number(process.env.BENCH_ROUND_CONCURRENCY ?? 16);
+  const counts = (process.env.BENCH_ROUND_WORKERS ?? '1,2,4').split(',').map(Number);
+  const w = await roundWorld(size);
+  const dir = mkdtempSync(join(tmpdir(), 'flarewatch-bench-round-redis-'));
+  const server = await startRedisServer({ dir, persist: false });
+  const { url, database } = await pgs.freshDatabase();
+  await database.close();
+  const env: Record<string, string> = {
+    DATABASE_URL: url, REDIS_URL: server.url, CLOUDFLARE_BASE_URL: w.sim.url, FLAREWATCH_CONFIG: w.configFile,
+    FLAREWATCH_RATE_LIMIT: `${size.rate.requests}/${size.rate.windowMs / 1000}s`, FLAREWATCH_RATE_LIMIT_MARGIN: '0',
+    FLAREWATCH_AUDIT_LAG: '0s', FLAREWATCH_HTTP_PORT: '0', FLAREWATCH_DB_POOL_SIZE: String(concurrency + 4), LOG_LEVEL: 'warn',
+  };
+  const quiet = createLogger({ level: 'warn', format: 'json', secrets: [], destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const daemon = await startDaemon(loadConfig(env), { redisUrl: server.url, scheduler: true, workers: false, cron: false, log: quiet });
+  const probe = connectRedis(server.url, 'bench-probe');
+  const rate = size.rate.requests / (size.rate.windowMs / 1000);
+  let minute = Math.ceil(Date.now() / 60_000) * 60_000;
+  const nextTick = () => new Date((minute += 60_000));
+  console.log(`\n## A round over ${fmt(size.accounts)} accounts through ${size.credentials} credentials (budgets), ${size.membersPerAccount} members, ` +
+    `${size.tokensPerAccount} tokens, ${size.auditPerAccount} audit entries per account; limit ${size.rate.requests} / ${size.rate.windowMs / 1000} s per budget, ` +
+    `${concurrency} walks per worker process`);
+  figure('round.accounts', size.accounts);
+  figure('round.credentials', size.credentials);
+  try {
+    // Setup, not measured as steady rounds: the first tick discovers the accounts, the second walks every stream for the first time.
+    const procs = await startWorkerProcs(Math.max(...counts), concurrency, env, probe);
+    const [discovery, first] = await (async () => {
+      try {
+        return [await oneRound(w, daemon, nextTick()), await oneRound(w, daemon, nextTick())];
+      } finally {
+        await procs.stop();
+      }
+    })();
+    const firstMin = minimumRequests(w, first.streams, 'first');
+    console.log(`first rounds: discovery ${discovery.streams.length} streams in ${fmt(discovery.ms / 1000, 1)} s; every stream ${first.streams.length} streams, ` +
+      `${fmt(first.requests)} requests (minimum ${fmt(firstMin)}: ${fmt(first.requests / firstMin, 3)}×) in ${fmt(first.ms / 1000, 1)} s, ${first.failed} failed`);
+    figure('round.first.requests_per_minimum', (first.requests / firstMin).toFixed(3));
+    for (const n of counts) await steadyRound({ w, daemon, probe, env, concurrency, rate, nextTick }, n);
+  } finally {
+    probe.disconnect();
+    await daemon.shutdown('bench over');
+    await server.stop();
+    await w.sim.close();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(dirname(w.configFile), { recursive: true, force: true });
+  }
+}
