@@ -91,7 +91,7 @@ async function rulesAlone(database: Database, ctx: Context): Promise<Map<string,
     await database.db.transaction(async (tx) => {
       const rc = { db: tx, pool: ctx.db, config: ctx.config, now: ctx.now(), thresholds };
       const t0 = performance.now();
-      if (rule.hitsQuery) await tx.execute(sql`select count(*) from (${rule.hitsQuery(rc)}) h`);
+      if (rule.hitsQuery) await tx.execute(sql`select count(*) from (${await rule.hitsQuery(rc)}) h`);
       else await rule.evaluate(rc);
       times.set(rule.id, performance.now() - t0);
     });

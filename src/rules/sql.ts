@@ -126,8 +126,13 @@ export function hitOfRow(r: HitRow): RuleHit {
  * A rule that is one query of HitRow's columns: a check run stages its hits without them leaving
  * PostgreSQL (100k hits cost no round trip through Node), and evaluate() reads the very same query.
  */
-export function sqlRule(rule: Omit<Rule, 'evaluate' | 'hitsQuery'> & { hitsQuery(ctx: RuleContext): SQL }): Rule {
-  return { ...rule, evaluate: async (ctx) => (await query<HitRow>(ctx, rule.hitsQuery(ctx))).map(hitOfRow) };
+export function sqlRule(rule: Omit<Rule, 'evaluate' | 'hitsQuery'> & { hitsQuery(ctx: RuleContext): SQL | Promise<SQL> }): Rule {
+  // In a transaction of its own (a savepoint inside the rule's): a query that reads first may stage what it read for the query.
+  const evaluate = (ctx: RuleContext) => ctx.db.transaction(async (db) => {
+    const inTx = { ...ctx, db };
+    return (await query<HitRow>(inTx, await rule.hitsQuery(inTx))).map(hitOfRow);
+  });
+  return { ...rule, evaluate };
 }
 
 /** A timestamp in facts as iso() writes it: UTC, milliseconds (truncated, as a JS Date holds them), Z. */
