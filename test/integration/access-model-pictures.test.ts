@@ -64,6 +64,12 @@ describe('flarewatch_access_model (0024) against its 0017 definition', () => {
     });
   }
 
+  it('is the 0024 definition that runs (the pictures worked out once)', async () => {
+    const src = (await db.pool.query<{ src: string }>(`select prosrc as src from pg_proc where proname = 'flarewatch_access_model'`)).rows;
+    expect(src).toHaveLength(1);
+    expect(src[0]!.src).toContain('pictures AS MATERIALIZED');
+  });
+
   it('the world exercises every picture: complete, partial and not synced', async () => {
     const rows = (await db.pool.query<{ complete: boolean; missing: string[] }>(
       'select distinct picture_complete as complete, picture_missing as missing from flarewatch_access_model(null, true)')).rows;
