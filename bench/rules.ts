@@ -12,7 +12,7 @@ import type { Database } from '../src/db/client.js';
 import { createLogger } from '../src/log.js';
 import { BUILTIN_RULES } from '../src/rules/catalog.js';
 import { resolveRuleSettings } from '../src/rules/config.js';
-import { runChecks } from '../src/rules/engine.js';
+import { type RuleOutcome, runChecks } from '../src/rules/engine.js';
 import { type BenchPostgres, fmt } from './lib.js';
 
 const TOKENS = Number(process.env.BENCH_RULE_TOKENS ?? 100_000);
@@ -53,8 +53,9 @@ export async function seed(database: Database): Promise<void> {
                   end, '{}'
            from generate_series(1, ${TOKENS}) i`);
   // One entry every 3 s back from now: 1M entries span ~35 days, so two or three monthly partitions.
+  // The oldest entry's month too: a step of a day can miss it when the span ends just past a month's start.
   const months = await q(`select distinct date_trunc('month', now() - make_interval(secs => s))::date as m
-                          from generate_series(0, ${AUDIT * 3}, 86400) s`);
+                          from (select generate_series(0, ${AUDIT * 3}, 86400) union all select ${AUDIT * 3}) g(s)`);
   for (const { m } of months.rows) await q(`select flarewatch_ensure_audit_partition($1::date)`, [m]);
   await q(`insert into audit_logs (source, id, event_time, account_id, action_type, action_result, actor_email, actor_ip, actor_type, resource_type, resource_id, raw)
            select 'account_v2', 'e' || i, now() - make_interval(secs => i * 3), 'acc' || (i % ${ACCOUNTS} + 1),
@@ -83,19 +84,33 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
  * Every built-in rule's own query run to completion, the hits discarded: the work a check run cannot
  * avoid to know its hits (each rule reads its tables: nine token rules read api_tokens nine times).
  */
-async function rulesAlone(database: Database, ctx: Context): Promise<number> {
-  let ms = 0;
+async function rulesAlone(database: Database, ctx: Context, how: 'discarded' | 'built' = 'discarded'): Promise<Map<string, number>> {
+  const times = new Map<string, number>();
   for (const rule of BUILTIN_RULES) {
     const { thresholds } = resolveRuleSettings(rule, ctx.config);
     await database.db.transaction(async (tx) => {
       const rc = { db: tx, pool: ctx.db, config: ctx.config, now: ctx.now(), thresholds };
       const t0 = performance.now();
-      if (rule.hitsQuery) await tx.execute(sql`select count(*) from (${rule.hitsQuery(rc)}) h`);
+      // Built: the facts of every hit are computed too (a filter on them keeps PostgreSQL from dropping the column).
+      const built = how === 'built' ? sql` where h.facts is not null` : sql``;
+      if (rule.hitsQuery) await tx.execute(sql`select count(*) from (${await rule.hitsQuery(rc)}) h${built}`);
       else await rule.evaluate(rc);
-      ms += performance.now() - t0;
+      times.set(rule.id, performance.now() - t0);
     });
   }
-  return ms;
+  return times;
+}
+
+const sum = (times: Map<string, number>) => [...times.values()].reduce((s, v) => s + v, 0);
+
+/** Each rule's time alone, in the first run and in the steady run, the slowest steady ones first. */
+function perRule(alone: Map<string, number>, first: RuleOutcome[], steady: RuleOutcome[]): void {
+  const firstMs = new Map(first.map((o) => [o.ruleId, o.durationMs]));
+  console.log('per rule (ms): alone / first / steady  (steady ÷ alone)');
+  for (const o of [...steady].sort((a, b) => b.durationMs - a.durationMs)) {
+    const a = alone.get(o.ruleId) ?? 0;
+    console.log(`  ${o.ruleId.padEnd(28)} ${fmt(a).padStart(7)} / ${fmt(firstMs.get(o.ruleId) ?? 0).padStart(7)} / ${fmt(o.durationMs).padStart(7)}  (${a ? fmt(o.durationMs / a, 2) : '-'}×)`);
+  }
 }
 
 /**
@@ -142,7 +157,9 @@ export async function measureRules(database: Database): Promise<void> {
     }
     const baseMs = reads.sort((a, b) => a - b)[1]!;
     const ctx = quietContext(database);
-    const aloneMs = await rulesAlone(database, ctx);
+    const alone = await rulesAlone(database, ctx);
+    const aloneMs = sum(alone);
+    const builtMs = sum(await rulesAlone(database, ctx, 'built'));
     const [first, firstMs] = await timed(() => runChecks(ctx, { rules: BUILTIN_RULES, complete: true }));
     const mark = (await database.pool.query(`select txid_current()::bigint % 4294967296 as xid, pg_current_wal_lsn()::text as lsn`)).rows[0];
     const [second, secondMs] = await timed(() => runChecks(ctx, { rules: BUILTIN_RULES, complete: true }));
@@ -155,13 +172,17 @@ export async function measureRules(database: Database): Promise<void> {
     const open = [...second.open.values()].reduce((s, c) => s + c.open + c.suppressed, 0);
     console.log(`baseline (one read of every input row, median of 3)  ${fmt(baseMs)} ms`);
     console.log(`rules' own queries, hits discarded      ${fmt(aloneMs)} ms  = ${fmt(aloneMs / baseMs, 1)}× baseline  (the least a check run reads)`);
+    console.log(`rules' queries, every hit's facts built ${fmt(builtMs)} ms  = ${fmt(builtMs / aloneMs, 2)}× the queries alone  (what a run must compute to compare a hit with its finding)`);
     console.log(`writing the first run's rows alone      ${fmt(floorMs)} ms  = ${fmt(floorMs / baseMs, 1)}× baseline  (${fmt(first.transitions.length)} findings and their events, INSERT … SELECT into empty copies)`);
     console.log(`first check run (opens ${fmt(first.transitions.length)} findings)  ${fmt(firstMs)} ms  = ${fmt(firstMs / baseMs, 1)}× baseline  (target ≤ 3×); ${fmt(firstMs / (aloneMs + floorMs), 2)}× its queries plus its writes`);
     console.log(`steady check run (${fmt(open)} open, ${second.transitions.length} transitions)  ${fmt(secondMs)} ms  = ${fmt(secondMs / baseMs, 1)}× baseline  (target ≤ 1.5×); ${fmt(secondMs / aloneMs, 2)}× its queries alone`);
     console.log(`steady run wrote        ${fmt(wrote.rows)} finding rows for ${second.transitions.length} transitions, ${fmt(Number(wrote.wal) / 1048576, 1)} MiB of WAL  (target: O(changes))`);
     const failed = second.outcomes.filter((o) => o.status === 'failed');
     if (failed.length) console.log(`rules that failed: ${failed.map((o) => `${o.ruleId} (${o.reason})`).join('; ')}`);
-    const slowest = [...second.outcomes].sort((a, b) => b.durationMs - a.durationMs).slice(0, 5);
-    console.log(`slowest rules (steady): ${slowest.map((o) => `${o.ruleId} ${fmt(o.durationMs)} ms`).join(', ')}`);
+    perRule(alone, first.outcomes, second.outcomes);
+    console.log(`figure check-steady-vs-floor: ${(secondMs / aloneMs).toFixed(2)}`);
+    console.log(`figure check-first-vs-floor: ${(firstMs / (aloneMs + floorMs)).toFixed(2)}`);
+    console.log(`figure check-steady-vs-facts-built: ${(secondMs / builtMs).toFixed(2)}`);
+    console.log(`figure check-first-vs-facts-built-and-writes: ${(firstMs / (builtMs + floorMs)).toFixed(2)}`);
   }
 }

@@ -111,26 +111,59 @@ export function groupNamesOf(policy: unknown, groupNames?: ReadonlyMap<string, s
   });
 }
 
+/** What one policy grants: an allow policy's sensitive groups and its write groups on broad resources; nothing for any other. */
+export function policyGrants(policy: unknown, opts: ModelOptions = {}): { sensitive: Array<{ group: string; resources: string[] }>; broadWrite: { groups: string[]; resources: string[] } | null } {
+  if (!isAllow(policy)) return { sensitive: [], broadWrite: null };
+  const p = policy as Obj;
+  const names = groupNamesOf(p, opts.groupNames);
+  const resources = resourceKeys(p.resources);
+  const sensitive = names.filter((n) => isSensitiveGroup(n, opts.sensitiveGroups)).map((group) => ({ group, resources }));
+  const broad = resources.filter(isBroadResource);
+  const writes = names.filter((n) => isWriteGroup(n, opts.writeGroups));
+  return { sensitive, broadWrite: broad.length && writes.length ? { groups: writes, resources: broad } : null };
+}
+
+const policyIdOf = (policy: unknown) => (isObj(policy) && typeof policy.id === 'string' ? policy.id : null);
+
 /** Judge a token's policies (any jsonb value: a non-array grants nothing). */
 export function assessPolicies(policies: unknown, opts: ModelOptions = {}): PolicyAssessment {
   const sensitive: SensitiveGrant[] = [];
   const broadWrite: BroadWriteGrant[] = [];
   for (const policy of Array.isArray(policies) ? policies : []) {
-    if (!isAllow(policy)) continue;
-    const p = policy as Obj;
-    const policyId = typeof p.id === 'string' ? p.id : null;
-    const names = groupNamesOf(p, opts.groupNames);
-    const resources = resourceKeys(p.resources);
-    for (const group of names.filter((n) => isSensitiveGroup(n, opts.sensitiveGroups))) sensitive.push({ policy_id: policyId, group, resources });
-    const broad = resources.filter(isBroadResource);
-    const writes = names.filter((n) => isWriteGroup(n, opts.writeGroups));
-    if (broad.length && writes.length) broadWrite.push({ policy_id: policyId, groups: writes, resources: broad });
+    const g = policyGrants(policy, opts);
+    const policyId = policyIdOf(policy);
+    for (const s of g.sensitive) sensitive.push({ policy_id: policyId, ...s });
+    if (g.broadWrite) broadWrite.push({ policy_id: policyId, ...g.broadWrite });
   }
   const verdict = sensitive.length ? 'sensitive' : broadWrite.length ? 'broad_write' : null;
   return { verdict, sensitive, broad_write: broadWrite };
 }
 
-export function severityOf(a: PolicyAssessment): Severity | undefined {
+/**
+ * A token's assessment with each grant naming its policy by position (`policy_index`, from 0)
+ * instead of by id: the same for every token whose policies differ only in their ids, so it is
+ * worked out once per such policy set and the ids filled in per token (token-broad-policy).
+ */
+export interface AssessmentTemplate {
+  verdict: PolicyAssessment['verdict'];
+  sensitive_groups: string[];
+  sensitive_grants: Array<{ policy_index: number; group: string; resources: string[] }>;
+  broad_write_grants: Array<{ policy_index: number; groups: string[]; resources: string[] }>;
+}
+
+export function assessmentTemplate(policies: unknown, opts: ModelOptions = {}): AssessmentTemplate {
+  const sensitive: AssessmentTemplate['sensitive_grants'] = [];
+  const broadWrite: AssessmentTemplate['broad_write_grants'] = [];
+  (Array.isArray(policies) ? policies : []).forEach((policy, policyIndex) => {
+    const g = policyGrants(policy, opts);
+    for (const s of g.sensitive) sensitive.push({ policy_index: policyIndex, ...s });
+    if (g.broadWrite) broadWrite.push({ policy_index: policyIndex, ...g.broadWrite });
+  });
+  const verdict = sensitive.length ? 'sensitive' : broadWrite.length ? 'broad_write' : null;
+  return { verdict, sensitive_groups: [...new Set(sensitive.map((s) => s.group))], sensitive_grants: sensitive, broad_write_grants: broadWrite };
+}
+
+export function severityOf(a: Pick<PolicyAssessment, 'verdict'>): Severity | undefined {
   return a.verdict === 'sensitive' ? 'critical' : a.verdict === 'broad_write' ? 'high' : undefined;
 }
 

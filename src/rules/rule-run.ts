@@ -100,7 +100,7 @@ export async function runRule(ctx: Context, rule: Rule, state: RunState): Promis
       await lockRuleFindings(tx, rule.id);
       await setRuleWorkMem(tx);
       const ruleCtx = { db: tx, pool: ctx.db, config: ctx.config, now: state.now, thresholds: settings.thresholds };
-      const hits = rule.hitsQuery ? rule.hitsQuery(ruleCtx) : checkHits(await rule.evaluate(ruleCtx));
+      const hits = rule.hitsQuery ? await rule.hitsQuery(ruleCtx) : checkHits(await rule.evaluate(ruleCtx));
       const before = await markRuleChecked(tx, rule.id, kind, state.now);
       const firstCheck = before.status !== 'active';
       const applied = await applyRuleResult(

@@ -1,11 +1,53 @@
-import { sql } from 'drizzle-orm';
-import { DEFAULT_SENSITIVE_GROUPS, DEFAULT_WRITE_GROUPS, assessPolicies, assessmentFacts, severityOf } from './policy-model.js';
-import type { Rule } from './types.js';
-import { TOKEN_COLUMNS, type TokenRow, groupNames, liveToken, policiesSensitiveOrBroadWrite, query, stringsSetting, tokenHit } from './sql.js';
+import { type SQL, sql } from 'drizzle-orm';
+import { DEFAULT_SENSITIVE_GROUPS, DEFAULT_WRITE_GROUPS, MODEL_SUMMARY, assessmentTemplate, severityOf } from './policy-model.js';
+import type { RuleContext } from './types.js';
+import { groupNames, liveToken, policiesSensitiveOrBroadWrite, query, sqlRule, stringsSetting, tokenHitColumns } from './sql.js';
 
-interface Row extends TokenRow { policies: unknown }
+/**
+ * A token's policies without their ids: what the model judges (a policy's id only names it in the
+ * facts), so tokens made from one template share it. Hashed, as the key it is joined on.
+ */
+const POLICY_SET_KEY = sql`md5(coalesce((
+  select jsonb_agg(case when jsonb_typeof(p.value) = 'object' then p.value - 'id' else p.value end order by p.n)
+  from jsonb_array_elements(case when jsonb_typeof(t.policies) = 'array' then t.policies else '[]'::jsonb end) with ordinality p(value, n)), '[]'::jsonb)::text)`;
 
-export const tokenBroadPolicy: Rule = {
+/** A template's grants (`v.<list>`) with each one's policy id put back from the token's own policies (`t`). */
+const withPolicyIds = (list: SQL) => sql`(
+  select coalesce(jsonb_agg((g.value - 'policy_index') || jsonb_build_object('policy_id', case when jsonb_typeof(p.policy -> 'id') = 'string' then p.policy -> 'id' end) order by g.n), '[]'::jsonb)
+  from jsonb_array_elements(${list}) with ordinality g(value, n)
+  cross join lateral (select t.policies -> (g.value ->> 'policy_index')::int as policy) p)`;
+
+/**
+ * The candidates (the SQL filter of the same model) are staged with their policy-set key; the model
+ * judges each distinct policy set once, in Node (./policy-model.ts has the last word), and the
+ * facts of every token are built in PostgreSQL from its set's judgement, its own policy ids put back.
+ */
+async function hitsQuery(ctx: RuleContext): Promise<SQL> {
+  const model = { sensitiveGroups: stringsSetting(ctx, 'sensitiveGroups'), writeGroups: stringsSetting(ctx, 'writeGroups') };
+  await ctx.db.execute(sql`drop table if exists pg_temp.broad_policy_tokens`);
+  await ctx.db.execute(sql`
+    create temp table broad_policy_tokens on commit drop as
+    select t.id, t.name, t.owner_type, t.account_id, t.policies, ${POLICY_SET_KEY} as policy_set
+    from api_tokens t
+    where ${liveToken(ctx.now)} and ${policiesSensitiveOrBroadWrite(sql`t.policies`, model)}`);
+  const sets = await query<{ policy_set: string; policies: unknown }>(ctx, sql`
+    select distinct on (policy_set) policy_set, policies from broad_policy_tokens order by policy_set, id`);
+  const names = sets.length ? await groupNames(ctx) : new Map<string, string>();
+  const judged = sets.flatMap((s) => {
+    const a = assessmentTemplate(s.policies, { ...model, groupNames: names });
+    return a.verdict ? [{ policy_set: s.policy_set, severity: severityOf(a), ...a }] : [];
+  });
+  return sql`
+    select ${tokenHitColumns(sql`'verdict', v.verdict, 'sensitive_groups', v.sensitive_groups,
+      'sensitive_grants', ${withPolicyIds(sql`v.sensitive_grants`)}, 'broad_write_grants', ${withPolicyIds(sql`v.broad_write_grants`)},
+      'policy_model', ${MODEL_SUMMARY}::text`, sql`v.severity`)}
+    from broad_policy_tokens t
+    join jsonb_to_recordset(${JSON.stringify(judged)}::jsonb)
+      as v(policy_set text, severity text, verdict text, sensitive_groups jsonb, sensitive_grants jsonb, broad_write_grants jsonb) on v.policy_set = t.policy_set
+    order by t.id`;
+}
+
+export const tokenBroadPolicy = sqlRule({
   id: 'token-broad-policy',
   title: 'API token with a broad or sensitive policy',
   severity: 'high',
@@ -23,20 +65,5 @@ export const tokenBroadPolicy: Rule = {
     sensitiveGroups: { default: [...DEFAULT_SENSITIVE_GROUPS], description: 'permission groups that are critical wherever they are granted' },
     writeGroups: { default: [...DEFAULT_WRITE_GROUPS], description: 'groups that count as write although their name does not end in Write/Edit' },
   },
-  async evaluate(ctx) {
-    const model = { sensitiveGroups: stringsSetting(ctx, 'sensitiveGroups'), writeGroups: stringsSetting(ctx, 'writeGroups') };
-    // The database picks the candidates; the pure model explains each one (and has the last word).
-    const rows = await query<Row>(ctx, sql`
-      select ${TOKEN_COLUMNS}, t.policies
-      from api_tokens t
-      where ${liveToken(ctx.now)} and ${policiesSensitiveOrBroadWrite(sql`t.policies`, model)}
-      order by t.id`);
-    if (rows.length === 0) return [];
-    const names = await groupNames(ctx);
-    return rows.flatMap((r) => {
-      const a = assessPolicies(r.policies, { ...model, groupNames: names });
-      const severity = severityOf(a);
-      return severity ? [tokenHit(r, assessmentFacts(a), severity)] : [];
-    });
-  },
-};
+  hitsQuery,
+});

@@ -12,8 +12,8 @@ export const tokenExpiredPresent = sqlRule({
   remediation: 'Delete the expired token; if something still needs access, create a new, narrowly scoped token with an expiry.',
   // Cloudflare may keep status "active" for a while after expires_on: the date decides too.
   hitsQuery: (ctx) => sql`
-    select ${tokenHitColumns(sql`jsonb_build_object('status', t.status, 'expires_on', ${isoSql(sql`t.expires_on`)},
-                                                   'days_since_expiry', ${ageDaysSql(ctx.now, sql`t.expires_on`)}, 'last_used_on', ${isoSql(sql`t.last_used_on`)})`)}
+    select ${tokenHitColumns(sql`'status', t.status, 'expires_on', ${isoSql(sql`t.expires_on`)},
+                                                   'days_since_expiry', ${ageDaysSql(ctx.now, sql`t.expires_on`)}, 'last_used_on', ${isoSql(sql`t.last_used_on`)}`)}
     from api_tokens t
     where t.deleted_at is null and (t.status = 'expired' or t.expires_on <= ${at(ctx.now)}) and ${liveAccount(sql`t.account_id`)}
     order by t.id`,

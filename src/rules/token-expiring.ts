@@ -30,7 +30,7 @@ export const tokenExpiring = sqlRule({
     const widest = tiers[0]!.days;
     // The narrowest tier the token falls in (the first listed of equal ones) sets the severity.
     return sql`
-      select ${tokenHitColumns(sql`jsonb_build_object('expires_on', ${isoSql(sql`t.expires_on`)}, 'days_left', floor(t.days_left)::int, 'window_days', tier.days)`, sql`tier.severity`)}
+      select ${tokenHitColumns(sql`'expires_on', ${isoSql(sql`t.expires_on`)}, 'days_left', floor(t.days_left)::int, 'window_days', tier.days`, sql`tier.severity`)}
       from (select t.*, extract(epoch from (t.expires_on - ${at(ctx.now)}))::float8 / 86400 as days_left
             from api_tokens t
             where ${liveToken(ctx.now)} and t.expires_on is not null and t.expires_on <= ${daysAfter(ctx.now, Math.ceil(widest))}) t

@@ -18,8 +18,8 @@ export const tokenMisconfigured = sqlRule({
     const reasons = sql`array_remove(array[case when t.far_future then 'not_before_far_in_future' end,
                                           case when t.no_allow then case when t.policy_count > 0 then 'only_deny_policies' else 'no_policies' end end]::text[], null)`;
     return sql`
-      select ${tokenHitColumns(sql`jsonb_build_object('reasons', to_jsonb(${reasons}), 'not_before', ${isoSql(sql`t.not_before`)},
-                                                     'policy_count', t.policy_count, 'threshold_days', ${num(days)})`)}
+      select ${tokenHitColumns(sql`'reasons', to_jsonb(${reasons}), 'not_before', ${isoSql(sql`t.not_before`)},
+                                                     'policy_count', t.policy_count, 'threshold_days', ${num(days)}`)}
       from (
         select t.id, t.name, t.owner_type, t.account_id, t.not_before,
                coalesce(t.not_before > ${daysAfter(ctx.now, days)}, false) as far_future,

@@ -15,10 +15,10 @@ export const tokenNeverUsed = sqlRule({
     const days = numberSetting(ctx, 'days');
     // issued_on is Cloudflare's; when missing, the first time flarewatch saw the token is a lower bound of its age.
     return sql`
-      select ${tokenHitColumns(sql`jsonb_build_object('last_used_on', null, 'issued_on', ${isoSql(sql`t.issued_on`)},
+      select ${tokenHitColumns(sql`'last_used_on', null, 'issued_on', ${isoSql(sql`t.issued_on`)},
                                                      'age_days', ${ageDaysSql(ctx.now, sql`coalesce(t.issued_on, t.first_seen_at)`)},
                                                      'age_from', case when t.issued_on is null then 'first_seen_at' else 'issued_on' end,
-                                                     'threshold_days', ${num(days)})`)}
+                                                     'threshold_days', ${num(days)}`)}
       from api_tokens t
       where ${liveToken(ctx.now)} and t.last_used_on is null and coalesce(t.issued_on, t.first_seen_at) < ${daysBefore(ctx.now, days)}
       order by t.id`;

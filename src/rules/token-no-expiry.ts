@@ -11,7 +11,7 @@ export const tokenNoExpiry = sqlRule({
     'an old repository) keeps working for years.',
   remediation: 'Replace the token with one that has an expiry (TTL) matched to its use, and rotate it before it expires.',
   hitsQuery: (ctx) => sql`
-    select ${tokenHitColumns(sql`jsonb_build_object('expires_on', null, 'issued_on', ${isoSql(sql`t.issued_on`)}, 'last_used_on', ${isoSql(sql`t.last_used_on`)})`)}
+    select ${tokenHitColumns(sql`'expires_on', null, 'issued_on', ${isoSql(sql`t.issued_on`)}, 'last_used_on', ${isoSql(sql`t.last_used_on`)}`)}
     from api_tokens t
     where ${liveToken(ctx.now)} and t.expires_on is null
     order by t.id`,

@@ -12,8 +12,8 @@ export const tokenNoIpRestriction = sqlRule({
   remediation:
     'Add a client IP address filter (Is in) with the egress ranges of the systems that use the token (CI runners, servers, office VPN).',
   hitsQuery: (ctx) => sql`
-    select ${tokenHitColumns(sql`jsonb_build_object('ip_allow', '[]'::jsonb, 'ip_deny', to_jsonb(coalesce(t.ip_deny, '{}'::text[])),
-                                                   'last_used_on', ${isoSql(sql`t.last_used_on`)})`)}
+    select ${tokenHitColumns(sql`'ip_allow', '[]'::jsonb, 'ip_deny', to_jsonb(coalesce(t.ip_deny, '{}'::text[])),
+                                                   'last_used_on', ${isoSql(sql`t.last_used_on`)}`)}
     from api_tokens t
     where ${liveToken(ctx.now)} and coalesce(cardinality(t.ip_allow), 0) = 0
     order by t.id`,

@@ -15,8 +15,8 @@ export const tokenNotRotated = sqlRule({
     const days = numberSetting(ctx, 'days');
     // Rolling the secret updates modified_on, so the newer of the two dates is the secret's age (a policy edit also counts: lenient on purpose).
     return sql`
-      select ${tokenHitColumns(sql`jsonb_build_object('issued_on', ${isoSql(sql`t.issued_on`)}, 'modified_on', ${isoSql(sql`t.modified_on`)},
-                                                     'age_days', ${ageDaysSql(ctx.now, sql`greatest(t.issued_on, t.modified_on)`)}, 'threshold_days', ${num(days)})`)}
+      select ${tokenHitColumns(sql`'issued_on', ${isoSql(sql`t.issued_on`)}, 'modified_on', ${isoSql(sql`t.modified_on`)},
+                                                     'age_days', ${ageDaysSql(ctx.now, sql`greatest(t.issued_on, t.modified_on)`)}, 'threshold_days', ${num(days)}`)}
       from api_tokens t
       where ${liveToken(ctx.now)} and greatest(t.issued_on, t.modified_on) < ${daysBefore(ctx.now, days)}
       order by t.id`;

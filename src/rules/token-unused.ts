@@ -14,8 +14,8 @@ export const tokenUnused = sqlRule({
   hitsQuery(ctx) {
     const days = numberSetting(ctx, 'days');
     return sql`
-      select ${tokenHitColumns(sql`jsonb_build_object('last_used_on', ${isoSql(sql`t.last_used_on`)}, 'days_unused', ${ageDaysSql(ctx.now, sql`t.last_used_on`)},
-                                                     'threshold_days', ${num(days)}, 'issued_on', ${isoSql(sql`t.issued_on`)})`)}
+      select ${tokenHitColumns(sql`'last_used_on', ${isoSql(sql`t.last_used_on`)}, 'days_unused', ${ageDaysSql(ctx.now, sql`t.last_used_on`)},
+                                                     'threshold_days', ${num(days)}, 'issued_on', ${isoSql(sql`t.issued_on`)}`)}
       from api_tokens t
       where ${liveToken(ctx.now)} and t.last_used_on < ${daysBefore(ctx.now, days)}
       order by t.id`;

@@ -92,7 +92,7 @@ export interface Rule {
   /**
    * A rule that is one query: its hits as one SELECT of HitRow's columns, in the rule's order. A check
    * run stages them inside PostgreSQL (they never travel to Node); evaluate() reads the same query
-   * (sqlRule() in ./sql.ts builds both from it).
+   * (sqlRule() in ./sql.ts builds both from it). It may read first (what it reads is the rule's transaction's).
    */
-  hitsQuery?(ctx: RuleContext): SQL;
+  hitsQuery?(ctx: RuleContext): SQL | Promise<SQL>;
 }
