@@ -40,7 +40,7 @@ export async function syncInventory(database: Database): Promise<Inventory> {
 // most, token and member changes few); token and member events name real token and member ids.
 const GENERATE = `
 with g as (
-  select n, now() - (random() * ${MONTHS} * 30 || ' days')::interval as t,
+  select n, now() - make_interval(secs => random() * ${MONTHS} * 30 * 86400) as t,
          floor($3::int * power(random(), 3))::int as mi, floor($4::int * random())::int as ti, floor($3::int * random())::int as si,
          (array['login','login','login','zone.update','zone.update','dns_record.create','dns_record.update','dns_record.delete',
                 'firewall_rule.update','worker.deploy','token.create','token.update','token.roll','member.add','member.update','member.remove'])[1 + floor(random() * 16)::int] as action

@@ -120,7 +120,7 @@ export async function archiveScaleBench(pgs: BenchPostgres): Promise<void> {
         const scans = await auditSeqScans(database, await captured(p.run));
         const ms = await median(p.run);
         note(p.name, ms);
-        console.log(`figure archive_${size}_${p.name}_ms: ${fmt(ms, 1)}   seq scan of audit_logs: ${scans.length ? `yes (${scans.length} partitions: ${scans.slice(0, 3).join(', ')}${scans.length > 3 ? ', …' : ''})` : 'no'}`);
+        console.log(`figure archive_${size}_${p.name}_ms: ${fmt(ms, 1)}   seq scan of a filled audit_logs partition: ${scans.length ? `yes (${scans.length}: ${scans.slice(0, 3).join(', ')}${scans.length > 3 ? ', …' : ''})` : 'no'}`);
       }
       const drop = await dropMonth(database, 12 + i);
       note('drop_month', drop.ms);
