@@ -35,6 +35,12 @@ export async function syncInventory(database: Database): Promise<Inventory> {
   return { accounts: n!.a, members: n!.m, tokens: n!.t };
 }
 
+// The inventory's tokens and members are the subjects of the first entries only; later ones are
+// about tokens and members of their own: a larger archive is a larger (or older) organisation, not
+// more events about each token, so a lookup about one token or member returns as many events at
+// every size and its time shows how it finds them.
+const SUBJECTS_FROM = 100_000;
+
 // One v2-shaped entry per row, acted by a member of the account it happened in (members skewed:
 // a few busy ones); actions weighted like a real organisation's log (sign-ins and zone changes
 // most, token and member changes few); token and member events name real token and member ids.
@@ -47,11 +53,15 @@ with g as (
     from generate_series($1::bigint, $2::bigint) n),
 e as (
   select g.*, m.account_id as acc, m.account_name as acc_name, m.email as actor_email, coalesce(m.user_id, md5('u' || m.id)) as actor_id,
-         '198.51.100.' || (g.mi % 250) as ip, tk.id as token_id, s.id as subject_id, s.email as subject_email
+         '198.51.100.' || (g.mi % 250) as ip,
+         case when n <= ${SUBJECTS_FROM} then tk.id else 'tok-' || n end as token_id,
+         case when n <= ${SUBJECTS_FROM} then s.id else 'mem-' || n end as subject_id,
+         case when n <= ${SUBJECTS_FROM} then s.email else 'member-' || n || '@example.net' end as subject_email
   from g join bench_members m on m.i = g.mi join bench_tokens tk on tk.i = g.ti join bench_members s on s.i = g.si),
 r as (
   select e.*, split_part(action, '.', 1) as rtype,
-         case when action like 'token%' then token_id when action like 'member%' then subject_id else md5('r' || (n % 100000)) end as rid
+         case when action like 'token%' then token_id when action like 'member%' then subject_id else md5('r' || (n % 100000)) end as rid,
+         case when action like 'member%' then subject_email end as named_email
   from e)
 insert into audit_logs (source, id, event_time, account_id, account_name, action_type, action_result, action_description, actor_id, actor_email,
   actor_ip, actor_type, actor_context, actor_token_id, actor_token_name, interface, resource_type, resource_id, resource_product, resource_scope, zone_id, zone_name, raw)
@@ -67,7 +77,7 @@ select case when n % 20 = 0 then 'account_v1' else 'account_v2' end, md5(n::text
     'raw', jsonb_build_object('cf_ray_id', substr(md5('ray' || n), 1, 16), 'method', 'PUT', 'status_code', 200,
       'uri', '/accounts/' || acc || '/' || rtype, 'user_agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36'),
     'resource', jsonb_build_object('id', rid, 'product', rtype, 'scope', 'accounts', 'type', rtype,
-      'request', jsonb_build_object('name', 'item-' || (n % 997), 'enabled', (n % 2 = 0), 'email', case when action like 'member%' then subject_email end),
+      'request', jsonb_build_object('name', 'item-' || (n % 997), 'enabled', (n % 2 = 0), 'email', named_email),
       'response', jsonb_build_object('success', true, 'modified_on', to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))),
     'zone', jsonb_build_object('id', md5('zone' || (n % 400)), 'name', 'zone' || (n % 400) || '.example.com'))
 from r`;

@@ -1,4 +1,4 @@
--- Custom migration (issue 22): the access model narrowed to one account, so `access who-can
+-- Custom migration (issue 22, the archive at scale). First: the access model narrowed to one account, so `access who-can
 -- --account/--zone` reads that account's members, groups and tokens instead of working out the
 -- whole organisation's access and filtering it. The model's body moves (unchanged but for the
 -- account filters) into a three-argument function; the two-argument one that effective_access,
@@ -226,3 +226,14 @@ RETURNS TABLE (principal_type text, principal_id text, principal text, user_id t
   zone_id text, zone_name text, path text, policy_id text, group_id text, group_name text, organization_id text,
   effective boolean, not_effective_reason text, picture_complete boolean, picture_missing text[])
 LANGUAGE sql STABLE AS $$ SELECT * FROM flarewatch_access_model(instant, with_tokens, NULL::text) $$;
+--> statement-breakpoint
+-- `history member` finds a member's events by id (audit_logs_resource_idx) or, for the events that
+-- carry no member id (an invitation, a change named by email), by the email the event names in its
+-- account. That second branch read every member event of the archive and filtered it (its time grew
+-- with the archive); this partial index answers it directly, and holds only the entries that name an
+-- email (member events), so it costs little space. The expression is history.ts's SUBJECT_EMAIL,
+-- lower-cased as the query compares it. On an existing archive it is built in this migration's
+-- transaction: one read of the archive, during which writes to audit_logs wait.
+CREATE INDEX "audit_logs_subject_email_idx" ON "audit_logs" ("account_id",
+  lower(coalesce("raw" #>> '{resource,request,email}', "raw" #>> '{newValueJson,email}', "raw" #>> '{metadata,email}')))
+  WHERE lower(coalesce("raw" #>> '{resource,request,email}', "raw" #>> '{newValueJson,email}', "raw" #>> '{metadata,email}')) IS NOT NULL;
