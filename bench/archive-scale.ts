@@ -34,15 +34,17 @@ function cookbookQueries(): Array<{ name: string; text: string }> {
 }
 
 /** Median milliseconds of a few calls (three when each takes seconds, one when it takes more than 20 s). */
-async function median(fn: () => Promise<unknown>): Promise<number> {
+async function median(fn: () => Promise<unknown>): Promise<{ ms: number; rows: number | null }> {
   const ms: number[] = [];
+  let rows: number | null = null;
   for (let i = 0; i < 5; i++) {
     const t = performance.now();
-    await fn();
+    const out = await fn();
+    rows = Array.isArray(out) ? out.length : null;
     ms.push(performance.now() - t);
     if ((i === 0 && ms[0]! > 20_000) || (i === 2 && ms.every((m) => m > 2_000))) break;
   }
-  return ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+  return { ms: ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]!, rows };
 }
 
 interface Probe { name: string; run: () => Promise<unknown>; aboutOne: boolean }
@@ -118,9 +120,9 @@ export async function archiveScaleBench(pgs: BenchPostgres): Promise<void> {
       note('bytes_vs_raw_json', printStorage(size, await storage(database)));
       for (const p of await probes(database)) {
         const scans = await auditSeqScans(database, await captured(p.run));
-        const ms = await median(p.run);
+        const { ms, rows } = await median(p.run);
         note(p.name, ms);
-        console.log(`figure archive_${size}_${p.name}_ms: ${fmt(ms, 1)}   seq scan of a filled audit_logs partition: ${scans.length ? `yes (${scans.length}: ${scans.slice(0, 3).join(', ')}${scans.length > 3 ? ', …' : ''})` : 'no'}`);
+        console.log(`figure archive_${size}_${p.name}_ms: ${fmt(ms, 1)}${rows === null ? '' : ` (${fmt(rows)} rows)`}   seq scan of a filled audit_logs partition: ${scans.length ? `yes (${scans.length}: ${scans.slice(0, 3).join(', ')}${scans.length > 3 ? ', …' : ''})` : 'no'}`);
       }
       const drop = await dropMonth(database, 12 + i);
       note('drop_month', drop.ms);
