@@ -65,6 +65,13 @@ describe('hand-built world: every path, and tokens of one account that reach ano
     expect(scoped.filter((r) => r.includes('"t-x-acct"') || r.includes('"t-x-zone"')).length).toBe(3);
   });
 
+  it('gives members the same rows without tokens (effective_member_access, which review start reads)', async () => {
+    const rows = async (text: string) => (await db.pool.query(text)).rows.map((r) => JSON.stringify(r)).sort();
+    const all = await rows(`select * from effective_access where principal_type = 'member'`);
+    expect(all.length).toBeGreaterThan(5);
+    expect(await rows(`select * from effective_member_access`)).toEqual(all);
+  });
+
   it('answers who-can --account and --zone as the whole model does', async () => {
     const zone = await whoCan(db.db, { permission: 'dns:edit', zone: 'example.com' });
     expect(zone.rows.map((r) => `${r.principal} ${r.path}`).sort()).toEqual(
