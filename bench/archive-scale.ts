@@ -1,112 +1,141 @@
-// BENCH_ONLY=archive-scale: an archive of BENCH_SCALE audit entries (default 200k; 1M, 3M, 10M)
-// generated in PostgreSQL with realistic shapes and skew, then every figure as a ratio against a
-// baseline measured on the same archive in the same run.
+// BENCH_ONLY=archive-scale: one archive grown through BENCH_ARCHIVE_SIZES entries (default
+// 100k,1M; e.g. 1e6,3e6,1e7), generated in PostgreSQL about an inventory synced from the
+// simulator. At each size: bytes per entry (heap, TOAST, each index) against the raw JSON, the
+// latency of every README cookbook query over the archive and of the commands that read it, each
+// checked with EXPLAIN for a sequential scan of audit_logs; then each one's growth from the
+// smallest size to the largest.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
+import { whoCan } from '../src/access/who-can.js';
+import { historyMemberCommand, historyTokenCommand } from '../src/commands/history.js';
 import type { Database } from '../src/db/client.js';
 import { ensureAuditPartitions } from '../src/db/queries/audit-partitions.js';
-import { resourceEvents } from '../src/db/queries/history.js';
-import { fmt, type BenchPostgres } from './lib.js';
+import { archivedPerDay, compareDay } from '../src/db/queries/audit-verifications.js';
+import { loadConfig } from '../src/config.js';
+import { startReview } from '../src/review/start.js';
+import { generate, type Inventory, monthStart, MONTHS, syncInventory } from './archive-scale-data.js';
+import { auditSeqScans, captured, storage } from './archive-scale-probe.js';
+import { fmt, ROOT, type BenchPostgres } from './lib.js';
 
-const SCALE = Number(process.env.BENCH_SCALE ?? 200_000);
-const MONTHS = 24;
-const ACCOUNTS = 50;
-const ACTORS = 500;
+const SIZES = (process.env.BENCH_ARCHIVE_SIZES ?? '1e5,1e6').split(',').map(Number).sort((a, b) => a - b);
 
-// One v2-shaped entry per row: accounts and actors skewed (a few busy ones), actions weighted like a
-// real organisation's log (sign-ins and zone changes most, token and member changes few).
-const GENERATE = `
-with g as (
-  select n, now() - (random() * ${MONTHS} * 30 || ' days')::interval as t,
-         floor(${ACCOUNTS} * power(random(), 2))::int as acc, floor(${ACTORS} * power(random(), 3))::int as actor,
-         (array['login','login','login','zone.update','zone.update','dns_record.create','dns_record.update','dns_record.delete',
-                'firewall_rule.update','worker.deploy','token.create','token.update','token.roll','member.add','member.update','member.remove'])[1 + floor(random() * 16)::int] as action
-    from generate_series($1::bigint, $2::bigint) n)
-insert into audit_logs (source, id, event_time, account_id, account_name, action_type, action_result, action_description, actor_id, actor_email,
-  actor_ip, actor_type, actor_context, actor_token_id, actor_token_name, interface, resource_type, resource_id, resource_product, resource_scope, zone_id, zone_name, raw)
-select case when n % 20 = 0 then 'account_v1' else 'account_v2' end, md5(n::text), t, 'acc' || lpad(acc::text, 29, '0'), 'Account ' || acc,
-  action, 'success', action || ' by ' || 'user' || actor, md5('actor' || actor), 'user' || actor || '@example.com',
-  '198.51.100.' || (actor % 250), 'user', 'dash', null, null, 'UI',
-  split_part(action, '.', 1), case when action like 'token%' then 'tok' || (n % 2000) when action like 'member%' then 'mem' || (n % 3000) else md5('r' || (n % 100000)) end,
-  split_part(action, '.', 1), 'accounts', md5('zone' || (n % 400)), 'zone' || (n % 400) || '.example.com',
-  jsonb_build_object(
-    'id', md5(n::text),
-    'account', jsonb_build_object('id', 'acc' || lpad(acc::text, 29, '0'), 'name', 'Account ' || acc),
-    'action', jsonb_build_object('description', action || ' by user' || actor, 'result', 'success', 'time', to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'type', action),
-    'actor', jsonb_build_object('id', md5('actor' || actor), 'email', 'user' || actor || '@example.com', 'ip_address', '198.51.100.' || (actor % 250), 'type', 'user', 'context', 'dash'),
-    'raw', jsonb_build_object('cf_ray_id', substr(md5('ray' || n), 1, 16), 'method', 'PUT', 'status_code', 200,
-      'uri', '/accounts/acc' || acc || '/' || split_part(action, '.', 1), 'user_agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36'),
-    'resource', jsonb_build_object('id', md5('r' || (n % 100000)), 'product', split_part(action, '.', 1), 'scope', 'accounts', 'type', split_part(action, '.', 1),
-      'request', jsonb_build_object('name', 'item-' || (n % 997), 'enabled', (n % 2 = 0), 'email', case when action like 'member%' then 'member' || (n % 3000) || '@example.com' end),
-      'response', jsonb_build_object('success', true, 'modified_on', to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))),
-    'zone', jsonb_build_object('id', md5('zone' || (n % 400)), 'name', 'zone' || (n % 400) || '.example.com'))
-from g`;
-
-/** Median milliseconds of `runs` calls of `fn`. */
-async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
+/** The README's cookbook queries that read the archive (the test suite runs every one). */
+function cookbookQueries(): Array<{ name: string; text: string }> {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const out: Array<{ name: string; text: string }> = [];
+  for (const m of readme.matchAll(/([^\n]+)\n(?:<!--[^\n]*-->\n)?\n```sql\n([\s\S]*?)```/g)) {
+    const text = m[2]!.trim();
+    if (!/\baudit_(logs|events)\b|access_used\(|pending_invitations/.test(text)) continue;
+    const name = m[1]!.toLowerCase().replace(/\(.*?\)/g, '').replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 40);
+    out.push({ name: `cookbook_${name}`, text: text.replace(/;\s*$/, '') });
   }
-  return ms.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+  return out;
 }
 
-async function generate(database: Database): Promise<void> {
-  const months = Array.from({ length: MONTHS + 2 }, (_, i) => {
-    const d = new Date();
-    d.setUTCDate(1);
-    d.setUTCMonth(d.getUTCMonth() - i);
-    return d.toISOString().slice(0, 8) + '01';
+/** Median milliseconds of a few calls (three when each takes seconds, one when it takes more than 20 s). */
+async function median(fn: () => Promise<unknown>): Promise<{ ms: number; rows: number | null }> {
+  const ms: number[] = [];
+  let rows: number | null = null;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const out = await fn();
+    rows = Array.isArray(out) ? out.length : null;
+    ms.push(performance.now() - t);
+    if ((i === 0 && ms[0]! > 20_000) || (i === 2 && ms.every((m) => m > 2_000))) break;
+  }
+  return { ms: ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]!, rows };
+}
+
+interface Probe { name: string; run: () => Promise<unknown>; aboutOne: boolean }
+
+/** What is timed at each size: `aboutOne` marks the queries about one person, token or day (index-driven, growth ≤ 1.5×). */
+async function probes(database: Database): Promise<Probe[]> {
+  const q = async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => (await database.pool.query<T>(text, params)).rows;
+  const [tok] = await q<{ id: string }>(`select id from bench_tokens where i = 42`);
+  const [mem] = await q<{ email: string; account_id: string }>(`select email, account_id from bench_members where i = 42`);
+  const ctx = { db: database.db, config: loadConfig({ DATABASE_URL: 'postgres://bench', LOG_LEVEL: 'warn' }), now: () => new Date() };
+  const day = new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10);
+  const stream = { source: 'account_v2' as const, accountId: mem!.account_id };
+  const verifyDay = () => database.db.transaction(async (tx) => {
+    await archivedPerDay(tx, stream, day, new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10));
+    // The ids the API would serve for that day: the archived ones and one it lacks.
+    const ids = (await tx.execute<{ id: string }>(sql`select id from audit_logs where source = 'account_v2' and account_id = ${mem!.account_id} and event_time >= ${day}::date and event_time < ${day}::date + 1`)).rows.map((r) => r.id);
+    await compareDay(tx, stream, day, [...ids, 'not-archived']);
   });
-  await ensureAuditPartitions(database.db, months);
-  const chunk = 200_000;
-  for (let from = 1; from <= SCALE; from += chunk) await database.pool.query(GENERATE, [from, Math.min(SCALE, from + chunk - 1)]);
-  await database.pool.query('vacuum analyze audit_logs');
+  const [one] = await q<{ source: string; id: string; event_time: Date }>(`select source, id, event_time from audit_logs where action_type = 'member.add' limit 1`);
+  return [
+    { name: 'pk_lookup', aboutOne: true, run: () => q(`select * from audit_logs where source = $1 and id = $2 and event_time = $3`, [one!.source, one!.id, one!.event_time]) },
+    { name: 'history_token', aboutOne: true, run: () => historyTokenCommand(ctx, tok!.id, true) },
+    { name: 'history_member', aboutOne: true, run: () => historyMemberCommand(ctx, mem!.email, true) },
+    { name: 'audit_verify_one_day', aboutOne: true, run: verifyDay },
+    { name: 'access_who_can_account', aboutOne: false, run: () => whoCan(database.db, { permission: 'dns:edit', account: mem!.account_id }) },
+    { name: 'review_start_one_account', aboutOne: false, run: () => startReview(ctx, { accounts: [mem!.account_id], name: 'bench' }) },
+    ...cookbookQueries().map((c) => ({ name: c.name, aboutOne: /yesterday/.test(c.name), run: () => q(c.text) })),
+  ];
+}
+
+/** The storage figures of one size, and the floor that bounds them. */
+function printStorage(size: number, s: Awaited<ReturnType<typeof storage>>): number {
+  const total = s.parts.reduce((sum, p) => sum + p.bytes, 0);
+  const indexes = s.parts.filter((p) => p.name !== 'heap' && p.name !== 'toast').reduce((sum, p) => sum + p.bytes, 0);
+  for (const p of s.parts) console.log(`figure archive_${size}_bytes_per_entry_${p.name}: ${fmt(p.bytes, 1)}`);
+  console.log(`figure archive_${size}_bytes_per_entry: ${fmt(total, 1)}`);
+  console.log(`figure archive_${size}_raw_json_bytes_per_entry: ${fmt(s.rawJson, 1)}`);
+  console.log(`figure archive_${size}_bytes_per_entry_vs_raw_json: ${fmt(total / s.rawJson, 2)}   (goal ≤ 0.6)`);
+  console.log(`figure archive_${size}_raw_column_bytes: ${fmt(s.rawColumn, 1)}   (the jsonb as stored: uncompressed, PostgreSQL compresses only rows over ~2 KB)`);
+  console.log(`figure archive_${size}_columns_bytes: ${fmt(s.tuple - s.rawColumn, 1)}   (the extracted columns beside raw, in the row)`);
+  console.log(`figure archive_${size}_entry_deflated_alone_bytes: ${fmt(s.deflated, 1)}   (one entry compressed on its own: the best per-row compression)`);
+  console.log(`figure archive_${size}_indexes_vs_raw_json: ${fmt(indexes / s.rawJson, 2)}`);
+  console.log(`figure archive_${size}_floor_vs_raw_json: ${fmt((indexes + s.deflated) / s.rawJson, 2)}   (the indexes the queries use plus each entry compressed alone, no column stored twice)`);
+  return total / s.rawJson;
+}
+
+/** Drop a full month (a year back, then recreate it empty so later sizes can fill it again). */
+async function dropMonth(database: Database, back: number): Promise<{ rows: number; ms: number }> {
+  const d = monthStart(back);
+  const part = `audit_logs_y${d.slice(0, 4)}m${d.slice(5, 7)}`;
+  const [count] = (await database.pool.query<{ n: string }>(`select count(*) as n from ${part}`)).rows;
+  const t = performance.now();
+  await database.db.execute(sql.raw(`drop table ${part}`));
+  const ms = performance.now() - t;
+  await ensureAuditPartitions(database.db, [d]);
+  return { rows: Number(count!.n), ms };
 }
 
 export async function archiveScaleBench(pgs: BenchPostgres): Promise<void> {
   const { database } = await pgs.freshDatabase();
   try {
     const t0 = performance.now();
-    await generate(database);
-    console.log(`\n## Archive at scale: ${fmt(SCALE)} entries over ${MONTHS} months, generated in ${fmt((performance.now() - t0) / 1000, 1)} s`);
-    const q = async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => (await database.pool.query<T>(text, params)).rows;
-    const [size] = await q<{ bytes: string; n: string; raw: string }>(`
-      select (select sum(pg_total_relation_size(i.inhrelid)) from pg_inherits i where i.inhparent = 'audit_logs'::regclass) as bytes,
-             (select count(*) from audit_logs) as n, (select avg(octet_length(raw::text)) from audit_logs) as raw`);
-    const perEntry = Number(size!.bytes) / Number(size!.n);
-    console.log(`figure archive_bytes_per_entry: ${fmt(perEntry)}`);
-    console.log(`figure archive_raw_json_bytes_per_entry: ${fmt(Number(size!.raw))}`);
-    console.log(`figure archive_bytes_per_entry_vs_raw_json: ${fmt(perEntry / Number(size!.raw), 2)}   (goal ≤ 0.6)`);
-
-    // Baseline: a primary-key lookup of one entry.
-    const [one] = await q<{ source: string; id: string; event_time: Date; account_id: string }>(`select source, id, event_time, account_id from audit_logs where action_type = 'member.add' limit 1`);
-    const pk = await median(21, () => q(`select * from audit_logs where source = $1 and id = $2 and event_time = $3`, [one!.source, one!.id, one!.event_time]));
-    const token = await median(11, () => resourceEvents(database.db, { ids: ['tok42'], typeLike: 'token' }));
-    const member = await median(11, () => resourceEvents(database.db, { ids: ['mem42'], typeLike: 'member', emails: [{ accountId: one!.account_id, email: 'member42@example.com' }] }));
-    const day = new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10);
-    const oneDay = await median(11, () => q(`select * from audit_logs where account_id = $1 and event_time >= $2::date and event_time < $2::date + 1 order by event_time`, [one!.account_id, day]));
-    console.log(`figure archive_pk_lookup_ms: ${fmt(pk, 2)}`);
-    console.log(`figure archive_history_token_vs_pk: ${fmt(token / pk, 1)}`);
-    console.log(`figure archive_history_member_vs_pk: ${fmt(member / pk, 1)}`);
-    console.log(`figure archive_one_account_day_vs_pk: ${fmt(oneDay / pk, 1)}`);
-
-    // Retention: dropping the oldest month (a partition) against counting that month's rows.
-    // A full month (a year back), not the partly filled oldest one.
-    const d = new Date();
-    d.setUTCDate(1);
-    d.setUTCMonth(d.getUTCMonth() - 12);
-    const oldest = `audit_logs_y${d.getUTCFullYear()}m${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
-    const t1 = performance.now();
-    const [count] = await q<{ n: string }>(`select count(*) as n from ${oldest}`);
-    const countMs = performance.now() - t1;
-    const t2 = performance.now();
-    await database.db.execute(sql.raw(`drop table ${oldest}`));
-    const dropMs = performance.now() - t2;
-    console.log(`figure archive_drop_month_rows: ${fmt(Number(count!.n))}`);
-    console.log(`figure archive_drop_month_ms: ${fmt(dropMs, 1)}`);
-    console.log(`figure archive_drop_month_vs_count_month: ${fmt(dropMs / countMs, 3)}   (O(1): a partition, not a delete)`);
+    const inv: Inventory = await syncInventory(database);
+    console.log(`\n## Archive at scale: sizes ${SIZES.map((s) => fmt(s)).join(', ')} over ${MONTHS} months; inventory ${inv.accounts} accounts, ${inv.members} members, ${inv.tokens} tokens (synced in ${fmt((performance.now() - t0) / 1000, 1)} s)`);
+    const results = new Map<string, number[]>();
+    const note = (name: string, v: number) => results.set(name, [...(results.get(name) ?? []), v]);
+    let have = 0;
+    for (const [i, size] of SIZES.entries()) {
+      const t1 = performance.now();
+      await generate(database, inv, have, size);
+      have = size;
+      console.log(`\n### ${fmt(size)} entries (generated in ${fmt((performance.now() - t1) / 1000, 1)} s)`);
+      note('bytes_vs_raw_json', printStorage(size, await storage(database)));
+      for (const p of await probes(database)) {
+        const scans = await auditSeqScans(database, await captured(p.run));
+        const { ms, rows } = await median(p.run);
+        note(p.name, ms);
+        console.log(`figure archive_${size}_${p.name}_ms: ${fmt(ms, 1)}${rows === null ? '' : ` (${fmt(rows)} rows)`}   seq scan of a filled audit_logs partition: ${scans.length ? `yes (${scans.length}: ${scans.slice(0, 3).join(', ')}${scans.length > 3 ? ', …' : ''})` : 'no'}`);
+      }
+      const drop = await dropMonth(database, 12 + i);
+      note('drop_month', drop.ms);
+      console.log(`figure archive_${size}_drop_month_ms: ${fmt(drop.ms, 1)}   (${fmt(drop.rows)} rows: a DROP TABLE of the partition)`);
+    }
+    if (SIZES.length < 2) return;
+    const [lo, hi] = [SIZES[0]!, SIZES.at(-1)!];
+    console.log(`\n### Growth from ${fmt(lo)} to ${fmt(hi)} entries (${fmt(hi / lo, 1)}× the entries)`);
+    const aboutOne = new Set((await probes(database)).filter((p) => p.aboutOne).map((p) => p.name));
+    for (const [name, v] of results) {
+      const goal = aboutOne.has(name) || name === 'drop_month' ? '   (goal ≤ 1.5)' : '';
+      console.log(`figure archive_growth_${name}: ${fmt(v.at(-1)! / v[0]!, 2)}${goal}`);
+    }
   } finally {
     await database.close();
   }

@@ -36,6 +36,13 @@ export interface Incomplete extends Record<string, unknown> { account_id: string
 export const accessSource = (at?: Date): SQL =>
   at ? sql`effective_access_at(${at.toISOString()}::timestamptz)` : sql`effective_access`;
 
+/**
+ * The model of one account only (migration 0023): the same rows as `accessSource(at)` where
+ * account_id is that account, worked out from that account's members, groups and tokens alone.
+ */
+export const accountModel = (accountId: string, at?: Date): SQL =>
+  sql`flarewatch_access_model(${at ? sql`${at.toISOString()}::timestamptz` : sql`null::timestamptz`}, true, ${accountId}::text)`;
+
 export async function select<T extends Record<string, unknown>>(db: Db, q: SQL): Promise<T[]> {
   return (await db.execute<T>(q)).rows as T[];
 }

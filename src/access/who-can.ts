@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { type AccessRow, accessSource, type Incomplete, incompletePictures, select } from './rows.js';
+import { type AccessRow, accessSource, accountModel, type Incomplete, incompletePictures, select } from './rows.js';
 import { type Permission, resolveAccount, resolvePermission, resolveZone } from './scope.js';
 
 export interface WhoCanOptions { permission: string; account?: string; zone?: string; at?: Date }
@@ -29,7 +29,7 @@ export async function whoCan(db: Db, opts: WhoCanOptions): Promise<WhoCan> {
   const key = zone ? sql`${zone.id}::text` : sql`coalesce(e.zone_id, e.resource_key)`;
   const rows = await select<AccessRow>(db, sql`
     with ea as materialized (
-      select * from ${accessSource(opts.at)} x
+      select * from ${accountId ? accountModel(accountId, opts.at) : accessSource(opts.at)} x
       where lower(x.permission_group_name) = any(${groups}) ${accountId ? sql`and x.account_id = ${accountId}` : sql``}
     )
     select e.* from ea e

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessRows, tokenPolicy, ZONE_KEY } from '../helpers/access-rows.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
-// Migration 0024 replaces flarewatch_access_model so that each account's access picture is worked
+// Migration 0022 replaces flarewatch_access_model so that each account's access picture is worked
 // out once per call, not once per grant. The rows must be exactly those of the 0017 definition:
 // it is installed beside the new one under another name, and both are read over a world with
 // complete, partial and unsynced accounts, every member path, deny, and user and account tokens.
@@ -55,7 +55,7 @@ async function rowsOf(fn: string, args: string): Promise<string[]> {
   return (await db.pool.query<{ r: string }>(`select m::text as r from ${fn}(${args}) m`)).rows.map((x) => x.r).sort();
 }
 
-describe('flarewatch_access_model (0024) against its 0017 definition', () => {
+describe('flarewatch_access_model (0022) against its 0017 definition', () => {
   for (const [label, args] of [['with tokens', 'null, true'], ['members only', 'null, false']] as const) {
     it(`returns the same rows, ${label}`, async () => {
       const now = await rowsOf('flarewatch_access_model', args);
@@ -64,10 +64,14 @@ describe('flarewatch_access_model (0024) against its 0017 definition', () => {
     });
   }
 
-  it('is the 0024 definition that runs (the pictures worked out once)', async () => {
-    const src = (await db.pool.query<{ src: string }>(`select prosrc as src from pg_proc where proname = 'flarewatch_access_model'`)).rows;
-    expect(src).toHaveLength(1);
-    expect(src[0]!.src).toContain('pictures AS MATERIALIZED');
+  it('is the 0022 definition that runs (the pictures worked out once)', async () => {
+    // Since 0023 the two-argument model delegates to the account-scoped one, which holds the body.
+    const src = (await db.pool.query<{ args: number; src: string }>(
+      `select pronargs as args, prosrc as src from pg_proc where proname = 'flarewatch_access_model' order by pronargs`)).rows;
+    expect(src.map((r) => r.args)).toEqual([2, 3]);
+    expect(src[0]!.src).toContain('flarewatch_access_model(instant, with_tokens, NULL::text)');
+    expect(src[1]!.src).toContain('pictures AS MATERIALIZED');
+    expect(src[1]!.src).not.toContain('JOIN access_pictures');
   });
 
   it('the world exercises every picture: complete, partial and not synced', async () => {

@@ -13,7 +13,8 @@ const utc = (e: SQL) => sql`to_char(${e} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:
 const inScope = (accounts: string[] | null, col: SQL) => (accounts ? sql`${col} = any(${pgTextArray(accounts)}::text[])` : sql`true`);
 
 /**
- * Each principal's access per account from the model (effective_access), read once and joined:
+ * Each principal's access per account from the model (effective_access; for members
+ * effective_member_access, the same member rows without working out every token's), read once and joined:
  * what holds (one line per path) and what is removed (with why), and whether the picture was whole.
  */
 const accessByPrincipal = (type: 'member' | 'token') => sql`(
@@ -22,7 +23,7 @@ const accessByPrincipal = (type: 'member' | 'token') => sql`(
     coalesce(array_agg(distinct ${pathText()} || ': ' || e.not_effective_reason) filter (where not e.effective), '{}') as removed,
     bool_and(e.picture_complete) as complete,
     coalesce(array_agg(distinct array_to_string(e.picture_missing, '; ')) filter (where cardinality(e.picture_missing) > 0), '{}') as missing
-  from effective_access e where e.principal_type = ${type}
+  from ${type === 'member' ? sql`effective_member_access` : sql`effective_access`} e where e.principal_type = ${type}
   group by e.principal_id${type === 'member' ? sql`, e.account_id` : sql``})`;
 
 /** Members of live accounts: roles, policies, 2FA, the invitation, last activity in the audit log. */

@@ -1,0 +1,79 @@
+// What the archive-scale bench looks at beside time: the statements a command sends (captured at
+// the pg client), whether any plans a sequential scan of an audit_logs partition, and where the
+// archive's bytes go (heap, TOAST, each index) per entry.
+import { deflateRawSync } from 'node:zlib';
+import pg from 'pg';
+import type { Database } from '../src/db/client.js';
+
+interface Statement { text: string; values: unknown[] }
+
+/** Run `fn` and return the statements it sent through any pg client of this process. */
+export async function captured(fn: () => Promise<unknown>): Promise<Statement[]> {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  const seen: Statement[] = [];
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const [first, second] = args as [unknown, unknown];
+    if (typeof first === 'string') seen.push({ text: first, values: Array.isArray(second) ? second : [] });
+    else if (first && typeof first === 'object' && 'text' in first) {
+      const q = first as { text: string; values?: unknown[] };
+      seen.push({ text: q.text, values: q.values ?? (Array.isArray(second) ? second : []) });
+    }
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    proto.query = original;
+  }
+  return seen;
+}
+
+type PlanNode = { 'Node Type': string; 'Relation Name'?: string; Plans?: PlanNode[] };
+
+function seqScans(node: PlanNode, out: Set<string>): void {
+  if (/Seq Scan/.test(node['Node Type']) && node['Relation Name']?.startsWith('audit_logs')) out.add(node['Relation Name']);
+  for (const child of node.Plans ?? []) seqScans(child, out);
+}
+
+/** The filled audit_logs partitions any of these statements would read by a sequential scan (EXPLAIN, not run). */
+export async function auditSeqScans(database: Database, statements: Statement[]): Promise<string[]> {
+  const out = new Set<string>();
+  for (const s of statements) {
+    if (!/^\s*(select|with|insert|update|delete)\b/i.test(s.text)) continue;
+    const res = await database.pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`explain (format json) ${s.text}`, s.values);
+    seqScans(res.rows[0]!['QUERY PLAN'][0]!.Plan, out);
+  }
+  if (!out.size) return [];
+  // A near-empty partition (the oldest, partly filled month; months not yet begun) is read whole by
+  // design: only a scan of a filled one (a tenth of the average month or more) reads the archive.
+  const filled = await database.pool.query<{ name: string }>(`
+    with p as (select c.relname as name, c.reltuples from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'audit_logs'::regclass)
+    select name from p where name = any($1::text[]) and reltuples >= 0.1 * (select avg(greatest(reltuples, 0)) from p) order by name`, [[...out]]);
+  return filled.rows.map((r) => r.name);
+}
+
+export interface Storage { entries: number; rawJson: number; parts: Array<{ name: string; bytes: number }>; deflated: number; rawColumn: number; tuple: number }
+
+/** Bytes per entry of each part of the archive, and what one entry weighs as JSON, stored, and compressed alone. */
+export async function storage(database: Database): Promise<Storage> {
+  const q = async <T extends Record<string, unknown>>(text: string) => (await database.pool.query<T>(text)).rows;
+  const [n] = await q<{ n: string; raw: string; col: string; tup: string }>(`
+    select count(*) as n, avg(octet_length(raw::text)) as raw, avg(pg_column_size(raw)) as col, avg(pg_column_size(t.*)) as tup from audit_logs t`);
+  const parts = await q<{ name: string; bytes: string }>(`
+    with p as (select inhrelid as oid from pg_inherits where inhparent = 'audit_logs'::regclass)
+    select 'heap' as name, sum(pg_relation_size(p.oid, 'main') + pg_relation_size(p.oid, 'fsm') + pg_relation_size(p.oid, 'vm')) as bytes from p
+    union all
+    select 'toast', sum(coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0)) from p join pg_class c on c.oid = p.oid
+    union all
+    select parent.relname, sum(pg_relation_size(i.inhrelid)) from pg_inherits i join pg_class parent on parent.oid = i.inhparent
+    where parent.oid in (select indexrelid from pg_index where indrelid = 'audit_logs'::regclass) group by parent.relname`);
+  // Each entry compressed on its own (deflate: better than PostgreSQL's pglz): what per-entry compression could save at best.
+  const sample = await q<{ raw: string }>(`select raw::text as raw from audit_logs tablesample system (1) limit 2000`);
+  const deflated = sample.reduce((s, r) => s + deflateRawSync(r.raw).length, 0) / Math.max(1, sample.length);
+  const entries = Number(n!.n);
+  return {
+    entries, rawJson: Number(n!.raw), rawColumn: Number(n!.col), tuple: Number(n!.tup), deflated,
+    parts: parts.map((p) => ({ name: p.name, bytes: Number(p.bytes) / entries })),
+  };
+}

@@ -1,0 +1,92 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it, inject } from 'vitest';
+import { connectDatabase } from '../../src/db/client.js';
+import { resourceEvents } from '../../src/db/queries/history.js';
+import { MIGRATIONS_DIR, runMigrations } from '../../src/db/migrate.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import { syncAll } from '../../src/sync/sync-all.js';
+import { testContext } from '../helpers/context.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { INVENTORY_KINDS } from '../helpers/inventory.js';
+
+// Migration 0023 on a database written before it (an archive and an inventory already stored): the
+// new index is built on every existing partition, and the access model and `history member`'s
+// events are the same rows after the upgrade as before it.
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** The migrations up to 0021 (the last before this change), in a folder of their own. */
+function migrationsBefore0023(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flarewatch-old-migrations-'));
+  cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+  const journalPath = join(dir, 'meta', '_journal.json');
+  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
+  journal.entries = journal.entries.filter((e) => Number(e.tag.slice(0, 4)) <= 21);
+  writeFileSync(journalPath, JSON.stringify(journal));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function emptyDatabase(): Promise<string> {
+  const name = `t_up27_${Math.random().toString(16).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  cleanups.push(async () => {
+    const a = new pg.Client({ connectionString: inject('pgAdminUrl') });
+    await a.connect();
+    await a.query(`drop database if exists ${name} with (force)`);
+    await a.end();
+  });
+  return inject('pgAdminUrl').replace(/\/postgres$/, `/${name}`);
+}
+
+describe('upgrading an archive to migration 0023', () => {
+  it('indexes every existing partition and changes no answer', async () => {
+    const sim = await startSimulator({ seed: 27, size: { accounts: 2, membersPerAccount: 8, accountTokensPerAccount: 3, userTokens: 4, accountAuditEntries: 3000, accountAuditV1Entries: 200, auditDays: 60 }, rateLimit: false });
+    cleanups.push(() => sim.close());
+    const url = await emptyDatabase();
+    await runMigrations(url, { migrationsFolder: migrationsBefore0023() });
+    const database = connectDatabase(url, 4);
+    cleanups.push(() => database.close());
+    const ctx = testContext({ db: database.db, pool: database.pool, url } as TestDatabase, sim, { LOG_LEVEL: 'warn' });
+    const synced = await syncAll(ctx, { streams: [...INVENTORY_KINDS, 'account-audit', 'account-audit-v1'] });
+    expect(synced.filter((o) => o.status === 'failed').map((o) => o.stream)).toEqual([]);
+
+    const q = async (text: string, params: unknown[] = []) => (await database.pool.query(text, params)).rows;
+    const partitions = (await q(`select count(*)::int as n from pg_inherits where inhparent = 'audit_logs'::regclass`))[0].n as number;
+    expect(partitions).toBeGreaterThan(2);
+    expect((await q(`select count(*)::int as n from audit_logs`))[0].n).toBeGreaterThan(3000);
+    const members = await q(`select id, account_id, email from account_members where email is not null order by id`);
+    // Member events as the archive holds them: one naming the member by id, one (an invitation) only by email.
+    for (const [i, m] of members.slice(0, 3).entries()) {
+      const at = new Date(Date.now() - (i + 2) * 86_400_000).toISOString();
+      for (const [n, rid, email] of [[1, m.id, null], [2, null, String(m.email).toUpperCase()]] as const) {
+        await q(`insert into audit_logs (source, id, event_time, account_id, action_type, action_result, actor_email, resource_type, resource_id, raw)
+                 values ('account_v2', $1, $2, $3, 'member.add', 'success', 'owner@example.com', 'member', $4, $5)`,
+          [`up27-${i}-${n}`, at, m.account_id, rid, JSON.stringify({ id: `up27-${i}-${n}`, resource: { type: 'member', id: rid, request: email ? { email } : {} } })]);
+      }
+    }
+    const eventsOf = () => Promise.all(members.map((m) => resourceEvents(database.db, { ids: [m.id], typeLike: 'member', emails: [{ accountId: m.account_id, email: m.email }] })));
+    const model = async () => (await q(`select * from effective_access`)).map((r) => JSON.stringify(r)).sort();
+    const [eventsBefore, modelBefore] = [await eventsOf(), await model()];
+    expect(eventsBefore.slice(0, 3).map((e) => e.length)).toEqual([2, 2, 2]);
+    expect(modelBefore.length).toBeGreaterThan(0);
+
+    await runMigrations(url);
+
+    const built = await q(`
+      select count(*)::int as n from pg_inherits i join pg_index x on x.indexrelid = i.inhrelid
+      where i.inhparent = 'audit_logs_subject_email_idx'::regclass and x.indisvalid`);
+    expect(built[0].n).toBe(partitions);
+    expect(await eventsOf()).toEqual(eventsBefore);
+    expect(await model()).toEqual(modelBefore);
+  }, 240_000);
+});
