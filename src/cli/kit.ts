@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { type App, openApp } from '../app.js';
-import { cliConfig, type CliConfigOptions } from '../commands/cli-config.js';
+import type { App } from '../app.js';
+import type { CliConfigOptions } from '../commands/cli-config.js';
 import type { Config } from '../config.js';
 import { SEVERITIES, type Severity } from '../rules/types.js';
 import { parseDuration } from '../util/duration.js';
@@ -34,10 +34,14 @@ export const severityArg = (v: string): Severity => {
   return v as Severity;
 };
 
-/** What every command group needs from the program: its configuration (honouring --demo) and the database. */
+/**
+ * What every command group needs from the program: its configuration (honouring --demo) and the
+ * database. Loaded when a command runs, never when the program is built: `--help` reads names,
+ * options and descriptions only, so a command's implementation is imported in its action.
+ */
 export interface CliKit {
   program: Command;
-  load(opts?: Omit<CliConfigOptions, 'demo'>): Config;
+  load(opts?: Omit<CliConfigOptions, 'demo'>): Promise<Config>;
   /** Refuse --demo for a command that would write to or walk something other than the demo's data. */
   noDemo(what: string): void;
   /** Open the database (no Cloudflare credential needed), run, close. */
@@ -49,12 +53,14 @@ export interface CliKit {
 export function cliKit(program: Command): CliKit {
   // Interactive commands print their answer, not log lines: warnings and errors only, unless
   // -v or LOG_LEVEL (or the config file) asks. The daemon's commands pass `log.level: info` as their default.
-  const load = (opts: Omit<CliConfigOptions, 'demo'> = {}) => {
+  const load = async (opts: Omit<CliConfigOptions, 'demo'> = {}) => {
+    const { cliConfig } = await import('../commands/cli-config.js');
     const verbose = program.opts().verbose ? { 'log.level': 'info' } : {};
     return cliConfig({ ...opts, defaults: { 'log.level': 'warn', ...opts.defaults }, overrides: { ...verbose, ...opts.overrides }, demo: Boolean(program.opts().demo) });
   };
-  const withApp = async <T>(fn: (app: App) => Promise<T>, config = load()): Promise<T> => {
-    const app = await openApp(config);
+  const withApp = async <T>(fn: (app: App) => Promise<T>, config?: Config): Promise<T> => {
+    const { openApp } = await import('../app.js');
+    const app = await openApp(config ?? (await load()));
     try {
       return await fn(app);
     } finally {
