@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { registerAccess } from './cli/access.js';
 import { registerAudit } from './cli/audit.js';
 import { registerChecks } from './cli/checks.js';
@@ -7,7 +7,7 @@ import { registerEmbedded } from './cli/embedded.js';
 import { registerFindings } from './cli/findings.js';
 import { registerFix } from './cli/fix.js';
 import { registerHistory } from './cli/history.js';
-import { cliKit } from './cli/kit.js';
+import { cliKit, widthArg } from './cli/kit.js';
 import { registerReview } from './cli/review.js';
 import { registerSync } from './cli/sync.js';
 import { commanderExitCode } from './commands/commander-exit.js';
@@ -26,6 +26,10 @@ export function buildCli(): Command {
     .version(version(), '-V, --version')
     .option('--demo', "use the demo's data (what `flarewatch demo` stored) instead of the configured database")
     .option('-v, --verbose', 'show log lines at info level (default: warnings only; the daemon logs at info; LOG_LEVEL sets any level)')
+    .addOption(new Option('--wide', 'tables in full, however wide (the default when output is piped)').conflicts('width'))
+    .option('--width <columns>', "fit tables to this width (default: the terminal's width when output is a terminal)", widthArg)
+    // Every command's help lists these too: they are given after the command as often as before it.
+    .configureHelp({ showGlobalOptions: true })
     // Usage errors exit 2 in every command (commander's default is 1, which `check` means as "a rule failed").
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`flarewatch: ${text.replace(/^error: /, '')}`) });

@@ -67,7 +67,7 @@ export function registerChecks(kit: CliKit): void {
       const { formatRules, listRules } = await import('../commands/rules.js');
       const { loadRuleSet } = await import('../rules/engine.js');
       const listing = listRules(loadRuleSet(config), config);
-      print(o.json ? JSON.stringify(listing, null, 2) : formatRules(listing));
+      print(o.json ? JSON.stringify(listing, null, 2) : formatRules(listing, kit.columns()));
     });
 
   program

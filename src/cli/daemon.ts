@@ -43,6 +43,6 @@ export function registerDaemon(kit: CliKit): void {
     .addOption(new Option('--max-lag <duration>', 'a stream lagging more than this needs attention').argParser(durationArg).default(2 * 3_600_000, '2h'))
     .action(async (o: { json?: boolean; maxLag: number }) => {
       const { statusCommand } = await import('../commands/status.js');
-      process.exitCode = await statusCommand(await kit.load(), { json: o.json, maxLagMs: o.maxLag }, print);
+      process.exitCode = await statusCommand(await kit.load(), { json: o.json, maxLagMs: o.maxLag, columns: kit.columns() }, print);
     });
 }

@@ -23,6 +23,13 @@ export const intArg = (v: string) => {
   return n;
 };
 
+/** A terminal width: a whole number of columns, at least 20 (narrower, no table can be read). */
+export const widthArg = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 20) throw new InvalidArgumentError('a number of columns, at least 20');
+  return n;
+};
+
 export const durationArg = (v: string) => {
   const ms = parseDuration(v);
   if (ms === undefined) throw new InvalidArgumentError('not a duration (e.g. 90m, 2h, 1d)');
@@ -44,6 +51,11 @@ export interface CliKit {
   load(opts?: Omit<CliConfigOptions, 'demo'>): Promise<Config>;
   /** Refuse --demo for a command that would write to or walk something other than the demo's data. */
   noDemo(what: string): void;
+  /**
+   * How wide tables may be: `--width`, else the terminal's width when stdout is one; unset when
+   * piped or with `--wide`, so scripts and files get every character.
+   */
+  columns(): number | undefined;
   /** Open the database (no Cloudflare credential needed), run, close. */
   withApp<T>(fn: (app: App) => Promise<T>, config?: Config): Promise<T>;
   /** A command answering `{ output, exitCode }` on the database: run it, print, set the exit code. */
@@ -58,9 +70,15 @@ export function cliKit(program: Command): CliKit {
     const verbose = program.opts().verbose ? { 'log.level': 'info' } : {};
     return cliConfig({ ...opts, defaults: { 'log.level': 'warn', ...opts.defaults }, overrides: { ...verbose, ...opts.overrides }, demo: Boolean(program.opts().demo) });
   };
+  const columns = (): number | undefined => {
+    const o = program.opts<{ wide?: boolean; width?: number }>();
+    if (o.wide) return undefined;
+    return o.width ?? (process.stdout.isTTY ? process.stdout.columns || 80 : undefined);
+  };
   const withApp = async <T>(fn: (app: App) => Promise<T>, config?: Config): Promise<T> => {
     const { openApp } = await import('../app.js');
     const app = await openApp(config ?? (await load()));
+    app.ctx.columns = columns();
     try {
       return await fn(app);
     } finally {
@@ -70,6 +88,7 @@ export function cliKit(program: Command): CliKit {
   return {
     program,
     load,
+    columns,
     noDemo(what) {
       if (program.opts().demo) throw new UsageError(`${what}: --demo reads the demo's data; \`flarewatch demo\` runs it again`);
     },

@@ -26,7 +26,7 @@ export function registerSync(kit: CliKit): void {
     .action(async (streams: string[], o: { since?: string; confirmDeletions?: boolean }) => {
       kit.noDemo('sync');
       const { oneShot } = await import('../commands/one-shot.js');
-      const ok = await oneShot(await kit.load({ overrides: { 'audit.since': o.since } }), streams, false, print, { confirmDeletions: o.confirmDeletions === true });
+      const ok = await oneShot(await kit.load({ overrides: { 'audit.since': o.since } }), streams, false, print, { confirmDeletions: o.confirmDeletions === true, columns: kit.columns() });
       process.exitCode = ok ? 0 : 1;
     });
 
@@ -38,7 +38,7 @@ export function registerSync(kit: CliKit): void {
     .action(async (o: { since?: string; baseline?: boolean }) => {
       kit.noDemo('run');
       const { oneShot } = await import('../commands/one-shot.js');
-      const ok = await oneShot(await kit.load({ overrides: { 'audit.since': o.since } }), undefined, true, print, { baseline: o.baseline });
+      const ok = await oneShot(await kit.load({ overrides: { 'audit.since': o.since } }), undefined, true, print, { baseline: o.baseline, columns: kit.columns() });
       process.exitCode = ok ? 0 : 1;
     });
 }

@@ -12,18 +12,19 @@ import { formatSummary, storeSummary } from './summary.js';
 /** `sync` and `run`: walk the streams once (then checks and alerts for `run`), print what happened; true when every stream succeeded. */
 export async function oneShot(
   config: Config, streams: string[] | undefined, summary: boolean, print: (s: string) => void,
-  opts: { confirmDeletions?: boolean; baseline?: boolean } = {},
+  opts: { confirmDeletions?: boolean; baseline?: boolean; columns?: number } = {},
 ): Promise<boolean> {
   // On a terminal, log lines and progress bars share stderr: the bars print the lines above themselves.
   const terminal = createTerminal();
   const app = await openApp(config, { requireCredentials: true, log: loggerFor(config, terminal) });
   const progress = createProgress(app.ctx.log, terminal);
   try {
-    const result = await runOnce({ ...app.ctx, progress }, { streams, checks: summary, ...opts });
+    const { columns, ...runOpts } = opts;
+    const result = await runOnce({ ...app.ctx, progress }, { streams, checks: summary, ...runOpts });
     progress.stop();
     for (const line of result.credentialFailures) print(`✗ ${line}`);
-    print(formatOutcomes(result.outcomes));
-    if (result.checks) print(`\nchecks:\n${formatCheckSummary(result.checks, await openBySeverity(app.ctx.db))}`);
+    print(formatOutcomes(result.outcomes, columns));
+    if (result.checks) print(`\nchecks:\n${formatCheckSummary(result.checks, await openBySeverity(app.ctx.db), columns)}`);
     if (result.alerts) print(`\nalerts:\n${formatAlertsSummary(result.alerts)}`);
     if (summary) print(`\n${formatSummary(await storeSummary(app.ctx.db))}`);
     if (app.psqlHint) print('\nexplore it:\n  npx flarewatch psql\n  npx flarewatch findings\n  npx flarewatch status');

@@ -9,6 +9,7 @@ import { loadEvidence, renderEvidence, type ReviewExportFormat } from '../review
 import { loadSigningKey, signDigest, signingKeyPath } from '../review/signing.js';
 import { oldestSuccess } from '../review/summary-rows.js';
 import { startReview, type StartOptions } from '../review/start.js';
+import { wrapLine } from '../util/table.js';
 import { formatTable, isoOrEmpty, safeText } from './findings-format.js';
 
 type Result = { output: string; exitCode: number };
@@ -36,16 +37,16 @@ export async function reviewStartCommand(ctx: Pick<Context, 'db' | 'config' | 'n
   return { output: lines.join('\n'), exitCode: 0 };
 }
 
-export async function reviewListCommand(ctx: Pick<Context, 'db'>, json: boolean): Promise<Result> {
+export async function reviewListCommand(ctx: Pick<Context, 'db' | 'columns'>, json: boolean): Promise<Result> {
   const rows = await listReviews(ctx.db);
   if (json) return { output: JSON.stringify(rows, null, 2), exitCode: 0 };
   if (!rows.length) return { output: 'no review yet (flarewatch review start takes one)', exitCode: 0 };
   const table = rows.map((r) => [String(r.id), safeText(r.name), isoOrEmpty(r.started_at), r.started_by ?? '', scope(r), String(r.items), String(r.items - r.decided)]);
-  return { output: formatTable(['id', 'name', 'started', 'by', 'scope', 'items', 'undecided'], table), exitCode: 0 };
+  return { output: formatTable(['id', 'name', 'started', 'by', 'scope', 'items', 'undecided'], table, { width: ctx.columns }), exitCode: 0 };
 }
 
 /** `review status`: the items still undecided (the decided ones count in the summary line). */
-export async function reviewStatusCommand(ctx: Pick<Context, 'db'>, id: number | undefined, json: boolean): Promise<Result> {
+export async function reviewStatusCommand(ctx: Pick<Context, 'db' | 'columns'>, id: number | undefined, json: boolean): Promise<Result> {
   const r = await pickReview(ctx.db, id, 'review status');
   const [items, decisions] = await Promise.all([itemsOf(ctx.db, r.id), decisionsOf(ctx.db, r.id)]);
   const latest = new Map(decisions.map((d) => [d.itemKey, d.decision]));
@@ -56,10 +57,10 @@ export async function reviewStatusCommand(ctx: Pick<Context, 'db'>, id: number |
     const undecided = open.map((i) => ({ key: i.itemKey, kind: i.kind, account_id: i.accountId, label: i.label }));
     return { output: JSON.stringify({ review: r.id, name: r.name, started_at: r.startedAt, ...counts, undecided_items: undecided }, null, 2), exitCode: 0 };
   }
-  const head = `review ${r.id} "${safeText(r.name)}" (${isoOrEmpty(r.startedAt)}): ${counts.items} items, ${counts.decided} decided (${keep} keep, ${counts.revoke} revoke), ${counts.undecided} undecided`;
+  const head = wrapLine(`review ${r.id} "${safeText(r.name)}" (${isoOrEmpty(r.startedAt)}): ${counts.items} items, ${counts.decided} decided (${keep} keep, ${counts.revoke} revoke), ${counts.undecided} undecided`, ctx.columns);
   if (!open.length) return { output: `${head}\nevery item is decided: flarewatch review export --review ${r.id} --format html`, exitCode: 0 };
   const table = open.map((i) => [i.itemKey, i.kind, i.accountId ?? '', safeText(i.label)]);
-  return { output: `${head}\n\n${formatTable(['item', 'kind', 'account', 'label'], table)}`, exitCode: 0 };
+  return { output: `${head}\n\n${formatTable(['item', 'kind', 'account', 'label'], table, { width: ctx.columns })}`, exitCode: 0 };
 }
 
 export async function reviewAttestCommand(ctx: Pick<Context, 'db' | 'now'>, id: number | undefined, refs: string[], o: AttestOptions): Promise<Result> {
