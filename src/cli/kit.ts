@@ -90,7 +90,7 @@ export function cliKit(program: Command): CliKit {
     load,
     columns,
     noDemo(what) {
-      if (program.opts().demo) throw new UsageError(`${what}: --demo reads the demo's data; \`flarewatch demo\` runs it again`);
+      if (program.opts().demo) throw new UsageError(`${what}: --demo reads the demo's data; \`npx flarewatch demo\` runs it again`);
     },
     withApp,
     async respond(fn) {

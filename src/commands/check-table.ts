@@ -30,7 +30,7 @@ export function formatCheckTable(result: CheckResult, bySeverity: Map<string, Re
   const problems = result.outcomes.filter((o) => o.status === 'failed').map((o) => `  ✗ ${o.ruleId}: ${safeText(o.reason)}`);
   // A rule disabled in config or removed resolves its findings (no chat noise): say so once.
   const retired = result.outcomes.filter((o) => (o.status === 'disabled' || o.status === 'removed') && o.resolved).map((o) => `  ${o.ruleId}: ${o.resolved} finding(s) resolved (${o.reason})`);
-  const table = formatTable(['rule', 'status', 'open', 'by severity', 'new', 'resolved'], rows, { width });
+  const table = formatTable(['rule', 'status', 'open', 'by severity', 'new', 'resolved'], rows, { width, flex: ['by severity', 'open'] });
   return [
     table,
     ...(problems.length ? ['', 'rules that failed (skipped, their findings left as they were):', ...problems] : []),

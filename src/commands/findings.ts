@@ -52,7 +52,7 @@ function section(title: string, rows: Finding[], when: (f: Finding) => Date | nu
   const table = formatTable(
     ['id', 'severity', 'status', 'rule', 'resource', 'name', title.startsWith('detections') ? 'last event' : 'last seen'],
     rows.map((f) => [String(f.id), f.severity, safeText(statusText(f)), f.ruleId, safeText(f.resourceKey), safeText(f.resourceName), isoOrEmpty(when(f))]),
-    { width },
+    { width, flex: ['status', 'name', 'resource'] },
   );
   return `${wrapLine(`${title} (${rows.length})`, width)}\n${table}`;
 }
@@ -75,7 +75,7 @@ export function formatFindings(rows: Finding[], format: FindingsFormat, controls
   return [
     ...(state.length ? [section('state findings: true now, resolved when fixed', state, (f) => f.lastSeenAt, width)] : []),
     ...(detections.length
-      ? [section('detections: events to review, open until acknowledged (flarewatch findings ack <id> --by <you> --note "…")', detections, (f) => f.lastEventAt ?? f.lastSeenAt, width)]
+      ? [section('detections: events to review, open until acknowledged (npx flarewatch findings ack <id> --by <you> --note "…")', detections, (f) => f.lastEventAt ?? f.lastSeenAt, width)]
       : []),
   ].join('\n\n');
 }
@@ -93,7 +93,7 @@ export async function findingsCommand(ctx: Context, filter: FindingFilter, forma
 /** `flarewatch findings ack <id...> --by <who> [--note "…"]`: exit 1 when one could not be acknowledged (the others still are). */
 export async function ackCommand(ctx: Context, ids: number[], o: { by?: string; note?: string }): Promise<{ output: string; exitCode: number }> {
   if (!o.by?.trim()) throw new UsageError('findings ack: --by <who> is required');
-  if (!ids.length) throw new UsageError('findings ack: give the id of at least one detection (flarewatch findings shows them)');
+  if (!ids.length) throw new UsageError('findings ack: give the id of at least one detection (npx flarewatch findings shows them)');
   const lines: string[] = [];
   let failed = 0;
   for (const id of ids) {

@@ -13,7 +13,7 @@ export function formatPlan(p: LoadedPlan, approval: { approved: boolean; needed:
     formatTable(['#', 'action', 'object', 'reversible', 'outcome', 'undo'], p.actions.map((a) => {
       const s = status.get(a.id);
       return [String(a.seq), a.kind, safeText(a.label ? `${a.label} (${a.objectKey})` : a.objectKey), a.reversible ? 'yes' : 'NO (irreversible)', s?.apply_status ?? 'pending', s?.undo_status ?? ''];
-    }), { width }),
+    }), { width, flex: ['object'] }),
   ];
   for (const a of p.actions) {
     lines.push('', `#${a.seq} ${a.kind} ${safeText(a.objectKey)}: ${safeText(a.reason)}`,

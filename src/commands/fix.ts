@@ -44,7 +44,7 @@ function planOutput(ctx: Pick<Context, 'config' | 'credentials' | 'columns'>, r:
   else {
     lines.push(`plan ${r.planId}: ${r.actions.length} action(s), every request sent by credential "${r.credential}"`);
     lines.push(formatTable(['#', 'action', 'object', 'request', 'reversible'], r.actions.map((a, i) => [
-      String(i + 1), a.spec.kind, safeText(a.target.label ?? a.target.objectKey), `${a.spec.request.method} ${a.spec.request.path}`, a.spec.reversible ? 'yes' : 'NO']), { width: ctx.columns }));
+      String(i + 1), a.spec.kind, safeText(a.target.label ?? a.target.objectKey), `${a.spec.request.method} ${a.spec.request.path}`, a.spec.reversible ? 'yes' : 'NO']), { width: ctx.columns, flex: ['object', 'request'] }));
   }
   for (const x of r.refused) lines.push(`not planned: ${safeText(x.reason)}`);
   const off = writesRefused(ctx.config, ctx.credentials);
@@ -73,7 +73,7 @@ export async function fixApproveCommand(ctx: Context, planId: number, by: string
 function resultsOutput(what: string, planId: number, results: ActionResult[], width: number | undefined): Result {
   const rows = results.map((r) => [String(r.seq), r.kind, safeText(r.objectKey), r.status, safeText(r.reason ?? '')]);
   const failed = results.some((r) => r.status === 'failed');
-  return { output: `${what} plan ${planId}:\n${formatTable(['#', 'action', 'object', 'outcome', 'reason'], rows, { width })}`, exitCode: failed ? 1 : 0 };
+  return { output: `${what} plan ${planId}:\n${formatTable(['#', 'action', 'object', 'outcome', 'reason'], rows, { width, flex: ['reason', 'object'] })}`, exitCode: failed ? 1 : 0 };
 }
 
 export async function fixApplyCommand(ctx: Context, planId: number, asJson: boolean): Promise<Result> {
@@ -105,7 +105,7 @@ export async function fixHistoryCommand(ctx: Pick<Context, 'db' | 'columns'>, as
 export async function fixExceptCommand(ctx: Pick<Context, 'db' | 'now' | 'columns'>, key: string, o: { rule?: string; reason?: string; by?: string; expiresAt?: Date; list?: boolean }): Promise<Result> {
   if (o.list) {
     const rows = await ctx.db.select().from(remediationExceptions).orderBy(desc(remediationExceptions.id));
-    return { output: rows.length ? formatTable(['id', 'object', 'rule', 'by', 'reason', 'expires'], rows.map((r) => [String(r.id), safeText(r.objectKey), r.rule ?? '*', safeText(r.createdBy), safeText(r.reason), isoOrEmpty(r.expiresAt)]), { width: ctx.columns }) : 'no exceptions', exitCode: 0 };
+    return { output: rows.length ? formatTable(['id', 'object', 'rule', 'by', 'reason', 'expires'], rows.map((r) => [String(r.id), safeText(r.objectKey), r.rule ?? '*', safeText(r.createdBy), safeText(r.reason), isoOrEmpty(r.expiresAt)]), { width: ctx.columns, flex: ['reason', 'object'] }) : 'no exceptions', exitCode: 0 };
   }
   if (!/^(token|member|invite):/.test(key)) throw new UsageError(`fix except: ${key} is not an object key (token:<id>, member:<account>:<id>, invite:<id>)`);
   if (!o.reason?.trim()) throw new UsageError('fix except: --reason says why the object is left alone (required)');

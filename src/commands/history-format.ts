@@ -38,7 +38,7 @@ export function formatTimeline(timeline: TimelineEntry[], withAccount: boolean, 
     isoOrEmpty(t.at), ...(withAccount ? [t.accountId ?? ''] : []), what(t), safeText(detail(t)), safeText(by(t)),
   ]);
   // The change column is what the command is for: wrapped onto more lines, never cut.
-  return formatTable(header, rows, { width, wrap: true });
+  return formatTable(header, rows, { width, wrap: true, flex: ['change', 'by'] });
 }
 
 const eventJson = (e: AuditEventRow) => ({

@@ -30,9 +30,12 @@ export async function reviewStartCommand(ctx: Pick<Context, 'db' | 'config' | 'n
     `review ${s.id} "${safeText(s.name)}" started ${isoOrEmpty(s.startedAt)} (${scope(s)})`,
     `frozen: ${s.members} members, ${s.tokens} tokens, ${s.findings} open findings on them`,
     `data as fresh as: oldest stream success ${oldestSuccess(s)}`,
-    ...(stale.length ? [`never synced successfully: ${stale.join(', ')} (flarewatch run first for a complete snapshot)`] : []),
-    s.previousId ? `previous review of this scope: ${s.previousId} (flarewatch review diff shows what changed since)` : 'first review of this scope',
-    `next: flarewatch review status ${s.id}; flarewatch review attest <item> --keep|--revoke --by <who> --review ${s.id}`,
+    ...(stale.length ? [`never synced successfully: ${stale.join(', ')} (npx flarewatch run first for a complete snapshot)`] : []),
+    s.previousId ? `previous review of this scope: ${s.previousId} (npx flarewatch review diff shows what changed since)` : 'first review of this scope',
+    // One command a line, each pasteable as printed; the decision needs a name and an item, so it is a comment.
+    'next:',
+    `  npx flarewatch review status ${s.id}`,
+    `  # decide each item it lists: npx flarewatch review attest <item> --keep --by <you> --review ${s.id} (or --revoke)`,
   ];
   return { output: lines.join('\n'), exitCode: 0 };
 }
@@ -40,9 +43,9 @@ export async function reviewStartCommand(ctx: Pick<Context, 'db' | 'config' | 'n
 export async function reviewListCommand(ctx: Pick<Context, 'db' | 'columns'>, json: boolean): Promise<Result> {
   const rows = await listReviews(ctx.db);
   if (json) return { output: JSON.stringify(rows, null, 2), exitCode: 0 };
-  if (!rows.length) return { output: 'no review yet (flarewatch review start takes one)', exitCode: 0 };
+  if (!rows.length) return { output: 'no review yet (npx flarewatch review start takes one)', exitCode: 0 };
   const table = rows.map((r) => [String(r.id), safeText(r.name), isoOrEmpty(r.started_at), r.started_by ?? '', scope(r), String(r.items), String(r.items - r.decided)]);
-  return { output: formatTable(['id', 'name', 'started', 'by', 'scope', 'items', 'undecided'], table, { width: ctx.columns }), exitCode: 0 };
+  return { output: formatTable(['id', 'name', 'started', 'by', 'scope', 'items', 'undecided'], table, { width: ctx.columns, flex: ['name', 'scope'] }), exitCode: 0 };
 }
 
 /** `review status`: the items still undecided (the decided ones count in the summary line). */
@@ -58,9 +61,9 @@ export async function reviewStatusCommand(ctx: Pick<Context, 'db' | 'columns'>, 
     return { output: JSON.stringify({ review: r.id, name: r.name, started_at: r.startedAt, ...counts, undecided_items: undecided }, null, 2), exitCode: 0 };
   }
   const head = wrapLine(`review ${r.id} "${safeText(r.name)}" (${isoOrEmpty(r.startedAt)}): ${counts.items} items, ${counts.decided} decided (${keep} keep, ${counts.revoke} revoke), ${counts.undecided} undecided`, ctx.columns);
-  if (!open.length) return { output: `${head}\nevery item is decided: flarewatch review export --review ${r.id} --format html`, exitCode: 0 };
+  if (!open.length) return { output: `${head}\nevery item is decided; the evidence pack:\n  npx flarewatch review export --review ${r.id} --format html --output review-${r.id}.html`, exitCode: 0 };
   const table = open.map((i) => [i.itemKey, i.kind, i.accountId ?? '', safeText(i.label)]);
-  return { output: `${head}\n\n${formatTable(['item', 'kind', 'account', 'label'], table, { width: ctx.columns })}`, exitCode: 0 };
+  return { output: `${head}\n\n${formatTable(['item', 'kind', 'account', 'label'], table, { width: ctx.columns, flex: ['label'] })}`, exitCode: 0 };
 }
 
 export async function reviewAttestCommand(ctx: Pick<Context, 'db' | 'now'>, id: number | undefined, refs: string[], o: AttestOptions): Promise<Result> {

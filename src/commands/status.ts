@@ -33,7 +33,7 @@ const errorText = (r: StreamLag): string => {
   return `${r.lastErrorAt ?? ''} ${r.lastError}`.trim().slice(0, 160);
 };
 
-const table = (header: string[], body: string[][], width: number | undefined): string[] => formatTable(header, body, { width, rule: false }).split('\n');
+const table = (header: string[], body: string[][], width: number | undefined): string[] => formatTable(header, body, { width, rule: false, flex: ['checkpoint', 'verified', 'last error', 'whose'] }).split('\n');
 
 const verifiedText = (v: VerifySummary | undefined) =>
   !v ? '' : `${v.verifiedThrough ? `through ${v.verifiedThrough}` : 'not yet'}${v.gaps ? `, ${v.gaps} gap day(s) (last ${v.lastGap})` : ''}`;

@@ -10,6 +10,11 @@ export interface TableOptions {
   wrap?: boolean;
   /** A line of dashes under the header (default true). */
   rule?: boolean;
+  /**
+   * The free-text columns, by header: they give way first, so ids, keys and times stay whole
+   * while they can. Unset: every column may give way.
+   */
+  flex?: string[];
 }
 
 const GAP = 2;
@@ -45,7 +50,8 @@ export function wrapCell(text: string, width: number): string[] {
   while (displayWidth(rest) > width) {
     const head = sliceToWidth(rest, width);
     const space = head.lastIndexOf(' ');
-    const cut = space > width / 3 ? space : head.length;
+    // A break right after the head, else the last space in it (not too early), else mid-word.
+    const cut = rest[head.length] === ' ' ? head.length : space > width / 3 ? space : head.length;
     lines.push(rest.slice(0, cut).trimEnd());
     rest = rest.slice(cut).trimStart();
   }
@@ -61,13 +67,18 @@ export function wrapLine(line: string, width: number | undefined): string {
   return [first, ...rest.map((l) => indent + l)].join('\n');
 }
 
+const fits = (widths: number[], width: number) => widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1) <= width;
+
 const pad = (s: string, width: number) => s + ' '.repeat(Math.max(0, width - displayWidth(s)));
 
 /** Columns padded to their widest cell, a rule under the header; fitted to `opts.width` when given. */
 export function formatTable(header: string[], rows: string[][], opts: TableOptions = {}): string {
   const natural = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
   const minimums = natural.map((n, i) => Math.min(n, Math.max(MIN_COLUMN, displayWidth(header[i]!))));
-  const widths = opts.width === undefined ? natural : fitWidths(natural, minimums, opts.width);
+  const flexible = opts.flex ? header.map((h) => opts.flex!.includes(h)) : header.map(() => true);
+  const firstPass = minimums.map((m, i) => (flexible[i] ? m : natural[i]!));
+  const fitted = opts.width === undefined ? natural : fitWidths(natural, firstPass, opts.width);
+  const widths = opts.width === undefined || fits(fitted, opts.width) ? fitted : fitWidths(fitted, minimums, opts.width);
   const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i]!)).join(' '.repeat(GAP)).trimEnd();
   const render = (cells: string[]): string[] => {
     if (!opts.wrap) return [line(cells.map((c, i) => truncate(c, widths[i]!)))];
