@@ -6,6 +6,7 @@ import { describeChange, memberGrants, tokenGrants } from '../history/describe.j
 import { buildTimeline, type TimelineEntry, type VersionView } from '../history/timeline.js';
 import { versionView } from '../history/versions-view.js';
 import { isoOrEmpty, safeText } from './findings-format.js';
+import { wrapLine } from '../util/table.js';
 import { formatTimeline, timelineJson } from './history-format.js';
 
 type Result = { output: string; exitCode: number };
@@ -53,7 +54,7 @@ export async function historyTokenCommand(ctx: Pick<Context, 'db' | 'columns'>, 
   const subject = { type: 'token', id: t.id, name: t.name, owner_type: t.ownerType, account_id: t.accountId, user_id: t.userId, status: t.status, deleted_at: t.deletedAt };
   if (json) return { output: JSON.stringify({ subject, timeline: timelineJson(timeline) }, null, 2), exitCode: 0 };
   const head = [`token ${t.id} "${safeText(t.name)}", ${owner}`, `now: ${safeText(now)}`];
-  return { output: [...head, '', formatTimeline(timeline, false, ctx.columns)].join('\n'), exitCode: 0 };
+  return { output: [...head.map((l) => wrapLine(l, ctx.columns)), '', formatTimeline(timeline, false, ctx.columns)].join('\n'), exitCode: 0 };
 }
 
 /** `flarewatch history member <email>`: every membership of that email (any account), its versions and the audit events about it. */
@@ -79,5 +80,5 @@ export async function historyMemberCommand(ctx: Pick<Context, 'db' | 'columns'>,
     `member ${safeText(email)}: ${memberships.length} membership(s)`,
     ...memberships.map((m) => `  ${m.accountId} ${safeText(m.accountName)}: member ${m.id}, ${m.deletedAt ? `deleted ${isoOrEmpty(m.deletedAt)} (${safeText(m.deletedReason)})` : 'live'}`),
   ];
-  return { output: [...head, '', formatTimeline(timeline, true, ctx.columns)].join('\n'), exitCode: 0 };
+  return { output: [...head.map((l) => wrapLine(l, ctx.columns)), '', formatTimeline(timeline, true, ctx.columns)].join('\n'), exitCode: 0 };
 }

@@ -66,7 +66,7 @@ describe('tables fit the terminal', () => {
       // `status` and `check` exit 1/3 when something needs attention: the same code either way.
       expect(fitted.code, `${what}: ${fitted.stderr} / ${full.stderr}`).toBe(full.code);
       expect(fitted.stdout.length, what).toBeGreaterThan(0);
-      expect(widest(fitted.stdout), `${what}\n${fitted.stdout}`).toBeLessThanOrEqual(80);
+      expect(fitted.stdout.split('\n').filter((l) => displayWidth(l) > 80), what).toEqual([]);
     }
     // The wide ones really were wider: fitting them is what made them fit.
     const full = Object.fromEntries(results.map((r) => [r.args.join(' '), r.full.stdout]));
