@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOnce } from '../../src/commands/run.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -12,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 let db: TestDatabase;
 let sim: Simulator;
 let env: NodeJS.ProcessEnv;
+const dir = mkdtempSync(join(tmpdir(), 'flarewatch-hints-'));
 
 beforeAll(async () => {
   sim = await startSimulator({ seed: 42, size: { accounts: 1, accountAuditEntries: 20, accountAuditV1Entries: 5, userAuditEntries: 5, auditDays: 1 }, rateLimit: false });
@@ -23,11 +27,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim?.close();
   await db?.drop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
-function sh(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function sh(command: string, extra: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((ok) => {
-    execFile('bash', ['-c', command], { cwd: process.cwd(), env, timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+    execFile('bash', ['-c', command], { cwd: process.cwd(), env: { ...env, ...extra }, timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
       ok({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -36,10 +41,10 @@ function sh(command: string): Promise<{ code: number; stdout: string; stderr: st
 const hintLines = (text: string, marker: string) =>
   (text.split(marker)[1] ?? '').split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim());
 
-async function pasteAll(lines: string[]) {
+async function pasteAll(lines: string[], extra: NodeJS.ProcessEnv = {}) {
   expect(lines.filter((l) => !l.startsWith('npx flarewatch ') && !l.startsWith('# '))).toEqual([]);
   for (const line of lines) {
-    const r = await sh(line);
+    const r = await sh(line, extra);
     expect(r.code, `${line}\n${r.stderr}`).toBe(0);
   }
 }
@@ -65,10 +70,14 @@ describe('printed hints paste and run', () => {
   });
 
   it("fix plan's next: lines", { timeout: 600_000 }, async () => {
-    const plan = await sh('npx flarewatch fix plan --rule token-no-expiry --by planner');
+    // Plans need a credential marked for writes (a config file, as the README shows).
+    const config = join(dir, 'flarewatch.json');
+    writeFileSync(config, JSON.stringify({ cloudflare: { credentials: [{ name: 'writer', apiToken: sim.credentials.apiToken, write: true }] } }));
+    const writer = { FLAREWATCH_CONFIG: config, CLOUDFLARE_API_TOKEN: '' };
+    const plan = await sh('npx flarewatch fix plan --rule token-no-expiry --by planner', writer);
     expect(plan.code, plan.stderr).toBe(0);
     const next = hintLines(plan.stdout, 'next:');
     expect(next[0]).toMatch(/^npx flarewatch fix show \d+$/);
-    await pasteAll(next);
+    await pasteAll(next, writer);
   });
 });
