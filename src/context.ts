@@ -15,6 +15,8 @@ export interface Context {
   now: () => Date;
   /** Where long walks report progress (a progress bar on a TTY, periodic log lines otherwise). */
   progress?: ProgressSink;
+  /** How wide the reader's terminal is: tables fit it. Unset: tables in full (piped output, `--wide`, the daemon). */
+  columns?: number;
   /** The daemon's Prometheus counters (absent in one-shot commands). */
   metrics?: Metrics;
 }

@@ -32,7 +32,7 @@ function cells(r: AccessRow): string[] {
     resourceWords(r), pathWords(r), effective].map(safeText);
 }
 
-export const accessTable = (rows: AccessRow[]) => formatTable(HEADER, rows.map(cells));
+export const accessTable = (rows: AccessRow[], width?: number) => formatTable(HEADER, rows.map(cells), { width, flex: ['path', 'effective', 'on', 'principal'] });
 
 export const accessCsv = (rows: AccessRow[]) =>
   toCsv([...HEADER, 'principal_id', 'account_id', 'zone_id', 'policy_id', 'group_id', 'organization_id', 'picture_complete'],

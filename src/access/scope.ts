@@ -27,7 +27,7 @@ export async function resolvePermission(db: Db, term: string): Promise<Permissio
       union select alias from access_capability_aliases) n`);
   const match = known.find((k) => k.name.toLowerCase() === t.toLowerCase());
   if (!match) {
-    throw new UsageError(`access who-can: unknown permission "${t}"${didYouMean(t, known.map((k) => k.name))}: give a capability (flarewatch access capabilities) or a permission group name`);
+    throw new UsageError(`access who-can: unknown permission "${t}"${didYouMean(t, known.map((k) => k.name))}: give a capability (npx flarewatch access capabilities) or a permission group name`);
   }
   return { term: t, capability: null, groups: [match.name] };
 }

@@ -1,7 +1,10 @@
 import { Option } from 'commander';
 import type { App } from '../app.js';
-import { type AccessFormat, type AccessOutput, accessOfCommand, capabilitiesCommand, whoCanCommand } from '../commands/access.js';
+import type { AccessFormat, AccessOutput } from '../commands/access.js';
 import { type CliKit, print } from './kit.js';
+
+// Loaded when a command runs, not when `--help` builds the program (kit.ts).
+const commands = () => import('../commands/access.js');
 
 const formatOf = (o: { json?: boolean; csv?: boolean }): AccessFormat => (o.json ? 'json' : o.csv ? 'csv' : 'table');
 
@@ -25,6 +28,7 @@ export function registerAccess(kit: CliKit): void {
     .option('--at <date>', 'as it stood at this instant (from history)');
   for (const f of formats) whoCan.addOption(f);
   whoCan.action(async (permission: string, o: { account?: string; zone?: string; at?: string; json?: boolean; csv?: boolean }) => {
+    const { whoCanCommand } = await commands();
     await show(kit, (app) => whoCanCommand(app.ctx, { permission, account: o.account, zone: o.zone, at: o.at, format: formatOf(o) }));
   });
   const of = access
@@ -34,9 +38,13 @@ export function registerAccess(kit: CliKit): void {
     .option('--at <date>', 'as it stood at this instant (from history)');
   for (const f of formats) of.addOption(f);
   of.action(async (principal: string, o: { at?: string; json?: boolean; csv?: boolean }) => {
+    const { accessOfCommand } = await commands();
     await show(kit, (app) => accessOfCommand(app.ctx, { principal, at: o.at, format: formatOf(o) }));
   });
   access.command('capabilities').description('the permission vocabulary: capabilities, their aliases, the permission groups holding each')
     .option('--json', 'as JSON')
-    .action(async (o: { json?: boolean }) => show(kit, (app) => capabilitiesCommand(app.ctx, Boolean(o.json))));
+    .action(async (o: { json?: boolean }) => {
+      const { capabilitiesCommand } = await commands();
+      await show(kit, (app) => capabilitiesCommand(app.ctx, Boolean(o.json)));
+    });
 }

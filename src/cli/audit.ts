@@ -1,6 +1,3 @@
-import { auditExportCommand, auditImportCommand } from '../commands/audit-archive.js';
-import { auditVerifyCommand } from '../commands/audit-verify.js';
-import { hasCredentials } from '../config.js';
 import { UsageError } from '../util/usage-error.js';
 import { type CliKit, intArg } from './kit.js';
 
@@ -19,7 +16,9 @@ export function registerAudit(kit: CliKit): void {
     .action(async (streams: string[], o: { since?: string; maxRequests?: number; repair?: boolean; estimate?: boolean; json?: boolean }) => {
       const since = o.since ? new Date(o.since) : undefined;
       if (since && Number.isNaN(since.getTime())) throw new UsageError(`audit verify: --since ${o.since} is not a date`);
-      const config = kit.load();
+      const config = await kit.load();
+      const { hasCredentials } = await import('../config.js');
+      const { auditVerifyCommand } = await import('../commands/audit-verify.js');
       // Without a credential the preflight had nothing to report: the command exited 1 saying nothing.
       if (!hasCredentials(config)) {
         const demo = kit.program.opts().demo ? " (the demo's simulator ended with the demo: `npx flarewatch simulator` serves the same world and prints the variables to set)" : '';
@@ -39,6 +38,7 @@ export function registerAudit(kit: CliKit): void {
     .option('--month <YYYY-MM...>', 'only these months (default: every closed month)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'machine-readable report')
     .action(async (o: { out: string; month?: string[]; json?: boolean }) => {
+      const { auditExportCommand } = await import('../commands/audit-archive.js');
       await kit.respond((app) => auditExportCommand(app.ctx, { out: o.out, months: o.month ?? [], json: o.json }));
     });
   audit
@@ -48,6 +48,7 @@ export function registerAudit(kit: CliKit): void {
     .option('--json', 'machine-readable report')
     .action(async (target: string, o: { json?: boolean }) => {
       kit.noDemo('audit import');
+      const { auditImportCommand } = await import('../commands/audit-archive.js');
       await kit.respond((app) => auditImportCommand(app.ctx, target, { json: o.json }));
     });
 }

@@ -1,8 +1,4 @@
 import { Option } from 'commander';
-import { schedulerCommand } from '../commands/scheduler.js';
-import { startCommand } from '../commands/start.js';
-import { statusCommand } from '../commands/status.js';
-import { workerCommand } from '../commands/worker.js';
 import { type CliKit, durationArg, intArg, print } from './kit.js';
 
 // The daemon keeps its structured log at info (interactive commands default to warnings only).
@@ -14,18 +10,30 @@ export function registerDaemon(kit: CliKit): void {
     .command('start')
     .description('the daemon: scheduler + workers in one process (REDIS_URL, or redis-server from the PATH)')
     .option('--concurrency <n>', 'sync jobs at once (default FLAREWATCH_WORKER_CONCURRENCY)', intArg)
-    .action((o: { concurrency?: number }) => (kit.noDemo('start'), startCommand(kit.load({ defaults: DAEMON_LOG, overrides: { 'daemon.concurrency': o.concurrency } }))));
+    .action(async (o: { concurrency?: number }) => {
+      kit.noDemo('start');
+      const { startCommand } = await import('../commands/start.js');
+      await startCommand(await kit.load({ defaults: DAEMON_LOG, overrides: { 'daemon.concurrency': o.concurrency } }));
+    });
 
   kit.program
     .command('worker')
     .description('take jobs from the queues (needs REDIS_URL); run as many as you like, on any machine')
     .option('--concurrency <n>', 'sync jobs at once (default FLAREWATCH_WORKER_CONCURRENCY)', intArg)
-    .action((o: { concurrency?: number }) => (kit.noDemo('worker'), workerCommand(kit.load({ defaults: DAEMON_LOG, overrides: { 'daemon.concurrency': o.concurrency } }))));
+    .action(async (o: { concurrency?: number }) => {
+      kit.noDemo('worker');
+      const { workerCommand } = await import('../commands/worker.js');
+      await workerCommand(await kit.load({ defaults: DAEMON_LOG, overrides: { 'daemon.concurrency': o.concurrency } }));
+    });
 
   kit.program
     .command('scheduler')
     .description('enqueue the cron rounds (needs REDIS_URL); replicas never double a job')
-    .action(() => (kit.noDemo('scheduler'), schedulerCommand(kit.load({ defaults: DAEMON_LOG }))));
+    .action(async () => {
+      kit.noDemo('scheduler');
+      const { schedulerCommand } = await import('../commands/scheduler.js');
+      await schedulerCommand(await kit.load({ defaults: DAEMON_LOG }));
+    });
 
   kit.program
     .command('status')
@@ -34,6 +42,7 @@ export function registerDaemon(kit: CliKit): void {
     // The default shown as the README writes it (2h), not in milliseconds.
     .addOption(new Option('--max-lag <duration>', 'a stream lagging more than this needs attention').argParser(durationArg).default(2 * 3_600_000, '2h'))
     .action(async (o: { json?: boolean; maxLag: number }) => {
-      process.exitCode = await statusCommand(kit.load(), { json: o.json, maxLagMs: o.maxLag }, print);
+      const { statusCommand } = await import('../commands/status.js');
+      process.exitCode = await statusCommand(await kit.load(), { json: o.json, maxLagMs: o.maxLag, columns: kit.columns() }, print);
     });
 }

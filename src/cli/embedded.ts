@@ -1,8 +1,4 @@
-import { cliConfig } from '../commands/cli-config.js';
-import { dbCommand, psqlCommand } from '../commands/db.js';
-import { DEMO_SEED, demo } from '../commands/demo.js';
-import { simulatorCommand } from '../commands/simulator.js';
-import { describeSimCredential } from '../simulator/index.js';
+import { DEMO_SEED } from '../commands/demo-seed.js';
 import { type CliKit, intArg, print } from './kit.js';
 
 /** What runs on this machine alone: the simulator, the demo, psql and the embedded server. */
@@ -15,6 +11,8 @@ export function registerEmbedded(kit: CliKit): void {
     .option('--seed <n>', "world seed (the demo's by default: the same organisation)", intArg, DEMO_SEED)
     .option('--options <json>', 'more simulator options as JSON (size, rateLimit, faults, extraCredentials, audit)', '{}')
     .action(async (o: { port: number; host: string; seed: number; options: string }) => {
+      const { simulatorCommand } = await import('../commands/simulator.js');
+      const { describeSimCredential } = await import('../simulator/index.js');
       const sim = await simulatorCommand(o);
       print(`Cloudflare simulator listening at ${sim.url}`);
       print(`  CLOUDFLARE_BASE_URL=${sim.url} CLOUDFLARE_API_TOKEN=${sim.credentials.apiToken}`);
@@ -30,6 +28,8 @@ export function registerEmbedded(kit: CliKit): void {
     .option('--new-clock', "generate the world around now again (by default every demo walks the first demo's world, so nothing moves between runs)")
     .action(async (o: { seed: number; newClock?: boolean }) => {
       // The demo prints its own summary; log lines only for warnings unless LOG_LEVEL says otherwise.
+      const { cliConfig } = await import('../commands/cli-config.js');
+      const { demo } = await import('../commands/demo.js');
       const ok = await demo(cliConfig({ defaults: { 'log.level': 'warn' }, overrides: kit.program.opts().verbose ? { 'log.level': 'info' } : {} }), { seed: o.seed, newClock: o.newClock, print });
       process.exitCode = ok ? 0 : 1;
     });
@@ -40,7 +40,8 @@ export function registerEmbedded(kit: CliKit): void {
     .argument('[args...]', 'psql arguments, e.g. -- -c "select count(*) from api_tokens"')
     .allowUnknownOption()
     .action(async (args: string[]) => {
-      process.exitCode = await psqlCommand(kit.load(), args);
+      const { psqlCommand } = await import('../commands/db.js');
+      process.exitCode = await psqlCommand(await kit.load(), args);
     });
 
   kit.program
@@ -48,6 +49,7 @@ export function registerEmbedded(kit: CliKit): void {
     .description('the embedded PostgreSQL as a server that keeps running: db start | stop | status')
     .argument('<action>', 'start, stop or status')
     .action(async (action: string) => {
-      process.exitCode = await dbCommand(kit.load(), action, print, Boolean(kit.program.opts().demo));
+      const { dbCommand } = await import('../commands/db.js');
+      process.exitCode = await dbCommand(await kit.load(), action, print, Boolean(kit.program.opts().demo));
     });
 }

@@ -1,13 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option } from 'commander';
-import { exportFindings, FINDINGS_FORMATS, type ExportFormat } from '../commands/findings-export.js';
-import { ackCommand } from '../commands/findings.js';
-import { findingsShowCommand } from '../commands/findings-show.js';
-import { rulesForControl } from '../compliance/controls.js';
-import { ruleIdsWithFindings } from '../db/queries/finding-detail.js';
-import { loadRuleSet } from '../rules/engine.js';
-import { assertKnownRule, knownRuleIds } from '../rules/known-ids.js';
+import { type ExportFormat, FINDINGS_FORMATS } from '../findings/formats.js';
 import type { Severity } from '../rules/types.js';
 import { type CliKit, intArg, print, severityArg } from './kit.js';
 
@@ -26,7 +20,12 @@ export function registerFindings(kit: CliKit): void {
     .option('--csv', 'CSV with a header row (same as --format csv)')
     .action(async (o: { severity?: Severity; rule?: string; control?: string; kind?: 'state' | 'detection'; status: 'open' | 'resolved' | 'all'; format?: ExportFormat; json?: boolean; csv?: boolean }) => {
       const format: ExportFormat = o.format ?? (o.json ? 'json' : o.csv ? 'csv' : 'table');
-      const config = kit.load();
+      const config = await kit.load();
+      const { exportFindings } = await import('../commands/findings-export.js');
+      const { rulesForControl } = await import('../compliance/controls.js');
+      const { ruleIdsWithFindings } = await import('../db/queries/finding-detail.js');
+      const { loadRuleSet } = await import('../rules/engine.js');
+      const { assertKnownRule, knownRuleIds } = await import('../rules/known-ids.js');
       const output = await kit.withApp(async (app) => {
         if (o.rule) assertKnownRule(o.rule, [...knownRuleIds(app.ctx.config), ...(await ruleIdsWithFindings(app.ctx.db))], 'findings --rule');
         const ruleIds = o.control === undefined ? undefined : rulesForControl(o.control, loadRuleSet(app.ctx.config).rules);
@@ -44,6 +43,7 @@ export function registerFindings(kit: CliKit): void {
     .argument('<id>', 'the id column of `flarewatch findings`')
     .option('--json', 'as JSON')
     .action(async (id: string, o: { json?: boolean }) => {
+      const { findingsShowCommand } = await import('../commands/findings-show.js');
       await kit.respond((app) => findingsShowCommand(app.ctx, id, Boolean(o.json)));
     });
 
@@ -54,6 +54,7 @@ export function registerFindings(kit: CliKit): void {
     .option('--by <who>', 'who acknowledges (required)')
     .option('--note <text>', 'what was found, what was done')
     .action(async (ids: number[], o: { by?: string; note?: string }) => {
+      const { ackCommand } = await import('../commands/findings.js');
       await kit.respond((app) => ackCommand(app.ctx, ids, o));
     });
 }

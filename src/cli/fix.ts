@@ -1,10 +1,12 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { fixApplyCommand, fixApproveCommand, fixExceptCommand, fixHistoryCommand, fixHygieneCommand, fixPlanCommand, fixShowCommand, fixUndoCommand } from '../commands/fix.js';
-import { REMEDIATION_KINDS, type RemediationKind } from '../db/schema/index.js';
+import { REMEDIATION_KINDS, type RemediationKind } from '../db/schema/remediation-kinds.js';
 import type { Severity } from '../rules/types.js';
 import { parseDuration } from '../util/duration.js';
 import { UsageError } from '../util/usage-error.js';
 import { type CliKit, durationArg, intArg, severityArg } from './kit.js';
+
+// Loaded when a command runs, not when `--help` builds the program (kit.ts).
+const commands = () => import('../commands/fix.js');
 
 const collect = <T>(parse: (v: string) => T) => (v: string, prev: T[] = []) => [...prev, parse(v)];
 const expiresArg = (v: string): Date => {
@@ -33,32 +35,50 @@ export function registerFix(kit: CliKit): void {
     .option('--json', 'as JSON')
     .action(async (o: { rule?: string[]; finding?: number[]; severity?: Severity; control?: string; review?: number | boolean; object?: string[]; action?: RemediationKind; expiresIn?: number; by?: string; note?: string; json?: boolean }) => {
       if (!o.by?.trim()) throw new UsageError('fix plan: --by names who plans (required)');
+      const { fixPlanCommand } = await commands();
       await kit.respond((app) => fixPlanCommand(app.ctx, { ...o, by: o.by!, expiresInMs: o.expiresIn, json: Boolean(o.json) }));
     });
   fix.command('show').description('a plan: its requests, preconditions, approvals and outcomes').argument('<plan>', 'plan id', intArg).option('--json', 'as JSON')
-    .action(async (id: number, o: { json?: boolean }) => { await kit.respond((app) => fixShowCommand(app.ctx, id, Boolean(o.json))); });
+    .action(async (id: number, o: { json?: boolean }) => {
+      const { fixShowCommand } = await commands();
+      await kit.respond((app) => fixShowCommand(app.ctx, id, Boolean(o.json)));
+    });
   fix.command('approve').description('approve a plan (never your own); irreversible actions need --accept-irreversible').argument('<plan>', 'plan id', intArg)
     .option('--by <who>', 'who approves (required)').option('--accept-irreversible', 'the plan deletes or removes something that cannot be restored').option('--note <text>', 'why')
     .action(async (id: number, o: { by?: string; acceptIrreversible?: boolean; note?: string }) => {
       if (!o.by?.trim()) throw new UsageError('fix approve: --by names who approves (required)');
+      const { fixApproveCommand } = await commands();
       await kit.respond((app) => fixApproveCommand(app.ctx, id, o.by!, o));
     });
   fix.command('apply').description('apply an approved plan: re-read each object, skip what moved, send, verify; resumable; exit 1 if an action failed')
     .argument('<plan>', 'plan id', intArg).option('--json', 'as JSON')
-    .action(async (id: number, o: { json?: boolean }) => { await kit.respond((app) => fixApplyCommand(app.ctx, id, Boolean(o.json))); });
+    .action(async (id: number, o: { json?: boolean }) => {
+      const { fixApplyCommand } = await commands();
+      await kit.respond((app) => fixApplyCommand(app.ctx, id, Boolean(o.json)));
+    });
   fix.command('undo').description("restore a plan's reversible actions from the recorded before-state").argument('<plan>', 'plan id', intArg).option('--json', 'as JSON')
-    .action(async (id: number, o: { json?: boolean }) => { await kit.respond((app) => fixUndoCommand(app.ctx, id, Boolean(o.json))); });
+    .action(async (id: number, o: { json?: boolean }) => {
+      const { fixUndoCommand } = await commands();
+      await kit.respond((app) => fixUndoCommand(app.ctx, id, Boolean(o.json)));
+    });
   fix.command('history').description('every plan with its approvals and outcomes').option('--json', 'as JSON')
-    .action(async (o: { json?: boolean }) => { await kit.respond((app) => fixHistoryCommand(app.ctx, Boolean(o.json))); });
+    .action(async (o: { json?: boolean }) => {
+      const { fixHistoryCommand } = await commands();
+      await kit.respond((app) => fixHistoryCommand(app.ctx, Boolean(o.json)));
+    });
   fix.command('hygiene').description('run the hygiene policies once now (notices, cancellations, plans on their date), as the daemon\'s remediation.hygiene job does, and deliver their alerts')
     .option('--json', 'as JSON')
-    .action(async (o: { json?: boolean }) => { await kit.respond((app) => fixHygieneCommand(app.ctx, Boolean(o.json))); });
+    .action(async (o: { json?: boolean }) => {
+      const { fixHygieneCommand } = await commands();
+      await kit.respond((app) => fixHygieneCommand(app.ctx, Boolean(o.json)));
+    });
   fix.command('except').description('a hygiene policy leaves this object alone: except <object-key> --reason ... --by ... [--rule id] [--expires 90d|DATE]; or --list')
     .argument('[object]', 'object key (token:<id>, member:<account>:<id>, invite:<id>)')
     .option('--rule <id>', 'only the policies of this rule (default: every policy)').option('--reason <text>', 'why (required)').option('--by <who>', 'who decides (required)')
     .option('--expires <when>', 'a duration from now or a date', expiresArg).option('--list', 'list exceptions')
     .action(async (key: string | undefined, o: { rule?: string; reason?: string; by?: string; expires?: Date; list?: boolean }) => {
       if (!key && !o.list) throw new UsageError('fix except: name an object key, or --list');
+      const { fixExceptCommand } = await commands();
       await kit.respond((app) => fixExceptCommand(app.ctx, key ?? '', { ...o, expiresAt: o.expires }));
     });
 }

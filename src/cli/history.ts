@@ -1,4 +1,3 @@
-import { historyMemberCommand, historyTokenCommand } from '../commands/history.js';
 import type { CliKit } from './kit.js';
 
 /** `history token`, `history member`. */
@@ -10,6 +9,7 @@ export function registerHistory(kit: CliKit): void {
     .argument('<token>', 'token id, or its name')
     .option('--json', 'as JSON')
     .action(async (ref: string, o: { json?: boolean }) => {
+      const { historyTokenCommand } = await import('../commands/history.js');
       await kit.respond((app) => historyTokenCommand(app.ctx, ref, Boolean(o.json)));
     });
   history
@@ -18,6 +18,7 @@ export function registerHistory(kit: CliKit): void {
     .argument('<email>', "the member's email")
     .option('--json', 'as JSON')
     .action(async (email: string, o: { json?: boolean }) => {
+      const { historyMemberCommand } = await import('../commands/history.js');
       await kit.respond((app) => historyMemberCommand(app.ctx, email, Boolean(o.json)));
     });
 }

@@ -1,15 +1,14 @@
 import { Option } from 'commander';
-import { reviewAttestCommand, reviewExportCommand, reviewListCommand, reviewStartCommand, reviewStatusCommand } from '../commands/review.js';
-import { reviewDiffCommand } from '../commands/review-diff.js';
-import { reviewVerifyCommand } from '../commands/review-verify.js';
 import { type CliKit, intArg, print } from './kit.js';
-import { EXPORT_FORMATS, type ReviewExportFormat } from '../review/export.js';
+import { EXPORT_FORMATS, type ReviewExportFormat } from '../review/formats.js';
 import { UsageError } from '../util/usage-error.js';
 
 /** `review start|list|status|attest|diff|export|verify`. */
 export function registerReview(kit: CliKit): void {
   const review = kit.program.command('review').description('access reviews: freeze who has what, record keep/revoke decisions, compare with the last review, export the evidence pack');
   const reviewId = (v: string) => intArg(v);
+  // Loaded when a command runs, not when `--help` builds the program (kit.ts).
+  const commands = () => import('../commands/review.js');
   review
     .command('start')
     .description('freeze a snapshot of every member and token (with grants, 2FA, last use, creator) and the open findings on them')
@@ -17,6 +16,7 @@ export function registerReview(kit: CliKit): void {
     .option('--name <name>', 'what to call it (default: access review <date>)')
     .option('--by <who>', 'who starts it')
     .action(async (o: { account?: string[]; name?: string; by?: string }) => {
+      const { reviewStartCommand } = await commands();
       await kit.respond((app) => reviewStartCommand(app.ctx, { accounts: o.account, name: o.name, by: o.by }));
     });
   review
@@ -24,6 +24,7 @@ export function registerReview(kit: CliKit): void {
     .description('every review with its scope and how many items are undecided')
     .option('--json', 'as JSON')
     .action(async (o: { json?: boolean }) => {
+      const { reviewListCommand } = await commands();
       await kit.respond((app) => reviewListCommand(app.ctx, Boolean(o.json)));
     });
   review
@@ -32,6 +33,7 @@ export function registerReview(kit: CliKit): void {
     .argument('[review]', 'review id (default: the latest)', reviewId)
     .option('--json', 'as JSON')
     .action(async (id: number | undefined, o: { json?: boolean }) => {
+      const { reviewStatusCommand } = await commands();
       await kit.respond((app) => reviewStatusCommand(app.ctx, id, Boolean(o.json)));
     });
   review
@@ -47,6 +49,7 @@ export function registerReview(kit: CliKit): void {
       if (!o.keep && !o.revoke) throw new UsageError('review attest: --keep or --revoke');
       if (!o.by?.trim()) throw new UsageError('review attest: --by names who decides (required)');
       const decision = o.keep ? 'keep' : 'revoke';
+      const { reviewAttestCommand } = await commands();
       await kit.respond((app) => reviewAttestCommand(app.ctx, o.review, refs, { decision, by: o.by!, note: o.note }));
     });
   review
@@ -56,6 +59,7 @@ export function registerReview(kit: CliKit): void {
     .option('--against <id>', 'the older review (default: the previous one of the same scope)', reviewId)
     .option('--json', 'as JSON')
     .action(async (o: { review?: number; against?: number; json?: boolean }) => {
+      const { reviewDiffCommand } = await import('../commands/review-diff.js');
       await kit.respond((app) => reviewDiffCommand(app.ctx, o));
     });
   review
@@ -65,6 +69,7 @@ export function registerReview(kit: CliKit): void {
     .option('--review <id>', 'review id (default: the latest)', reviewId)
     .option('--output <file>', 'write to this file instead of stdout')
     .action(async (o: { format: ReviewExportFormat; review?: number; output?: string }) => {
+      const { reviewExportCommand } = await commands();
       await kit.respond((app) => reviewExportCommand(app.ctx, o.review, o.format, o.output));
     });
   review
@@ -73,7 +78,8 @@ export function registerReview(kit: CliKit): void {
     .argument('<pack>', 'a pack from `review export --format json`')
     .option('--public-key <file>', 'the public key (PEM) the pack must be signed with')
     .option('--previous <pack>', 'an earlier export of the same review: its decisions must be unchanged in this one')
-    .action((file: string, o: { publicKey?: string; previous?: string }) => {
+    .action(async (file: string, o: { publicKey?: string; previous?: string }) => {
+      const { reviewVerifyCommand } = await import('../commands/review-verify.js');
       const { output, exitCode } = reviewVerifyCommand(file, o);
       print(output);
       process.exitCode = exitCode;

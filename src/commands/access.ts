@@ -5,6 +5,7 @@ import { type Incomplete, incompleteLines, select } from '../access/rows.js';
 import { parseAt } from '../access/scope.js';
 import { whoCan } from '../access/who-can.js';
 import type { Context } from '../context.js';
+import { wrapLine } from '../util/table.js';
 
 export type AccessFormat = 'table' | 'json' | 'csv';
 
@@ -16,7 +17,7 @@ const pictureJson = (list: Incomplete[]) => ({
   incomplete: list.map((p) => ({ account_id: p.account_id, account_name: p.account_name, missing: p.missing })),
 });
 
-export async function whoCanCommand(ctx: Pick<Context, 'db'>, o: { permission: string; account?: string; zone?: string; at?: string; format: AccessFormat }): Promise<AccessOutput> {
+export async function whoCanCommand(ctx: Pick<Context, 'db' | 'columns'>, o: { permission: string; account?: string; zone?: string; at?: string; format: AccessFormat }): Promise<AccessOutput> {
   const r = await whoCan(ctx.db, { permission: o.permission, account: o.account, zone: o.zone, at: parseAt(o.at) });
   const warnings = incompleteLines(r.incomplete);
   if (o.format === 'json') {
@@ -32,26 +33,27 @@ export async function whoCanCommand(ctx: Pick<Context, 'db'>, o: { permission: s
   const where = r.zone ? ` on zone ${r.zone.name}` : r.account ? ` in account ${r.account.name ?? r.account.id}` : '';
   const head = `who can ${r.permission.term}${where}${r.at ? ` at ${r.at.toISOString()}` : ''}` +
     (r.permission.capability ? ` (capability ${r.permission.capability}: ${r.permission.groups.join(', ')})` : '');
-  return { output: r.rows.length ? `${head}\n${accessTable(r.rows)}` : `${head}\nnobody`, warnings };
+  return { output: `${wrapLine(head, ctx.columns)}\n${r.rows.length ? accessTable(r.rows, ctx.columns) : 'nobody'}`, warnings };
 }
 
-export async function accessOfCommand(ctx: Pick<Context, 'db'>, o: { principal: string; at?: string; format: AccessFormat }): Promise<AccessOutput> {
+export async function accessOfCommand(ctx: Pick<Context, 'db' | 'columns'>, o: { principal: string; at?: string; format: AccessFormat }): Promise<AccessOutput> {
   const r = await accessOf(ctx.db, o.principal, parseAt(o.at));
   const warnings = incompleteLines(r.incomplete);
   if (o.format === 'json') {
     return { output: JSON.stringify({ principal: r.principal, at: r.at?.toISOString() ?? null, ...pictureJson(r.incomplete), rows: r.rows.map(accessJson) }, null, 2), warnings: [] };
   }
   if (o.format === 'csv') return { output: accessCsv(r.rows), warnings };
-  return { output: `access of ${r.principal}${r.at ? ` at ${r.at.toISOString()}` : ''}\n${accessTable(r.rows)}`, warnings };
+  return { output: `${wrapLine(`access of ${r.principal}${r.at ? ` at ${r.at.toISOString()}` : ''}`, ctx.columns)}\n${accessTable(r.rows, ctx.columns)}`, warnings };
 }
 
 /** The vocabulary: each capability, its aliases and the permission groups that hold it. */
-export async function capabilitiesCommand(ctx: Pick<Context, 'db'>, json: boolean): Promise<AccessOutput> {
+export async function capabilitiesCommand(ctx: Pick<Context, 'db' | 'columns'>, json: boolean): Promise<AccessOutput> {
   const rows = await select<{ capability: string; description: string | null; aliases: string[]; groups: string[] }>(ctx.db, sql`
     select c.capability, min(c.description) as description,
       coalesce((select array_agg(a.alias order by a.alias) from access_capability_aliases a where a.capability = c.capability and a.alias <> c.capability), '{}') as aliases,
       array_agg(c.permission_group_name order by c.permission_group_name) as groups
     from access_capabilities c group by c.capability order by c.capability`);
   if (json) return { output: JSON.stringify(rows, null, 2), warnings: [] };
-  return { output: rows.map((r) => `${r.capability}${r.aliases.length ? ` (${r.aliases.join(', ')})` : ''}: ${r.description ?? ''}\n  ${r.groups.join(', ')}`).join('\n'), warnings: [] };
+  const line = (s: string) => wrapLine(s, ctx.columns);
+  return { output: rows.map((r) => `${line(`${r.capability}${r.aliases.length ? ` (${r.aliases.join(', ')})` : ''}: ${r.description ?? ''}`)}\n${line(`  ${r.groups.join(', ')}`)}`).join('\n'), warnings: [] };
 }

@@ -19,8 +19,8 @@ export interface CheckCommandResult {
 }
 
 /** A rule-by-rule table (src/commands/check-table.ts): open findings by severity, what this run opened and resolved. */
-export function formatCheckSummary(result: CheckResult, bySeverity: Map<string, Record<string, number>> = new Map()): string {
-  return formatCheckTable(result, bySeverity);
+export function formatCheckSummary(result: CheckResult, bySeverity: Map<string, Record<string, number>> = new Map(), width?: number): string {
+  return formatCheckTable(result, bySeverity, width);
 }
 
 /**
@@ -44,6 +44,6 @@ export async function checkCommand(ctx: Context, opts: { failOn?: Severity; json
         null,
         2,
       )
-    : formatCheckSummary(result, await openBySeverity(ctx.db)) + (opts.failOn ? `\n\n${blocking} open finding(s) at or above ${opts.failOn}` : '');
+    : formatCheckSummary(result, await openBySeverity(ctx.db), ctx.columns) + (opts.failOn ? `\n\n${blocking} open finding(s) at or above ${opts.failOn}` : '');
   return { result, blocking, exitCode, output };
 }

@@ -3,19 +3,17 @@ import { CommanderError } from 'commander';
 import { ConfigError, loadConfig, secretValues } from '../config.js';
 import { scrub } from '../log.js';
 import { UsageError } from '../util/usage-error.js';
+import { commanderExitCode, EXIT_USAGE } from './commander-exit.js';
 import { PreflightError } from './run.js';
 
-export const EXIT_USAGE = 2;
-
-/** What commander's own ends (help, --version) exit with: 0; every other parse error is a usage error. */
-const QUIET = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync']);
+export { EXIT_USAGE };
 
 /**
  * Every error reaches the user as one line: usage and config mistakes exit 2, the rest 1. The
  * stack (and the error's fields) only at LOG_LEVEL=debug or trace.
  */
 export function reportError(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
-  if (err instanceof CommanderError) return QUIET.has(err.code) ? err.exitCode : EXIT_USAGE; // commander printed it
+  if (err instanceof CommanderError) return commanderExitCode(err); // commander printed it
   if (err instanceof NotFoundError) {
     write(`flarewatch: ${err.message}\n`);
     return EXIT_NOT_FOUND;

@@ -24,7 +24,7 @@ const psqlOnPath = () => spawnSync('psql', ['--version'], { stdio: 'ignore' }).s
  * started for the session and stopped after when it was not running). Exit code is psql's.
  */
 export async function psqlCommand(config: Config, args: string[]): Promise<number> {
-  if (!psqlOnPath()) throw new FatalError('psql is not installed: install the PostgreSQL client (Debian: apt-get install postgresql-client), or connect any client to the URL `flarewatch db start` prints');
+  if (!psqlOnPath()) throw new FatalError('psql is not installed: install the PostgreSQL client (Debian: apt-get install postgresql-client), or connect any client to the URL `npx flarewatch db start` prints');
   let env: NodeJS.ProcessEnv;
   let stop = async () => undefined as void;
   if (config.database.url) env = pgEnv(config.database.url);

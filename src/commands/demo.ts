@@ -13,8 +13,9 @@ import { formatOutcomes } from './report.js';
 import { runOnce } from './run.js';
 import { formatSummary, storeSummary } from './summary.js';
 
-/** The demo's world, and the simulator's by default: the same organisation whichever one a newcomer starts. */
-export const DEMO_SEED = 42;
+import { DEMO_SEED } from './demo-seed.js';
+
+export { DEMO_SEED };
 
 /**
  * The simulated organisation's clock starts at the first demo's time, kept in the demo's data

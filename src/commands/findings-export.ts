@@ -6,8 +6,9 @@ import { resolveRuleSettings } from '../rules/config.js';
 import { loadRuleSet } from '../rules/engine.js';
 import { findingsCommand, type FindingsFormat } from './findings.js';
 
-export const FINDINGS_FORMATS = ['table', 'json', 'csv', 'ocsf', 'junit'] as const;
-export type ExportFormat = (typeof FINDINGS_FORMATS)[number];
+import type { ExportFormat } from '../findings/formats.js';
+
+export { type ExportFormat, FINDINGS_FORMATS } from '../findings/formats.js';
 
 /** `findings --format`: the list formats, plus OCSF (NDJSON for SIEMs) and JUnit XML (for CI). */
 export async function exportFindings(ctx: Context, filter: FindingFilter, format: ExportFormat): Promise<string> {

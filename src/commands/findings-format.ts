@@ -1,11 +1,7 @@
 // Text output shared by the check, findings, rules and suppress commands.
 
-/** Columns padded to their widest cell; plain text, so it reads the same on a TTY and in a log. */
-export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
+/** Columns padded to their widest cell; plain text, so it reads the same on a TTY and in a log; fitted to a terminal when given its width. */
+export { formatTable, type TableOptions } from '../util/table.js';
 
 /** RFC 4180: quote every field that needs it; a leading =,+,-,@ is prefixed so spreadsheets do not run it. */
 export function toCsv(header: string[], rows: unknown[][]): string {

@@ -10,7 +10,7 @@ const factLines = (facts: unknown, indent = '  '): string[] =>
 /** `flarewatch findings show <id>`: one finding with its facts and its history (JSON with --json). */
 export async function findingsShowCommand(ctx: Pick<Context, 'db'>, idText: string, json: boolean): Promise<{ output: string; exitCode: number }> {
   const id = Number(idText);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError(`findings show: "${idText}" is not a finding id (the id column of flarewatch findings)`);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError(`findings show: "${idText}" is not a finding id (the id column of npx flarewatch findings)`);
   const found = await findingWithHistory(ctx.db, id);
   if (!found) throw new NotFoundError(`findings show: no finding ${id} (npx flarewatch findings lists them)`);
   const { finding: f, events } = found;

@@ -6,6 +6,7 @@ import { acknowledge, AcknowledgeError } from '../findings/acknowledge.js';
 import { loadRuleSet } from '../rules/engine.js';
 import { UsageError } from '../util/usage-error.js';
 import { formatTable, isoOrEmpty, safeText, toCsv } from './findings-format.js';
+import { wrapLine } from '../util/table.js';
 
 export type FindingsFormat = 'table' | 'json' | 'csv';
 
@@ -47,19 +48,20 @@ const asRecord = (f: Finding, controlsOf: ControlsOf) => ({
 const statusText = (f: Finding) =>
   f.status + (f.suppressed ? ' (suppressed)' : '') + (f.status === 'resolved' && f.resolutionReason ? ` (${f.resolutionReason}${f.resolvedBy ? ` by ${f.resolvedBy}` : ''})` : '');
 
-function section(title: string, rows: Finding[], when: (f: Finding) => Date | null): string {
+function section(title: string, rows: Finding[], when: (f: Finding) => Date | null, width: number | undefined): string {
   const table = formatTable(
     ['id', 'severity', 'status', 'rule', 'resource', 'name', title.startsWith('detections') ? 'last event' : 'last seen'],
-    rows.map((f) => [String(f.id), f.severity, safeText(statusText(f)).slice(0, 80), f.ruleId, safeText(f.resourceKey), safeText(f.resourceName).slice(0, 60), isoOrEmpty(when(f))]),
+    rows.map((f) => [String(f.id), f.severity, safeText(statusText(f)), f.ruleId, safeText(f.resourceKey), safeText(f.resourceName), isoOrEmpty(when(f))]),
+    { width, flex: ['status', 'name', 'resource'] },
   );
-  return `${title} (${rows.length})\n${table}`;
+  return `${wrapLine(`${title} (${rows.length})`, width)}\n${table}`;
 }
 
 /**
  * Findings as machine output (JSON array, CSV with a header) or, for people, two tables:
  * state findings (true now; resolve when fixed) and detections (something happened; open until acknowledged).
  */
-export function formatFindings(rows: Finding[], format: FindingsFormat, controlsOf: ControlsOf = () => []): string {
+export function formatFindings(rows: Finding[], format: FindingsFormat, controlsOf: ControlsOf = () => [], width?: number): string {
   if (format === 'json') return JSON.stringify(rows.map((f) => asRecord(f, controlsOf)), null, 2);
   if (format === 'csv') {
     return toCsv([...COLUMNS], rows.map((f) => {
@@ -71,9 +73,9 @@ export function formatFindings(rows: Finding[], format: FindingsFormat, controls
   const state = rows.filter((f) => f.kind === 'state');
   const detections = rows.filter((f) => f.kind === 'detection');
   return [
-    ...(state.length ? [section('state findings: true now, resolved when fixed', state, (f) => f.lastSeenAt)] : []),
+    ...(state.length ? [section('state findings: true now, resolved when fixed', state, (f) => f.lastSeenAt, width)] : []),
     ...(detections.length
-      ? [section('detections: events to review, open until acknowledged (flarewatch findings ack <id> --by <you> --note "…")', detections, (f) => f.lastEventAt ?? f.lastSeenAt)]
+      ? [section('detections: events to review, open until acknowledged (npx flarewatch findings ack <id> --by <you> --note "…")', detections, (f) => f.lastEventAt ?? f.lastSeenAt, width)]
       : []),
   ].join('\n\n');
 }
@@ -85,13 +87,13 @@ export function controlsByRule(config: Context['config']): ControlsOf {
 }
 
 export async function findingsCommand(ctx: Context, filter: FindingFilter, format: FindingsFormat): Promise<string> {
-  return formatFindings(await listFindings(ctx.db, { status: 'open', ...filter }), format, controlsByRule(ctx.config));
+  return formatFindings(await listFindings(ctx.db, { status: 'open', ...filter }), format, controlsByRule(ctx.config), ctx.columns);
 }
 
 /** `flarewatch findings ack <id...> --by <who> [--note "…"]`: exit 1 when one could not be acknowledged (the others still are). */
 export async function ackCommand(ctx: Context, ids: number[], o: { by?: string; note?: string }): Promise<{ output: string; exitCode: number }> {
   if (!o.by?.trim()) throw new UsageError('findings ack: --by <who> is required');
-  if (!ids.length) throw new UsageError('findings ack: give the id of at least one detection (flarewatch findings shows them)');
+  if (!ids.length) throw new UsageError('findings ack: give the id of at least one detection (npx flarewatch findings shows them)');
   const lines: string[] = [];
   let failed = 0;
   for (const id of ids) {

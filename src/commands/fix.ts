@@ -41,17 +41,18 @@ export async function fixPlanCommand(ctx: Context, o: FixPlanOptions): Promise<R
   return { output: planOutput(ctx, result), exitCode: result.planId === null && result.refused.length ? 1 : 0 };
 }
 
-function planOutput(ctx: Pick<Context, 'config' | 'credentials'>, r: PlanResult): string {
+function planOutput(ctx: Pick<Context, 'config' | 'credentials' | 'columns'>, r: PlanResult): string {
   const lines: string[] = [];
   if (r.planId === null) lines.push('nothing planned');
   else {
     lines.push(`plan ${r.planId}: ${r.actions.length} action(s), every request sent by credential "${r.credential}"`);
     lines.push(formatTable(['#', 'action', 'object', 'request', 'reversible'], r.actions.map((a, i) => [
-      String(i + 1), a.spec.kind, safeText(a.target.label ?? a.target.objectKey), `${a.spec.request.method} ${a.spec.request.path}`, a.spec.reversible ? 'yes' : 'NO'])));
+      String(i + 1), a.spec.kind, safeText(a.target.label ?? a.target.objectKey), `${a.spec.request.method} ${a.spec.request.path}`, a.spec.reversible ? 'yes' : 'NO']), { width: ctx.columns, flex: ['object', 'request'] }));
   }
   for (const x of r.refused) lines.push(`not planned: ${safeText(x.reason)}`);
   const off = writesRefused(ctx.config, ctx.credentials);
-  if (r.planId !== null) lines.push(`next: flarewatch fix show ${r.planId}; flarewatch fix approve ${r.planId} --by <someone else>; flarewatch fix apply ${r.planId}`);
+  // One command a line, each pasteable as printed; what needs a name to fill in is a comment.
+  if (r.planId !== null) lines.push('next:', `  npx flarewatch fix show ${r.planId}`, `  # someone else approves: npx flarewatch fix approve ${r.planId} --by <their name>`, `  # then: npx flarewatch fix apply ${r.planId}`);
   if (off) lines.push(`note: ${off}`);
   return lines.join('\n');
 }
@@ -63,32 +64,32 @@ export async function fixShowCommand(ctx: Context, planId: number, asJson: boole
   const status = new Map(rows.map((r) => [Number(r.id), r]));
   const approval = approvalState(ctx.config, p);
   if (asJson) return json({ ...p, approval, status: Object.fromEntries(status) });
-  return { output: formatPlan(p, approval, status), exitCode: 0 };
+  return { output: formatPlan(p, approval, status, ctx.columns), exitCode: 0 };
 }
 
 export async function fixApproveCommand(ctx: Context, planId: number, by: string, o: { acceptIrreversible?: boolean; note?: string }): Promise<Result> {
   const s = await approvePlan(ctx, planId, by, o);
   const left = Math.max(0, s.needed - s.have.length);
-  return { output: `plan ${planId} approved by ${safeText(by)}; ${left ? `${left} more approver(s) needed` : `ready: flarewatch fix apply ${planId}`}`, exitCode: 0 };
+  return { output: `plan ${planId} approved by ${safeText(by)}; ${left ? `${left} more approver(s) needed` : `ready:\n  npx flarewatch fix apply ${planId}`}`, exitCode: 0 };
 }
 
-function resultsOutput(what: string, planId: number, results: ActionResult[]): Result {
+function resultsOutput(what: string, planId: number, results: ActionResult[], width: number | undefined): Result {
   const rows = results.map((r) => [String(r.seq), r.kind, safeText(r.objectKey), r.status, safeText(r.reason ?? '')]);
   const failed = results.some((r) => r.status === 'failed');
-  return { output: `${what} plan ${planId}:\n${formatTable(['#', 'action', 'object', 'outcome', 'reason'], rows)}`, exitCode: failed ? 1 : 0 };
+  return { output: `${what} plan ${planId}:\n${formatTable(['#', 'action', 'object', 'outcome', 'reason'], rows, { width, flex: ['reason', 'object'] })}`, exitCode: failed ? 1 : 0 };
 }
 
 export async function fixApplyCommand(ctx: Context, planId: number, asJson: boolean): Promise<Result> {
   const results = await applyPlan(ctx, planId);
-  return asJson ? json(results) : resultsOutput('apply', planId, results);
+  return asJson ? json(results) : resultsOutput('apply', planId, results, ctx.columns);
 }
 
 export async function fixUndoCommand(ctx: Context, planId: number, asJson: boolean): Promise<Result> {
   const results = await undoPlan(ctx, planId);
-  return asJson ? json(results) : resultsOutput('undo', planId, results);
+  return asJson ? json(results) : resultsOutput('undo', planId, results, ctx.columns);
 }
 
-export async function fixHistoryCommand(ctx: Pick<Context, 'db'>, asJson: boolean): Promise<Result> {
+export async function fixHistoryCommand(ctx: Pick<Context, 'db' | 'columns'>, asJson: boolean): Promise<Result> {
   const { rows } = await ctx.db.execute<{ id: number; created_at: Date; created_by: string; credential: string; actions: number; approvals: number; applied: number; skipped: number; failed: number; undone: number }>(sql`
     select p.id, p.created_at, p.created_by, p.credential,
       (select count(*)::int from remediation_actions a where a.plan_id = p.id) as actions,
@@ -99,15 +100,15 @@ export async function fixHistoryCommand(ctx: Pick<Context, 'db'>, asJson: boolea
       (select count(*)::int from remediation_action_status s where s.plan_id = p.id and s.undo_status = 'undone') as undone
     from ${remediationPlans} p order by p.id desc`);
   if (asJson) return json(rows);
-  if (!rows.length) return { output: 'no remediation plans yet (flarewatch fix plan makes one)', exitCode: 0 };
+  if (!rows.length) return { output: 'no remediation plans yet (npx flarewatch fix plan makes one)', exitCode: 0 };
   return { output: formatTable(['plan', 'created', 'by', 'credential', 'actions', 'approvals', 'applied', 'skipped', 'failed', 'undone'], rows.map((r) => [
-    String(r.id), isoOrEmpty(new Date(r.created_at)), safeText(r.created_by), r.credential, ...[r.actions, r.approvals, r.applied, r.skipped, r.failed, r.undone].map(String)])), exitCode: 0 };
+    String(r.id), isoOrEmpty(new Date(r.created_at)), safeText(r.created_by), r.credential, ...[r.actions, r.approvals, r.applied, r.skipped, r.failed, r.undone].map(String)]), { width: ctx.columns }), exitCode: 0 };
 }
 
-export async function fixExceptCommand(ctx: Pick<Context, 'db' | 'now'>, key: string, o: { rule?: string; reason?: string; by?: string; expiresAt?: Date; list?: boolean }): Promise<Result> {
+export async function fixExceptCommand(ctx: Pick<Context, 'db' | 'now' | 'columns'>, key: string, o: { rule?: string; reason?: string; by?: string; expiresAt?: Date; list?: boolean }): Promise<Result> {
   if (o.list) {
     const rows = await ctx.db.select().from(remediationExceptions).orderBy(desc(remediationExceptions.id));
-    return { output: rows.length ? formatTable(['id', 'object', 'rule', 'by', 'reason', 'expires'], rows.map((r) => [String(r.id), safeText(r.objectKey), r.rule ?? '*', safeText(r.createdBy), safeText(r.reason), isoOrEmpty(r.expiresAt)])) : 'no exceptions', exitCode: 0 };
+    return { output: rows.length ? formatTable(['id', 'object', 'rule', 'by', 'reason', 'expires'], rows.map((r) => [String(r.id), safeText(r.objectKey), r.rule ?? '*', safeText(r.createdBy), safeText(r.reason), isoOrEmpty(r.expiresAt)]), { width: ctx.columns, flex: ['reason', 'object'] }) : 'no exceptions', exitCode: 0 };
   }
   if (!/^(token|member|invite):/.test(key)) throw new UsageError(`fix except: ${key} is not an object key (token:<id>, member:<account>:<id>, invite:<id>)`);
   if (!o.reason?.trim()) throw new UsageError('fix except: --reason says why the object is left alone (required)');

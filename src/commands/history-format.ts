@@ -31,13 +31,14 @@ function by(t: TimelineEntry): string {
 }
 
 /** The timeline as a table: when, what, the change (or the event), and who (the audit log's actor). */
-export function formatTimeline(timeline: TimelineEntry[], withAccount: boolean): string {
+export function formatTimeline(timeline: TimelineEntry[], withAccount: boolean, width?: number): string {
   if (!timeline.length) return 'no history recorded';
   const header = ['when', ...(withAccount ? ['account'] : []), 'what', 'change', 'by'];
   const rows = timeline.map((t) => [
     isoOrEmpty(t.at), ...(withAccount ? [t.accountId ?? ''] : []), what(t), safeText(detail(t)), safeText(by(t)),
   ]);
-  return formatTable(header, rows);
+  // The change column is what the command is for: wrapped onto more lines, never cut.
+  return formatTable(header, rows, { width, wrap: true, flex: ['change', 'by'] });
 }
 
 const eventJson = (e: AuditEventRow) => ({

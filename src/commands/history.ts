@@ -6,6 +6,7 @@ import { describeChange, memberGrants, tokenGrants } from '../history/describe.j
 import { buildTimeline, type TimelineEntry, type VersionView } from '../history/timeline.js';
 import { versionView } from '../history/versions-view.js';
 import { isoOrEmpty, safeText } from './findings-format.js';
+import { wrapLine } from '../util/table.js';
 import { formatTimeline, timelineJson } from './history-format.js';
 
 type Result = { output: string; exitCode: number };
@@ -33,7 +34,7 @@ function describeMember(v: VersionView, prev: VersionView | undefined): string[]
 }
 
 /** `flarewatch history token <id|name>`: every version of one token and the audit events about it, in one timeline. */
-export async function historyTokenCommand(ctx: Pick<Context, 'db'>, ref: string, json: boolean): Promise<Result> {
+export async function historyTokenCommand(ctx: Pick<Context, 'db' | 'columns'>, ref: string, json: boolean): Promise<Result> {
   const found = await findTokens(ctx.db, ref);
   if (!found.length) throw new NotFoundError(`history token: no token with id or name "${safeText(ref)}"`);
   if (found.length > 1) {
@@ -53,11 +54,11 @@ export async function historyTokenCommand(ctx: Pick<Context, 'db'>, ref: string,
   const subject = { type: 'token', id: t.id, name: t.name, owner_type: t.ownerType, account_id: t.accountId, user_id: t.userId, status: t.status, deleted_at: t.deletedAt };
   if (json) return { output: JSON.stringify({ subject, timeline: timelineJson(timeline) }, null, 2), exitCode: 0 };
   const head = [`token ${t.id} "${safeText(t.name)}", ${owner}`, `now: ${safeText(now)}`];
-  return { output: [...head, '', formatTimeline(timeline, false)].join('\n'), exitCode: 0 };
+  return { output: [...head.map((l) => wrapLine(l, ctx.columns)), '', formatTimeline(timeline, false, ctx.columns)].join('\n'), exitCode: 0 };
 }
 
 /** `flarewatch history member <email>`: every membership of that email (any account), its versions and the audit events about it. */
-export async function historyMemberCommand(ctx: Pick<Context, 'db'>, email: string, json: boolean): Promise<Result> {
+export async function historyMemberCommand(ctx: Pick<Context, 'db' | 'columns'>, email: string, json: boolean): Promise<Result> {
   const memberships = await findMemberships(ctx.db, email);
   if (!memberships.length) throw new NotFoundError(`history member: no member with email "${safeText(email)}"`);
   const accountOf = new Map(memberships.map((m) => [m.id, m.accountId]));
@@ -79,5 +80,5 @@ export async function historyMemberCommand(ctx: Pick<Context, 'db'>, email: stri
     `member ${safeText(email)}: ${memberships.length} membership(s)`,
     ...memberships.map((m) => `  ${m.accountId} ${safeText(m.accountName)}: member ${m.id}, ${m.deletedAt ? `deleted ${isoOrEmpty(m.deletedAt)} (${safeText(m.deletedReason)})` : 'live'}`),
   ];
-  return { output: [...head, '', formatTimeline(timeline, true)].join('\n'), exitCode: 0 };
+  return { output: [...head.map((l) => wrapLine(l, ctx.columns)), '', formatTimeline(timeline, true, ctx.columns)].join('\n'), exitCode: 0 };
 }

@@ -9,6 +9,7 @@ import { loadEvidence, renderEvidence, type ReviewExportFormat } from '../review
 import { loadSigningKey, signDigest, signingKeyPath } from '../review/signing.js';
 import { memberKindsText, oldestSuccess } from '../review/summary-rows.js';
 import { startReview, type StartOptions } from '../review/start.js';
+import { wrapLine } from '../util/table.js';
 import { formatTable, isoOrEmpty, safeText } from './findings-format.js';
 
 type Result = { output: string; exitCode: number };
@@ -29,23 +30,26 @@ export async function reviewStartCommand(ctx: Pick<Context, 'db' | 'config' | 'n
     `review ${s.id} "${safeText(s.name)}" started ${isoOrEmpty(s.startedAt)} (${scope(s)})`,
     `frozen: ${s.members} members${s.members ? ` (${memberKindsText(s.memberKinds)})` : ''}, ${s.tokens} tokens, ${s.findings} open findings on them`,
     `data as fresh as: oldest stream success ${oldestSuccess(s)}`,
-    ...(stale.length ? [`never synced successfully: ${stale.join(', ')} (flarewatch run first for a complete snapshot)`] : []),
-    s.previousId ? `previous review of this scope: ${s.previousId} (flarewatch review diff shows what changed since)` : 'first review of this scope',
-    `next: flarewatch review status ${s.id}; flarewatch review attest <item> --keep|--revoke --by <who> --review ${s.id}`,
+    ...(stale.length ? [`never synced successfully: ${stale.join(', ')} (npx flarewatch run first for a complete snapshot)`] : []),
+    s.previousId ? `previous review of this scope: ${s.previousId} (npx flarewatch review diff shows what changed since)` : 'first review of this scope',
+    // One command a line, each pasteable as printed; the decision needs a name and an item, so it is a comment.
+    'next:',
+    `  npx flarewatch review status ${s.id}`,
+    `  # decide each item it lists: npx flarewatch review attest <item> --keep --by <you> --review ${s.id} (or --revoke)`,
   ];
   return { output: lines.join('\n'), exitCode: 0 };
 }
 
-export async function reviewListCommand(ctx: Pick<Context, 'db'>, json: boolean): Promise<Result> {
+export async function reviewListCommand(ctx: Pick<Context, 'db' | 'columns'>, json: boolean): Promise<Result> {
   const rows = await listReviews(ctx.db);
   if (json) return { output: JSON.stringify(rows, null, 2), exitCode: 0 };
-  if (!rows.length) return { output: 'no review yet (flarewatch review start takes one)', exitCode: 0 };
+  if (!rows.length) return { output: 'no review yet (npx flarewatch review start takes one)', exitCode: 0 };
   const table = rows.map((r) => [String(r.id), safeText(r.name), isoOrEmpty(r.started_at), r.started_by ?? '', scope(r), String(r.items), String(r.items - r.decided)]);
-  return { output: formatTable(['id', 'name', 'started', 'by', 'scope', 'items', 'undecided'], table), exitCode: 0 };
+  return { output: formatTable(['id', 'name', 'started', 'by', 'scope', 'items', 'undecided'], table, { width: ctx.columns, flex: ['name', 'scope'] }), exitCode: 0 };
 }
 
 /** `review status`: the items still undecided (the decided ones count in the summary line). */
-export async function reviewStatusCommand(ctx: Pick<Context, 'db'>, id: number | undefined, json: boolean): Promise<Result> {
+export async function reviewStatusCommand(ctx: Pick<Context, 'db' | 'columns'>, id: number | undefined, json: boolean): Promise<Result> {
   const r = await pickReview(ctx.db, id, 'review status');
   const [items, decisions] = await Promise.all([itemsOf(ctx.db, r.id), decisionsOf(ctx.db, r.id)]);
   const latest = new Map(decisions.map((d) => [d.itemKey, d.decision]));
@@ -56,10 +60,10 @@ export async function reviewStatusCommand(ctx: Pick<Context, 'db'>, id: number |
     const undecided = open.map((i) => ({ key: i.itemKey, kind: i.kind, account_id: i.accountId, label: i.label }));
     return { output: JSON.stringify({ review: r.id, name: r.name, started_at: r.startedAt, ...counts, undecided_items: undecided }, null, 2), exitCode: 0 };
   }
-  const head = `review ${r.id} "${safeText(r.name)}" (${isoOrEmpty(r.startedAt)}): ${counts.items} items, ${counts.decided} decided (${keep} keep, ${counts.revoke} revoke), ${counts.undecided} undecided`;
-  if (!open.length) return { output: `${head}\nevery item is decided: flarewatch review export --review ${r.id} --format html`, exitCode: 0 };
+  const head = wrapLine(`review ${r.id} "${safeText(r.name)}" (${isoOrEmpty(r.startedAt)}): ${counts.items} items, ${counts.decided} decided (${keep} keep, ${counts.revoke} revoke), ${counts.undecided} undecided`, ctx.columns);
+  if (!open.length) return { output: `${head}\nevery item is decided; the evidence pack:\n  npx flarewatch review export --review ${r.id} --format html --output review-${r.id}.html`, exitCode: 0 };
   const table = open.map((i) => [i.itemKey, i.kind, i.accountId ?? '', safeText(i.label)]);
-  return { output: `${head}\n\n${formatTable(['item', 'kind', 'account', 'label'], table)}`, exitCode: 0 };
+  return { output: `${head}\n\n${formatTable(['item', 'kind', 'account', 'label'], table, { width: ctx.columns, flex: ['label'] })}`, exitCode: 0 };
 }
 
 export async function reviewAttestCommand(ctx: Pick<Context, 'db' | 'now'>, id: number | undefined, refs: string[], o: AttestOptions): Promise<Result> {

@@ -2,6 +2,7 @@ import { controlLabel } from '../compliance/controls.js';
 import type { Config } from '../config.js';
 import { resolveRuleSettings } from '../rules/config.js';
 import type { RuleSet } from '../rules/engine.js';
+import { wrapLine } from '../util/table.js';
 
 export interface RuleListing {
   id: string;
@@ -52,7 +53,7 @@ const show = (v: unknown): string => {
   return v.map((x) => (x && typeof x === 'object' && 'days' in x && 'severity' in x ? `${x.days}d ${x.severity}` : show(x))).join(', ');
 };
 
-export function formatRules(listing: ReturnType<typeof listRules>): string {
+export function formatRules(listing: ReturnType<typeof listRules>, width?: number): string {
   const blocks = listing.rules.map((r) => {
     const flags = [r.severity + (r.severity !== r.defaultSeverity ? ` (default ${r.defaultSeverity})` : ''), r.kind, r.enabled ? 'enabled' : 'DISABLED', r.source];
     const lines = [`${r.id} — ${r.title}`, `  ${flags.join(' · ')}`];
@@ -66,7 +67,7 @@ export function formatRules(listing: ReturnType<typeof listRules>): string {
     }
     for (const n of r.notes) lines.push(`  ! ${n}`);
     for (const p of r.problems) lines.push(`  ✗ ${p}`);
-    return lines.join('\n');
+    return lines.map((l) => wrapLine(l, width)).join('\n');
   });
   const problems = listing.problems.map((p) => `✗ ${p.file}: ${p.error}`);
   return [...blocks, ...(problems.length ? ['custom rules that could not be loaded:', ...problems] : [])].join('\n\n') || 'no rules';

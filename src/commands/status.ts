@@ -7,6 +7,7 @@ import { type AccessPicture, accessPictures, describePicture } from '../db/queri
 import { secretKey } from '../credentials/limiters.js';
 import { streamLags, type StreamLag } from '../ops/metrics.js';
 import { formatDuration } from '../util/duration.js';
+import { formatTable, wrapLine } from '../util/table.js';
 
 /** `lastCompleteAt` → `last complete at`. */
 const words = (key: string) => key.replace(/([A-Z])/g, ' $1').toLowerCase();
@@ -32,11 +33,7 @@ const errorText = (r: StreamLag): string => {
   return `${r.lastErrorAt ?? ''} ${r.lastError}`.trim().slice(0, 160);
 };
 
-function table(header: string[], body: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), ...body.map(line)];
-}
+const table = (header: string[], body: string[][], width: number | undefined): string[] => formatTable(header, body, { width, rule: false, flex: ['checkpoint', 'verified', 'last error', 'whose'] }).split('\n');
 
 const verifiedText = (v: VerifySummary | undefined) =>
   !v ? '' : `${v.verifiedThrough ? `through ${v.verifiedThrough}` : 'not yet'}${v.gaps ? `, ${v.gaps} gap day(s) (last ${v.lastGap})` : ''}`;
@@ -56,7 +53,7 @@ export interface StatusExtras {
  * One line per stream: checkpoint, lag (now − watermark for audit logs, now − last success
  * otherwise), what `audit verify` proved, last error; then one line per credential.
  */
-export function formatStatus(rows: StreamLag[], extras: StatusExtras = {}): string {
+export function formatStatus(rows: StreamLag[], extras: StatusExtras = {}, width?: number): string {
   if (!rows.length) return 'no stream has been walked yet';
   const verify = new Map((extras.verify ?? []).map((v) => [v.stream, v]));
   const out = table(['stream', 'checkpoint', 'lag', 'last success', 'verified', 'last error'], rows.map((r) => [
@@ -66,19 +63,19 @@ export function formatStatus(rows: StreamLag[], extras: StatusExtras = {}): stri
     r.lastSuccessAt ?? 'never',
     verifiedText(verify.get(r.stream)),
     errorText(r),
-  ]));
+  ]), width);
   if (extras.credentials?.length) {
     out.push('', ...table(['credential', 'kind', 'status', 'whose', 'expires', 'verified', 'last error'], extras.credentials.map((c) => [
       c.name, c.kind ?? '?', extras.changed?.has(c.name) ? `secret changed since checked (was ${c.status}; the next run checks it)` : c.status, c.userEmail ?? c.userId ?? (c.accountId ? `account ${c.accountId}` : ''),
       c.expiresOn?.toISOString() ?? (c.kind === 'global-key' ? '' : 'never'), c.lastVerifiedAt?.toISOString() ?? 'never', (c.lastError ?? '').slice(0, 120),
-    ])));
+    ]), width));
   }
   if (extras.budgets?.length) {
     out.push('', ...table(['budget', 'round', 'share', 'capacity', 'planned', 'used', 'needed', 'deferred'], extras.budgets.map((b) => [
       b.budget, b.roundAt, `${Math.round(b.share * 100)}%`, String(b.capacity), String(b.planned), String(b.used), String(b.needed), `${b.deferred} stream(s)`,
-    ])));
+    ]), width));
   }
-  if (extras.pictures?.length) out.push('', ...extras.pictures.map(describePicture));
+  if (extras.pictures?.length) out.push('', ...extras.pictures.map((p) => wrapLine(describePicture(p), width)));
   return out.join('\n');
 }
 
@@ -101,7 +98,7 @@ export function unhealthy(rows: StreamLag[], maxLagMs: number, extras: StatusExt
  * `flarewatch status [--json] [--max-lag 2h]`: exit 0 when everything is healthy, 1 when a stream
  * is failing or lags more than max-lag, a credential does not verify, or `audit verify` left a gap.
  */
-export async function statusCommand(config: Config, opts: { json?: boolean; maxLagMs: number }, print: (s: string) => void): Promise<number> {
+export async function statusCommand(config: Config, opts: { json?: boolean; maxLagMs: number; columns?: number }, print: (s: string) => void): Promise<number> {
   const app = await openApp(config, { migrate: false });
   try {
     const db = app.ctx.db;
@@ -119,8 +116,8 @@ export async function statusCommand(config: Config, opts: { json?: boolean; maxL
       print(JSON.stringify({ ok: problems.length === 0, maxLagSeconds: opts.maxLagMs / 1000, problems, streams: rows, credentials, verification: extras.verify, budgets: extras.budgets, staleness: extras.staleness,
         accessPictures: extras.pictures }, null, 2));
     } else {
-      print(formatStatus(rows, extras));
-      if (problems.length) print(`\n${problems.length} need attention: ${problems.map((p) => `${p.stream} (${p.problem})`).join(', ')}`);
+      print(formatStatus(rows, extras, opts.columns));
+      if (problems.length) print(`\n${wrapLine(`${problems.length} need attention: ${problems.map((p) => `${p.stream} (${p.problem})`).join(', ')}`, opts.columns)}`);
     }
     return problems.length ? 1 : 0;
   } finally {

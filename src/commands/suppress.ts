@@ -53,6 +53,7 @@ export async function formatSuppressionList(ctx: Context, json: boolean): Promis
   return formatTable(
     ['id', 'rule', 'resource', 'state', 'expires', 'findings', 'by', 'reason'],
     list.map((s) => [String(s.id), s.ruleId, s.resourcePattern, state(s), isoOrEmpty(s.expiresAt) || 'never', String(counts.get(s.id) ?? 0), safeText(s.createdBy), safeText(s.reason)]),
+    { width: ctx.columns, flex: ['reason', 'resource', 'by'] },
   );
 }
 

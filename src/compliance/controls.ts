@@ -85,5 +85,5 @@ export function rulesForControl(wanted: string, rules: Array<{ id: string; contr
   if (ids.length) return ids;
   const known = [...new Set(rules.flatMap((r) => r.controls ?? []))].sort();
   const bare = known.map((k) => k.split(':')[1]!);
-  throw new UsageError(`findings --control: no rule supports "${wanted}"${didYouMean(wanted, [...known, ...bare])}; flarewatch rules lists each rule's controls`);
+  throw new UsageError(`findings --control: no rule supports "${wanted}"${didYouMean(wanted, [...known, ...bare])}; npx flarewatch rules lists each rule's controls`);
 }

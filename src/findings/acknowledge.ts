@@ -42,7 +42,7 @@ export async function acknowledge(
     await lockRuleFindings(tx, peek.ruleId);
     const f = (await findingById(tx, id, true))!;
     if (f.kind !== 'detection') {
-      throw new AcknowledgeError(`finding ${id} (${f.ruleId}) is a state finding: it resolves when the problem is fixed; to accept it as it is, suppress it (flarewatch suppress ${f.ruleId} '${f.resourceKey}' --reason "…")`);
+      throw new AcknowledgeError(`finding ${id} (${f.ruleId}) is a state finding: it resolves when the problem is fixed; to accept it as it is, suppress it: npx flarewatch suppress ${f.ruleId} '${f.resourceKey}' --reason "…"`);
     }
     if (f.status !== 'open') throw new AcknowledgeError(`finding ${id} is already resolved (${f.resolutionReason ?? 'resolved'}${f.resolvedBy ? ` by ${f.resolvedBy}` : ''})`);
     const t = transitionOf(f, by.trim(), note?.trim() || null, now);

@@ -25,7 +25,7 @@ export class NoRedisError extends FatalError {
   constructor() {
     super(
       'no Redis: set REDIS_URL (e.g. redis://localhost:6379), or install redis-server on the PATH so that ' +
-        '`flarewatch start` can run its own; or use `flarewatch run` (no Redis needed) from cron or a Kubernetes CronJob',
+        '`npx flarewatch start` can run its own; or use `npx flarewatch run` (no Redis needed) from cron or a Kubernetes CronJob',
     );
   }
 }

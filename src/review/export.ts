@@ -6,8 +6,9 @@ import { renderCsv } from './render-csv.js';
 import { renderHtml } from './render-html.js';
 import { renderMarkdown } from './render-md.js';
 
-export const EXPORT_FORMATS = ['csv', 'md', 'html', 'json'] as const;
-export type ReviewExportFormat = (typeof EXPORT_FORMATS)[number];
+import type { ReviewExportFormat } from './formats.js';
+
+export { EXPORT_FORMATS, type ReviewExportFormat } from './formats.js';
 
 /** A review's evidence pack, from its frozen tables and its decisions only (never the live inventory). */
 export async function loadEvidence(tx: Tx, reviewId: number): Promise<Evidence | undefined> {

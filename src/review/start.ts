@@ -36,7 +36,7 @@ async function scopeOf(ctx: Pick<Context, 'db'>, given: string[] | undefined): P
   const missing = wanted.filter((a) => !live.some((l) => l.id === a));
   if (missing.length) {
     const all = (await ctx.db.select({ id: accountsTable.id }).from(accountsTable).where(isNull(accountsTable.deletedAt))).map((a) => a.id);
-    throw new UsageError(`review start: no watched account ${missing.map((m) => `"${m}"${didYouMean(m, all)}`).join(', ')} (flarewatch status lists the accounts' streams)`);
+    throw new UsageError(`review start: no watched account ${missing.map((m) => `"${m}"${didYouMean(m, all)}`).join(', ')} (npx flarewatch status lists the accounts' streams)`);
   }
   return wanted;
 }
@@ -56,7 +56,7 @@ export async function startReview(ctx: Pick<Context, 'db' | 'config' | 'now'>, o
     const id = await insertReview(tx, { name, accounts: scope, startedAt, startedBy: opts.by?.trim() || null, freshness, previousId });
     const members = await freezeMembers(tx, id, scope);
     const tokens = await freezeTokens(tx, id, scope);
-    if (members + tokens === 0) throw new UsageError('review start: nothing to review (no members or tokens stored for this scope): run flarewatch run first');
+    if (members + tokens === 0) throw new UsageError('review start: nothing to review (no members or tokens stored for this scope): run npx flarewatch run first');
     const findings = await freezeFindings(tx, id, scope, controls);
     const memberKinds = await frozenMemberKinds(tx, id);
     return { id, name, startedAt, members, memberKinds, tokens, findings, previousId, accounts: scope, freshness };

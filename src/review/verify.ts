@@ -54,7 +54,7 @@ export function verifyPack(text: string, o: VerifyOptions = {}): VerifyReport {
     return { ok: false, checks: [{ what: 'pack', ok: false, detail: `not JSON: ${(err as Error).message}` }] };
   }
   if (e.format !== 'flarewatch-access-review/2' || !e.chain || !Array.isArray(e.chain.decisions)) {
-    return { ok: false, checks: [{ what: 'pack', ok: false, detail: `not a signed evidence pack (format ${JSON.stringify(e.format)}; export it again with \`flarewatch review export --format json\`)` }] };
+    return { ok: false, checks: [{ what: 'pack', ok: false, detail: `not a signed evidence pack (format ${JSON.stringify(e.format)}; export it again with \`npx flarewatch review export --format json\`)` }] };
   }
   const digest = createHash('sha256').update(digestInput(e)).digest('hex');
   add('digest', digest === e.digest ? [] : [`the pack's content does not give its digest (${e.digest.slice(0, 12)}…): it was edited after export`], `sha256 ${digest}`);

@@ -13,7 +13,7 @@ export function knownRuleIds(config: Pick<Config, 'rulesDir'>): string[] {
 export function ruleSettingProblems(given: string[], rulesDir: string): string[] {
   if (!given.length) return [];
   const known = knownRuleIds({ rulesDir });
-  return given.filter((id) => !known.includes(id)).map((id) => `rules.${id}: unknown rule${didYouMean(id, known)} (see flarewatch rules)`);
+  return given.filter((id) => !known.includes(id)).map((id) => `rules.${id}: unknown rule${didYouMean(id, known)} (see npx flarewatch rules)`);
 }
 
 /** A `rules:` entry under a misspelt id would leave the rule meant to be disabled running: refuse it. */
@@ -24,5 +24,5 @@ export function checkRuleSettingIds(config: Config): void {
 
 /** For --rule and suppress: a rule id flarewatch knows (or one with findings stored), else a usage error. */
 export function assertKnownRule(id: string, known: readonly string[], what: string): void {
-  if (!known.includes(id)) throw new UsageError(`${what}: unknown rule "${id}"${didYouMean(id, known)}; flarewatch rules lists them`);
+  if (!known.includes(id)) throw new UsageError(`${what}: unknown rule "${id}"${didYouMean(id, known)}; npx flarewatch rules lists them`);
 }

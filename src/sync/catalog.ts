@@ -18,6 +18,9 @@ import { userStream } from './user.js';
 import { userInvitesStream } from './user-invites.js';
 import { userOrganizationsStream } from './user-organizations.js';
 import { userTokensStream } from './user-tokens.js';
+import { ACCOUNT_KINDS, ALL_KINDS, CREDENTIAL_KINDS, GLOBAL_KINDS } from './kinds.js';
+
+export { ALL_KINDS };
 
 /**
  * Every stream kind, by what scopes it. A stream's name is its key: `<kind>:<credential>` for
@@ -36,7 +39,7 @@ export const CREDENTIAL_STREAMS: Record<string, (credential: string) => StreamJo
   'ip-access-rules': ipAccessRulesStream,
   'user-audit': userAuditStream,
   organizations: organizationsStream,
-};
+} satisfies Record<(typeof CREDENTIAL_KINDS)[number], (credential: string) => StreamJob>;
 
 /**
  * Credential streams an account-owned token cannot walk: the /user endpoints, and /organizations, whose
@@ -52,7 +55,7 @@ export const notApplicableReason = (kind: string, credential: string) => kind ==
 
 export const GLOBAL_STREAMS: Record<string, () => StreamJob> = {
   'permission-groups': permissionGroupsStream,
-};
+} satisfies Record<(typeof GLOBAL_KINDS)[number], () => StreamJob>;
 
 export const ACCOUNT_STREAMS: Record<string, (accountId: string) => StreamJob> = {
   'account-tokens': accountTokensStream,
@@ -66,9 +69,8 @@ export const ACCOUNT_STREAMS: Record<string, (accountId: string) => StreamJob> =
   'resource-groups': resourceGroupsStream,
   'iam-permission-groups': iamPermissionGroupsStream,
   zones: zonesStream,
-};
+} satisfies Record<(typeof ACCOUNT_KINDS)[number], (accountId: string) => StreamJob>;
 
-export const ALL_KINDS = [...Object.keys(CREDENTIAL_STREAMS), ...Object.keys(GLOBAL_STREAMS), ...Object.keys(ACCOUNT_STREAMS)];
 export const AUDIT_KINDS = ALL_KINDS.filter((k) => k.includes('audit'));
 export const INVENTORY_KINDS = ALL_KINDS.filter((k) => !k.includes('audit'));
 

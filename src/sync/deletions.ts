@@ -59,7 +59,7 @@ export function guard(w: Walk, candidates: string[], live: number): { wanted: st
   if (agreed.length) w.log.info({ agreed: agreed.length }, 'a second complete walk agrees with the deletions held back');
   if (!massive(w, fresh.length, live) || w.confirmDeletions) return { wanted: candidates, held: null };
   w.counts.deletionsHeld += fresh.length;
-  w.note(`mass-deletion guard: ${fresh.length} of ${live} live rows are missing; none of them marked deleted until the next complete walk agrees (or: flarewatch sync ${w.stream} --confirm-deletions)`);
+  w.note(`mass-deletion guard: ${fresh.length} of ${live} live rows are missing; none of them marked deleted until the next complete walk agrees (or: npx flarewatch sync ${w.stream} --confirm-deletions)`);
   return { wanted: agreed, held: { ids: fresh, at: w.now().toISOString(), live } };
 }
 

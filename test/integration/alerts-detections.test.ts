@@ -111,7 +111,7 @@ describe('an audit-log detection', () => {
     expect((await ackCommand(ctx, [999_999], { by: 'bob' })).output).toBe('no finding 999999');
     const [state] = await q(`insert into findings (fingerprint, rule_id, resource_key, resource_type, severity, title, facts)
       values ('state-one', 'token-no-expiry', 'token:t1', 'token', 'medium', 'API token has no expiry', '{}') returning id`);
-    expect((await ackCommand(ctx, [state.id], { by: 'bob' })).output).toMatch(/is a state finding: it resolves when the problem is fixed; to accept it as it is, suppress it \(flarewatch suppress token-no-expiry 'token:t1'/);
+    expect((await ackCommand(ctx, [state.id], { by: 'bob' })).output).toMatch(/is a state finding: it resolves when the problem is fixed; to accept it as it is, suppress it: npx flarewatch suppress token-no-expiry 'token:t1'/);
     await q(`delete from findings where id = $1`, [state.id]);
     await expect(ackCommand(ctx, [d.id], {})).rejects.toThrow(/--by <who> is required/);
   });

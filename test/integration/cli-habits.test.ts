@@ -98,9 +98,9 @@ describe('CLI habits', () => {
 
   it('findings --rule with an unknown rule says so (with a suggestion); suppress refuses one too', async () => {
     const r = await cli(['findings', '--rule', 'token-no-expiryy']);
-    expect([r.code, r.stderr.trim()]).toEqual([2, 'flarewatch: findings --rule: unknown rule "token-no-expiryy" (did you mean "token-no-expiry"?); flarewatch rules lists them']);
+    expect([r.code, r.stderr.trim()]).toEqual([2, 'flarewatch: findings --rule: unknown rule "token-no-expiryy" (did you mean "token-no-expiry"?); npx flarewatch rules lists them']);
     const s = await cli(['suppress', 'token-no-expiri', 'token:*', '--reason', 'x']);
-    expect([s.code, s.stderr.trim()]).toEqual([2, 'flarewatch: suppress: unknown rule "token-no-expiri" (did you mean "token-no-expiry"?); flarewatch rules lists them']);
+    expect([s.code, s.stderr.trim()]).toEqual([2, 'flarewatch: suppress: unknown rule "token-no-expiri" (did you mean "token-no-expiry"?); npx flarewatch rules lists them']);
     expect((await db.pool.query('select count(*)::int as n from suppressions')).rows[0].n).toBe(0);
   });
 
@@ -108,7 +108,7 @@ describe('CLI habits', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'flarewatch-habits-')), 'c.yaml');
     writeFileSync(file, 'rules:\n  token-no-expirry:\n    enabled: false\n');
     const r = await cli(['check'], { FLAREWATCH_CONFIG: file });
-    expect([r.code, r.stderr.trim()]).toEqual([2, 'flarewatch: invalid configuration:\n  rules.token-no-expirry: unknown rule (did you mean "token-no-expiry"?) (see flarewatch rules)']);
+    expect([r.code, r.stderr.trim()]).toEqual([2, 'flarewatch: invalid configuration:\n  rules.token-no-expirry: unknown rule (did you mean "token-no-expiry"?) (see npx flarewatch rules)']);
   });
 
   it('findings show <id> prints one finding with its facts and history; not found is one line on stderr, exit 4', { timeout: 600_000 }, async () => {

@@ -47,14 +47,14 @@ describe('several mistakes in one config are reported at once', () => {
       expect.stringMatching(/^LOG_LEVEL \(log\.level\): must be one of /),
       expect.stringMatching(/^FLAREWATCH_SCHEDULE_AUDIT \(daemon\.auditSchedule\): not a valid schedule: minute field/),
       'CLOUDFLARE_EMAIL: required with CLOUDFLARE_API_KEY',
-      'rules.member-no-2faa: unknown rule (did you mean "member-no-2fa"?) (see flarewatch rules)',
+      'rules.member-no-2faa: unknown rule (did you mean "member-no-2fa"?) (see npx flarewatch rules)',
     ]));
     expect(problems).toHaveLength(5);
   });
 
   it('an unknown rule id alone is still refused', () => {
     expect(cliProblems({ FLAREWATCH_CONFIG: file('rule.yaml', 'rules:\n  token-no-expiryy:\n    enabled: false\n') })).toEqual([
-      'rules.token-no-expiryy: unknown rule (did you mean "token-no-expiry"?) (see flarewatch rules)',
+      'rules.token-no-expiryy: unknown rule (did you mean "token-no-expiry"?) (see npx flarewatch rules)',
     ]);
   });
 });

@@ -1,9 +1,9 @@
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { remediationPlans } from './remediation-plans.js';
 
-export const REMEDIATION_KINDS = ['token-disable', 'token-set-expiry', 'token-delete', 'token-narrow', 'token-roll',
-  'member-remove', 'invitation-remove', 'group-member-remove', 'user-invite-reject'] as const;
-export type RemediationKind = (typeof REMEDIATION_KINDS)[number];
+import { REMEDIATION_KINDS, type RemediationKind } from './remediation-kinds.js';
+
+export { REMEDIATION_KINDS, type RemediationKind };
 
 /**
  * One change of a plan: the exact request it will send (never a secret) and the state it assumes
