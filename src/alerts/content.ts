@@ -86,7 +86,7 @@ export function kindLine(e: AlertEvent): string {
 /** How to close a detection, for its opening alert. Trusted text. */
 export function ackHint(e: AlertEvent): string | undefined {
   if (e.findingKind !== 'detection' || e.kind === 'resolved' || e.findingId === undefined) return undefined;
-  return `Detection: open until acknowledged with \`flarewatch findings ack ${e.findingId} --by <you> --note "…"\``;
+  return `Detection: open until acknowledged with \`npx flarewatch findings ack ${e.findingId} --by <you> --note "…"\``;
 }
 
 /** "Now watching 223 open findings, 12 high or critical". Trusted text. */

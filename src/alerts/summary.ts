@@ -32,7 +32,7 @@ export function summaryFor(setup: Pick<SinkSetup, 'minSeverity' | 'rules'>, coun
     top: top.filter((i) => sinkTakes(setup, i.ruleId, i.severity)).slice(0, SUMMARY_TOP).map((i) => ({
       ruleId: i.ruleId, title: i.title, severity: i.severity, findingKind: i.kind, resourceKey: i.resourceKey, resourceName: i.resourceName, accountName: i.accountName,
     })),
-    listCommand: highOrCritical > 0 ? 'flarewatch findings --severity high' : 'flarewatch findings',
+    listCommand: highOrCritical > 0 ? 'npx flarewatch findings --severity high' : 'npx flarewatch findings',
   };
 }
 

@@ -42,7 +42,7 @@ async function giveNotices(ctx: Context, p: HygienePolicy, r: HygieneResult): Pr
         ownerEmail: c.owner_email, lastUsedOn: c.last_used_on ? new Date(c.last_used_on) : null, facts: { name: c.resource_name, auto: p.auto } });
       await queueStepAlert(tx, ctx, { step: 'notice', subject: `notice-${policyKey(p)}-${c.finding_id}`, resourceKey: c.resource_key, resourceName: c.resource_name, accountId: c.account_id, owner: c.owner_email,
         title: `${c.resource_name ?? c.resource_key} will be ${VERB[p.action]} on ${day(actOn)} unless it is used or excepted`,
-        facts: { notify: c.owner_email, act_on: actOn.toISOString(), policy: policyKey(p), auto: p.auto, except: `flarewatch fix except ${c.resource_key} --reason ... --by ...` } });
+        facts: { notify: c.owner_email, act_on: actOn.toISOString(), policy: policyKey(p), auto: p.auto, except: `npx flarewatch fix except ${c.resource_key} --reason ... --by ...` } });
     });
     r.noticed++;
   }
@@ -62,7 +62,7 @@ async function actOnNotice(ctx: Context, p: HygienePolicy, n: OpenNotice, r: Hyg
   r.planned++;
   if (!p.auto) {
     await queueStepAlert(ctx.db, ctx, { step: 'pending', subject: `plan-${plan.planId}`, resourceKey: n.object_key,
-      title: `Hygiene plan ${plan.planId} (${policyKey(p)}) waits for approval`, facts: { plan: plan.planId, approve: `flarewatch fix approve ${plan.planId} --by <who>` } });
+      title: `Hygiene plan ${plan.planId} (${policyKey(p)}) waits for approval`, facts: { plan: plan.planId, approve: `npx flarewatch fix approve ${plan.planId} --by <who>` } });
     return;
   }
   await ctx.db.insert(remediationApprovals).values({ planId: plan.planId, approvedBy: by, approvedAt: ctx.now(), via: 'policy', note: `auto: true, notice ${n.id} given` });

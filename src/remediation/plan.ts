@@ -88,7 +88,7 @@ export async function createPlan(ctx: Context, items: PlanItem[], opts: PlanOpti
     const needed = approvalsNeeded(ctx.config, actions.map((a) => a.spec));
     if (needed > 0 && !opts.by.startsWith('policy:')) {
       await queueStepAlert(tx, ctx, { step: 'pending', subject: `plan-${plan!.id}`, title: `Remediation plan ${plan!.id} waits for ${needed} approval(s)`,
-        resourceKey: `plan:${plan!.id}`, facts: { plan: plan!.id, planner: opts.by, actions: actions.length, approve: `flarewatch fix approve ${plan!.id} --by <who>` } });
+        resourceKey: `plan:${plan!.id}`, facts: { plan: plan!.id, planner: opts.by, actions: actions.length, approve: `npx flarewatch fix approve ${plan!.id} --by <who>` } });
     }
     return plan!.id;
   });

@@ -74,10 +74,10 @@ describe('the summary', () => {
   const all: SummaryEvent = summaryFor({ minSeverity: 'info', rules: [] }, counts, top, base);
 
   it('counts what each sink would be told about', () => {
-    expect(all).toMatchObject({ kind: 'summary', open: 35, highOrCritical: 5, detections: 3, counts: { medium: 30, critical: 2, high: 3 }, listCommand: 'flarewatch findings --severity high' });
+    expect(all).toMatchObject({ kind: 'summary', open: 35, highOrCritical: 5, detections: 3, counts: { medium: 30, critical: 2, high: 3 }, listCommand: 'npx flarewatch findings --severity high' });
     expect(all.top).toHaveLength(2);
     const tokens = summaryFor({ minSeverity: 'info', rules: ['token-no-*'] }, counts, top, base);
-    expect(tokens).toMatchObject({ open: 30, highOrCritical: 0, top: [], listCommand: 'flarewatch findings' });
+    expect(tokens).toMatchObject({ open: 30, highOrCritical: 0, top: [], listCommand: 'npx flarewatch findings' });
   });
 
   it('renders in every sink, headline first; PagerDuty gets none; untrusted names stay inert', () => {
@@ -91,7 +91,7 @@ describe('the summary', () => {
     expect(mail.subject).toBe(`[flarewatch] ${headline}`);
     expect(mail.html).not.toContain('<script>');
     const hook = buildWebhookPayload(all) as WebhookSummaryPayload;
-    expect(hook).toMatchObject({ version: 1, type: 'summary', alert_id: 'sum-1', open: 35, high_or_critical: 5, baselined: 35, list_command: 'flarewatch findings --severity high' });
+    expect(hook).toMatchObject({ version: 1, type: 'summary', alert_id: 'sum-1', open: 35, high_or_critical: 5, baselined: 35, list_command: 'npx flarewatch findings --severity high' });
     expect(hook.top[0]).toMatchObject({ rule_id: 'token-broad-policy', kind: 'state', resource: { key: 'token:1', name: HOSTILE } });
     expect(buildLogPayload(all, { digestMaxEvents: 10 }).msg).toBe(`alert summary: ${headline}`);
     expect(buildPagerDutyPayload(all, { source: 'flarewatch' })).toBeNull();
