@@ -1,10 +1,12 @@
-import type { SimCredentials } from './http/auth.js';
 import type { IssueSpec } from './options.js';
 import { rngFor, type Rng } from './prng.js';
 import { credentialPolicies, isExpired, type Token } from './tokens.js';
 import type { World } from './world.js';
 
 export type { IssueSpec };
+
+/** The simulator's own credentials (the owner's token, e-mail and global key); `deny` lists the route keys ('GET /user') they do not cover (403). */
+export interface SimCredentials { apiToken: string; email: string; apiKey: string; deny: string[] }
 
 /** What a client needs to use an issued credential (a local test secret, safe to print). */
 export type IssuedCredential =

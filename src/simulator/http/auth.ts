@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { CredentialStore, Principal } from '../credentials.js';
+import type { CredentialStore, Principal, SimCredentials } from '../credentials.js';
 import { CODES, HttpError } from './errors.js';
 
-export interface SimCredentials { apiToken: string; email: string; apiKey: string; deny: string[] }
+export type { SimCredentials };
 
 export const DEFAULT_CREDENTIALS: SimCredentials = {
   apiToken: 'sim-token-0123456789abcdef0123456789abcdef01',
