@@ -37,7 +37,7 @@ export const accessSource = (at?: Date): SQL =>
   at ? sql`effective_access_at(${at.toISOString()}::timestamptz)` : sql`effective_access`;
 
 /**
- * The model of one account only (migration 0023): the same rows as `accessSource(at)` where
+ * The model of one account only (migration 0022): the same rows as `accessSource(at)` where
  * account_id is that account, worked out from that account's members, groups and tokens alone.
  */
 export const accountModel = (accountId: string, at?: Date): SQL =>

@@ -65,7 +65,7 @@ describe('flarewatch_access_model (0022) against its 0017 definition', () => {
   }
 
   it('is the 0022 definition that runs (the pictures worked out once)', async () => {
-    // Since 0023 the two-argument model delegates to the account-scoped one, which holds the body.
+    // The two-argument model delegates to the account-scoped one, which holds the body.
     const src = (await db.pool.query<{ args: number; src: string }>(
       `select pronargs as args, prosrc as src from pg_proc where proname = 'flarewatch_access_model' order by pronargs`)).rows;
     expect(src.map((r) => r.args)).toEqual([2, 3]);

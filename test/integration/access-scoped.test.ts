@@ -7,7 +7,7 @@ import { testContext } from '../helpers/context.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { INVENTORY_KINDS } from '../helpers/inventory.js';
 
-// Migration 0023: the access model narrowed to one account must give exactly the rows of the whole
+// Migration 0022: the access model narrowed to one account must give exactly the rows of the whole
 // model in that account, now and at an instant, and `access who-can --account` (which reads it)
 // the same answer as before, whatever path grants the access.
 

@@ -12,7 +12,7 @@ import { testContext } from '../helpers/context.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { INVENTORY_KINDS } from '../helpers/inventory.js';
 
-// Migration 0023 on a database written before it (an archive and an inventory already stored): the
+// Migration 0022 on a database written before it (an archive and an inventory already stored): the
 // new index is built on every existing partition, and the access model and `history member`'s
 // events are the same rows after the upgrade as before it.
 
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 /** The migrations up to 0021 (the last before this change), in a folder of their own. */
-function migrationsBefore0023(): string {
+function migrationsBefore0022(): string {
   const dir = mkdtempSync(join(tmpdir(), 'flarewatch-old-migrations-'));
   cpSync(MIGRATIONS_DIR, dir, { recursive: true });
   const journalPath = join(dir, 'meta', '_journal.json');
@@ -48,12 +48,12 @@ async function emptyDatabase(): Promise<string> {
   return inject('pgAdminUrl').replace(/\/postgres$/, `/${name}`);
 }
 
-describe('upgrading an archive to migration 0023', () => {
+describe('upgrading an archive to migration 0022', () => {
   it('indexes every existing partition and changes no answer', async () => {
     const sim = await startSimulator({ seed: 27, size: { accounts: 2, membersPerAccount: 8, accountTokensPerAccount: 3, userTokens: 4, accountAuditEntries: 3000, accountAuditV1Entries: 200, auditDays: 60 }, rateLimit: false });
     cleanups.push(() => sim.close());
     const url = await emptyDatabase();
-    await runMigrations(url, { migrationsFolder: migrationsBefore0023() });
+    await runMigrations(url, { migrationsFolder: migrationsBefore0022() });
     const database = connectDatabase(url, 4);
     cleanups.push(() => database.close());
     const ctx = testContext({ db: database.db, pool: database.pool, url } as TestDatabase, sim, { LOG_LEVEL: 'warn' });
