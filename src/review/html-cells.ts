@@ -1,12 +1,12 @@
+import { escapeHtml } from '../alerts/escape.js';
+
 // Pure: text into table cells of the HTML evidence pack, escaped, and marked up so that a browser
 // breaks lines between words only. A browser also breaks after a hyphen or a slash (a date
 // "2026-04-" / "01", a rule id "token-no-ip-" / "restriction"): such words are kept whole. Only an
 // id or another long token (a hex id, an email, a URL) may break inside, where nothing else fits.
 
-export const esc = (s: unknown): string =>
-  String(s ?? '')
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+/** Escaped as the alert e-mails are; control characters (no meaning in HTML text) dropped first. */
+export const esc = (s: unknown): string => escapeHtml(String(s ?? '').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, ''));
 
 /** Longer than this, a word is an id or alike (a 32-hex id, a URL): it may break inside. */
 const LONG_TOKEN = 22;
