@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, not, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import { accountAccess } from '../schema/index.js';
+import { seenAgainNeedsWrite } from './snapshot.js';
 
 export type AccessRow = typeof accountAccess.$inferSelect;
 
@@ -11,14 +12,13 @@ export type AccessRow = typeof accountAccess.$inferSelect;
  */
 export async function recordAccess(tx: Tx, credential: string, accountIds: string[], now: Date, lastSeenResolutionMs: number): Promise<void> {
   if (!accountIds.length) return;
-  const staleBefore = new Date(now.getTime() - lastSeenResolutionMs).toISOString();
   await tx
     .insert(accountAccess)
     .values(accountIds.map((accountId) => ({ credential, accountId, firstSeenAt: now, lastSeenAt: now })))
     .onConflictDoUpdate({
       target: [accountAccess.credential, accountAccess.accountId],
       set: { lastSeenAt: now, deletedAt: null, deletedReason: null },
-      setWhere: sql`${accountAccess.deletedAt} is not null or ${accountAccess.lastSeenAt} < ${staleBefore}::timestamptz`,
+      setWhere: seenAgainNeedsWrite(accountAccess, now, lastSeenResolutionMs),
     });
 }
 

@@ -14,6 +14,16 @@ export type SyncedTable = PgTable & {
 const NOT_COPIED = new Set(['firstSeenAt', 'lastSeenAt', 'updatedAt', 'deletedAt', 'deletedReason']);
 
 /**
+ * Whether a row seen again must be rewritten although nothing in it changed: it was marked
+ * deleted, or its last_seen_at is older than `lastSeenResolutionMs` (rewriting every row on
+ * every walk would only bloat the table and the WAL).
+ */
+export function seenAgainNeedsWrite(row: { deletedAt: PgColumn; lastSeenAt: PgColumn }, now: Date, lastSeenResolutionMs: number): SQL {
+  const staleBefore = new Date(now.getTime() - lastSeenResolutionMs).toISOString();
+  return sql`(${row.deletedAt} is not null or ${row.lastSeenAt} < ${staleBefore}::timestamptz)`;
+}
+
+/**
  * Insert or refresh snapshot rows. A row whose content is unchanged is not rewritten
  * unless it was marked deleted or its last_seen_at is older than `lastSeenResolutionMs`
  * (rewriting every row on every sync would only bloat the table and the WAL).
@@ -39,7 +49,6 @@ export async function upsertSnapshotRows(
   set.lastSeenAt = sql`${now.toISOString()}::timestamptz`;
   set.deletedAt = sql`null`;
   set.deletedReason = sql`null`;
-  const staleBefore = new Date(now.getTime() - lastSeenResolutionMs).toISOString();
   const stamped = rows.map((r) => ({ ...r, firstSeenAt: now, lastSeenAt: now, updatedAt: now }));
   const result = await tx
     .insert(table)
@@ -47,7 +56,7 @@ export async function upsertSnapshotRows(
     .onConflictDoUpdate({
       target,
       set,
-      setWhere: sql`${changed} or ${table.deletedAt} is not null or ${table.lastSeenAt} < ${staleBefore}::timestamptz`,
+      setWhere: sql`${changed} or ${seenAgainNeedsWrite(table, now, lastSeenResolutionMs)}`,
     });
   return result.rowCount ?? 0;
 }
