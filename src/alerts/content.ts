@@ -66,6 +66,12 @@ export const RESOLUTION_ICON: Record<ResolutionCategory, string> = {
 export const resolvedLabel = (e: AlertEvent) => RESOLUTION_LABEL[e.resolution?.category ?? 'fixed'];
 export const resolvedIcon = (e: AlertEvent) => RESOLUTION_ICON[e.resolution?.category ?? 'fixed'];
 
+/** The icon beside `headline(e)`: the remediation step's, the resolution's, else the severity's. */
+export function headlineIcon(e: AlertEvent): string {
+  if (isRemediationKind(e.kind)) return REMEDIATION_ICON[e.kind];
+  return e.kind === 'resolved' ? resolvedIcon(e) : SEVERITY_EMOJI[e.severity];
+}
+
 /** Who closed it and what they wrote, e.g. "by alice: expected change". Untrusted (operator text). */
 export function resolutionBy(r: AlertResolution | undefined): string | undefined {
   if (!r?.by && !r?.note) return undefined;

@@ -2,7 +2,7 @@
 // Untrusted values are shown as escaped inline code (escape.ts#slackLiteral).
 import { z } from 'zod';
 import {
-  accountLabel, ackHint, digestCounts, factEntries, groupDigest, headline, isDigest, isSummary, kindLine, REMEDIATION_ICON, resolutionBy, resolvedIcon, resolvedLabel,
+  accountLabel, ackHint, digestCounts, factEntries, groupDigest, headline, headlineIcon, isDigest, isSummary, kindLine, resolutionBy, resolvedLabel,
   resourceLabel, safeUrl, SEVERITY_EMOJI, SEVERITY_LABEL, summaryDetail, summaryHeadline,
 } from '../content.js';
 import { isQuiet } from '../intents.js';
@@ -40,7 +40,7 @@ const plain = (text: string, max: number): Text => ({ type: 'plain_text', text: 
 const prose = (s: string, max: number) => capEscaped(s, max, escapeSlack);
 
 function header(e: AlertEvent): string {
-  const icon = e.kind === 'resolved' ? resolvedIcon(e) : isRemediationKind(e.kind) ? REMEDIATION_ICON[e.kind] : SEVERITY_EMOJI[e.severity];
+  const icon = headlineIcon(e);
   return `${icon} ${headline(e)}: ${e.title}`;
 }
 

@@ -2,13 +2,13 @@
 // Card. TextBlocks render Markdown, so every untrusted value is Markdown-escaped.
 import { z } from 'zod';
 import {
-  accountLabel, ackHint, digestCounts, factEntries, groupDigest, headline, isDigest, isSummary, kindLine, REMEDIATION_ICON, resolutionBy, resolvedIcon, resolvedLabel,
+  accountLabel, ackHint, digestCounts, factEntries, groupDigest, headline, headlineIcon, isDigest, isSummary, kindLine, resolutionBy, resolvedIcon, resolvedLabel,
   resourceLabel, safeUrl, SEVERITY_EMOJI, SEVERITY_LABEL, summaryDetail, summaryHeadline,
 } from '../content.js';
 import { isQuiet } from '../intents.js';
 import { capEscaped, escapeMarkdown } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
-import { type AlertEvent, type Deliverable, type DigestEvent, isRemediationKind, type Sender, type SummaryEvent } from '../types.js';
+import type { AlertEvent, Deliverable, DigestEvent, Sender, SummaryEvent } from '../types.js';
 
 export const teamsConfigSchema = z.object({
   /** Secret: the signature lives in the query string. Only its host is ever logged. */
@@ -59,7 +59,7 @@ function quietCard(e: AlertEvent): TeamsPayload {
 
 function eventCard(e: AlertEvent): TeamsPayload {
   if (e.kind === 'resolved' && isQuiet(e.resolution)) return quietCard(e);
-  const icon = e.kind === 'resolved' ? resolvedIcon(e) : isRemediationKind(e.kind) ? REMEDIATION_ICON[e.kind] : SEVERITY_EMOJI[e.severity];
+  const icon = headlineIcon(e);
   const heading = `${icon} ${headline(e)}: ${e.title}`;
   const facts = [{ title: md(e.resourceType, TEAMS_LIMITS.factKey), value: md(resourceLabel(e), TEAMS_LIMITS.name) }];
   if (e.resourceName?.trim()) facts.push({ title: 'key', value: md(e.resourceKey, TEAMS_LIMITS.name) });
