@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { alertsConfigSchema, sinkSecretValues } from './alerts/routing-config.js';
-import { credentialEntrySchema, credentialSecrets, resolveCredentials } from './credentials/config.js';
+import { alertsConfigSchema, sinkSecretValues } from './config/alerts.js';
+import { credentialEntrySchema, credentialSecrets, resolveCredentials } from './config/credentials.js';
 import { parseRateLimit } from './util/rate-limit-setting.js';
 import { ConfigFileError, readConfigFile as readFile } from './config/file.js';
 import { describeIssue, errorMap } from './config/issues.js';
@@ -9,7 +9,7 @@ import { budgetConfigSchema } from './config/budget.js';
 import { baseUrl, bool, connectionUrl, cron, date, duration, int, list, secret } from './config/fields.js';
 import { ENV_KEYS, SECRET_KEYS } from './config/env-keys.js';
 import { mayHoldSecret } from './config/secret-paths.js';
-import { remediationConfigSchema } from './remediation/config.js';
+import { remediationConfigSchema } from './config/remediation.js';
 
 // One schema for every setting. Environment variables (and the optional config file
 // named by FLAREWATCH_CONFIG) are mapped onto it by ENV_KEYS (config/env-keys.ts); nothing else in the
@@ -154,9 +154,9 @@ export const configSchema = z.strictObject({
       readerPassword: secret,
     })
     .prefault({}),
-  // Alert sinks and routing (src/alerts/routing-config.ts): `alerts.sinks.<name>: { kind, mode, minSeverity, rules, ...settings }`.
+  // Alert sinks and routing (src/config/alerts.ts): `alerts.sinks.<name>: { kind, mode, minSeverity, rules, ...settings }`.
   alerts: alertsConfigSchema,
-  // Acting on findings (src/remediation/config.ts): off unless enabled, writes only through a credential marked `write: true`.
+  // Acting on findings (src/config/remediation.ts): off unless enabled, writes only through a credential marked `write: true`.
   remediation: remediationConfigSchema,
 });
 

@@ -8,7 +8,7 @@ import { type Claimed, claimNextDelivery, deliveryCounts, settleDelivery } from 
 import { scrub } from '../log.js';
 import { RetryableSinkError } from './http.js';
 import { queueReminders } from './reminders.js';
-import type { AlertsConfig, SinkSetup } from './routing-config.js';
+import type { AlertsConfig, SinkSetup } from '../config/alerts.js';
 import { OWNER_SINK, ownerSettings, ownerSinkEntries } from '../remediation/owner-notice.js';
 import { sendTo } from './sinks/index.js';
 import { type AlertEvent, PermanentSinkError, type SinkContext } from './types.js';

@@ -7,7 +7,7 @@ import { secretValues } from '../config.js';
 import { claimDigest, deliveryCounts, settleDigest } from '../db/queries/alerts-delivery.js';
 import { scrub } from '../log.js';
 import { errorText, failureOutcome, sinkContext, type AlertsResult, type SinkReport } from './deliver.js';
-import type { SinkSetup } from './routing-config.js';
+import type { SinkSetup } from '../config/alerts.js';
 import { sendTo } from './sinks/index.js';
 import type { AlertEvent, DigestEvent } from './types.js';
 

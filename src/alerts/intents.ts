@@ -4,7 +4,7 @@ import type { Transition } from '../findings/apply.js';
 import { categoryOf, REASONS } from '../findings/reasons.js';
 import type { TransitionMeta } from '../rules/rule-run.js';
 import { severityRank } from '../rules/types.js';
-import type { SinkKind } from './sinks/index.js';
+import type { SinkKind } from '../config/sinks.js';
 import type { AlertResolution } from './types.js';
 
 export type IntentKind = 'opened' | 'severity_raised' | 'resolved';

@@ -11,7 +11,7 @@ import type { OnTransitions, TransitionMeta } from '../rules/rule-run.js';
 import type { Rule } from '../rules/types.js';
 import { alertEvent } from './content-from-finding.js';
 import { hearsResolution, inBaseline, type Intent, intentFor } from './intents.js';
-import type { AlertsConfig } from './routing-config.js';
+import type { AlertsConfig } from '../config/alerts.js';
 import { routeAlert, type Route } from './routing.js';
 
 /**

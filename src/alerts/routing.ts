@@ -1,7 +1,7 @@
 // Which configured sinks an alert goes to: severity at or above the sink's minSeverity, and
 // the rule among the sink's `rules` (ids or globs with '*'), when it lists any.
 import { severityRank, type Severity } from '../rules/types.js';
-import type { AlertsConfig, SinkSetup } from './routing-config.js';
+import type { AlertsConfig, SinkSetup } from '../config/alerts.js';
 
 export interface Route {
   sink: string;

@@ -9,7 +9,7 @@ import { insertAlerts, insertDeliveries } from '../db/queries/alerts.js';
 import { mostSevereOpen, type OpenCount, type OpenItem, openFindingCounts } from '../db/queries/alerts-summary.js';
 import { takePendingSummaries } from '../db/queries/rule-states.js';
 import { SEVERITIES, type Severity, severityRank } from '../rules/types.js';
-import type { SinkSetup } from './routing-config.js';
+import type { SinkSetup } from '../config/alerts.js';
 import { sinkTakes } from './routing.js';
 import type { SummaryEvent } from './types.js';
 

@@ -2,7 +2,7 @@ import type { ApiAccess } from '../cloudflare/client.js';
 import { limitedFetch } from '../cloudflare/rate-limit.js';
 import type { SharedLimiter } from '../cloudflare/redis-limiter.js';
 import type { Config } from '../config.js';
-import type { CredentialConfig } from './config.js';
+import type { CredentialConfig } from '../config/credentials.js';
 import { type LimiterRegistry, localLimiters, secretKey } from './limiters.js';
 import type { CredentialAccess } from './types.js';
 

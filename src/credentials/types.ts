@@ -1,5 +1,5 @@
 import type { ApiAccess } from '../cloudflare/client.js';
-import type { CredentialConfig } from './config.js';
+import type { CredentialConfig } from '../config/credentials.js';
 
 export const CREDENTIAL_KINDS = ['user-token', 'account-token', 'global-key'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];

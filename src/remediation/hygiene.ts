@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import { remediationApprovals, remediationNoticeEvents, remediationNotices, type RemediationKind } from '../db/schema/index.js';
 import { applyPlan } from './apply.js';
 import { queueStepAlert } from './alerts.js';
-import type { HygienePolicy } from './config.js';
+import type { HygienePolicy } from '../config/remediation.js';
 import { candidates, type OpenNotice, openNotices } from './hygiene-queries.js';
 import { ownerEmailSink } from './owner-notice.js';
 import { createPlan } from './plan.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SinkSetup } from '../alerts/routing-config.js';
+import type { SinkSetup } from '../config/alerts.js';
 import { type AlertEvent, PermanentSinkError } from '../alerts/types.js';
 import type { Config } from '../config.js';
 

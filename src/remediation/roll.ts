@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
-import type { RollDestination } from './config.js';
+import type { RollDestination } from '../config/remediation.js';
 
 /**
  * Hands a rolled token's new secret to the destination the operator configured: a file written

@@ -3,11 +3,9 @@ import type { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Db, Tx } from '../db/client.js';
 import type { FindingKind } from '../db/schema/findings.js';
+import type { Severity } from '../config/severity.js';
 
-export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-export const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
+export { SEVERITIES, type Severity, severityRank } from '../config/severity.js';
 
 /** A threshold a rule reads from config (`rules.<rule id>.<name>`), with its default. */
 export interface ThresholdSpec {

@@ -8,16 +8,11 @@ import { AuditStreams, type AuditKind, type AuditStreamHandle } from './audit/st
 import type { AuditSettings } from './options.js';
 import { AccessWorld } from './iam/access-world.js';
 import { seedAccess } from './iam/seed.js';
+import type { WorldSize, WorldView } from './world-view.js';
 
 export type { Account, Member, Token, Zone, Role, PermissionGroup, AuditKind, AuditStreamHandle, SimUser, AuditSettings };
 
-export interface WorldSize {
-  accounts: number; userTokens: number; accountTokensPerAccount: number; membersPerAccount: number;
-  userInvites: number; organizations: number; billingHistory: number; ipAccessRules: number;
-  userAuditEntries: number; accountAuditEntries: number; accountAuditV1Entries: number; auditDays: number;
-  /** Users in the world; user 0 is the owner (member of every account), users 1.. are extra users. */
-  users: number; extraUserTokens: number; extraUserAuditEntries: number;
-}
+export type { WorldSize };
 
 export const DEFAULT_SIZE: WorldSize = {
   accounts: 3, userTokens: 12, accountTokensPerAccount: 8, membersPerAccount: 15, userInvites: 3, organizations: 2,
@@ -30,7 +25,7 @@ export interface WorldOptions { audit?: AuditSettings | undefined }
 type Obj = Record<string, unknown>;
 
 /** The simulated organisation: mutable inventory plus lazily generated audit streams. Built from the seed alone. */
-export class World {
+export class World implements WorldView {
   readonly user: Obj & { id: string; email: string };
   readonly accounts: Account[];
   readonly zones = new Map<string, Zone[]>();

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { credentialAccesses } from '../../src/credentials/access.js';
 import { type Config, loadConfig, secretValues } from '../../src/config.js';
-import type { CredentialEntry } from '../../src/credentials/config.js';
+import type { CredentialEntry } from '../../src/config/credentials.js';
 import type { Context } from '../../src/context.js';
 import { createLogger } from '../../src/log.js';
 import type { Simulator } from '../../src/simulator/index.js';

@@ -3,7 +3,7 @@
 // (its PagerDuty incident resolves, chat gets one quiet line). Newer evidence raises it again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAlerts } from '../../src/alerts/deliver.js';
-import { alertsConfigSchema } from '../../src/alerts/routing-config.js';
+import { alertsConfigSchema } from '../../src/config/alerts.js';
 import { runChecks, runOnce } from '../../src/commands/run.js';
 import { ackCommand, findingsCommand } from '../../src/commands/findings.js';
 import { roleByName } from '../../src/simulator/catalog.js';

@@ -1,7 +1,7 @@
 // Simulator → sync → check → alert, end to end: hostile token names reach Slack inert and
 // capped, the dashboard link and account name come from the synced data, and `run` ends with delivery.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { alertsConfigSchema } from '../../src/alerts/routing-config.js';
+import { alertsConfigSchema } from '../../src/config/alerts.js';
 import { runOnce } from '../../src/commands/run.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { testContext, type TestContext } from '../helpers/context.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAlerts } from '../../src/alerts/deliver.js';
-import { alertsConfigSchema } from '../../src/alerts/routing-config.js';
+import { alertsConfigSchema } from '../../src/config/alerts.js';
 import { runOnce } from '../../src/commands/run.js';
 import { addSuppression } from '../../src/commands/suppress.js';
 import { fingerprint } from '../../src/findings/fingerprint.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAlerts } from '../../src/alerts/deliver.js';
 import { runDigest } from '../../src/alerts/digest.js';
 import { outboxWriter } from '../../src/alerts/outbox.js';
-import { alertsConfigSchema } from '../../src/alerts/routing-config.js';
+import { alertsConfigSchema } from '../../src/config/alerts.js';
 import { runChecks } from '../../src/commands/run.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { checkContext, fakeRule, tokenHit, type CheckTestContext } from '../helpers/checks.js';

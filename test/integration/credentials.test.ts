@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runOnce } from '../../src/commands/run.js';
-import type { CredentialEntry } from '../../src/credentials/config.js';
+import type { CredentialEntry } from '../../src/config/credentials.js';
 import { type IssuedCredential, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import type { StreamOutcome } from '../../src/sync/runner.js';
 import { outcomeOf, simDigest, dbDigest } from '../helpers/audit.js';

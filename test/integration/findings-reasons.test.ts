@@ -3,7 +3,7 @@
 // migrate to the documented form without opening (or alerting) anything again.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertsConfigSchema } from '../../src/alerts/routing-config.js';
+import { alertsConfigSchema } from '../../src/config/alerts.js';
 import { runChecks } from '../../src/commands/run.js';
 import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
 import { fingerprint } from '../../src/findings/fingerprint.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixExceptCommand } from '../../src/commands/fix.js';
 import { runChecks } from '../../src/commands/run.js';
-import { remediationConfigSchema } from '../../src/remediation/config.js';
+import { remediationConfigSchema } from '../../src/config/remediation.js';
 import { runHygiene } from '../../src/remediation/hygiene.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';

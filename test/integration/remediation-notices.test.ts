@@ -1,12 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAlerts } from '../../src/alerts/deliver.js';
-import { alertsConfigSchema } from '../../src/alerts/routing-config.js';
+import { alertsConfigSchema } from '../../src/config/alerts.js';
 import { fixHygieneCommand } from '../../src/commands/fix.js';
 import { runChecks } from '../../src/commands/run.js';
 import { applyPlan } from '../../src/remediation/apply.js';
 import { approvePlan } from '../../src/remediation/approve.js';
-import { remediationConfigSchema } from '../../src/remediation/config.js';
+import { remediationConfigSchema } from '../../src/config/remediation.js';
 import { createPlan } from '../../src/remediation/plan.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';

@@ -2,36 +2,12 @@
 // config, the transport and the error classification. The password never reaches a message.
 import nodemailer from 'nodemailer';
 import { scrub } from '../../log.js';
-import { z } from 'zod';
+import type { EmailConfig } from '../../config/sinks.js';
 import { truncate } from '../escape.js';
 import { RetryableSinkError } from '../http.js';
 import { PermanentSinkError, type Sender } from '../types.js';
 import { buildEmailPayload as render, type EmailMessage } from './email-render.js';
 import type { Deliverable } from '../types.js';
-
-export const emailConfigSchema = z
-  .object({
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535).default(587),
-    /** TLS from the first byte (usually port 465). */
-    secure: z.boolean().default(false),
-    /** On a plain connection: require STARTTLS, use it when offered, or never use it. */
-    starttls: z.enum(['required', 'opportunistic', 'disabled']).default('required'),
-    /** Verify the server's certificate. */
-    tlsRejectUnauthorized: z.boolean().default(true),
-    user: z.string().min(1).optional(),
-    /** Secret. */
-    password: z.string().min(1).optional(),
-    from: z.string().min(3),
-    to: z.array(z.email()).min(1),
-    subjectPrefix: z.string().default('[flarewatch]'),
-    timeoutMs: z.number().int().min(100).default(30_000),
-  })
-  .refine((c) => (c.user === undefined) === (c.password === undefined), {
-    message: 'set both user and password, or neither',
-    path: ['password'],
-  });
-export type EmailConfig = z.infer<typeof emailConfigSchema>;
 
 export function buildEmailPayload(event: Deliverable, config: Pick<EmailConfig, 'from' | 'to' | 'subjectPrefix'>): EmailMessage {
   return render(event, config);
@@ -96,5 +72,3 @@ export const send: Sender<EmailConfig> = async (event, config, ctx) => {
     transport.close();
   }
 };
-
-export const secrets = (config: EmailConfig): string[] => (config.password ? [config.password] : []);

@@ -1,16 +1,9 @@
 // The log sink: one structured pino line per event (or per digest). Values stay raw text
 // in JSON (pino escapes them); long strings are capped so a hostile name cannot flood the log.
-import { z } from 'zod';
+import type { LogConfig } from '../../config/sinks.js';
 import { capStrings, digestCounts, digestOrder, groupDigest, isDigest, isSummary, summaryHeadline } from '../content.js';
 import { truncate } from '../escape.js';
 import type { AlertEvent, Deliverable, Sender } from '../types.js';
-
-export const logConfigSchema = z.object({
-  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug']).default('warn'),
-  /** Digest: events listed in the line, the rest only counted. */
-  digestMaxEvents: z.number().int().min(0).max(1000).default(100),
-});
-export type LogConfig = z.infer<typeof logConfigSchema>;
 
 export const LOG_MAX_STRING = 1000;
 const cap = (s: string | null | undefined) => (s == null ? undefined : truncate(s, LOG_MAX_STRING));
@@ -65,5 +58,3 @@ export const send: Sender<LogConfig> = async (event, config, ctx) => {
   ctx.log[config.level](obj, msg);
   return { detail: `logged at ${config.level}` };
 };
-
-export const secrets = (_config: LogConfig): string[] => [];

@@ -4,23 +4,13 @@
 // page for nothing; a PagerDuty sink in digest mode is refused at start). The routing key
 // is added to the body only at send time.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import type { PagerDutyConfig } from '../../config/sinks.js';
 import { accountLabel, capStrings, isDigest, isSummary, resourceLabel, safeUrl } from '../content.js';
 import { truncate } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
 import type { Deliverable, Sender } from '../types.js';
 import { type AlertEvent, isRemediationKind } from '../types.js';
 import type { Severity } from '../../rules/types.js';
-
-export const pagerdutyConfigSchema = z.object({
-  /** Secret: the integration's routing key. */
-  routingKey: z.string().min(1),
-  baseUrl: z.url({ protocol: /^https?$/ }).default('https://events.pagerduty.com'),
-  /** `payload.source`: where the problem is, as PagerDuty shows it. */
-  source: z.string().min(1).default('flarewatch'),
-  timeoutMs: z.number().int().min(100).default(10_000),
-});
-export type PagerDutyConfig = z.infer<typeof pagerdutyConfigSchema>;
 
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
 export const PAGERDUTY_SEVERITY: Record<Severity, PagerDutySeverity> = {
@@ -122,5 +112,3 @@ export const send: Sender<PagerDutyConfig> = async (event, config, ctx) => {
   );
   return { detail: `${body.event_action} ${body.dedup_key}: HTTP ${res.status} from ${hostOf(url)}` };
 };
-
-export const secrets = (config: PagerDutyConfig): string[] => [config.routingKey];

@@ -1,6 +1,6 @@
 // Slack incoming webhook: one Block Kit message per event, a grouped one per digest.
 // Untrusted values are shown as escaped inline code (escape.ts#slackLiteral).
-import { z } from 'zod';
+import type { SlackConfig } from '../../config/sinks.js';
 import {
   accountLabel, ackHint, digestCounts, factEntries, groupDigest, headline, headlineIcon, isDigest, isSummary, kindLine, resolutionBy, resolvedLabel,
   resourceLabel, safeUrl, SEVERITY_EMOJI, SEVERITY_LABEL, summaryDetail, summaryHeadline,
@@ -9,15 +9,6 @@ import { isQuiet } from '../intents.js';
 import { capEscaped, escapeSlack, slackLiteral, truncate } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
 import { type AlertEvent, type Deliverable, type DigestEvent, isRemediationKind, type Sender, type SummaryEvent } from '../types.js';
-
-export const slackConfigSchema = z.object({
-  /** Secret: the path is the credential. Only its host is ever logged. */
-  webhookUrl: z.url({ protocol: /^https?$/ }),
-  /** Digest: lines shown per severity before "and K more". */
-  digestLinesPerSeverity: z.number().int().min(1).max(50).default(10),
-  timeoutMs: z.number().int().min(100).default(10_000),
-});
-export type SlackConfig = z.infer<typeof slackConfigSchema>;
 
 /** Block Kit limits (api.slack.com/reference/block-kit). */
 export const SLACK_LIMITS = { header: 150, section: 3000, field: 2000, fields: 10, blocks: 50, text: 3000, buttonUrl: 3000 };
@@ -160,5 +151,3 @@ export const send: Sender<SlackConfig> = async (event, config, ctx) => {
   const res = await postJson({ sink: 'slack', url: config.webhookUrl, body, timeoutMs: config.timeoutMs }, ctx);
   return { detail: `HTTP ${res.status} from ${hostOf(config.webhookUrl)}` };
 };
-
-export const secrets = (config: SlackConfig): string[] => [config.webhookUrl, new URL(config.webhookUrl).pathname].filter((s) => s.length > 1);

@@ -1,6 +1,6 @@
 // Microsoft Teams incoming webhook (Workflows or legacy connector) carrying an Adaptive
 // Card. TextBlocks render Markdown, so every untrusted value is Markdown-escaped.
-import { z } from 'zod';
+import type { TeamsConfig } from '../../config/sinks.js';
 import {
   accountLabel, ackHint, digestCounts, factEntries, groupDigest, headline, headlineIcon, isDigest, isSummary, kindLine, resolutionBy, resolvedIcon, resolvedLabel,
   resourceLabel, safeUrl, SEVERITY_EMOJI, SEVERITY_LABEL, summaryDetail, summaryHeadline,
@@ -9,14 +9,6 @@ import { isQuiet } from '../intents.js';
 import { capEscaped, escapeMarkdown } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
 import type { AlertEvent, Deliverable, DigestEvent, Sender, SummaryEvent } from '../types.js';
-
-export const teamsConfigSchema = z.object({
-  /** Secret: the signature lives in the query string. Only its host is ever logged. */
-  webhookUrl: z.url({ protocol: /^https?$/ }),
-  digestLinesPerSeverity: z.number().int().min(1).max(50).default(10),
-  timeoutMs: z.number().int().min(100).default(10_000),
-});
-export type TeamsConfig = z.infer<typeof teamsConfigSchema>;
 
 export const TEAMS_LIMITS = { title: 300, name: 500, factKey: 100, factValue: 500, facts: 20, remediation: 2000 };
 
@@ -126,9 +118,4 @@ export const send: Sender<TeamsConfig> = async (event, config, ctx) => {
   const body = JSON.stringify(buildTeamsPayload(event, config));
   const res = await postJson({ sink: 'teams', url: config.webhookUrl, body, timeoutMs: config.timeoutMs }, ctx);
   return { detail: `HTTP ${res.status} from ${hostOf(config.webhookUrl)}` };
-};
-
-export const secrets = (config: TeamsConfig): string[] => {
-  const u = new URL(config.webhookUrl);
-  return [config.webhookUrl, u.pathname, u.search].filter((s) => s.length > 1);
 };

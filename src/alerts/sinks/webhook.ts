@@ -1,20 +1,12 @@
 // Generic JSON webhook: a versioned payload (docs/webhooks.md), signed with HMAC-SHA256
 // over `${timestamp}.${rawBody}`, with the alert id as the idempotency key.
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import type { WebhookConfig } from '../../config/sinks.js';
 import { capStrings, digestOrder, groupDigest, isDigest, isSummary } from '../content.js';
 import { truncate } from '../escape.js';
 import { hostOf, postJson } from '../http.js';
 import { type AlertEvent, type AlertResolution, type Deliverable, type DigestEvent, isRemediationKind, type RemediationAlertKind, type Sender, type SummaryEvent } from '../types.js';
 import type { Severity } from '../../rules/types.js';
-
-export const webhookConfigSchema = z.object({
-  url: z.url({ protocol: /^https?$/ }),
-  /** Secret: the HMAC key shared with the receiver. */
-  secret: z.string().min(16, 'use at least 16 characters'),
-  timeoutMs: z.number().int().min(100).default(10_000),
-});
-export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 
 export const WEBHOOK_VERSION = 1;
 /** Any string from Cloudflare is capped at this many characters in the payload. */
@@ -189,5 +181,3 @@ export const send: Sender<WebhookConfig> = async (event, config, ctx) => {
   );
   return { detail: `HTTP ${res.status} from ${hostOf(config.url)}` };
 };
-
-export const secrets = (config: WebhookConfig): string[] => [config.secret];

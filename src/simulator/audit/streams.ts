@@ -1,5 +1,5 @@
 import { PERMISSION_GROUPS, ROLES } from '../catalog.js';
-import type { World, WorldSize } from '../world.js';
+import type { WorldSize, WorldView } from '../world-view.js';
 import type { ActivityContext } from './activities.js';
 import { v1Codec, v2Codec, type V1Entry, type V2Entry } from './entries.js';
 import { LazyAuditStream } from './stream.js';
@@ -31,7 +31,7 @@ export class AuditStreams {
   private readonly cache = new Map<string, LazyAuditStream<AuditEntry>>();
 
   constructor(private readonly seed: number, private readonly size: WorldSize, private readonly endMs: number,
-    private readonly now: () => number, private readonly world: World) {
+    private readonly now: () => number, private readonly world: WorldView) {
     // Built eagerly (streams hold no entries) so later mutations of members/tokens never change history.
     this.get('user-v1');
     for (const u of world.users.slice(1)) this.get('user-v1', u.user.id);

@@ -2,7 +2,7 @@ import { SCOPE_ACCOUNT, SCOPE_ZONE } from '../catalog.js';
 import type { Member } from '../inventory.js';
 import { hexId, isoSec, rngFor } from '../prng.js';
 import type { Zone } from '../tokens.js';
-import type { World } from '../world.js';
+import type { WorldView } from '../world-view.js';
 import { iamPermissionGroup } from './catalog.js';
 import type { IamPolicy, Organization, OrgMember, OrgMemberSpec, PolicySpec, ResourceGroup, UserGroup } from './types.js';
 
@@ -25,7 +25,7 @@ export class AccessWorld {
   orgsForAccountTokens = false;
   private seq = 0;
 
-  constructor(private readonly world: World, private readonly seed: number, private readonly now: () => number) {}
+  constructor(private readonly world: WorldView, private readonly seed: number, private readonly now: () => number) {}
 
   private rng() { return rngFor(this.seed, 'access', this.seq++); }
   private stamp() { return isoSec(this.now()); }

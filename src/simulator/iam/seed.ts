@@ -1,4 +1,4 @@
-import type { World } from '../world.js';
+import type { WorldView } from '../world-view.js';
 import type { AccessWorld } from './access-world.js';
 import { SUPER_ADMIN } from './catalog.js';
 
@@ -9,7 +9,7 @@ import { SUPER_ADMIN } from './catalog.js';
  * that zone by a deny policy of their own; in the second account a 'Support' group; one organization
  * owning the first account. Worlds too small for a step skip it.
  */
-export function seedAccess(access: AccessWorld, world: World): void {
+export function seedAccess(access: AccessWorld, world: WorldView): void {
   const [first, second] = world.accounts;
   if (!first) return;
   const zones = world.zones.get(first.id) ?? [];

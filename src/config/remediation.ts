@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, duration, int } from '../config/fields.js';
+import { bool, duration, int } from './fields.js';
 
 // `remediation`: off by default. With it off flarewatch sends no write whatever it is asked
 // (src/remediation/write-client.ts is the one place a write leaves the process).

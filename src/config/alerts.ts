@@ -2,11 +2,11 @@
 // checked by that sink's schema so a bad key stops the start), reminders, retries, backoff.
 // The env shortcuts (FLAREWATCH_SLACK_WEBHOOK_URL, ...) land in sinks named after their kind.
 import { z } from 'zod';
-import { SEVERITIES } from '../rules/types.js';
 import { parseDuration } from '../util/duration.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { shapeKeys } from '../config/shape.js';
-import { isSinkKind, SINK_KINDS, SINKS, type SinkKind, type SinkModule } from './sinks/index.js';
+import { SEVERITIES } from './severity.js';
+import { shapeKeys } from './shape.js';
+import { isSinkKind, SINK_KINDS, SINK_SETTINGS, type SinkKind, type SinkSettings } from './sinks.js';
 
 const bool = (fallback: boolean) =>
   z
@@ -70,7 +70,7 @@ const sinkSchema = z
       })
       .safeParse(raw);
     // Sink schemas strip what they do not know; a misspelt key (minSeverty) must stop the start instead.
-    const module = SINKS[kind] as unknown as SinkModule<z.ZodType>;
+    const module = SINK_SETTINGS[kind] as unknown as SinkSettings<z.ZodType>;
     const known = [...ROUTING_KEYS, ...shapeKeys(module.schema), ...(kind === 'email' ? ['url'] : [])];
     for (const key of Object.keys(raw).filter((k) => !known.includes(k))) {
       ctx.addIssue({ code: 'custom', path: [key], message: `unknown setting for a ${kind} sink${didYouMean(key, known) || ` (known: ${known.join(', ')})`}` });
@@ -130,7 +130,7 @@ export const alertsConfigSchema = z
     ...a,
     sinks:
       a.logSink && !a.sinks.log
-        ? { ...a.sinks, log: { kind: 'log' as SinkKind, mode: 'immediate' as const, minSeverity: 'info' as const, rules: [] as string[], settings: SINKS.log.schema.parse({}) as Record<string, unknown> } }
+        ? { ...a.sinks, log: { kind: 'log' as SinkKind, mode: 'immediate' as const, minSeverity: 'info' as const, rules: [] as string[], settings: SINK_SETTINGS.log.schema.parse({}) as Record<string, unknown> } }
         : a.sinks,
   }));
 
@@ -140,7 +140,7 @@ export type AlertsConfig = z.output<typeof alertsConfigSchema>;
 export function sinkSecretValues(alerts: AlertsConfig): string[] {
   return Object.values(alerts.sinks).flatMap((s) => {
     try {
-      return (SINKS[s.kind] as unknown as SinkModule<z.ZodType>).secrets(s.settings);
+      return (SINK_SETTINGS[s.kind] as unknown as SinkSettings<z.ZodType>).secrets(s.settings);
     } catch {
       return [];
     }
