@@ -5,25 +5,48 @@ const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
-/**
- * A token's policies as one line per grant, `allow Zone Write on com.cloudflare.api.account.zone.*`
- * (a nested resource as `<account> > <inner key>`), the way token_grants flattens them.
- */
-export function tokenGrants(policies: unknown, groupNames: ReadonlyMap<string, string> = new Map()): string[] {
+interface TokenPolicy {
+  effect: string;
+  groups: string[];
+  /** [key, value] of each entry of `resources`: a value is `*`, a string, or an object of inner keys. */
+  resources: Array<[string, unknown]>;
+}
+
+function readTokenPolicies(policies: unknown, groupNames: ReadonlyMap<string, string>): TokenPolicy[] {
+  return arr(policies).map(obj).map((p) => ({
+    effect: text(p.effect) || text(p.access) || '?',
+    groups: arr(p.permission_groups).map(obj).map((g) => groupNames.get(text(g.id)) ?? (text(g.name) || text(g.id) || '?')),
+    resources: Object.entries(obj(p.resources)),
+  }));
+}
+
+function grantLines(policies: TokenPolicy[]): string[] {
   const out: string[] = [];
-  for (const p of arr(policies).map(obj)) {
-    const effect = text(p.effect) || text(p.access) || '?';
-    const resources: string[] = [];
-    for (const [key, value] of Object.entries(obj(p.resources))) {
-      if (value && typeof value === 'object' && !Array.isArray(value)) for (const inner of Object.keys(value)) resources.push(`${key} > ${inner}`);
-      else resources.push(key + (value === '*' || value === undefined ? '' : ` = ${text(value)}`));
-    }
-    for (const g of arr(p.permission_groups).map(obj)) {
-      const name = groupNames.get(text(g.id)) ?? (text(g.name) || text(g.id) || '?');
-      for (const r of resources.length ? resources : ['(no resource)']) out.push(`${effect} ${name} on ${r}`);
-    }
+  for (const { effect, groups, resources } of policies) {
+    const shown = resources.flatMap(([key, value]) =>
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? Object.keys(value).map((inner) => `${key} > ${inner}`)
+        : [key + (value === '*' || value === undefined ? '' : ` = ${text(value)}`)],
+    );
+    for (const name of groups) for (const r of shown.length ? shown : ['(no resource)']) out.push(`${effect} ${name} on ${r}`);
   }
   return [...new Set(out)].sort();
+}
+
+/**
+ * How a token's policies are written:
+ * - `grants` (history, token_grants): one line per permission group × resource,
+ *   `allow Zone Write on com.cloudflare.api.account.zone.*`, a nested resource as
+ *   `<account> > <inner key>`, a value other than `*` as ` = <value>`; sorted, each once.
+ * - `policies` (the review evidence's state cells): one line per policy in the order given,
+ *   its groups and its resource keys each joined with ` + `.
+ */
+export type TokenPolicyFormat = 'grants' | 'policies';
+
+export function tokenGrants(policies: unknown, groupNames: ReadonlyMap<string, string> = new Map(), format: TokenPolicyFormat = 'grants'): string[] {
+  const read = readTokenPolicies(policies, groupNames);
+  if (format === 'grants') return grantLines(read);
+  return read.map((p) => `${p.effect} ${p.groups.join(' + ')} on ${p.resources.map(([key]) => key).join(' + ')}`);
 }
 
 /** A member's policies (permission groups on resource groups), one line per group × resource group. */

@@ -1,3 +1,4 @@
+import { tokenGrants } from '../history/describe.js';
 import type { Evidence } from './evidence.js';
 
 // The remediation part of the evidence pack (what was done about the revocations) as text cells,
@@ -10,18 +11,13 @@ type Obj = Record<string, unknown>;
 
 export const REMEDIATION_HEADER = ['plan', 'planned by', 'approvals', '#', 'action', 'object', 'request', 'before', 'after', 'outcome', 'audit-log entries'];
 
-function policyText(p: unknown): string {
-  const { effect, permission_groups: groups, resources } = (p ?? {}) as { effect?: string; permission_groups?: Array<{ id: string; name?: string }>; resources?: Obj };
-  return `${effect ?? '?'} ${(groups ?? []).map((g) => g.name ?? g.id).join(' + ')} on ${Object.keys(resources ?? {}).join(' + ')}`;
-}
-
 /** The fields of an object's state an action depends on, as one line: status, expiry, not_before, email, policies, condition. */
 export function stateText(state: unknown): string {
   if (state === null || state === undefined) return 'gone';
   if (typeof state !== 'object') return String(state);
   const o = state as Obj;
   const parts = ['status', 'expires_on', 'not_before', 'email'].filter((k) => o[k] !== undefined && o[k] !== null).map((k) => `${k}=${String(o[k])}`);
-  if (Array.isArray(o.policies)) parts.push(`policies=${o.policies.map(policyText).join('; ')}`);
+  if (Array.isArray(o.policies)) parts.push(`policies=${tokenGrants(o.policies, undefined, 'policies').join('; ')}`);
   if (o.condition) parts.push(`condition=${JSON.stringify(o.condition)}`);
   return parts.join(', ');
 }
