@@ -2,7 +2,7 @@ import type { Config } from './config.js';
 import type { CredentialAccess } from './credentials/types.js';
 import type { Db } from './db/client.js';
 import type { Logger } from './log.js';
-import type { Metrics } from './ops/metrics.js';
+import type { Metrics } from './ops/metric-set.js';
 
 /** Everything a job needs, passed explicitly: no module-level singletons. */
 export interface Context {

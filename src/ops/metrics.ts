@@ -5,19 +5,9 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { registerBudgetMetrics } from './budget-metrics.js';
 import { verifySummaries } from '../db/queries/audit-verifications.js';
+import type { Metrics } from './metric-set.js';
 
-/** Everything the daemon exports on /metrics. One instance per process (no global registry). */
-export interface Metrics {
-  registry: Registry;
-  apiRequests: Counter<'credential' | 'endpoint' | 'status'>;
-  entriesArchived: Counter<'stream'>;
-  syncDuration: Histogram<'kind' | 'status'>;
-  jobs: Counter<'queue' | 'job' | 'outcome'>;
-  /** Deliveries the alerts stage settled as sent (a digest counts each alert in it), by sink. */
-  alertsSent: Counter<'sink'>;
-  /** Sends that failed (retried later, or dead), by sink. */
-  alertsFailed: Counter<'sink'>;
-}
+export type { Metrics } from './metric-set.js';
 
 export interface MetricSources {
   db: Db;

@@ -3,7 +3,7 @@ import { apiTokens } from '../db/schema/index.js';
 import { snapshotJob } from './snapshot.js';
 import { tokenRow } from './token-row.js';
 import { tokenHistory } from '../history/trackers.js';
-import type { Walk } from './runner.js';
+import type { Walk } from './walk.js';
 
 export const accountTokensStream = (accountId: string) =>
   snapshotJob(`account-tokens:${accountId}`, {

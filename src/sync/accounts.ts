@@ -8,7 +8,7 @@ import { accountAccess, accounts } from '../db/schema/index.js';
 import { askDetail, guard } from './deletions.js';
 import { endVersions, storeVersions } from './history.js';
 import { bool, date, obj, rawOf, str } from './fields.js';
-import type { StreamJob, Walk } from './runner.js';
+import type { StreamJob, Walk } from './walk.js';
 import { type SnapshotSpec, walkUntilJoined } from './snapshot.js';
 import { accountHistory, memberHistory, tokenHistory } from '../history/trackers.js';
 

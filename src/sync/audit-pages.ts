@@ -2,9 +2,7 @@ import { walkCursorList } from '../cloudflare/cursor-loop.js';
 import { CloudflareRequestError } from '../cloudflare/errors.js';
 import type { AuditSource } from './audit-entry.js';
 import type { AuditWindow } from './audit-window.js';
-import type { Walk } from './runner.js';
-
-export { v1Pages } from './audit-v1.js';
+import type { Walk } from './walk.js';
 
 export interface AuditPage {
   items: unknown[];

@@ -2,9 +2,10 @@ import { ensureAuditPartitions, monthOf } from '../db/queries/audit-partitions.j
 import { type QuarantinedEntry, insertAuditEntries, quarantineEntries } from '../db/queries/audit-logs.js';
 import type { AuditLogRow } from '../db/schema/audit-logs.js';
 import { type AuditSource, mapAuditEntry } from './audit-entry.js';
-import { type AuditPageSource, v1Pages, v2Pages } from './audit-pages.js';
+import { type AuditPageSource, v2Pages } from './audit-pages.js';
+import { v1Pages } from './audit-v1.js';
 import { type AuditCheckpoint, type AuditWindow, placeTime, planWindow } from './audit-window.js';
-import type { StreamJob, Walk } from './runner.js';
+import type { StreamJob, Walk } from './walk.js';
 
 export interface AuditStreamSpec {
   stream: string;

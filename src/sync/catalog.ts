@@ -11,14 +11,14 @@ import { userGroupsStream } from './user-groups.js';
 import { zonesStream } from './zones.js';
 import { accountPermissionGroupsStream, permissionGroupsStream } from './permission-groups.js';
 import { rolesStream } from './roles.js';
-import type { StreamJob } from './runner.js';
+import type { StreamJob } from './walk.js';
 import { UsageError } from '../util/usage-error.js';
 import { accountSubscriptionsStream, userSubscriptionsStream } from './subscriptions.js';
 import { userStream } from './user.js';
 import { userInvitesStream } from './user-invites.js';
 import { userOrganizationsStream } from './user-organizations.js';
 import { userTokensStream } from './user-tokens.js';
-import { ACCOUNT_KINDS, ALL_KINDS, CREDENTIAL_KINDS, GLOBAL_KINDS } from './kinds.js';
+import { ACCOUNT_KINDS, ALL_KINDS, CREDENTIAL_KINDS, GLOBAL_KINDS, type StreamScope } from './kinds.js';
 
 export { ALL_KINDS };
 
@@ -84,10 +84,7 @@ export class UnknownStreamError extends UsageError {
   }
 }
 
-export type StreamScope =
-  | { type: 'credential'; kind: string; credential: string }
-  | { type: 'account'; kind: string; accountId: string }
-  | { type: 'global'; kind: string };
+export type { StreamScope };
 
 /** What a stream name means; throws UnknownStreamError for a name that is no stream. */
 export function parseStream(name: string): StreamScope {

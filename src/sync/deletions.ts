@@ -4,8 +4,8 @@ import type { Tx } from '../db/client.js';
 import type { HeldDeletions } from '../db/queries/sync-state.js';
 import { liveIds, markDeleted, upsertSnapshotRows } from '../db/queries/snapshot.js';
 import { endVersions, storeVersions } from './history.js';
-import type { Walk } from './runner.js';
-import type { SnapshotSpec } from './snapshot.js';
+import type { Walk } from './walk.js';
+import type { SnapshotSpec } from './snapshot-spec.js';
 
 export interface Settled {
   write: (tx: Tx) => Promise<void>;

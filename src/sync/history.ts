@@ -1,6 +1,6 @@
 import type { Tx } from '../db/client.js';
 import { closeDeletedVersions, recordVersions, type VersionTracker } from '../db/queries/versions.js';
-import type { Walk } from './runner.js';
+import type { Walk } from './walk.js';
 
 // History is written in the transaction of the write that observes the change (a page's upsert,
 // a deletion), so a crash never leaves a change without its version, nor a version without its change.

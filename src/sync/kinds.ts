@@ -18,3 +18,9 @@ export const ACCOUNT_KINDS = [
 ] as const;
 
 export const ALL_KINDS: string[] = [...CREDENTIAL_KINDS, ...GLOBAL_KINDS, ...ACCOUNT_KINDS];
+
+/** What a stream name means (catalog.ts parseStream). */
+export type StreamScope =
+  | { type: 'credential'; kind: string; credential: string }
+  | { type: 'account'; kind: string; accountId: string }
+  | { type: 'global'; kind: string };

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { CloudflareRequestError } from '../cloudflare/errors.js';
 import type { Tx } from '../db/client.js';
 import { accessListings, type LISTING_STATES } from '../db/schema/index.js';
-import type { Walk } from './runner.js';
+import type { Walk } from './walk.js';
 
 // access_listings: whether each listing an access picture is built from could be read, and whose
 // view it is. Written by the walk that read (or failed to read) it, in the transaction that

@@ -6,7 +6,7 @@ import { mergeHeld, settleDeletions, type Settled } from './deletions.js';
 import { bool, obj, rawOf, str } from './fields.js';
 import { endVersions } from './history.js';
 import { type ListingResult, listingAt, recordingFailure, writeListing } from './listings.js';
-import type { StreamJob, Walk } from './runner.js';
+import type { StreamJob, Walk } from './walk.js';
 import type { SnapshotSpec } from './snapshot.js';
 import { tokenConfirmation, walkTokenJoined } from './token-walk.js';
 

@@ -1,13 +1,11 @@
-import type Cloudflare from 'cloudflare';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
-import { type ApiAccess, createApiClient, newTally, type RequestTally } from '../cloudflare/client.js';
+import { createApiClient, newTally } from '../cloudflare/client.js';
 import { CloudflareRequestError } from '../cloudflare/errors.js';
 import type { Context } from '../context.js';
-import type { CredentialAccess, Identity } from '../credentials/types.js';
 import { ownerOf } from '../credentials/types.js';
-import type { Db, Tx } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import * as schema from '../db/schema/index.js';
 import {
   type HeldDeletions, type RunCounts, closeAbandonedRuns, finishRun, getSyncState, recordFailure, recordSuccess, saveCheckpoint, startRun, updateRun,
@@ -24,42 +22,9 @@ async function recordNotApplicable(ctx: Context, scope: StreamScope, reason: str
   await writeListing(ctx.db, { scope, credential: scope.type === 'credential' ? scope.credential : null, now: ctx.now() }, listing, { state: 'not_applicable', reason });
 }
 
-/** What a stream's walk receives: the context plus its run's credential, client, counters and commit points. */
-export interface Walk extends Context {
-  stream: string;
-  /** This walk's sync_runs row: history records which walk saw each change. */
-  runId: number;
-  scope: StreamScope;
-  credential: CredentialAccess;
-  identity: Identity;
-  /** The owner recorded on user-owned rows (the user id, or `credential:<name>`). */
-  owner: string;
-  cf: Cloudflare;
-  /** The walking credential's access (retries, timeouts, paced fetch). */
-  api: ApiAccess;
-  tally: RequestTally;
-  counts: RunCounts;
-  /** The checkpoint committed by the last walk of this stream (null when none). */
-  checkpoint: unknown;
-  /** Deletions the mass-deletion guard held back in an earlier walk. */
-  heldDeletions: HeldDeletions | null;
-  /** The operator released held deletions for this walk (`sync --confirm-deletions`). */
-  confirmDeletions: boolean;
-  /** Store one page: `write` and the checkpoint that covers it commit together. */
-  commitPage(write: (tx: Tx) => Promise<void>, checkpoint: unknown): Promise<void>;
-  /** End of a complete walk: `write` (e.g. mark deleted), success and the guard's state commit together. */
-  complete(write: (tx: Tx) => Promise<void>, checkpoint: unknown, held?: HeldDeletions | null): Promise<void>;
-  /** undefined: the resume was abandoned and the walk started over. */
-  setResumedFromPage(page: number | undefined): void;
-  /** Something a reviewer should know about this walk; kept in sync_runs.note and logged. */
-  note(text: string): void;
-}
+import type { StreamJob, Walk } from './walk.js';
 
-export interface StreamJob {
-  /** 'accounts:<credential>', 'account-tokens:<account id>', 'permission-groups', ... */
-  stream: string;
-  walk(w: Walk): Promise<void>;
-}
+export type { StreamJob, Walk };
 
 export type StreamOutcome =
   | { stream: string; status: 'succeeded'; credential: string; counts: RunCounts; durationMs: number }

@@ -3,8 +3,8 @@ import { CloudflareRequestError } from '../cloudflare/errors.js';
 import { type ListPage, walkPagedList } from '../cloudflare/page-loop.js';
 import { upsertSnapshotRows } from '../db/queries/snapshot.js';
 import { storeVersions } from './history.js';
-import type { Walk } from './runner.js';
-import type { SnapshotSpec } from './snapshot.js';
+import type { Walk } from './walk.js';
+import type { SnapshotSpec } from './snapshot-spec.js';
 
 /** Progress of one walk of a listing, as checkpointed page by page. */
 export interface WalkCheckpoint {

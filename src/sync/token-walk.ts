@@ -1,6 +1,6 @@
 import { walkTokenList } from '../cloudflare/token-loop.js';
 import type { Confirmation } from './deletions.js';
-import type { Walk } from './runner.js';
+import type { Walk } from './walk.js';
 import type { SnapshotSpec } from './snapshot.js';
 import { freshWalk, joinUp, pathOf, storePage, type WalkCheckpoint } from './snapshot-walk.js';
 

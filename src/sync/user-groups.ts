@@ -7,7 +7,7 @@ import { mergeHeld, settleDeletions, type Settled } from './deletions.js';
 import { date, rawOf, str } from './fields.js';
 import { endVersions } from './history.js';
 import { type ListingResult, listingAt, recordingFailure, writeListing } from './listings.js';
-import type { StreamJob, Walk } from './runner.js';
+import type { StreamJob, Walk } from './walk.js';
 import { confirmation, type SnapshotSpec, walkUntilJoined } from './snapshot.js';
 
 // User groups, then each group's members (the member object does not say which groups it is in, so
