@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import type { SuppressOptions } from '../commands/suppress.js';
-import { SEVERITIES, type Severity } from '../rules/types.js';
+import { SEVERITIES, type Severity } from '../config/severity.js';
 import { type CliKit, intArg, print, severityArg } from './kit.js';
 
 /** `check`, `alert`, `alerts test`, `doctor`, `rules`, `suppress`: reading the store, judging it, telling someone. */

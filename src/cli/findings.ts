@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option } from 'commander';
 import { type ExportFormat, FINDINGS_FORMATS } from '../findings/formats.js';
-import type { Severity } from '../rules/types.js';
+import type { Severity } from '../config/severity.js';
 import { type CliKit, intArg, print, severityArg } from './kit.js';
 
 /** `findings`, `findings show`, `findings ack`. */

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { REMEDIATION_KINDS, type RemediationKind } from '../db/schema/remediation-kinds.js';
-import type { Severity } from '../rules/types.js';
+import type { Severity } from '../config/severity.js';
 import { parseDuration } from '../util/duration.js';
 import { UsageError } from '../util/usage-error.js';
 import { type CliKit, durationArg, intArg, severityArg } from './kit.js';

@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { App } from '../app.js';
 import type { CliConfigOptions } from '../commands/cli-config.js';
 import type { Config } from '../config.js';
-import { SEVERITIES, type Severity } from '../rules/types.js';
+import { SEVERITIES, type Severity } from '../config/severity.js';
 import { parseDuration } from '../util/duration.js';
 import { UsageError } from '../util/usage-error.js';
 

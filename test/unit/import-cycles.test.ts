@@ -62,17 +62,22 @@ function resolveSpecifier(from: string, specifier: string): string | undefined {
   return candidates.find((c) => c.startsWith(SRC) && existsSync(c));
 }
 
-/** file -> the src files it imports (`types`: type-only imports too). */
-export function srcImports(file: string, text: string, { types }: { types: boolean }): string[] {
+/** The src files `file` imports, each with whether the import is type-only. */
+function importsOf(file: string, text: string): Array<{ target: string; typeOnly: boolean }> {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
-  const found: string[] = [];
+  const found: Array<{ target: string; typeOnly: boolean }> = [];
   for (const node of source.statements) {
     if (!ts.isImportDeclaration(node) && !ts.isExportDeclaration(node)) continue;
-    if (!node.moduleSpecifier || !ts.isStringLiteral(node.moduleSpecifier) || (!types && typeOnly(node))) continue;
+    if (!node.moduleSpecifier || !ts.isStringLiteral(node.moduleSpecifier)) continue;
     const target = resolveSpecifier(file, node.moduleSpecifier.text);
-    if (target) found.push(target);
+    if (target) found.push({ target, typeOnly: typeOnly(node) });
   }
   return found;
+}
+
+/** file -> the src files it imports (`types`: type-only imports too). */
+export function srcImports(file: string, text: string, { types }: { types: boolean }): string[] {
+  return importsOf(file, text).filter((i) => types || !i.typeOnly).map((i) => i.target);
 }
 
 /** Strongly connected components with more than one file, or a file importing itself (Tarjan). */
@@ -132,13 +137,12 @@ function loopThrough(component: string[], graph: Map<string, string[]>): string 
   return start;
 }
 
+let parsed: Map<string, Array<{ target: string; typeOnly: boolean }>> | undefined;
+
+/** Every src file's imports, read once for all the checks below. */
 function srcGraph(types: boolean): Map<string, string[]> {
-  const graph = new Map<string, string[]>();
-  for (const file of sources(SRC)) {
-    const imports = srcImports(file, readFileSync(file, 'utf8'), { types });
-    graph.set(relative(ROOT, file), imports.map((t) => relative(ROOT, t)));
-  }
-  return graph;
+  parsed ??= new Map(sources(SRC).map((file) => [relative(ROOT, file), importsOf(file, readFileSync(file, 'utf8'))]));
+  return new Map([...parsed].map(([file, imports]) => [file, imports.filter((i) => types || !i.typeOnly).map((i) => relative(ROOT, i.target))]));
 }
 
 const report = (found: string[][], graph: Map<string, string[]>) => found.map((c) => `${c.length} files: ${loopThrough(c, graph)}\n    ${c.join('\n    ')}`);
