@@ -1,4 +1,5 @@
 import type { SQL } from 'drizzle-orm';
+import type { FactsQuery } from '../rules/facts-query.js';
 import type { Tx } from '../db/client.js';
 import { stageHits, stageHitsFromQuery, type StagedHit } from '../db/queries/finding-hits.js';
 import { lockRuleFindings } from '../db/queries/findings.js';
@@ -24,8 +25,8 @@ export interface RuleResult {
   severity: Severity;
   /** From config: replaces every hit's own severity. */
   severityOverride?: Severity;
-  /** The hits, or a set-based rule's query of them (staged without leaving PostgreSQL). */
-  hits: RuleHit[] | SQL;
+  /** The hits, or a set-based rule's query of them (staged without leaving PostgreSQL; with declared facts, built only for new or changed hits). */
+  hits: RuleHit[] | SQL | FactsQuery;
   /** Resolve every open finding with this reason, whatever the hits (rule disabled, rule removed). */
   retireAll?: string;
   /** A reason to resolve an open finding of a key the rule no longer produces. */
@@ -101,7 +102,7 @@ export async function applyRuleResult(tx: Tx, result: RuleResult, opts: ApplyOpt
   await lockRuleFindings(tx, result.ruleId);
   const hits = Array.isArray(result.hits)
     ? (await stageHits(tx, staged(result, result.hits)), result.hits.length)
-    : await stageHitsFromQuery(tx, result.hits, { rule: result.severity, override: result.severityOverride });
+    : await stageHitsFromQuery(tx, result.hits, { rule: result.severity, override: result.severityOverride }, { ruleId: result.ruleId, kind: result.kind });
   const events = await mergeStaged(tx, {
     ruleId: result.ruleId,
     title: result.title,

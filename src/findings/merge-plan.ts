@@ -46,7 +46,8 @@ const BRANCH = sql`case
          when j.facts_changed or j.o_severity <> j.h_severity or j.o_suppressed <> (j.hs_id is not null)
            or j.o_suppression_id is distinct from j.hs_id or j.o_name is distinct from j.h_name
            or j.o_type <> j.h_type or j.o_account is distinct from j.h_account then 'change'
-         when j.o_title is distinct from j.title then 'touch' end
+         -- Also a stored input hash to replace (none yet, or the facts were built and found equal): no event.
+         when j.o_title is distinct from j.title or j.o_input_hash is distinct from j.h_input_hash then 'touch' end
   when j.h_key is not null then
     case when j.o_id is null then 'open'
          when j.o_status = 'resolved' then case when not j.newer then null when j.hs_id is not null then 'quiet' else 'reopen' end
@@ -112,7 +113,9 @@ export function planStatement(p: PlanInput): SQL {
              o.id as o_id, o.fingerprint as o_fingerprint, o.resource_key as o_key, o.resource_type as o_type, o.resource_name as o_name, o.account_id as o_account,
              o.severity as o_severity, o.facts as o_facts, o.last_event_at as o_last_event_at, o.status as o_status,
              o.suppressed as o_suppressed, o.suppression_id as o_suppression_id, o.reopened_count as o_reopened, o.title as o_title,
-             o.facts <> h.facts as facts_changed,
+             h.input_hash as h_input_hash, o.input_hash as o_input_hash,
+             -- Facts not built: the hit's inputs hash as the open finding's, whose facts stand for them.
+             case when h.facts is null then false else o.facts <> h.facts end as facts_changed,
              ${NEWER} as newer,
              hs.id as hs_id, hs.reason as hs_reason, hs.created_by as hs_by,
              cs.id as cs_id, cs.reason as cs_reason, cs.created_by as cs_by,
@@ -131,7 +134,7 @@ export function planStatement(p: PlanInput): SQL {
     select b.branch, j.ord, j.o_id as id, coalesce(j.h_key, j.o_key) as resource_key,
            -- A new finding's is sha256(rule id, NUL, resource key), as ./fingerprint.ts computes it.
            coalesce(j.o_fingerprint, encode(sha256(convert_to(${p.ruleId}::text, 'UTF8') || '\\x00'::bytea || convert_to(j.h_key, 'UTF8')), 'hex')) as fingerprint,
-           c.resource_type, c.resource_name, c.account_id, c.severity, c.facts, c.last_event_at,
+           c.resource_type, c.resource_name, c.account_id, c.severity, c.facts, c.input_hash, c.last_event_at,
            n.status, m.suppressed, m.suppression_id, m.resolved, n.reason, n.resolved_by, n.resolution_note, m.seen,
            case b.branch when 'open' then 0 when 'reopen' then j.o_reopened + 1 else j.o_reopened end as reopened_count,
            ${FIRST_EVENT} as e1, ${SECOND_EVENT} as e2
@@ -142,7 +145,8 @@ export function planStatement(p: PlanInput): SQL {
       case when j.use_hit then j.h_name else j.o_name end as resource_name,
       case when j.use_hit then j.h_account else j.o_account end as account_id,
       case when j.use_hit then j.h_severity else j.o_severity end as severity,
-      case when j.use_hit then j.h_facts else j.o_facts end as facts,
+      case when j.use_hit then coalesce(j.h_facts, j.o_facts) else j.o_facts end as facts,
+      case when j.use_hit then j.h_input_hash else j.o_input_hash end as input_hash,
       case when j.use_hit then j.h_last_event_at else j.o_last_event_at end as last_event_at
     ) c
     cross join lateral (select

@@ -44,7 +44,7 @@ export interface MergedEvent {
 
 /**
  * The new state of existing findings. The resolution columns are set by the write that resolves,
- * cleared by one that (re)opens, and kept otherwise; a `touch` (only the rule's title changed, or a detection returned without newer evidence) moves
+ * cleared by one that (re)opens, and kept otherwise; a `touch` (only the rule's title or the stored input hash changed, or a detection returned without newer evidence) moves
  * nothing else. An open state finding resolved here records when it was last seen (`confirmedAt`).
  */
 async function updateChanged(tx: Tx, m: MergeInput): Promise<void> {
@@ -61,6 +61,7 @@ async function updateChanged(tx: Tx, m: MergeInput): Promise<void> {
       last_event_at = case when p.branch = 'touch' then f.last_event_at else p.last_event_at end,
       severity = case when p.branch = 'touch' then f.severity else p.severity end,
       facts = case when p.branch = 'touch' then f.facts else p.facts end,
+      input_hash = p.input_hash,
       status = p.status, suppressed = p.suppressed, suppression_id = p.suppression_id, reopened_count = p.reopened_count,
       resolution_reason = case when p.resolved then p.reason when p.status = 'open' then null else f.resolution_reason end,
       resolved_by = case when p.resolved then p.resolved_by when p.status = 'open' then null else f.resolved_by end,
@@ -88,10 +89,10 @@ async function insertOpenedAndEvents(tx: Tx, m: MergeInput): Promise<MergedEvent
     with opened as (
       insert into findings (fingerprint, rule_id, kind, resource_key, resource_type, resource_name, account_id, severity, status,
                             suppressed, suppression_id, title, facts, first_seen_at, last_seen_at, updated_at, last_event_at,
-                            resolved_at, resolution_reason, resolved_by, resolution_note, reopened_count)
+                            resolved_at, resolution_reason, resolved_by, resolution_note, reopened_count, input_hash)
       select p.fingerprint, ${m.ruleId}, ${m.kind}, p.resource_key, p.resource_type, p.resource_name, p.account_id,
              p.severity, p.status, p.suppressed, p.suppression_id, ${m.title}, p.facts, ${m.now}, ${m.now}, ${m.now}, p.last_event_at,
-             case when p.resolved then ${m.now}::timestamptz end, p.reason, p.resolved_by, p.resolution_note, 0
+             case when p.resolved then ${m.now}::timestamptz end, p.reason, p.resolved_by, p.resolution_note, 0, p.input_hash
       from finding_plan p where p.branch = 'open' order by p.ord
       returning id, fingerprint
     ),

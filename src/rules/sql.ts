@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { type Fact, type FactsQuery, factsQuery, hitsWithFacts, isFactsQuery } from './facts-query.js';
 import { BROAD_RESOURCES, WRITE_SUFFIX } from './policy-model.js';
 import type { HitRow, Rule, RuleContext, RuleHit } from './types.js';
 
@@ -126,14 +127,17 @@ export function hitOfRow(r: HitRow): RuleHit {
  * A rule that is one query of HitRow's columns: a check run stages its hits without them leaving
  * PostgreSQL (100k hits cost no round trip through Node), and evaluate() reads the very same query.
  */
-export function sqlRule(rule: Omit<Rule, 'evaluate' | 'hitsQuery'> & { hitsQuery(ctx: RuleContext): SQL | Promise<SQL> }): Rule {
+export function sqlRule(rule: Omit<Rule, 'evaluate' | 'hitsQuery'> & { hitsQuery(ctx: RuleContext): SQL | FactsQuery | Promise<SQL | FactsQuery> }): Rule {
   // In a transaction of its own (a savepoint inside the rule's): a query that reads first may stage what it read for the query.
   const evaluate = (ctx: RuleContext) => ctx.db.transaction(async (db) => {
     const inTx = { ...ctx, db };
-    return (await query<HitRow>(inTx, await rule.hitsQuery(inTx))).map(hitOfRow);
+    return (await query<HitRow>(inTx, hitRows(await rule.hitsQuery(inTx)))).map(hitOfRow);
   });
   return { ...rule, evaluate };
 }
+
+/** A rule's query as HitRow's rows in the rule's order, every hit's facts built. */
+export const hitRows = (q: SQL | FactsQuery): SQL => (isFactsQuery(q) ? hitsWithFacts(q, { ordered: true }) : q);
 
 /** A timestamp in facts as iso() writes it: UTC, milliseconds (truncated, as a JS Date holds them), Z. */
 export const isoSql = (e: SQL) => sql`to_char(${e} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -148,13 +152,18 @@ export const num = (n: number) => (Number.isInteger(n) ? sql`${sql.param(n)}::in
 // ---- tokens: the columns every token rule selects and the hit they become ----
 
 /**
- * A token rule's hit as HitRow's columns, `t` being the token: tokenHit() in SQL. `facts` is the
- * rule's facts as the key, value list of jsonb_build_object: one object built per hit (two and
- * their concatenation cost a third more, and building facts is most of what a token rule costs).
+ * A token rule as one query with declared facts (./facts-query.ts), `t` being the token: tokenHit()
+ * in SQL. `columns` goes in the query's select list: the hit's columns and its facts' inputs,
+ * owner_type (every token finding's first fact) first.
  */
-export const tokenHitColumns = (facts: SQL, severity: SQL = sql`null`) => sql`
-  'token:' || t.id as resource_key, 'token'::text as resource_type, t.name as resource_name, t.account_id,
-  ${severity}::text as severity, jsonb_build_object('owner_type', t.owner_type, ${facts}) as facts, null::timestamptz as last_event_at`;
+export function tokenFactsQuery(facts: Fact[], rows: (columns: SQL) => SQL, severity: SQL = sql`null`): FactsQuery {
+  return factsQuery([{ key: 'owner_type', input: sql`t.owner_type` }, ...facts], (inputs) => rows(sql`
+    'token:' || t.id as resource_key, 'token'::text as resource_type, t.name as resource_name, t.account_id,
+    ${severity}::text as severity, null::timestamptz as last_event_at, ${inputs}`));
+}
+
+/** A fact of a timestamp input, shown as iso() writes it. */
+export const isoFact = (key: string, input: SQL): Fact => ({ key, input, render: isoSql });
 
 export const TOKEN_COLUMNS = sql`t.id, t.name, t.owner_type, t.account_id`;
 export interface TokenRow extends Record<string, unknown> { id: string; name: string | null; owner_type: string; account_id: string | null }

@@ -1,7 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { DEFAULT_SENSITIVE_GROUPS, DEFAULT_WRITE_GROUPS, MODEL_SUMMARY, assessmentTemplate, severityOf } from './policy-model.js';
 import type { RuleContext } from './types.js';
-import { groupNames, liveToken, policiesSensitiveOrBroadWrite, query, sqlRule, stringsSetting, tokenHitColumns } from './sql.js';
+import type { FactsQuery } from './facts-query.js';
+import { groupNames, liveToken, policiesSensitiveOrBroadWrite, query, sqlRule, stringsSetting, tokenFactsQuery } from './sql.js';
 
 /**
  * A token's policies without their ids: what the model judges (a policy's id only names it in the
@@ -11,18 +12,18 @@ const POLICY_SET_KEY = sql`md5(coalesce((
   select jsonb_agg(case when jsonb_typeof(p.value) = 'object' then p.value - 'id' else p.value end order by p.n)
   from jsonb_array_elements(case when jsonb_typeof(t.policies) = 'array' then t.policies else '[]'::jsonb end) with ordinality p(value, n)), '[]'::jsonb)::text)`;
 
-/** A template's grants (`v.<list>`) with each one's policy id put back from the token's own policies (`t`). */
-const withPolicyIds = (list: SQL) => sql`(
+/** A template's grants (`list`) with each one's policy id put back from the token's own policies. */
+const withPolicyIds = (list: SQL, policies: SQL) => sql`(
   select coalesce(jsonb_agg((g.value - 'policy_index') || jsonb_build_object('policy_id', case when jsonb_typeof(p.policy -> 'id') = 'string' then p.policy -> 'id' end) order by g.n), '[]'::jsonb)
   from jsonb_array_elements(${list}) with ordinality g(value, n)
-  cross join lateral (select t.policies -> (g.value ->> 'policy_index')::int as policy) p)`;
+  cross join lateral (select ${policies} -> (g.value ->> 'policy_index')::int as policy) p)`;
 
 /**
  * The candidates (the SQL filter of the same model) are staged with their policy-set key; the model
  * judges each distinct policy set once, in Node (./policy-model.ts has the last word), and the
  * facts of every token are built in PostgreSQL from its set's judgement, its own policy ids put back.
  */
-async function hitsQuery(ctx: RuleContext): Promise<SQL> {
+async function hitsQuery(ctx: RuleContext): Promise<FactsQuery> {
   const model = { sensitiveGroups: stringsSetting(ctx, 'sensitiveGroups'), writeGroups: stringsSetting(ctx, 'writeGroups') };
   await ctx.db.execute(sql`drop table if exists pg_temp.broad_policy_tokens`);
   await ctx.db.execute(sql`
@@ -37,14 +38,19 @@ async function hitsQuery(ctx: RuleContext): Promise<SQL> {
     const a = assessmentTemplate(s.policies, { ...model, groupNames: names });
     return a.verdict ? [{ policy_set: s.policy_set, severity: severityOf(a), ...a }] : [];
   });
-  return sql`
-    select ${tokenHitColumns(sql`'verdict', v.verdict, 'sensitive_groups', v.sensitive_groups,
-      'sensitive_grants', ${withPolicyIds(sql`v.sensitive_grants`)}, 'broad_write_grants', ${withPolicyIds(sql`v.broad_write_grants`)},
-      'policy_model', ${MODEL_SUMMARY}::text`, sql`v.severity`)}
+  const grants = (own: SQL, of: (key: string) => SQL) => withPolicyIds(own, of('policies'));
+  const facts = [
+    { key: 'policies', input: sql`t.policies`, hidden: true },
+    { key: 'verdict', input: sql`v.verdict` }, { key: 'sensitive_groups', input: sql`v.sensitive_groups` },
+    { key: 'sensitive_grants', input: sql`v.sensitive_grants`, render: grants }, { key: 'broad_write_grants', input: sql`v.broad_write_grants`, render: grants },
+    { key: 'policy_model', input: sql`${MODEL_SUMMARY}::text` },
+  ];
+  return tokenFactsQuery(facts, (columns) => sql`
+    select ${columns}
     from broad_policy_tokens t
     join jsonb_to_recordset(${JSON.stringify(judged)}::jsonb)
       as v(policy_set text, severity text, verdict text, sensitive_groups jsonb, sensitive_grants jsonb, broad_write_grants jsonb) on v.policy_set = t.policy_set
-    order by t.id`;
+    order by t.id`, sql`v.severity`);
 }
 
 export const tokenBroadPolicy = sqlRule({

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { ageDaysSql, at, isoSql, liveAccount, sqlRule, tokenHitColumns } from './sql.js';
+import { ageDaysSql, at, isoFact, liveAccount, sqlRule, tokenFactsQuery } from './sql.js';
 
 export const tokenExpiredPresent = sqlRule({
   id: 'token-expired-present',
@@ -11,10 +11,12 @@ export const tokenExpiredPresent = sqlRule({
     'which tokens are really in use, and can be mistaken for a live one (or renewed with the same broad rights).',
   remediation: 'Delete the expired token; if something still needs access, create a new, narrowly scoped token with an expiry.',
   // Cloudflare may keep status "active" for a while after expires_on: the date decides too.
-  hitsQuery: (ctx) => sql`
-    select ${tokenHitColumns(sql`'status', t.status, 'expires_on', ${isoSql(sql`t.expires_on`)},
-                                                   'days_since_expiry', ${ageDaysSql(ctx.now, sql`t.expires_on`)}, 'last_used_on', ${isoSql(sql`t.last_used_on`)}`)}
+  hitsQuery: (ctx) => tokenFactsQuery([
+    { key: 'status', input: sql`t.status` }, isoFact('expires_on', sql`t.expires_on`),
+    { key: 'days_since_expiry', input: ageDaysSql(ctx.now, sql`t.expires_on`) }, isoFact('last_used_on', sql`t.last_used_on`),
+  ], (columns) => sql`
+    select ${columns}
     from api_tokens t
     where t.deleted_at is null and (t.status = 'expired' or t.expires_on <= ${at(ctx.now)}) and ${liveAccount(sql`t.account_id`)}
-    order by t.id`,
+    order by t.id`),
 });

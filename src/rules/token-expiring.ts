@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { legacyTiers, type Tier, tiersSchema } from './severity-tiers.js';
-import { at, daysAfter, isoSql, liveToken, sqlRule, tokenHitColumns } from './sql.js';
+import { at, daysAfter, isoFact, liveToken, sqlRule, tokenFactsQuery } from './sql.js';
 
 const DEFAULT_TIERS: Tier[] = [{ days: 30, severity: 'low' }, { days: 7, severity: 'medium' }, { days: 1, severity: 'high' }];
 
@@ -29,8 +29,9 @@ export const tokenExpiring = sqlRule({
     const tiers = parsed.data;
     const widest = tiers[0]!.days;
     // The narrowest tier the token falls in (the first listed of equal ones) sets the severity.
-    return sql`
-      select ${tokenHitColumns(sql`'expires_on', ${isoSql(sql`t.expires_on`)}, 'days_left', floor(t.days_left)::int, 'window_days', tier.days`, sql`tier.severity`)}
+    const facts = [isoFact('expires_on', sql`t.expires_on`), { key: 'days_left', input: sql`floor(t.days_left)::int` }, { key: 'window_days', input: sql`tier.days` }];
+    return tokenFactsQuery(facts, (columns) => sql`
+      select ${columns}
       from (select t.*, extract(epoch from (t.expires_on - ${at(ctx.now)}))::float8 / 86400 as days_left
             from api_tokens t
             where ${liveToken(ctx.now)} and t.expires_on is not null and t.expires_on <= ${daysAfter(ctx.now, Math.ceil(widest))}) t
@@ -40,6 +41,6 @@ export const tokenExpiring = sqlRule({
         where t.days_left <= x.days
         order by x.days, x.ordinality
         limit 1) tier
-      order by t.expires_on, t.id`;
+      order by t.expires_on, t.id`, sql`tier.severity`);
   },
 });

@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { daysAfter, isoSql, liveToken, num, numberSetting, sqlRule, tokenHitColumns } from './sql.js';
+import { type SQL, sql } from 'drizzle-orm';
+import { daysAfter, isoFact, liveToken, num, numberSetting, sqlRule, tokenFactsQuery } from './sql.js';
 
 export const tokenMisconfigured = sqlRule({
   id: 'token-misconfigured',
@@ -17,9 +17,12 @@ export const tokenMisconfigured = sqlRule({
     // Only live tokens: a disabled or expired one is already known not to work.
     const reasons = sql`array_remove(array[case when t.far_future then 'not_before_far_in_future' end,
                                           case when t.no_allow then case when t.policy_count > 0 then 'only_deny_policies' else 'no_policies' end end]::text[], null)`;
-    return sql`
-      select ${tokenHitColumns(sql`'reasons', to_jsonb(${reasons}), 'not_before', ${isoSql(sql`t.not_before`)},
-                                                     'policy_count', t.policy_count, 'threshold_days', ${num(days)}`)}
+    const facts = [
+      { key: 'reasons', input: reasons, render: (r: SQL) => sql`to_jsonb(${r})` }, isoFact('not_before', sql`t.not_before`),
+      { key: 'policy_count', input: sql`t.policy_count` }, { key: 'threshold_days', input: num(days) },
+    ];
+    return tokenFactsQuery(facts, (columns) => sql`
+      select ${columns}
       from (
         select t.id, t.name, t.owner_type, t.account_id, t.not_before,
                coalesce(t.not_before > ${daysAfter(ctx.now, days)}, false) as far_future,
@@ -30,6 +33,6 @@ export const tokenMisconfigured = sqlRule({
         where ${liveToken(ctx.now)}
       ) t
       where t.far_future or t.no_allow
-      order by t.id`;
+      order by t.id`);
   },
 });

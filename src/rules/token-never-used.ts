@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { ageDaysSql, daysBefore, isoSql, liveToken, num, numberSetting, sqlRule, tokenHitColumns } from './sql.js';
+import { ageDaysSql, daysBefore, isoFact, liveToken, num, numberSetting, sqlRule, tokenFactsQuery } from './sql.js';
 
 export const tokenNeverUsed = sqlRule({
   id: 'token-never-used',
@@ -14,13 +14,16 @@ export const tokenNeverUsed = sqlRule({
   hitsQuery(ctx) {
     const days = numberSetting(ctx, 'days');
     // issued_on is Cloudflare's; when missing, the first time flarewatch saw the token is a lower bound of its age.
-    return sql`
-      select ${tokenHitColumns(sql`'last_used_on', null, 'issued_on', ${isoSql(sql`t.issued_on`)},
-                                                     'age_days', ${ageDaysSql(ctx.now, sql`coalesce(t.issued_on, t.first_seen_at)`)},
-                                                     'age_from', case when t.issued_on is null then 'first_seen_at' else 'issued_on' end,
-                                                     'threshold_days', ${num(days)}`)}
+    const facts = [
+      { key: 'last_used_on', input: sql`null::text` }, isoFact('issued_on', sql`t.issued_on`),
+      { key: 'age_days', input: ageDaysSql(ctx.now, sql`coalesce(t.issued_on, t.first_seen_at)`) },
+      { key: 'age_from', input: sql`case when t.issued_on is null then 'first_seen_at' else 'issued_on' end` },
+      { key: 'threshold_days', input: num(days) },
+    ];
+    return tokenFactsQuery(facts, (columns) => sql`
+      select ${columns}
       from api_tokens t
       where ${liveToken(ctx.now)} and t.last_used_on is null and coalesce(t.issued_on, t.first_seen_at) < ${daysBefore(ctx.now, days)}
-      order by t.id`;
+      order by t.id`);
   },
 });

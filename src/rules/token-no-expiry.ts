@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { isoSql, liveToken, sqlRule, tokenHitColumns } from './sql.js';
+import { isoFact, liveToken, sqlRule, tokenFactsQuery } from './sql.js';
 
 export const tokenNoExpiry = sqlRule({
   id: 'token-no-expiry',
@@ -10,9 +10,11 @@ export const tokenNoExpiry = sqlRule({
     'A token without an expiry stays valid until someone remembers to delete it: a leaked copy (CI logs, a laptop, ' +
     'an old repository) keeps working for years.',
   remediation: 'Replace the token with one that has an expiry (TTL) matched to its use, and rotate it before it expires.',
-  hitsQuery: (ctx) => sql`
-    select ${tokenHitColumns(sql`'expires_on', null, 'issued_on', ${isoSql(sql`t.issued_on`)}, 'last_used_on', ${isoSql(sql`t.last_used_on`)}`)}
+  hitsQuery: (ctx) => tokenFactsQuery([
+    { key: 'expires_on', input: sql`null::text` }, isoFact('issued_on', sql`t.issued_on`), isoFact('last_used_on', sql`t.last_used_on`),
+  ], (columns) => sql`
+    select ${columns}
     from api_tokens t
     where ${liveToken(ctx.now)} and t.expires_on is null
-    order by t.id`,
+    order by t.id`),
 });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { isoSql, liveToken, sqlRule, tokenHitColumns } from './sql.js';
+import { isoFact, liveToken, sqlRule, tokenFactsQuery } from './sql.js';
 
 export const tokenNoIpRestriction = sqlRule({
   id: 'token-no-ip-restriction',
@@ -11,10 +11,13 @@ export const tokenNoIpRestriction = sqlRule({
     'A deny list ("not_in") alone does not restrict it: every other address is still allowed.',
   remediation:
     'Add a client IP address filter (Is in) with the egress ranges of the systems that use the token (CI runners, servers, office VPN).',
-  hitsQuery: (ctx) => sql`
-    select ${tokenHitColumns(sql`'ip_allow', '[]'::jsonb, 'ip_deny', to_jsonb(coalesce(t.ip_deny, '{}'::text[])),
-                                                   'last_used_on', ${isoSql(sql`t.last_used_on`)}`)}
+  hitsQuery: (ctx) => tokenFactsQuery([
+    { key: 'ip_allow', input: sql`'[]'::jsonb` },
+    { key: 'ip_deny', input: sql`t.ip_deny`, render: (deny) => sql`to_jsonb(coalesce(${deny}, '{}'::text[]))` },
+    isoFact('last_used_on', sql`t.last_used_on`),
+  ], (columns) => sql`
+    select ${columns}
     from api_tokens t
     where ${liveToken(ctx.now)} and coalesce(cardinality(t.ip_allow), 0) = 0
-    order by t.id`,
+    order by t.id`),
 });

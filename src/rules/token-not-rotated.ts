@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { ageDaysSql, daysBefore, isoSql, liveToken, num, numberSetting, sqlRule, tokenHitColumns } from './sql.js';
+import { ageDaysSql, daysBefore, isoFact, liveToken, num, numberSetting, sqlRule, tokenFactsQuery } from './sql.js';
 
 export const tokenNotRotated = sqlRule({
   id: 'token-not-rotated',
@@ -14,11 +14,14 @@ export const tokenNotRotated = sqlRule({
   hitsQuery(ctx) {
     const days = numberSetting(ctx, 'days');
     // Rolling the secret updates modified_on, so the newer of the two dates is the secret's age (a policy edit also counts: lenient on purpose).
-    return sql`
-      select ${tokenHitColumns(sql`'issued_on', ${isoSql(sql`t.issued_on`)}, 'modified_on', ${isoSql(sql`t.modified_on`)},
-                                                     'age_days', ${ageDaysSql(ctx.now, sql`greatest(t.issued_on, t.modified_on)`)}, 'threshold_days', ${num(days)}`)}
+    const facts = [
+      isoFact('issued_on', sql`t.issued_on`), isoFact('modified_on', sql`t.modified_on`),
+      { key: 'age_days', input: ageDaysSql(ctx.now, sql`greatest(t.issued_on, t.modified_on)`) }, { key: 'threshold_days', input: num(days) },
+    ];
+    return tokenFactsQuery(facts, (columns) => sql`
+      select ${columns}
       from api_tokens t
       where ${liveToken(ctx.now)} and greatest(t.issued_on, t.modified_on) < ${daysBefore(ctx.now, days)}
-      order by t.id`;
+      order by t.id`);
   },
 });

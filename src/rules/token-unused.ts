@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { ageDaysSql, daysBefore, isoSql, liveToken, num, numberSetting, sqlRule, tokenHitColumns } from './sql.js';
+import { ageDaysSql, daysBefore, isoFact, liveToken, num, numberSetting, sqlRule, tokenFactsQuery } from './sql.js';
 
 export const tokenUnused = sqlRule({
   id: 'token-unused',
@@ -13,11 +13,14 @@ export const tokenUnused = sqlRule({
   thresholds: { days: { default: 90, description: 'days since last use after which a token counts as unused' } },
   hitsQuery(ctx) {
     const days = numberSetting(ctx, 'days');
-    return sql`
-      select ${tokenHitColumns(sql`'last_used_on', ${isoSql(sql`t.last_used_on`)}, 'days_unused', ${ageDaysSql(ctx.now, sql`t.last_used_on`)},
-                                                     'threshold_days', ${num(days)}, 'issued_on', ${isoSql(sql`t.issued_on`)}`)}
+    const facts = [
+      isoFact('last_used_on', sql`t.last_used_on`), { key: 'days_unused', input: ageDaysSql(ctx.now, sql`t.last_used_on`) },
+      { key: 'threshold_days', input: num(days) }, isoFact('issued_on', sql`t.issued_on`),
+    ];
+    return tokenFactsQuery(facts, (columns) => sql`
+      select ${columns}
       from api_tokens t
       where ${liveToken(ctx.now)} and t.last_used_on < ${daysBefore(ctx.now, days)}
-      order by t.id`;
+      order by t.id`);
   },
 });

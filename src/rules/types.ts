@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Db, Tx } from '../db/client.js';
 import type { FindingKind } from '../db/schema/findings.js';
 import type { Severity } from '../config/severity.js';
+import type { FactsQuery } from './facts-query.js';
 
 export { SEVERITIES, type Severity, severityRank } from '../config/severity.js';
 
@@ -91,6 +92,7 @@ export interface Rule {
    * A rule that is one query: its hits as one SELECT of HitRow's columns, in the rule's order. A check
    * run stages them inside PostgreSQL (they never travel to Node); evaluate() reads the same query
    * (sqlRule() in ./sql.ts builds both from it). It may read first (what it reads is the rule's transaction's).
+   * A FactsQuery declares the facts' inputs (./facts-query.ts): a check run builds the facts of new or changed hits only.
    */
-  hitsQuery?(ctx: RuleContext): SQL | Promise<SQL>;
+  hitsQuery?(ctx: RuleContext): SQL | FactsQuery | Promise<SQL | FactsQuery>;
 }

@@ -1,10 +1,11 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
+import { FINDING_COLUMNS } from './findings-read.js';
 import { findingEvents, findings, type Finding, type FindingEvent } from '../schema/index.js';
 
 /** One finding and every transition it went through, oldest first; undefined when there is no such id. */
 export async function findingWithHistory(tx: Tx, id: number): Promise<{ finding: Finding; events: FindingEvent[] } | undefined> {
-  const [finding] = await tx.select().from(findings).where(eq(findings.id, id));
+  const [finding] = await tx.select(FINDING_COLUMNS).from(findings).where(eq(findings.id, id));
   if (!finding) return undefined;
   const events = await tx.select().from(findingEvents).where(eq(findingEvents.findingId, id)).orderBy(asc(findingEvents.at), asc(findingEvents.id));
   return { finding, events };

@@ -1,4 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
+import type { FindingKind } from '../schema/findings.js';
+import { type FactsQuery, hitsWithFacts, isFactsQuery } from '../../rules/facts-query.js';
 import type { Tx } from '../client.js';
 import { copyRows, transactionClient } from '../copy.js';
 import type { PreparedHit } from '../../findings/plan.js';
@@ -19,11 +21,13 @@ async function createStage(tx: Tx): Promise<void> {
   await tx.execute(sql`
     create temp table finding_hits (
       ord int not null, resource_key text not null, resource_type text not null, resource_name text,
-      account_id text, severity text not null, facts jsonb not null, last_event_at timestamptz,
+      account_id text, severity text not null, facts jsonb, last_event_at timestamptz, input_hash bigint,
       constraint "a hit has no resource key" check (resource_key <> ''),
       constraint "a hit has no resource type" check (resource_type <> ''),
       constraint "a hit has an unknown severity" check (severity in (${sql.raw(SEVERITIES.map((s) => `'${s}'`).join(', '))})),
-      constraint "a hit's facts are not an object" check (jsonb_typeof(facts) = 'object')
+      constraint "a hit's facts are not an object" check (jsonb_typeof(facts) = 'object'),
+      -- Facts left unbuilt stand for those of the open finding stored with the same input hash.
+      constraint "a hit has no facts" check (facts is not null or input_hash is not null)
     ) on commit drop`);
 }
 
@@ -48,17 +52,33 @@ export async function stageHits(tx: Tx, hits: StagedHit[]): Promise<void> {
 }
 
 /**
+ * The stored findings whose facts a hit of the same input hash need not build again: the rule's open
+ * state findings (a resolved one reopens with facts of its own; a detection compares facts for newer evidence).
+ */
+const knownFacts = (ruleId: string) => sql`
+  select f.resource_key, f.input_hash from findings f
+  where f.rule_id = ${ruleId} and f.status = 'open' and f.kind = 'state' and f.input_hash is not null`;
+
+/** A rule's query as rows of (ord, HitRow's columns, input_hash): a FactsQuery's facts only where the hash is not its open finding's. */
+function stagedRows(query: SQL | FactsQuery, rule: { ruleId: string; kind: FindingKind }): SQL {
+  if (isFactsQuery(query)) return hitsWithFacts(query, rule.kind === 'state' ? { known: knownFacts(rule.ruleId) } : {});
+  return sql`select (row_number() over ())::int - 1 as ord, q.*, null::bigint as input_hash from (${query}) q`;
+}
+
+/**
  * A set-based rule's hits, staged by PostgreSQL from the rule's own query (HitRow's columns, in
  * the rule's order): no hit travels to Node and back. Severity settles as for hits from Node: the
  * configured override, else the hit's, else the rule's. Returns how many were staged.
  */
-export async function stageHitsFromQuery(tx: Tx, query: SQL, severity: { rule: Severity; override?: Severity }): Promise<number> {
+export async function stageHitsFromQuery(
+  tx: Tx, query: SQL | FactsQuery, severity: { rule: Severity; override?: Severity }, rule: { ruleId: string; kind: FindingKind },
+): Promise<number> {
   await createStage(tx);
   const res = await tx.execute(sql`
-    insert into finding_hits (ord, resource_key, resource_type, resource_name, account_id, severity, facts, last_event_at)
-    select (row_number() over ())::int - 1, h.resource_key, h.resource_type, h.resource_name, h.account_id,
-           coalesce(${severity.override ?? null}::text, h.severity, ${severity.rule}::text), h.facts, h.last_event_at
-    from (${query}) h`);
+    insert into finding_hits (ord, resource_key, resource_type, resource_name, account_id, severity, facts, last_event_at, input_hash)
+    select h.ord, h.resource_key, h.resource_type, h.resource_name, h.account_id,
+           coalesce(${severity.override ?? null}::text, h.severity, ${severity.rule}::text), h.facts, h.last_event_at, h.input_hash
+    from (${stagedRows(query, rule)}) h`);
   const rows = res.rowCount ?? 0;
   await analyzeStage(tx, rows);
   return rows;

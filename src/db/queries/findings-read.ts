@@ -34,7 +34,9 @@ const severityRank = sql`array_position(array['info','low','medium','high','crit
  * A finding's columns, with `lastSeenAt` as finding_last_seen() gives it (migration 0013): an open
  * state finding is not rewritten by a check that returns it unchanged, its rule's last check saw it.
  */
-const FINDING = { ...getTableColumns(findings), lastSeenAt: sql<Date>`finding_last_seen(${findings})`.mapWith(findings.lastSeenAt) };
+/** Every column a reader is shown: the input hash is the check run's bookkeeping. */
+export const { inputHash: _inputHash, ...FINDING_COLUMNS } = getTableColumns(findings);
+const FINDING = { ...FINDING_COLUMNS, lastSeenAt: sql<Date>`finding_last_seen(${findings})`.mapWith(findings.lastSeenAt) };
 
 export async function listFindings(tx: Tx, filter: FindingFilter): Promise<Finding[]> {
   return tx.select(FINDING).from(findings).where(where(filter)).orderBy(asc(findings.kind), desc(severityRank), asc(findings.ruleId), asc(findings.resourceKey));

@@ -30,6 +30,12 @@ export const findings = pgTable(
     suppressionId: bigint('suppression_id', { mode: 'number' }),
     title: text('title').notNull(),
     facts: jsonb('facts').notNull(),
+    /**
+     * A hash of what the rule built `facts` from (the rule's declared inputs, src/rules/facts-query.ts):
+     * a check run that finds the same hash for an open finding does not build its facts again. Null:
+     * the rule declares no inputs, or the finding predates the column (its facts are built and compared once).
+     */
+    inputHash: bigint('input_hash', { mode: 'bigint' }),
     firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
     lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
     /** Detections: time of the latest event they cover; newer evidence reopens an acknowledged one. */
@@ -46,4 +52,5 @@ export const findings = pgTable(
   (t) => [index('findings_rule_status_idx').on(t.ruleId, t.status), index('findings_status_severity_idx').on(t.status, t.severity)],
 );
 
-export type Finding = typeof findings.$inferSelect;
+/** A finding as commands, exports and alerts read it: the input hash is the check run's own bookkeeping, never shown. */
+export type Finding = Omit<typeof findings.$inferSelect, 'inputHash'>;
