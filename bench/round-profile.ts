@@ -1,0 +1,113 @@
+// Where a round's time goes, per budget (issue 22 item 1): every moment a budget could have sent a
+// request (fewer than its limit in the last window, as the simulator counts) but sent none is idle,
+// and is attributed to what that budget's sync jobs were doing then, from their own clocks:
+// BullMQ's job timestamps (added, taken, finished) and the walk's sync_runs row (started, finished).
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { SimLogEntry } from '../src/simulator/http/stats.js';
+
+/** Collects the simulator's request log as it goes (it keeps only the last 10,000 entries). */
+export function requestRecorder(log: () => SimLogEntry[]): { poll(): void; entries: SimLogEntry[] } {
+  const entries: SimLogEntry[] = [];
+  let last: SimLogEntry | undefined;
+  return {
+    entries,
+    poll() {
+      const now = log();
+      let i = now.length;
+      while (i > 0 && now[i - 1] !== last) i--;
+      // `last` trimmed away (should not happen at 100 ms polls): take the whole log.
+      const fresh = i === 0 && last !== undefined && !now.includes(last) ? now : now.slice(i);
+      for (const e of fresh) if (e.principal) entries.push(e);
+      if (now.length) last = now[now.length - 1];
+    },
+  };
+}
+
+interface JobSpan { budget: string; added: number; taken: number; walkStart: number; walkEnd: number; done: number }
+
+/** Each sync job of the tick: its budget (the walking credential's user) and its five instants. */
+async function jobSpans(redis: Redis, pool: pg.Pool, tick: string, since: string, budgetOf: (credential: string) => string): Promise<JobSpan[]> {
+  const queue = new Queue('sync', { connection: redis });
+  try {
+    const jobs = (await queue.getJobs(['completed', 'failed'])).filter((j) => j?.data?.tick === tick);
+    const runs = await pool.query<{ stream: string; credential: string; s: number; f: number }>(
+      `select stream, credential, extract(epoch from started_at) * 1000 as s, extract(epoch from finished_at) * 1000 as f
+         from sync_runs where started_at >= $1 and finished_at is not null`, [since]);
+    const byStream = new Map(runs.rows.map((r) => [r.stream, r]));
+    return jobs.flatMap((j) => {
+      const r = byStream.get(j.data.stream as string);
+      if (!r || !j.processedOn || !j.finishedOn) return [];
+      return [{ budget: budgetOf(r.credential), added: j.timestamp, taken: j.processedOn, walkStart: Number(r.s), walkEnd: Number(r.f), done: j.finishedOn }];
+    });
+  } finally {
+    await queue.close();
+  }
+}
+
+const CAUSES = [
+  'before its first job was enqueued (planning, adding the flow)',
+  'its jobs queued while every worker slot held a job (other budgets\' or its own waiting)',
+  'its jobs queued with a worker slot free (job pickup)',
+  'a job taken, walk not started (walker choice, stream lock, run row)',
+  'a walk between requests (page write, limiter sleep)',
+  'a walk ended, job not completed (BullMQ completion, parent dependency)',
+  'its work done (nothing left to walk)',
+] as const;
+
+/** Milliseconds idle per cause for one budget over [t0, t1], sampled every `step` ms. */
+function idleOf(times: number[], jobs: JobSpan[], all: JobSpan[], slots: number, limit: number, windowMs: number, t0: number, t1: number, step = 5): number[] {
+  const out = CAUSES.map(() => 0);
+  const sorted = [...times].sort((a, b) => a - b);
+  let lo = 0;
+  let hi = 0;
+  const firstAdded = Math.min(...jobs.map((j) => j.added));
+  for (let t = t0; t < t1; t += step) {
+    while (hi < sorted.length && sorted[hi]! <= t) hi++;
+    while (lo < hi && sorted[lo]! <= t - windowMs) lo++;
+    if (hi - lo >= limit) continue;
+    const inState = (f: (j: JobSpan) => boolean) => jobs.some(f);
+    let cause: number;
+    if (inState((j) => j.walkStart <= t && t < j.walkEnd)) cause = 4;
+    else if (inState((j) => j.taken <= t && t < j.walkStart)) cause = 3;
+    else if (inState((j) => j.walkEnd <= t && t < j.done)) cause = 5;
+    else if (inState((j) => j.added <= t && t < j.taken)) cause = all.filter((j) => j.taken <= t && t < j.done).length >= slots ? 1 : 2;
+    else cause = t < firstAdded ? 0 : 6;
+    out[cause]! += step;
+  }
+  return out;
+}
+
+export interface RoundProfile { lines: string[]; busiestIdle: Record<string, number> }
+
+/**
+ * The idle breakdown of the busiest budget (the one that bounds the round) and of all budgets
+ * together, from the tick (`t0`) to the round's end (`t1`), both in epoch milliseconds.
+ */
+export async function profileRound(o: {
+  redis: Redis; pool: pg.Pool; tick: string; since: string; t0: number; t1: number; requests: SimLogEntry[];
+  budgetOf: (credential: string) => string; slots: number; limit: number; windowMs: number;
+}): Promise<RoundProfile> {
+  const all = await jobSpans(o.redis, o.pool, o.tick, o.since, o.budgetOf);
+  const times = new Map<string, number[]>();
+  for (const e of o.requests) times.set(e.principal, [...(times.get(e.principal) ?? []), e.at]);
+  const busiest = [...times].sort((a, b) => b[1].length - a[1].length)[0]![0];
+  const sum = CAUSES.map(() => 0);
+  let busiestIdle: number[] = [];
+  for (const [budget, ts] of times) {
+    const idle = idleOf(ts, all.filter((j) => j.budget === budget), all, o.slots, o.limit, o.windowMs, o.t0, o.t1);
+    idle.forEach((v, i) => (sum[i]! += v));
+    if (budget === busiest) busiestIdle = idle;
+  }
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const walk = all.map((j) => j.walkEnd - j.walkStart).sort((a, b) => a - b);
+  const med = (xs: number[]) => xs[Math.floor(xs.length / 2)] ?? 0;
+  const lines = [
+    `   busiest budget idle with tokens free: ${s(busiestIdle.reduce((a, b) => a + b, 0))} of the round's ${s(o.t1 - o.t0)} (all ${times.size} budgets: ${s(sum.reduce((a, b) => a + b, 0))}):`,
+    ...CAUSES.map((c, i) => `     ${c}: ${s(busiestIdle[i]!)} (all budgets ${s(sum[i]!)})`),
+    `   per job (median): queued ${med(all.map((j) => j.taken - j.added).sort((a, b) => a - b))} ms, taken→walk ${med(all.map((j) => j.walkStart - j.taken).sort((a, b) => a - b))} ms, ` +
+      `walk ${med(walk)} ms, walk→completed ${med(all.map((j) => j.done - j.walkEnd).sort((a, b) => a - b))} ms; first job added ${Math.min(...all.map((j) => j.added)) - o.t0} ms after the tick`,
+  ];
+  return { lines, busiestIdle: Object.fromEntries(CAUSES.map((c, i) => [c, busiestIdle[i]!])) };
+}
