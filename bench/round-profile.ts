@@ -5,6 +5,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { hashKey } from '../src/credentials/limiters.js';
 import type { SimLogEntry } from '../src/simulator/http/stats.js';
 
 /** Collects the simulator's request log as it goes (it keeps only the last 10,000 entries). */
@@ -23,6 +24,31 @@ export function requestRecorder(log: () => SimLogEntry[]): { poll(): void; entri
       if (now.length) last = now[now.length - 1];
     },
   };
+}
+
+/**
+ * Requests in flight per budget as the shared limiter counts them (granted, not answered: scored past
+ * now in its Redis window), sampled with the request log. `calls`: the probe's own Redis commands.
+ */
+export function inflightSampler(redis: Redis, budgets: string[]): { poll(): Promise<void>; at(budget: string, t: number): number; calls: number } {
+  const keys = budgets.map((b) => [b, `flarewatch:ratelimit:${hashKey(b)}:log`] as const);
+  const samples = new Map<string, Array<[number, number]>>(budgets.map((b) => [b, []]));
+  const sampler = {
+    calls: 0,
+    async poll() {
+      const t = Date.now();
+      const counts = await Promise.all(keys.map(([, k]) => redis.zcount(k, `(${t}`, '+inf')));
+      sampler.calls += keys.length;
+      keys.forEach(([b], i) => samples.get(b)!.push([t, counts[i]!]));
+    },
+    at(budget: string, t: number) {
+      const s = samples.get(budget) ?? [];
+      let n = 0;
+      for (const [st, c] of s) if (st <= t) n = c; else break;
+      return n;
+    },
+  };
+  return sampler;
 }
 
 interface JobSpan { budget: string; added: number; taken: number; walkStart: number; walkEnd: number; done: number }
@@ -51,13 +77,14 @@ const CAUSES = [
   'its jobs queued while every worker slot held a job (other budgets\' or its own waiting)',
   'its jobs queued with a worker slot free (job pickup)',
   'a job taken, walk not started (walker choice, stream lock, run row)',
-  'a walk between requests (page write, limiter sleep)',
+  'a walk between requests, its limiter full counting requests in flight (granted, not yet answered)',
+  'a walk between requests, its limiter not full (page write, walk start/end queries, limiter sleep overshoot)',
   'a walk ended, job not completed (BullMQ completion, parent dependency)',
   'its work done (nothing left to walk)',
 ] as const;
 
 /** Milliseconds idle per cause for one budget over [t0, t1], sampled every `step` ms. */
-function idleOf(times: number[], jobs: JobSpan[], all: JobSpan[], slots: number, limit: number, windowMs: number, t0: number, t1: number, step = 5): number[] {
+function idleOf(times: number[], inflight: (t: number) => number, jobs: JobSpan[], all: JobSpan[], slots: number, limit: number, windowMs: number, t0: number, t1: number, step: number): number[] {
   const out = CAUSES.map(() => 0);
   const sorted = [...times].sort((a, b) => a - b);
   let lo = 0;
@@ -69,11 +96,11 @@ function idleOf(times: number[], jobs: JobSpan[], all: JobSpan[], slots: number,
     if (hi - lo >= limit) continue;
     const inState = (f: (j: JobSpan) => boolean) => jobs.some(f);
     let cause: number;
-    if (inState((j) => j.walkStart <= t && t < j.walkEnd)) cause = 4;
+    if (inState((j) => j.walkStart <= t && t < j.walkEnd)) cause = hi - lo + inflight(t) >= limit ? 4 : 5;
     else if (inState((j) => j.taken <= t && t < j.walkStart)) cause = 3;
-    else if (inState((j) => j.walkEnd <= t && t < j.done)) cause = 5;
+    else if (inState((j) => j.walkEnd <= t && t < j.done)) cause = 6;
     else if (inState((j) => j.added <= t && t < j.taken)) cause = all.filter((j) => j.taken <= t && t < j.done).length >= slots ? 1 : 2;
-    else cause = t < firstAdded ? 0 : 6;
+    else cause = t < firstAdded ? 0 : 7;
     out[cause]! += step;
   }
   return out;
@@ -86,7 +113,7 @@ export interface RoundProfile { lines: string[]; busiestIdle: Record<string, num
  * together, from the tick (`t0`) to the round's end (`t1`), both in epoch milliseconds.
  */
 export async function profileRound(o: {
-  redis: Redis; pool: pg.Pool; tick: string; since: string; t0: number; t1: number; requests: SimLogEntry[];
+  redis: Redis; pool: pg.Pool; tick: string; since: string; t0: number; t1: number; requests: SimLogEntry[]; inflight: (budget: string, t: number) => number;
   budgetOf: (credential: string) => string; slots: number; limit: number; windowMs: number;
 }): Promise<RoundProfile> {
   const all = await jobSpans(o.redis, o.pool, o.tick, o.since, o.budgetOf);
@@ -96,7 +123,9 @@ export async function profileRound(o: {
   const sum = CAUSES.map(() => 0);
   let busiestIdle: number[] = [];
   for (const [budget, ts] of times) {
-    const idle = idleOf(ts, all.filter((j) => j.budget === budget), all, o.slots, o.limit, o.windowMs, o.t0, o.t1);
+    // 5 ms steps, coarser for long rounds (the sweep is steps × jobs).
+    const step = Math.max(5, Math.ceil((o.t1 - o.t0) / 20_000));
+    const idle = idleOf(ts, (t) => o.inflight(budget, t), all.filter((j) => j.budget === budget), all, o.slots, o.limit, o.windowMs, o.t0, o.t1, step);
     idle.forEach((v, i) => (sum[i]! += v));
     if (budget === busiest) busiestIdle = idle;
   }
