@@ -8,6 +8,7 @@ import { budgetRounds } from '../db/schema/index.js';
 import { DEFAULT_MAX_STALENESS } from '../config/budget.js';
 import { parseDuration } from '../util/duration.js';
 import { AUDIT_KINDS, parseStream } from './catalog.js';
+import { likelyWalkers } from './likely-walker.js';
 import { interleaveByBudget } from './round-order.js';
 import { backedOffShare, type BudgetDecision, planBudgets, roundCapacity, type StreamDemand } from './budget-plan.js';
 
@@ -108,8 +109,10 @@ export async function planBudgetRound(ctx: Context, streams: string[], o: { at: 
   const facts = await streamFacts(ctx, streams);
   const budgetOf = await budgetsOfCredentials(ctx);
   const first = ctx.credentials[0]?.name ?? '';
+  const likely = await likelyWalkers(ctx);
   const walkerOf = (s: string) => {
     const scope = parseStream(s);
+    if (scope.type === 'account') return facts.walker.get(s) ?? likely.get(scope.accountId) ?? first;
     return facts.walker.get(s) ?? (scope.type === 'credential' ? scope.credential : first);
   };
   const now = o.at.getTime();

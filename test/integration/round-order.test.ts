@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from 'bullmq';
 import { connectRedis } from '../../src/jobs/redis.js';
 import { Scheduler } from '../../src/jobs/schedules.js';
+import { ACCOUNT_STREAMS } from '../../src/sync/catalog.js';
 import { startWorkers, type WorkerPool } from '../../src/jobs/worker.js';
 import { type IssuedCredential, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { testContext, type TestContext } from '../helpers/context.js';
@@ -57,15 +58,24 @@ afterAll(async () => {
 });
 
 describe('the order a round is enqueued in', () => {
-  it('alternates the budgets in proportion to their rates, so neither waits behind a run of the other', async () => {
+  it('charges new accounts\' streams to their own budgets, and alternates the budgets in proportion to their rates, so neither waits behind a run of the other', async () => {
     const scheduler = new Scheduler(ctx, connection(), { retryDelayMs: 500 });
     let minute = Math.ceil(Date.now() / 60_000) * 60_000;
     try {
       // The first tick discovers the accounts, the second walks every stream once (their costs and walkers known after it).
+      const ticks: string[] = [];
       for (const _ of [1, 2]) {
-        await scheduler.tick(new Date((minute += 60_000)), ['audit', 'inventory']);
+        ticks.push((await scheduler.tick(new Date((minute += 60_000)), ['audit', 'inventory'])).tick);
         await waitIdle(redis.url, 120_000);
       }
+      // The second round planned each new account's streams against the budget of the credential that reaches it
+      // (before, every never-walked account stream was charged to the first credential's budget).
+      const planned = await db.pool.query<{ c: string; planned: number }>(
+        `select credentials[1] as c, planned from budget_rounds where round_at = $1 order by 1`, [ticks[1]]);
+      const perAccount = Object.keys(ACCOUNT_STREAMS).length;
+      expect(planned.rows.map((r) => r.c)).toEqual(['c0', 'c1']);
+      for (const r of planned.rows) expect({ c: r.c, atLeastItsAccounts: r.planned >= 2 * perAccount, notTheOthers: r.planned < 4 * perAccount })
+        .toEqual({ c: r.c, atLeastItsAccounts: true, notTheOthers: true });
       const from = taken.length;
       const { streams } = await scheduler.tick(new Date((minute += 60_000)), ['audit', 'inventory']);
       await waitIdle(redis.url, 120_000);
