@@ -154,6 +154,15 @@ export async function roundBench(pgs: BenchPostgres): Promise<void> {
     console.log(`first rounds: discovery ${discovery.streams.length} streams in ${fmt(discovery.ms / 1000, 1)} s; every stream ${first.streams.length} streams, ` +
       `${fmt(first.requests)} requests (minimum ${fmt(firstMin)}: ${fmt(first.requests / firstMin, 3)}×) in ${fmt(first.ms / 1000, 1)} s, ${first.failed} failed`);
     figure('round.first.requests_per_minimum', (first.requests / firstMin).toFixed(3));
+    // The first full round against its own bound too: at 1,000 accounts it may be the only round that fits (BENCH_ROUND_STEADY=0).
+    const firstBound = (first.busiest / rate) * 1000;
+    console.log(`first full round with ${Math.max(...counts)} worker process(es): ${fmt(first.ms / 1000, 1)} s against the busiest budget's ${first.busiest} requests at ${fmt(rate, 2)}/s = ` +
+      `${fmt(firstBound / 1000, 1)} s: ${fmt(first.ms / firstBound, 2)}×; machine load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+    for (const line of first.profile) console.log(line);
+    figure('round.first.time_per_api_bound', (first.ms / firstBound).toFixed(2));
+    figure('round.first.time_s', (first.ms / 1000).toFixed(1));
+    figure('round.first.api_bound_s', (firstBound / 1000).toFixed(1));
+    if (process.env.BENCH_ROUND_STEADY === '0') return;
     for (const n of counts) await steadyRound({ w, daemon, probe, env, concurrency, rate, nextTick }, n);
   } finally {
     probe.disconnect();
