@@ -41,11 +41,16 @@ export function inflightSampler(redis: Redis, budgets: string[]): { poll(): Prom
       sampler.calls += keys.length;
       keys.forEach(([b], i) => samples.get(b)!.push([t, counts[i]!]));
     },
+    /** The last sample at or before `t` (binary search: the profile asks once per 5 ms step). */
     at(budget: string, t: number) {
       const s = samples.get(budget) ?? [];
-      let n = 0;
-      for (const [st, c] of s) if (st <= t) n = c; else break;
-      return n;
+      let [lo, hi] = [0, s.length];
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (s[mid]![0] <= t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo === 0 ? 0 : s[lo - 1]![1];
     },
   };
   return sampler;

@@ -46,7 +46,8 @@ export interface SourceCounter { stop(): Promise<Array<[string, number]>> }
 export async function countSources(redis: Redis): Promise<SourceCounter> {
   const names = await bullmqScripts();
   const counts = new Map<string, number>();
-  const monitor = await redis.duplicate().monitor();
+  const connection = redis.duplicate();
+  const monitor = await connection.monitor();
   monitor.on('monitor', (_time: string, args: string[]) => {
     const cmd = (args[0] ?? '').toLowerCase();
     const key = cmd === 'evalsha' ? `bullmq ${names.get(args[1] ?? '') ?? 'unknown script'}` : cmd === 'eval' ? limiterScript(args[1] ?? '') : cmd;
@@ -55,6 +56,7 @@ export async function countSources(redis: Redis): Promise<SourceCounter> {
   return {
     async stop() {
       monitor.disconnect();
+      connection.disconnect();
       return [...counts].sort((a, b) => b[1] - a[1]);
     },
   };
