@@ -42,13 +42,15 @@ function limiterScript(body: string): string {
 
 export interface SourceCounter { stop(): Promise<Array<[string, number]>> }
 
-/** Count every command seen by MONITOR until `stop`, by source. */
+/** Count every command clients sent (MONITOR) until `stop`, by source: scripts by name, other commands by name. */
 export async function countSources(redis: Redis): Promise<SourceCounter> {
   const names = await bullmqScripts();
   const counts = new Map<string, number>();
   const connection = redis.duplicate();
   const monitor = await connection.monitor();
-  monitor.on('monitor', (_time: string, args: string[]) => {
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    // Commands a script runs are listed too (source "lua"): counted under their script only.
+    if (source === 'lua') return;
     const cmd = (args[0] ?? '').toLowerCase();
     const key = cmd === 'evalsha' ? `bullmq ${names.get(args[1] ?? '') ?? 'unknown script'}` : cmd === 'eval' ? limiterScript(args[1] ?? '') : cmd;
     counts.set(key, (counts.get(key) ?? 0) + 1);

@@ -76,10 +76,11 @@ async function steadyRound(rig: Rig, n: number): Promise<void> {
     const sources = process.env.BENCH_ROUND_REDIS_SOURCES ? await countSources(probe) : undefined;
     const [stats0, cpu0] = [await commandStats(probe), procs.cpuSeconds()];
     let [stats1, cpu] = [stats0, 0];
+    let bySource: Array<[string, number]> | undefined;
     const r = await oneRound(w, daemon, rig.nextTick(), probe, n * rig.concurrency, async () => {
       [stats1, cpu] = [await commandStats(probe), procs.cpuSeconds() - cpu0];
+      bySource = await sources?.stop();
     });
-    const bySource = await sources?.stop();
     // Less the profile's own sampling of the limiters (ZCOUNT, nothing else calls it).
     const byCommand = commandDiff(stats0, stats1).map(([c, k]) => [c, c === 'zcount' ? k - r.probeZcounts : k] as [string, number]).filter(([, k]) => k > 0);
     const commands = byCommand.reduce((t, [, k]) => t + k, 0);
