@@ -118,7 +118,7 @@ export interface RoundProfile { lines: string[]; busiestIdle: Record<string, num
  * together, from the tick (`t0`) to the round's end (`t1`), both in epoch milliseconds.
  */
 export async function profileRound(o: {
-  redis: Redis; pool: pg.Pool; tick: string; since: string; t0: number; t1: number; requests: SimLogEntry[]; inflight: (budget: string, t: number) => number;
+  redis: Redis; pool: pg.Pool; tick: string; since: string; streams: number; t0: number; t1: number; requests: SimLogEntry[]; inflight: (budget: string, t: number) => number;
   budgetOf: (credential: string) => string; slots: number; limit: number; windowMs: number;
 }): Promise<RoundProfile> {
   const all = await jobSpans(o.redis, o.pool, o.tick, o.since, o.budgetOf);
@@ -135,9 +135,13 @@ export async function profileRound(o: {
     if (budget === busiest) busiestIdle = idle;
   }
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  // BullMQ keeps the last 5,000 completed jobs (the scheduler's removeOnComplete): past that the attribution is partial.
+  const partial = all.length < o.streams
+    ? [`   (only ${all.length} of the round's ${o.streams} jobs were still in Redis: the attribution below misreads the moments the others ran)`] : [];
   const walk = all.map((j) => j.walkEnd - j.walkStart).sort((a, b) => a - b);
   const med = (xs: number[]) => xs[Math.floor(xs.length / 2)] ?? 0;
   const lines = [
+    ...partial,
     `   busiest budget idle with tokens free: ${s(busiestIdle.reduce((a, b) => a + b, 0))} of the round's ${s(o.t1 - o.t0)} (all ${times.size} budgets: ${s(sum.reduce((a, b) => a + b, 0))}):`,
     ...CAUSES.map((c, i) => `     ${c}: ${s(busiestIdle[i]!)} (all budgets ${s(sum[i]!)})`),
     `   per job (median): queued ${med(all.map((j) => j.taken - j.added).sort((a, b) => a - b))} ms, taken→walk ${med(all.map((j) => j.walkStart - j.taken).sort((a, b) => a - b))} ms, ` +

@@ -57,7 +57,7 @@ async function oneRound(w: RoundWorld, daemon: Daemon, at: Date, probe: Redis, s
   const rate = w.size.rate;
   // After `ended` (the Redis counters): the profile's own reads of the jobs are not the round's.
   const profile = await profileRound({
-    redis: probe, pool, tick, since, t0: e0, t1: e0 + ms, requests: recorder.entries, inflight: (b, t) => inflight.at(b, t), slots, limit: rate.requests, windowMs: rate.windowMs,
+    redis: probe, pool, tick, since, streams: streams.length, t0: e0, t1: e0 + ms, requests: recorder.entries, inflight: (b, t) => inflight.at(b, t), slots, limit: rate.requests, windowMs: rate.windowMs,
     budgetOf: (c) => `user:${w.users.get(c) ?? c}`,
   });
   if (process.env.BENCH_ROUND_ROUTES) printRoutes(w);
