@@ -1,4 +1,4 @@
-// What a round costs outside flarewatch's own counts: Redis commands (the server's INFO), WAL and
+// What a round costs outside flarewatch's own counts (Redis commands: round-redis.ts): WAL and
 // tuples written (PostgreSQL's own statistics), each worker process's peak RSS (the kernel's).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -7,12 +7,6 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { ROOT } from './lib.js';
-
-/** Commands the Redis server has processed so far (this INFO call included). */
-export async function redisCommands(redis: Redis): Promise<number> {
-  const info = await redis.info('stats');
-  return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? NaN);
-}
 
 export interface PgWrites { walBytes: bigint; tuples: Map<string, number> }
 

@@ -39,6 +39,7 @@ export function roundSize(env: NodeJS.ProcessEnv): RoundSize {
 
 export interface RoundWorld {
   sim: Simulator;
+  size: RoundSize;
   /** FLAREWATCH_CONFIG: one credential per user, `c0` … */
   configFile: string;
   /** Credential name → its user's id (the simulator's rate-limit bucket is `user:<id>`). */
@@ -75,5 +76,5 @@ export async function roundWorld(size: RoundSize): Promise<RoundWorld> {
   const configFile = join(dir, 'flarewatch.json');
   writeFileSync(configFile, JSON.stringify({ cloudflare: { credentials: entries } }));
   sim.setRateLimit({ requests: size.rate.requests, windowMs: size.rate.windowMs });
-  return { sim, configFile, users };
+  return { sim, size, configFile, users };
 }

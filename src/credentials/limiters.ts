@@ -47,7 +47,8 @@ export function redisLimiters(redis: Redis, margin: number): LimiterRegistry & {
   };
 }
 
-const hashKey = (key: string) => createHash('sha256').update(`flarewatch-rate-limit\0${key}`).digest('hex').slice(0, 32);
+/** The name a budget's limiter goes by in Redis (never the credential: a hash of what Cloudflare counts against). */
+export const hashKey = (key: string) => createHash('sha256').update(`flarewatch-rate-limit\0${key}`).digest('hex').slice(0, 32);
 
 /** The key of a credential whose identity is not known yet: a hash of its secret. */
 export function secretKey(c: { apiToken?: string | undefined; email?: string | undefined; apiKey?: string | undefined }): string {

@@ -8,6 +8,8 @@ import { budgetRounds } from '../db/schema/index.js';
 import { DEFAULT_MAX_STALENESS } from '../config/budget.js';
 import { parseDuration } from '../util/duration.js';
 import { AUDIT_KINDS, parseStream } from './catalog.js';
+import { likelyWalkers } from './likely-walker.js';
+import { interleaveByBudget } from './round-order.js';
 import { backedOffShare, type BudgetDecision, planBudgets, roundCapacity, type StreamDemand } from './budget-plan.js';
 
 const kindOf = (stream: string) => stream.split(':', 1)[0]!;
@@ -98,16 +100,19 @@ export interface PlannedRound {
 }
 
 /**
- * Shape one round (the streams a tick found due) to each budget's share; record the plan per budget.
+ * Shape one round (the streams a tick found due) to each budget's share; record the plan per budget;
+ * order the chosen streams for the queue (round-order.ts).
  * `groups` says which schedules the tick is: an inventory round's budget spans until the next one.
  */
 export async function planBudgetRound(ctx: Context, streams: string[], o: { at: Date; inventory: boolean }): Promise<PlannedRound> {
-  if (!ctx.config.budget.enabled || streams.length === 0) return { streams, decisions: [] };
+  if (streams.length === 0) return { streams, decisions: [] };
   const facts = await streamFacts(ctx, streams);
   const budgetOf = await budgetsOfCredentials(ctx);
   const first = ctx.credentials[0]?.name ?? '';
+  const likely = await likelyWalkers(ctx);
   const walkerOf = (s: string) => {
     const scope = parseStream(s);
+    if (scope.type === 'account') return facts.walker.get(s) ?? likely.get(scope.accountId) ?? first;
     return facts.walker.get(s) ?? (scope.type === 'credential' ? scope.credential : first);
   };
   const now = o.at.getTime();
@@ -119,15 +124,23 @@ export async function planBudgetRound(ctx: Context, streams: string[], o: { at: 
     stalenessMs: facts.lastSuccess.has(s) ? Math.max(0, now - facts.lastSuccess.get(s)!.getTime()) : null,
     maxStalenessMs: maxStalenessOf(ctx.config, s),
   }));
+  const credentialsOf = (b: string) => ctx.credentials.filter((c) => budgetOf.get(c.name) === b);
+  const limitOf = (b: string) => credentialsOf(b).map((c) => c.config.rateLimit).find((r) => r !== undefined);
+  const rates = new Map([...new Set(demands.map((d) => d.budget))].map((b) => {
+    const limit = limitOf(b);
+    return [b, limit ? (1000 * limit.requests) / limit.windowMs : null];
+  }));
+  // Enqueued interleaved at the budgets' rates (round-order.ts), each budget's streams in the plan's order.
+  const order = (chosen: StreamDemand[]) => interleaveByBudget(chosen, rates);
+  if (!ctx.config.budget.enabled) return { streams: order(demands), decisions: [] };
   const auditIntervalMs = cronIntervalMs(ctx.config.daemon.auditSchedule, o.at);
   const inventoryIntervalMs = cronIntervalMs(ctx.config.daemon.inventorySchedule, o.at);
   const intervalMs = o.inventory ? inventoryIntervalMs : auditIntervalMs;
   const capacities = new Map<string, number | null>();
   const shares = new Map<string, number>();
   const nominal = new Map<string, { capacity: number | null; debt: number }>();
-  const credentialsOf = (b: string) => ctx.credentials.filter((c) => budgetOf.get(c.name) === b);
   for (const b of new Set(demands.map((d) => d.budget))) {
-    const limit = credentialsOf(b).map((c) => c.config.rateLimit).find((r) => r !== undefined);
+    const limit = limitOf(b);
     const share = backedOffShare(ctx.config.budget.share, await limitedRounds(ctx, b, o.at));
     shares.set(b, share);
     const auditCost = demands.filter((d) => d.budget === b && d.audit).reduce((s, d) => s + d.cost, 0);
@@ -138,10 +151,10 @@ export async function planBudgetRound(ctx: Context, streams: string[], o: { at: 
   }
   const decisions = planBudgets(demands, capacities, inventoryIntervalMs).map((d) => ({ ...d, share: shares.get(d.budget)!, ...nominal.get(d.budget)! }));
   await recordRound(ctx, o.at, decisions, credentialsOf);
-  const chosen = new Set(decisions.flatMap((d) => d.streams));
+  const byStream = new Map(demands.map((d) => [d.stream, d]));
   const deferred = decisions.flatMap((d) => d.deferred);
   if (deferred.length) ctx.log.info({ deferred: deferred.length, budgets: decisions.map((d) => ({ budget: d.budget, capacity: d.capacity, planned: d.planned, needed: d.needed })) }, 'budget plan deferred streams to a later round');
-  return { streams: streams.filter((s) => chosen.has(s)), decisions };
+  return { streams: order(decisions.flatMap((d) => d.streams.map((s) => byStream.get(s)!))), decisions };
 }
 
 async function recordRound(ctx: Context, at: Date, decisions: PlannedRound['decisions'], credentialsOf: (b: string) => Array<{ name: string }>): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { accessKnown, liveAccess } from '../db/queries/account-access.js';
+import { accessKnown, liveAccessOf } from '../db/queries/account-access.js';
 import { CredentialError, ensureIdentity } from '../credentials/identity.js';
 import { knownKinds } from '../credentials/kinds.js';
 import { byPreference } from '../credentials/preference.js';
@@ -45,7 +45,7 @@ export async function chooseWalker(ctx: Context, scope: StreamScope): Promise<Wa
   }
   const kinds = await knownKinds(ctx);
   if (scope.type === 'account') {
-    const reach = new Set((await liveAccess(ctx.db)).filter((r) => r.accountId === scope.accountId).map((r) => r.credential));
+    const reach = new Set((await liveAccessOf(ctx.db, scope.accountId)).map((r) => r.credential));
     // An account no walk has listed yet (named explicitly): any credential that may reach it is tried.
     const unknown = reach.size === 0 && !(await accessKnown(ctx.db, scope.accountId));
     const mayReach = (c: CredentialAccess) =>

@@ -41,6 +41,14 @@ export async function liveAccess(tx: Tx): Promise<AccessRow[]> {
   return tx.select().from(accountAccess).where(isNull(accountAccess.deletedAt)).orderBy(accountAccess.accountId, accountAccess.credential);
 }
 
+/**
+ * The live access rows of one account: what a walk of it asks (per walk; reading every live row and
+ * filtering in the process cost a round over N accounts N² rows).
+ */
+export async function liveAccessOf(tx: Tx, accountId: string): Promise<AccessRow[]> {
+  return tx.select().from(accountAccess).where(and(eq(accountAccess.accountId, accountId), isNull(accountAccess.deletedAt))).orderBy(accountAccess.credential);
+}
+
 /** Serialises account reconciliation across processes for the rest of the transaction. */
 export async function lockAccounts(tx: Tx): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext('flarewatch:accounts'))`);
