@@ -63,7 +63,7 @@ r as (
          case when action like 'token%' then token_id when action like 'member%' then subject_id else md5('r' || (n % 100000)) end as rid,
          case when action like 'member%' then subject_email end as named_email
   from e)
-insert into audit_logs (source, id, event_time, account_id, account_name, action_type, action_result, action_description, actor_id, actor_email,
+insert into bench_stage (source, id, event_time, account_id, account_name, action_type, action_result, action_description, actor_id, actor_email,
   actor_ip, actor_type, actor_context, actor_token_id, actor_token_name, interface, resource_type, resource_id, resource_product, resource_scope, zone_id, zone_name, raw)
 select case when n % 20 = 0 then 'account_v1' else 'account_v2' end, md5(n::text), t, acc, acc_name,
   action, case when n % 50 = 0 then 'failure' else 'success' end, action || ' by ' || actor_email, actor_id, actor_email,
@@ -94,6 +94,12 @@ export function monthStart(back: number): string {
 export async function generate(database: Database, inv: Inventory, from: number, to: number): Promise<void> {
   await ensureAuditPartitions(database.db, Array.from({ length: MONTHS + 2 }, (_, i) => monthStart(i)));
   const chunk = 200_000;
-  for (let lo = from + 1; lo <= to; lo += chunk) await database.pool.query(GENERATE, [lo, Math.min(to, lo + chunk - 1), inv.members, inv.tokens]);
+  // Staged like the sync's pages, then written by the archive's own set-based insert (migration 0023).
+  await database.pool.query('create unlogged table if not exists bench_stage (like audit_logs)');
+  for (let lo = from + 1; lo <= to; lo += chunk) {
+    await database.pool.query(GENERATE, [lo, Math.min(to, lo + chunk - 1), inv.members, inv.tokens]);
+    await database.pool.query(`select flarewatch_audit_insert_from('bench_stage')`);
+    await database.pool.query('truncate bench_stage');
+  }
   await database.pool.query('vacuum analyze audit_logs');
 }

@@ -1,0 +1,450 @@
+-- Custom migration (issue 22 item 3: the archive's bytes per entry). audit_logs stored every entry's
+-- raw JSON (~1 KB of jsonb) and, beside it, 20 text columns copied out of that same JSON (~400 B a
+-- row), and its indexes keyed on those texts (32-character account ids, e-mails). PostgreSQL
+-- compresses nothing in a row under ~2 KB, so the saving has to come from the layout:
+--  * no field stored twice: a field copied into a column is removed from the stored JSON (`rest`),
+--    and a bit of `moved` records that it was; the entry is rebuilt exactly (flarewatch_audit_raw)
+--    by putting each moved field back. A field is moved only when its column holds exactly the
+--    same JSON string (a number, a boolean, an object stays in `rest`), so nothing is lost;
+--  * compression across rows: the columns that repeat across entries (account, actor, action,
+--    zone) are interned into four small lookup tables, and an entry holds 4-byte references; the
+--    indexes key on those references (the actor's id and e-mail share one index);
+--  * the event time in the JSON (v2 action.time, v1 when) is moved when it is the event time as
+--    text in one of three formats.
+-- The physical table is audit_entries (monthly partitions keep their names audit_logs_yYYYYmMM, so
+-- retention drops them as before); audit_logs is a view over it with the same columns as before
+-- (plus subject_email, the e-mail a member event names, which an index answers), insertable through
+-- an INSTEAD OF trigger. The sync writes a page set-based through flarewatch_audit_insert_staged().
+
+CREATE TABLE "audit_accounts" ("ref" integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "key" jsonb NOT NULL UNIQUE);
+--> statement-breakpoint
+CREATE TABLE "audit_actors" ("ref" integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "key" jsonb NOT NULL UNIQUE);
+--> statement-breakpoint
+CREATE TABLE "audit_actions" ("ref" integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "key" jsonb NOT NULL UNIQUE);
+--> statement-breakpoint
+CREATE TABLE "audit_zones" ("ref" integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "key" jsonb NOT NULL UNIQUE);
+--> statement-breakpoint
+-- The lookups the view's readers filter on (an account's entries, a person's, a token's).
+CREATE INDEX "audit_accounts_account_id_idx" ON "audit_accounts" (("key" ->> 0));
+--> statement-breakpoint
+CREATE INDEX "audit_actors_actor_id_idx" ON "audit_actors" (("key" ->> 0));
+--> statement-breakpoint
+CREATE INDEX "audit_actors_actor_email_idx" ON "audit_actors" (("key" ->> 1));
+--> statement-breakpoint
+CREATE INDEX "audit_actors_token_id_idx" ON "audit_actors" (("key" ->> 5));
+--> statement-breakpoint
+-- Fixed-width columns first: no alignment padding between them.
+CREATE TABLE "audit_entries" (
+	"event_time" timestamp with time zone NOT NULL,
+	"archived_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"account_ref" integer,
+	"actor_ref" integer,
+	"action_ref" integer,
+	"zone_ref" integer,
+	"moved" integer NOT NULL,
+	"source" text NOT NULL,
+	"id" text NOT NULL,
+	"resource_id" text,
+	"rest" jsonb NOT NULL,
+	CONSTRAINT "audit_entries_pkey" PRIMARY KEY ("source", "id", "event_time"),
+	CONSTRAINT "audit_entries_source_check" CHECK ("source" IN ('user_v1', 'account_v1', 'account_v2'))
+) PARTITION BY RANGE ("event_time");
+--> statement-breakpoint
+-- The JSON paths a column may be moved from, in bit order, per log version, with the column each
+-- one holds (its position in the values array the functions below take: id, account_id,
+-- account_name, action_type, action_result, action_description, actor_id, actor_email, actor_ip,
+-- actor_type, actor_context, actor_token_id, actor_token_name, interface, resource_type,
+-- resource_id, resource_product, resource_scope, zone_id, zone_name, then the event time as text
+-- with milliseconds, with none, with microseconds). sync/audit-entry.ts maps the same paths.
+CREATE FUNCTION flarewatch_audit_paths(source text, OUT paths text[], OUT cols int[])
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN source = 'account_v2' THEN ARRAY['id', 'account.id', 'account.name', 'action.type', 'action.result',
+      'action.description', 'actor.id', 'actor.email', 'actor.ip_address', 'actor.type', 'actor.context', 'actor.token_id',
+      'actor.token_name', 'resource.type', 'resource.id', 'resource.product', 'resource.scope', 'zone.id', 'zone.name',
+      'action.time', 'action.time', 'action.time']
+    ELSE ARRAY['id', 'owner.id', 'action.type', 'action.result', 'actor.id', 'actor.email', 'actor.ip', 'actor.type',
+      'interface', 'resource.type', 'resource.id', 'metadata.zone_id', 'metadata.zone_name', 'when', 'when', 'when'] END,
+    CASE WHEN source = 'account_v2' THEN ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 20, 21, 22, 23]
+    ELSE ARRAY[1, 2, 4, 5, 7, 8, 9, 10, 14, 15, 16, 19, 20, 21, 22, 23] END
+$$;
+--> statement-breakpoint
+-- The event time as the three texts an entry may carry it as.
+CREATE FUNCTION flarewatch_audit_times(t timestamptz) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT ARRAY[to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')]
+$$;
+--> statement-breakpoint
+-- What of `raw` the columns do not hold: each path whose value is exactly its column's string is
+-- removed and its bit set; an object emptied that way goes too (the rebuild recreates it).
+CREATE FUNCTION flarewatch_audit_rest(source text, raw jsonb, event_time timestamptz, vals text[], OUT moved int, OUT rest jsonb)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	spec record := flarewatch_audit_paths(source);
+	v text[] := vals || flarewatch_audit_times(event_time);
+	p text[];
+	emptied text[] := '{}';
+BEGIN
+	moved := 0;
+	rest := raw;
+	IF jsonb_typeof(raw) IS DISTINCT FROM 'object' THEN RETURN; END IF;
+	FOR i IN 1 .. array_length(spec.paths, 1) LOOP
+		p := string_to_array(spec.paths[i], '.');
+		IF v[spec.cols[i]] IS NOT NULL AND rest #> p = to_jsonb(v[spec.cols[i]]) THEN
+			moved := moved | (1 << (i - 1));
+			rest := rest #- p;
+			IF array_length(p, 1) = 2 THEN emptied := emptied || p[1]; END IF;
+		END IF;
+	END LOOP;
+	FOR i IN 1 .. coalesce(array_length(emptied, 1), 0) LOOP
+		IF rest -> emptied[i] = '{}'::jsonb THEN rest := rest - emptied[i]; END IF;
+	END LOOP;
+END;
+$$;
+--> statement-breakpoint
+-- The entry's raw JSON as the API served it: `rest` with every moved field put back.
+CREATE FUNCTION flarewatch_audit_raw(source text, moved int, rest jsonb, event_time timestamptz, vals text[]) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	spec record;
+	v text[];
+	p text[];
+	j jsonb := rest;
+BEGIN
+	IF moved = 0 THEN RETURN rest; END IF;
+	spec := flarewatch_audit_paths(source);
+	v := vals || flarewatch_audit_times(event_time);
+	FOR i IN 1 .. array_length(spec.paths, 1) LOOP
+		CONTINUE WHEN moved & (1 << (i - 1)) = 0;
+		p := string_to_array(spec.paths[i], '.');
+		IF array_length(p, 1) = 1 THEN
+			j := j || jsonb_build_object(p[1], v[spec.cols[i]]);
+		ELSE
+			j := j || jsonb_build_object(p[1], coalesce(j -> p[1], '{}'::jsonb) || jsonb_build_object(p[2], v[spec.cols[i]]));
+		END IF;
+	END LOOP;
+	RETURN j;
+END;
+$$;
+--> statement-breakpoint
+-- An interned key's reference, adding it if new. Two writers adding the same key: the second's
+-- insert waits for the first and does nothing, then reads the first's row.
+CREATE FUNCTION flarewatch_audit_intern(dict regclass, k jsonb) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE r integer;
+BEGIN
+	IF k IS NULL THEN RETURN NULL; END IF;
+	EXECUTE format('SELECT ref FROM %s WHERE key = $1', dict) INTO r USING k;
+	IF r IS NULL THEN
+		EXECUTE format('INSERT INTO %s (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING ref', dict) INTO r USING k;
+	END IF;
+	IF r IS NULL THEN
+		EXECUTE format('SELECT ref FROM %s WHERE key = $1', dict) INTO r USING k;
+	END IF;
+	RETURN r;
+END;
+$$;
+--> statement-breakpoint
+-- Migrate: the views reading audit_logs go (recreated below over the new view), the old table and
+-- its partitions are renamed aside, each month gets its new partition, the entries are copied in
+-- (keys interned first, set-based) and the old table dropped.
+DROP VIEW IF EXISTS "pending_invitations";
+--> statement-breakpoint
+DROP VIEW IF EXISTS "audit_events";
+--> statement-breakpoint
+DROP VIEW IF EXISTS "remediation_audit_links";
+--> statement-breakpoint
+DROP VIEW IF EXISTS "audit_v2_coverage";
+--> statement-breakpoint
+ALTER TABLE "audit_logs" RENAME TO "audit_logs_0022";
+--> statement-breakpoint
+DO $$
+DECLARE part record;
+BEGIN
+	FOR part IN SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_logs_0022'::regclass LOOP
+		EXECUTE format('ALTER TABLE %I RENAME TO %I', part.relname, part.relname || '_0022');
+	END LOOP;
+END;
+$$;
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION flarewatch_ensure_audit_partition(month date) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	lower_bound date := date_trunc('month', month)::date;
+	upper_bound date := (date_trunc('month', month) + interval '1 month')::date;
+	part text := format('audit_logs_y%sm%s', to_char(lower_bound, 'YYYY'), to_char(lower_bound, 'MM'));
+BEGIN
+	IF to_regclass(part) IS NOT NULL THEN
+		RETURN part;
+	END IF;
+	-- Two workers may reach this at once; the loser's error means the partition now exists.
+	BEGIN
+		EXECUTE format(
+			'CREATE TABLE IF NOT EXISTS %I PARTITION OF audit_entries FOR VALUES FROM (%L) TO (%L)',
+			part, lower_bound::text || ' 00:00:00+00', upper_bound::text || ' 00:00:00+00'
+		);
+	EXCEPTION WHEN duplicate_table OR unique_violation THEN
+		NULL;
+	END;
+	RETURN part;
+END;
+$$;
+--> statement-breakpoint
+SELECT flarewatch_ensure_audit_partition(m) FROM (SELECT DISTINCT date_trunc('month', event_time AT TIME ZONE 'UTC')::date AS m FROM "audit_logs_0022") x;
+--> statement-breakpoint
+-- Each month's new partition too, for the months the old table had partitions (retention's view of them).
+SELECT flarewatch_ensure_audit_partition(make_date(substring(c.relname FROM 'y(\d{4})m')::int, substring(c.relname FROM 'm(\d{2})_0022$')::int, 1))
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'audit_logs_0022'::regclass AND c.relname ~ '^audit_logs_y\d{4}m\d{2}_0022$';
+--> statement-breakpoint
+CREATE FUNCTION flarewatch_audit_account_key(account_id text, account_name text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN coalesce(account_id, account_name) IS NOT NULL THEN jsonb_build_array(account_id, account_name) END $$;
+--> statement-breakpoint
+CREATE FUNCTION flarewatch_audit_actor_key(id text, email text, ip text, type text, context text, token_id text, token_name text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN coalesce(id, email, ip, type, context, token_id, token_name) IS NOT NULL
+    THEN jsonb_build_array(id, email, ip, type, context, token_id, token_name) END
+$$;
+--> statement-breakpoint
+CREATE FUNCTION flarewatch_audit_action_key(type text, result text, description text, interface text, resource_type text, product text, scope text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN coalesce(type, result, description, interface, resource_type, product, scope) IS NOT NULL
+    THEN jsonb_build_array(type, result, description, interface, resource_type, product, scope) END
+$$;
+--> statement-breakpoint
+CREATE FUNCTION flarewatch_audit_zone_key(zone_id text, zone_name text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN coalesce(zone_id, zone_name) IS NOT NULL THEN jsonb_build_array(zone_id, zone_name) END $$;
+--> statement-breakpoint
+-- Write the rows of `audit_logs_stage` (a table shaped like audit_logs, in the caller's session):
+-- keys interned set-based (in key order, so two writers lock new keys in the same order), then the
+-- entries; an entry already archived (same source, id, event time) is left alone. Returns the rows written.
+CREATE FUNCTION flarewatch_audit_insert_from(stage regclass) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+	EXECUTE format($q$
+		INSERT INTO audit_accounts (key) SELECT DISTINCT flarewatch_audit_account_key(account_id, account_name) k FROM %1$s
+		  WHERE flarewatch_audit_account_key(account_id, account_name) IS NOT NULL ORDER BY k ON CONFLICT (key) DO NOTHING;
+		INSERT INTO audit_actors (key) SELECT DISTINCT flarewatch_audit_actor_key(actor_id, actor_email, actor_ip, actor_type, actor_context, actor_token_id, actor_token_name) k FROM %1$s
+		  WHERE flarewatch_audit_actor_key(actor_id, actor_email, actor_ip, actor_type, actor_context, actor_token_id, actor_token_name) IS NOT NULL ORDER BY k ON CONFLICT (key) DO NOTHING;
+		INSERT INTO audit_actions (key) SELECT DISTINCT flarewatch_audit_action_key(action_type, action_result, action_description, interface, resource_type, resource_product, resource_scope) k FROM %1$s
+		  WHERE flarewatch_audit_action_key(action_type, action_result, action_description, interface, resource_type, resource_product, resource_scope) IS NOT NULL ORDER BY k ON CONFLICT (key) DO NOTHING;
+		INSERT INTO audit_zones (key) SELECT DISTINCT flarewatch_audit_zone_key(zone_id, zone_name) k FROM %1$s
+		  WHERE flarewatch_audit_zone_key(zone_id, zone_name) IS NOT NULL ORDER BY k ON CONFLICT (key) DO NOTHING$q$, stage);
+	EXECUTE format($q$
+		INSERT INTO audit_entries (event_time, archived_at, account_ref, actor_ref, action_ref, zone_ref, moved, source, id, resource_id, rest)
+		SELECT s.event_time, coalesce(s.archived_at, now()), ac.ref, at.ref, an.ref, z.ref, r.moved, s.source, s.id, s.resource_id, r.rest
+		FROM %1$s s
+		LEFT JOIN audit_accounts ac ON ac.key = flarewatch_audit_account_key(s.account_id, s.account_name)
+		LEFT JOIN audit_actors at ON at.key = flarewatch_audit_actor_key(s.actor_id, s.actor_email, s.actor_ip, s.actor_type, s.actor_context, s.actor_token_id, s.actor_token_name)
+		LEFT JOIN audit_actions an ON an.key = flarewatch_audit_action_key(s.action_type, s.action_result, s.action_description, s.interface, s.resource_type, s.resource_product, s.resource_scope)
+		LEFT JOIN audit_zones z ON z.key = flarewatch_audit_zone_key(s.zone_id, s.zone_name)
+		CROSS JOIN LATERAL flarewatch_audit_rest(s.source, s.raw, s.event_time, ARRAY[s.id, s.account_id, s.account_name, s.action_type, s.action_result,
+		  s.action_description, s.actor_id, s.actor_email, s.actor_ip, s.actor_type, s.actor_context, s.actor_token_id, s.actor_token_name,
+		  s.interface, s.resource_type, s.resource_id, s.resource_product, s.resource_scope, s.zone_id, s.zone_name]) r
+		ON CONFLICT DO NOTHING$q$, stage);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END;
+$$;
+--> statement-breakpoint
+SELECT flarewatch_audit_insert_from('audit_logs_0022');
+--> statement-breakpoint
+DROP TABLE "audit_logs_0022";
+--> statement-breakpoint
+CREATE INDEX "audit_entries_event_time_idx" ON "audit_entries" ("event_time");
+--> statement-breakpoint
+CREATE INDEX "audit_entries_account_time_idx" ON "audit_entries" ("account_ref", "event_time");
+--> statement-breakpoint
+-- One index for the actor's id and e-mail: the actor table finds the references, this their entries.
+CREATE INDEX "audit_entries_actor_time_idx" ON "audit_entries" ("actor_ref", "event_time");
+--> statement-breakpoint
+CREATE INDEX "audit_entries_resource_idx" ON "audit_entries" ("resource_id");
+--> statement-breakpoint
+-- 0022's subject-email index, on what the entry keeps of its JSON (these paths are never moved).
+CREATE INDEX "audit_entries_subject_email_idx" ON "audit_entries" ("account_ref",
+  lower(coalesce("rest" #>> '{resource,request,email}', "rest" #>> '{newValueJson,email}', "rest" #>> '{metadata,email}')))
+  WHERE lower(coalesce("rest" #>> '{resource,request,email}', "rest" #>> '{newValueJson,email}', "rest" #>> '{metadata,email}')) IS NOT NULL;
+--> statement-breakpoint
+CREATE VIEW "audit_logs" AS
+SELECT s.source, s.id, s.event_time,
+  ac.key ->> 0 AS account_id, ac.key ->> 1 AS account_name,
+  an.key ->> 0 AS action_type, an.key ->> 1 AS action_result, an.key ->> 2 AS action_description,
+  at.key ->> 0 AS actor_id, at.key ->> 1 AS actor_email, at.key ->> 2 AS actor_ip, at.key ->> 3 AS actor_type,
+  at.key ->> 4 AS actor_context, at.key ->> 5 AS actor_token_id, at.key ->> 6 AS actor_token_name,
+  an.key ->> 3 AS interface, an.key ->> 4 AS resource_type, s.resource_id, an.key ->> 5 AS resource_product, an.key ->> 6 AS resource_scope,
+  z.key ->> 0 AS zone_id, z.key ->> 1 AS zone_name,
+  flarewatch_audit_raw(s.source, s.moved, s.rest, s.event_time, ARRAY[s.id, ac.key ->> 0, ac.key ->> 1, an.key ->> 0, an.key ->> 1, an.key ->> 2,
+    at.key ->> 0, at.key ->> 1, at.key ->> 2, at.key ->> 3, at.key ->> 4, at.key ->> 5, at.key ->> 6,
+    an.key ->> 3, an.key ->> 4, s.resource_id, an.key ->> 5, an.key ->> 6, z.key ->> 0, z.key ->> 1]) AS raw,
+  s.archived_at,
+  lower(coalesce(s.rest #>> '{resource,request,email}', s.rest #>> '{newValueJson,email}', s.rest #>> '{metadata,email}')) AS subject_email
+FROM audit_entries s
+LEFT JOIN audit_accounts ac ON ac.ref = s.account_ref
+LEFT JOIN audit_actors at ON at.ref = s.actor_ref
+LEFT JOIN audit_actions an ON an.ref = s.action_ref
+LEFT JOIN audit_zones z ON z.ref = s.zone_ref;
+--> statement-breakpoint
+-- One row at a time (tests, tools, `audit import`): interned and written like a staged page.
+CREATE FUNCTION flarewatch_audit_logs_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE r record;
+BEGIN
+	r := flarewatch_audit_rest(NEW.source, NEW.raw, NEW.event_time, ARRAY[NEW.id, NEW.account_id, NEW.account_name, NEW.action_type,
+		NEW.action_result, NEW.action_description, NEW.actor_id, NEW.actor_email, NEW.actor_ip, NEW.actor_type, NEW.actor_context,
+		NEW.actor_token_id, NEW.actor_token_name, NEW.interface, NEW.resource_type, NEW.resource_id, NEW.resource_product,
+		NEW.resource_scope, NEW.zone_id, NEW.zone_name]);
+	INSERT INTO audit_entries (event_time, archived_at, account_ref, actor_ref, action_ref, zone_ref, moved, source, id, resource_id, rest)
+	VALUES (NEW.event_time, coalesce(NEW.archived_at, now()),
+		flarewatch_audit_intern('audit_accounts', flarewatch_audit_account_key(NEW.account_id, NEW.account_name)),
+		flarewatch_audit_intern('audit_actors', flarewatch_audit_actor_key(NEW.actor_id, NEW.actor_email, NEW.actor_ip, NEW.actor_type,
+			NEW.actor_context, NEW.actor_token_id, NEW.actor_token_name)),
+		flarewatch_audit_intern('audit_actions', flarewatch_audit_action_key(NEW.action_type, NEW.action_result, NEW.action_description,
+			NEW.interface, NEW.resource_type, NEW.resource_product, NEW.resource_scope)),
+		flarewatch_audit_intern('audit_zones', flarewatch_audit_zone_key(NEW.zone_id, NEW.zone_name)),
+		r.moved, NEW.source, NEW.id, NEW.resource_id, r.rest)
+	ON CONFLICT DO NOTHING;
+	IF FOUND THEN RETURN NEW; END IF;
+	RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER "audit_logs_insert" INSTEAD OF INSERT ON "audit_logs" FOR EACH ROW EXECUTE FUNCTION flarewatch_audit_logs_insert();
+--> statement-breakpoint
+-- A row deleted through the view (tests making a gap, a tool) deletes the stored entry.
+CREATE FUNCTION flarewatch_audit_logs_delete() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM audit_entries WHERE source = OLD.source AND id = OLD.id AND event_time = OLD.event_time;
+	IF FOUND THEN RETURN OLD; END IF;
+	RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER "audit_logs_delete" INSTEAD OF DELETE ON "audit_logs" FOR EACH ROW EXECUTE FUNCTION flarewatch_audit_logs_delete();
+--> statement-breakpoint
+-- The distinct resource types: the action table holds each once (a type whose entries retention
+-- dropped may stay listed; readers use the list to filter, so an extra type finds nothing).
+CREATE OR REPLACE FUNCTION flarewatch_audit_resource_types() RETURNS SETOF text
+LANGUAGE sql STABLE AS $$ SELECT DISTINCT key ->> 4 FROM audit_actions WHERE key ->> 4 IS NOT NULL $$;
+--> statement-breakpoint
+-- The views 0012, 0019, 0020 and 0022 made over audit_logs, as they were (pending_invitations reads
+-- the subject e-mail from the view's column, which the subject-email index answers).
+CREATE VIEW "audit_events" AS
+SELECT
+  a.*,
+  ARRAY(
+    SELECT s.source FROM (VALUES ('account_v2', 0), ('account_v1', 1), ('user_v1', 2)) AS s(source, rank)
+    WHERE s.source = a.source OR EXISTS (
+      SELECT 1 FROM audit_logs d
+      WHERE d.source = s.source AND (
+        (d.source <> 'account_v2' AND a.source <> 'account_v2' AND d.id = a.id AND d.event_time = a.event_time)
+        OR ((d.source = 'account_v2') <> (a.source = 'account_v2')
+          AND d.event_time BETWEEN a.event_time - interval '1 second' AND a.event_time + interval '1 second'
+          AND d.resource_id = a.resource_id
+          AND (d.actor_email = a.actor_email OR ((d.actor_email IS NULL OR a.actor_email IS NULL) AND d.actor_id = a.actor_id))
+          AND d.action_result IS NOT DISTINCT FROM a.action_result
+          AND (d.source = 'user_v1' OR a.source = 'user_v1' OR d.account_id = a.account_id))))
+    ORDER BY s.rank
+  ) AS sources
+FROM audit_logs a
+WHERE NOT (
+  (a.source = 'user_v1' AND EXISTS (
+    SELECT 1 FROM audit_logs d WHERE d.source = 'account_v1' AND d.id = a.id AND d.event_time = a.event_time))
+  OR (a.source <> 'account_v2' AND a.resource_id IS NOT NULL AND EXISTS (
+    SELECT 1 FROM audit_logs d
+    WHERE d.source = 'account_v2'
+      AND d.event_time BETWEEN a.event_time - interval '1 second' AND a.event_time + interval '1 second'
+      AND d.resource_id = a.resource_id
+      AND (d.actor_email = a.actor_email OR ((d.actor_email IS NULL OR a.actor_email IS NULL) AND d.actor_id = a.actor_id))
+      AND d.action_result IS NOT DISTINCT FROM a.action_result
+      AND (a.source = 'user_v1' OR d.account_id = a.account_id)))
+);
+--> statement-breakpoint
+CREATE VIEW "pending_invitations" AS
+WITH pending AS (
+  SELECT m.id, m.account_id, m.email, m.role_names, seen.at
+  FROM account_members m
+  CROSS JOIN LATERAL (
+    SELECT coalesce((
+      SELECT min(v.valid_from) FROM account_member_versions v
+      WHERE v.member_id = m.id AND v.status = 'pending'
+        AND v.valid_from >= coalesce((SELECT max(x.valid_to) FROM account_member_versions x
+                                      WHERE x.member_id = m.id AND x.status IS DISTINCT FROM 'pending'), '-infinity')
+    ), m.first_seen_at) AS at
+  ) seen
+  WHERE m.deleted_at IS NULL AND m.status = 'pending'
+),
+member_types AS (
+  SELECT ARRAY(SELECT t FROM flarewatch_audit_resource_types() t WHERE t ILIKE '%member%') AS types
+),
+-- Each pending member's invitation events, looked up twice through indexes: by member id
+-- (audit_entries_resource_idx) and by the email the event names in the account (audit_entries_subject_email_idx).
+matched AS (
+  SELECT p.account_id, p.id AS member_id, p.at, e.source, e.id AS event_id, e.event_time, e.actor_email
+  FROM pending p CROSS JOIN member_types mt
+  CROSS JOIN LATERAL (
+    SELECT e.source, e.id, e.event_time, e.actor_email FROM audit_events e
+    WHERE e.resource_type = ANY (mt.types) AND e.resource_id = p.id
+      AND lower(coalesce(e.action_type, '')) ~ '(create|add|invite)' AND coalesce(e.action_result, 'success') <> 'failure'
+  ) e
+  UNION ALL
+  SELECT p.account_id, p.id, p.at, e.source, e.id, e.event_time, e.actor_email
+  FROM pending p CROSS JOIN member_types mt
+  CROSS JOIN LATERAL (
+    SELECT e.source, e.id, e.event_time, e.actor_email FROM audit_events e
+    WHERE e.resource_type = ANY (mt.types) AND e.account_id = p.account_id
+      AND e.subject_email = lower(p.email)
+      AND lower(coalesce(e.action_type, '')) ~ '(create|add|invite)' AND coalesce(e.action_result, 'success') <> 'failure'
+  ) e
+),
+latest AS (
+  SELECT DISTINCT ON (x.account_id, x.member_id) x.account_id, x.member_id, x.source, x.event_id, x.event_time, x.actor_email
+  FROM matched x
+  WHERE x.event_time <= x.at + interval '5 minutes'
+  ORDER BY x.account_id, x.member_id, x.event_time DESC, x.source, x.event_id
+)
+SELECT
+  'invite:' || i.id AS key, 'invite'::text AS type, i.id, i.organization_id AS account_id, i.organization_name AS name,
+  i.invited_member_email AS email, i.invited_by, i.roles, i.expires_on, i.first_seen_at,
+  coalesce(i.invited_on, i.first_seen_at) AS since,
+  CASE WHEN i.invited_on IS NULL THEN 'first_seen_at' ELSE 'invited_on' END AS since_source,
+  NULL::text AS invite_event
+FROM user_invites i
+WHERE i.deleted_at IS NULL AND i.status = 'pending'
+UNION ALL
+SELECT
+  'member:' || p.account_id || ':' || p.id, 'member', p.id, p.account_id, p.email,
+  p.email, ev.actor_email, p.role_names, NULL::timestamptz, p.at,
+  coalesce(ev.event_time, p.at),
+  CASE WHEN ev.event_time IS NULL THEN 'first_seen_at' ELSE 'audit_log' END,
+  ev.source || ':' || ev.event_id
+FROM pending p
+LEFT JOIN latest ev ON ev.account_id = p.account_id AND ev.member_id = p.id;
+--> statement-breakpoint
+CREATE VIEW remediation_audit_links AS
+SELECT t.action_id, t.id AS attempt_id, t.phase, l.source, l.id AS audit_id, l.event_time, l.action_type,
+       l.actor_token_id, l.resource_id
+FROM remediation_attempts t
+JOIN remediation_actions a ON a.id = t.action_id
+JOIN audit_logs l ON l.resource_id = a.resource_id
+  AND l.event_time >= t.started_at - interval '1 minute' AND l.event_time < t.started_at + interval '1 hour'
+  AND (t.credential_token_id IS NULL OR l.actor_token_id IS NULL OR l.actor_token_id = t.credential_token_id)
+  AND l.action_type IN ('update', 'delete', 'remove');
+--> statement-breakpoint
+CREATE VIEW "audit_v2_coverage" AS
+SELECT
+  substr(s.stream, length('account-audit:') + 1) AS account_id,
+  s.stream,
+  CASE WHEN s.checkpoint ->> 'from' IS NOT NULL
+    THEN greatest((s.checkpoint ->> 'from')::timestamptz, (
+      SELECT min(make_timestamptz(substring(c.relname FROM 'y(\d{4})m')::int, substring(c.relname FROM 'm(\d{2})$')::int, 1, 0, 0, 0, 'UTC'))
+      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = 'audit_entries'::regclass AND c.relname ~ '^audit_logs_y\d{4}m\d{2}$'))
+    ELSE (SELECT min(a.event_time) FROM audit_logs a WHERE a.account_id = substr(s.stream, length('account-audit:') + 1) AND a.source = 'account_v2')
+  END AS covered_from,
+  CASE WHEN s.checkpoint ->> 'from' IS NOT NULL THEN 'walk_start' ELSE 'first_entry' END AS covered_from_source,
+  (s.checkpoint ->> 'watermark')::timestamptz AS covered_to,
+  ARRAY(SELECT v.day FROM audit_verifications v WHERE v.stream = s.stream AND v.status = 'gap' ORDER BY v.day) AS gap_days
+FROM sync_state s
+WHERE s.stream LIKE 'account-audit:%';
