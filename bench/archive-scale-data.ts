@@ -41,12 +41,12 @@ export async function syncInventory(database: Database): Promise<Inventory> {
 // every size and its time shows how it finds them.
 const SUBJECTS_FROM = 100_000;
 
-// One v2-shaped entry per row, acted by a member of the account it happened in (members skewed:
+// One v2-shaped entry per row (its time in milliseconds, as the API gives it and the sync stores it), acted by a member of the account it happened in (members skewed:
 // a few busy ones); actions weighted like a real organisation's log (sign-ins and zone changes
 // most, token and member changes few); token and member events name real token and member ids.
 const GENERATE = `
 with g as (
-  select n, now() - make_interval(secs => random() * ${MONTHS} * 30 * 86400) as t,
+  select n, date_trunc('milliseconds', now() - make_interval(secs => random() * ${MONTHS} * 30 * 86400)) as t,
          floor($3::int * power(random(), 3))::int as mi, floor($4::int * random())::int as ti, floor($3::int * random())::int as si,
          (array['login','login','login','zone.update','zone.update','dns_record.create','dns_record.update','dns_record.delete',
                 'firewall_rule.update','worker.deploy','token.create','token.update','token.roll','member.add','member.update','member.remove'])[1 + floor(random() * 16)::int] as action
@@ -101,5 +101,5 @@ export async function generate(database: Database, inv: Inventory, from: number,
     await database.pool.query(`select flarewatch_audit_insert_from('bench_stage')`);
     await database.pool.query('truncate bench_stage');
   }
-  await database.pool.query('vacuum analyze audit_logs');
+  await database.pool.query('vacuum analyze audit_entries, audit_accounts, audit_actors, audit_actions, audit_zones');
 }

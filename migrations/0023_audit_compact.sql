@@ -10,7 +10,9 @@
 --    zone) are interned into four small lookup tables, and an entry holds 4-byte references; the
 --    indexes key on those references (the actor's id and e-mail share one index);
 --  * the event time in the JSON (v2 action.time, v1 when) is moved when it is the event time as
---    text in one of three formats.
+--    text in one of three formats, and the v2 request's user agent is interned with the actor;
+--  * the primary key is (event_time, source, id): the same uniqueness, and it serves the time
+--    windows the event-time index served, so that index goes.
 -- The physical table is audit_entries (monthly partitions keep their names audit_logs_yYYYYmMM, so
 -- retention drops them as before); audit_logs is a view over it with the same columns as before
 -- (plus subject_email, the e-mail a member event names, which an index answers), insertable through
@@ -46,7 +48,8 @@ CREATE TABLE "audit_entries" (
 	"id" text NOT NULL,
 	"resource_id" text,
 	"rest" jsonb NOT NULL,
-	CONSTRAINT "audit_entries_pkey" PRIMARY KEY ("source", "id", "event_time"),
+	-- Led by the event time, the key also serves the time windows (rules, cookbook): no separate time index.
+	CONSTRAINT "audit_entries_pkey" PRIMARY KEY ("event_time", "source", "id"),
 	CONSTRAINT "audit_entries_source_check" CHECK ("source" IN ('user_v1', 'account_v1', 'account_v2'))
 ) PARTITION BY RANGE ("event_time");
 --> statement-breakpoint
@@ -54,18 +57,19 @@ CREATE TABLE "audit_entries" (
 -- one holds (its position in the values array the functions below take: id, account_id,
 -- account_name, action_type, action_result, action_description, actor_id, actor_email, actor_ip,
 -- actor_type, actor_context, actor_token_id, actor_token_name, interface, resource_type,
--- resource_id, resource_product, resource_scope, zone_id, zone_name, then the event time as text
--- with milliseconds, with none, with microseconds). sync/audit-entry.ts maps the same paths.
+-- resource_id, resource_product, resource_scope, zone_id, zone_name, the v2 request's user agent
+-- (interned with the actor: a person's browser), then the event time as text with milliseconds,
+-- with none, with microseconds). sync/audit-entry.ts maps the same paths to the columns.
 CREATE FUNCTION flarewatch_audit_paths(source text, OUT paths text[], OUT cols int[])
 LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN source = 'account_v2' THEN ARRAY['id', 'account.id', 'account.name', 'action.type', 'action.result',
       'action.description', 'actor.id', 'actor.email', 'actor.ip_address', 'actor.type', 'actor.context', 'actor.token_id',
       'actor.token_name', 'resource.type', 'resource.id', 'resource.product', 'resource.scope', 'zone.id', 'zone.name',
-      'action.time', 'action.time', 'action.time']
+      'action.time', 'action.time', 'action.time', 'raw.user_agent']
     ELSE ARRAY['id', 'owner.id', 'action.type', 'action.result', 'actor.id', 'actor.email', 'actor.ip', 'actor.type',
       'interface', 'resource.type', 'resource.id', 'metadata.zone_id', 'metadata.zone_name', 'when', 'when', 'when'] END,
-    CASE WHEN source = 'account_v2' THEN ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 20, 21, 22, 23]
-    ELSE ARRAY[1, 2, 4, 5, 7, 8, 9, 10, 14, 15, 16, 19, 20, 21, 22, 23] END
+    CASE WHEN source = 'account_v2' THEN ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 20, 22, 23, 24, 21]
+    ELSE ARRAY[1, 2, 4, 5, 7, 8, 9, 10, 14, 15, 16, 19, 20, 22, 23, 24] END
 $$;
 --> statement-breakpoint
 -- The event time as the three texts an entry may carry it as.
@@ -200,10 +204,10 @@ WHERE i.inhparent = 'audit_logs_0022'::regclass AND c.relname ~ '^audit_logs_y\d
 CREATE FUNCTION flarewatch_audit_account_key(account_id text, account_name text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN coalesce(account_id, account_name) IS NOT NULL THEN jsonb_build_array(account_id, account_name) END $$;
 --> statement-breakpoint
-CREATE FUNCTION flarewatch_audit_actor_key(id text, email text, ip text, type text, context text, token_id text, token_name text) RETURNS jsonb
+CREATE FUNCTION flarewatch_audit_actor_key(id text, email text, ip text, type text, context text, token_id text, token_name text, user_agent text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN coalesce(id, email, ip, type, context, token_id, token_name) IS NOT NULL
-    THEN jsonb_build_array(id, email, ip, type, context, token_id, token_name) END
+  SELECT CASE WHEN coalesce(id, email, ip, type, context, token_id, token_name, user_agent) IS NOT NULL
+    THEN jsonb_build_array(id, email, ip, type, context, token_id, token_name, user_agent) END
 $$;
 --> statement-breakpoint
 CREATE FUNCTION flarewatch_audit_action_key(type text, result text, description text, interface text, resource_type text, product text, scope text) RETURNS jsonb
@@ -225,8 +229,8 @@ BEGIN
 	EXECUTE format($q$
 		INSERT INTO audit_accounts (key) SELECT DISTINCT flarewatch_audit_account_key(account_id, account_name) k FROM %1$s
 		  WHERE flarewatch_audit_account_key(account_id, account_name) IS NOT NULL ORDER BY k ON CONFLICT (key) DO NOTHING;
-		INSERT INTO audit_actors (key) SELECT DISTINCT flarewatch_audit_actor_key(actor_id, actor_email, actor_ip, actor_type, actor_context, actor_token_id, actor_token_name) k FROM %1$s
-		  WHERE flarewatch_audit_actor_key(actor_id, actor_email, actor_ip, actor_type, actor_context, actor_token_id, actor_token_name) IS NOT NULL ORDER BY k ON CONFLICT (key) DO NOTHING;
+		INSERT INTO audit_actors (key) SELECT DISTINCT flarewatch_audit_actor_key(actor_id, actor_email, actor_ip, actor_type, actor_context, actor_token_id, actor_token_name, raw #>> '{raw,user_agent}') k FROM %1$s
+		  WHERE flarewatch_audit_actor_key(actor_id, actor_email, actor_ip, actor_type, actor_context, actor_token_id, actor_token_name, raw #>> '{raw,user_agent}') IS NOT NULL ORDER BY k ON CONFLICT (key) DO NOTHING;
 		INSERT INTO audit_actions (key) SELECT DISTINCT flarewatch_audit_action_key(action_type, action_result, action_description, interface, resource_type, resource_product, resource_scope) k FROM %1$s
 		  WHERE flarewatch_audit_action_key(action_type, action_result, action_description, interface, resource_type, resource_product, resource_scope) IS NOT NULL ORDER BY k ON CONFLICT (key) DO NOTHING;
 		INSERT INTO audit_zones (key) SELECT DISTINCT flarewatch_audit_zone_key(zone_id, zone_name) k FROM %1$s
@@ -236,12 +240,12 @@ BEGIN
 		SELECT s.event_time, coalesce(s.archived_at, now()), ac.ref, at.ref, an.ref, z.ref, r.moved, s.source, s.id, s.resource_id, r.rest
 		FROM %1$s s
 		LEFT JOIN audit_accounts ac ON ac.key = flarewatch_audit_account_key(s.account_id, s.account_name)
-		LEFT JOIN audit_actors at ON at.key = flarewatch_audit_actor_key(s.actor_id, s.actor_email, s.actor_ip, s.actor_type, s.actor_context, s.actor_token_id, s.actor_token_name)
+		LEFT JOIN audit_actors at ON at.key = flarewatch_audit_actor_key(s.actor_id, s.actor_email, s.actor_ip, s.actor_type, s.actor_context, s.actor_token_id, s.actor_token_name, s.raw #>> '{raw,user_agent}')
 		LEFT JOIN audit_actions an ON an.key = flarewatch_audit_action_key(s.action_type, s.action_result, s.action_description, s.interface, s.resource_type, s.resource_product, s.resource_scope)
 		LEFT JOIN audit_zones z ON z.key = flarewatch_audit_zone_key(s.zone_id, s.zone_name)
 		CROSS JOIN LATERAL flarewatch_audit_rest(s.source, s.raw, s.event_time, ARRAY[s.id, s.account_id, s.account_name, s.action_type, s.action_result,
 		  s.action_description, s.actor_id, s.actor_email, s.actor_ip, s.actor_type, s.actor_context, s.actor_token_id, s.actor_token_name,
-		  s.interface, s.resource_type, s.resource_id, s.resource_product, s.resource_scope, s.zone_id, s.zone_name]) r
+		  s.interface, s.resource_type, s.resource_id, s.resource_product, s.resource_scope, s.zone_id, s.zone_name, s.raw #>> '{raw,user_agent}']) r
 		ON CONFLICT DO NOTHING$q$, stage);
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;
@@ -251,8 +255,6 @@ $$;
 SELECT flarewatch_audit_insert_from('audit_logs_0022');
 --> statement-breakpoint
 DROP TABLE "audit_logs_0022";
---> statement-breakpoint
-CREATE INDEX "audit_entries_event_time_idx" ON "audit_entries" ("event_time");
 --> statement-breakpoint
 CREATE INDEX "audit_entries_account_time_idx" ON "audit_entries" ("account_ref", "event_time");
 --> statement-breakpoint
@@ -276,7 +278,7 @@ SELECT s.source, s.id, s.event_time,
   z.key ->> 0 AS zone_id, z.key ->> 1 AS zone_name,
   flarewatch_audit_raw(s.source, s.moved, s.rest, s.event_time, ARRAY[s.id, ac.key ->> 0, ac.key ->> 1, an.key ->> 0, an.key ->> 1, an.key ->> 2,
     at.key ->> 0, at.key ->> 1, at.key ->> 2, at.key ->> 3, at.key ->> 4, at.key ->> 5, at.key ->> 6,
-    an.key ->> 3, an.key ->> 4, s.resource_id, an.key ->> 5, an.key ->> 6, z.key ->> 0, z.key ->> 1]) AS raw,
+    an.key ->> 3, an.key ->> 4, s.resource_id, an.key ->> 5, an.key ->> 6, z.key ->> 0, z.key ->> 1, at.key ->> 7]) AS raw,
   s.archived_at,
   lower(coalesce(s.rest #>> '{resource,request,email}', s.rest #>> '{newValueJson,email}', s.rest #>> '{metadata,email}')) AS subject_email
 FROM audit_entries s
@@ -293,12 +295,12 @@ BEGIN
 	r := flarewatch_audit_rest(NEW.source, NEW.raw, NEW.event_time, ARRAY[NEW.id, NEW.account_id, NEW.account_name, NEW.action_type,
 		NEW.action_result, NEW.action_description, NEW.actor_id, NEW.actor_email, NEW.actor_ip, NEW.actor_type, NEW.actor_context,
 		NEW.actor_token_id, NEW.actor_token_name, NEW.interface, NEW.resource_type, NEW.resource_id, NEW.resource_product,
-		NEW.resource_scope, NEW.zone_id, NEW.zone_name]);
+		NEW.resource_scope, NEW.zone_id, NEW.zone_name, NEW.raw #>> '{raw,user_agent}']);
 	INSERT INTO audit_entries (event_time, archived_at, account_ref, actor_ref, action_ref, zone_ref, moved, source, id, resource_id, rest)
 	VALUES (NEW.event_time, coalesce(NEW.archived_at, now()),
 		flarewatch_audit_intern('audit_accounts', flarewatch_audit_account_key(NEW.account_id, NEW.account_name)),
 		flarewatch_audit_intern('audit_actors', flarewatch_audit_actor_key(NEW.actor_id, NEW.actor_email, NEW.actor_ip, NEW.actor_type,
-			NEW.actor_context, NEW.actor_token_id, NEW.actor_token_name)),
+			NEW.actor_context, NEW.actor_token_id, NEW.actor_token_name, NEW.raw #>> '{raw,user_agent}')),
 		flarewatch_audit_intern('audit_actions', flarewatch_audit_action_key(NEW.action_type, NEW.action_result, NEW.action_description,
 			NEW.interface, NEW.resource_type, NEW.resource_product, NEW.resource_scope)),
 		flarewatch_audit_intern('audit_zones', flarewatch_audit_zone_key(NEW.zone_id, NEW.zone_name)),
