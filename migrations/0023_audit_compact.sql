@@ -53,83 +53,111 @@ CREATE TABLE "audit_entries" (
 	CONSTRAINT "audit_entries_source_check" CHECK ("source" IN ('user_v1', 'account_v1', 'account_v2'))
 ) PARTITION BY RANGE ("event_time");
 --> statement-breakpoint
--- The JSON paths a column may be moved from, in bit order, per log version, with the column each
--- one holds (its position in the values array the functions below take: id, account_id,
--- account_name, action_type, action_result, action_description, actor_id, actor_email, actor_ip,
--- actor_type, actor_context, actor_token_id, actor_token_name, interface, resource_type,
--- resource_id, resource_product, resource_scope, zone_id, zone_name, the v2 request's user agent
--- (interned with the actor: a person's browser), then the event time as text with milliseconds,
--- with none, with microseconds). sync/audit-entry.ts maps the same paths to the columns.
-CREATE FUNCTION flarewatch_audit_paths(source text, OUT paths text[], OUT cols int[])
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN source = 'account_v2' THEN ARRAY['id', 'account.id', 'account.name', 'action.type', 'action.result',
-      'action.description', 'actor.id', 'actor.email', 'actor.ip_address', 'actor.type', 'actor.context', 'actor.token_id',
-      'actor.token_name', 'resource.type', 'resource.id', 'resource.product', 'resource.scope', 'zone.id', 'zone.name',
-      'action.time', 'action.time', 'action.time', 'raw.user_agent']
-    ELSE ARRAY['id', 'owner.id', 'action.type', 'action.result', 'actor.id', 'actor.email', 'actor.ip', 'actor.type',
-      'interface', 'resource.type', 'resource.id', 'metadata.zone_id', 'metadata.zone_name', 'when', 'when', 'when'] END,
-    CASE WHEN source = 'account_v2' THEN ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 20, 22, 23, 24, 21]
-    ELSE ARRAY[1, 2, 4, 5, 7, 8, 9, 10, 14, 15, 16, 19, 20, 22, 23, 24] END
-$$;
---> statement-breakpoint
--- The event time as the three texts an entry may carry it as.
-CREATE FUNCTION flarewatch_audit_times(t timestamptz) RETURNS text[]
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT ARRAY[to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-               to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')]
-$$;
---> statement-breakpoint
--- What of `raw` the columns do not hold: each path whose value is exactly its column's string is
--- removed and its bit set; an object emptied that way goes too (the rebuild recreates it).
-CREATE FUNCTION flarewatch_audit_rest(source text, raw jsonb, event_time timestamptz, vals text[], OUT moved int, OUT rest jsonb)
+-- The JSON paths a column may be moved from, with its bit in `moved`, per log version: v2 id,
+-- account.{id,name}, action.{type,result,description}, actor.{id,email,ip_address,type,context,
+-- token_id,token_name}, resource.{type,id,product,scope}, zone.{id,name}, action.time (three bits:
+-- the event time as text with milliseconds, with none, with microseconds), raw.user_agent (interned
+-- with the actor: a person's browser); v1 id, owner.id, action.{type,result}, actor.{id,email,ip,type},
+-- interface, resource.{type,id}, metadata.{zone_id,zone_name}, when (three bits). The values array
+-- `v` the functions take holds, in order: id, account_id, account_name, action_type, action_result,
+-- action_description, actor_id, actor_email, actor_ip, actor_type, actor_context, actor_token_id,
+-- actor_token_name, interface, resource_type, resource_id, resource_product, resource_scope,
+-- zone_id, zone_name, the user agent. sync/audit-entry.ts maps the same paths to the columns.
+-- Each is one expression (one pass, no loop): reading raw back costs a few jsonb builds.
+-- What of `raw` the columns do not hold (generated from one table of paths, the same in both
+-- functions): each path whose value is exactly its column's JSON string is left out and its bit set
+-- in `moved`; an object left empty that way goes too (the rebuild recreates it). PL/pgSQL holding
+-- one expression each: evaluated as a cached simple expression (a SQL function this large would be
+-- planned again at every call).
+CREATE FUNCTION flarewatch_audit_rest(source text, raw jsonb, event_time timestamptz, v text[], OUT moved int, OUT rest jsonb)
 LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-	spec record := flarewatch_audit_paths(source);
-	v text[] := vals || flarewatch_audit_times(event_time);
-	p text[];
-	emptied text[] := '{}';
 BEGIN
-	moved := 0;
-	rest := raw;
-	IF jsonb_typeof(raw) IS DISTINCT FROM 'object' THEN RETURN; END IF;
-	FOR i IN 1 .. array_length(spec.paths, 1) LOOP
-		p := string_to_array(spec.paths[i], '.');
-		IF v[spec.cols[i]] IS NOT NULL AND rest #> p = to_jsonb(v[spec.cols[i]]) THEN
-			moved := moved | (1 << (i - 1));
-			rest := rest #- p;
-			IF array_length(p, 1) = 2 THEN emptied := emptied || p[1]; END IF;
-		END IF;
-	END LOOP;
-	FOR i IN 1 .. coalesce(array_length(emptied, 1), 0) LOOP
-		IF rest -> emptied[i] = '{}'::jsonb THEN rest := rest - emptied[i]; END IF;
-	END LOOP;
+  moved := CASE WHEN jsonb_typeof(raw) IS DISTINCT FROM 'object' THEN 0 WHEN source = 'account_v2' THEN
+      CASE WHEN raw #> '{id}' = to_jsonb(v[1]) THEN 1 ELSE 0 END
+      | CASE WHEN raw #> '{account,id}' = to_jsonb(v[2]) THEN 2 ELSE 0 END
+      | CASE WHEN raw #> '{account,name}' = to_jsonb(v[3]) THEN 4 ELSE 0 END
+      | CASE WHEN raw #> '{action,type}' = to_jsonb(v[4]) THEN 8 ELSE 0 END
+      | CASE WHEN raw #> '{action,result}' = to_jsonb(v[5]) THEN 16 ELSE 0 END
+      | CASE WHEN raw #> '{action,description}' = to_jsonb(v[6]) THEN 32 ELSE 0 END
+      | CASE WHEN raw #> '{actor,id}' = to_jsonb(v[7]) THEN 64 ELSE 0 END
+      | CASE WHEN raw #> '{actor,email}' = to_jsonb(v[8]) THEN 128 ELSE 0 END
+      | CASE WHEN raw #> '{actor,ip_address}' = to_jsonb(v[9]) THEN 256 ELSE 0 END
+      | CASE WHEN raw #> '{actor,type}' = to_jsonb(v[10]) THEN 512 ELSE 0 END
+      | CASE WHEN raw #> '{actor,context}' = to_jsonb(v[11]) THEN 1024 ELSE 0 END
+      | CASE WHEN raw #> '{actor,token_id}' = to_jsonb(v[12]) THEN 2048 ELSE 0 END
+      | CASE WHEN raw #> '{actor,token_name}' = to_jsonb(v[13]) THEN 4096 ELSE 0 END
+      | CASE WHEN raw #> '{resource,type}' = to_jsonb(v[15]) THEN 8192 ELSE 0 END
+      | CASE WHEN raw #> '{resource,id}' = to_jsonb(v[16]) THEN 16384 ELSE 0 END
+      | CASE WHEN raw #> '{resource,product}' = to_jsonb(v[17]) THEN 32768 ELSE 0 END
+      | CASE WHEN raw #> '{resource,scope}' = to_jsonb(v[18]) THEN 65536 ELSE 0 END
+      | CASE WHEN raw #> '{zone,id}' = to_jsonb(v[19]) THEN 131072 ELSE 0 END
+      | CASE WHEN raw #> '{zone,name}' = to_jsonb(v[20]) THEN 262144 ELSE 0 END
+      | CASE WHEN raw #> '{action,time}' = to_jsonb(to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) THEN 524288 ELSE 0 END
+      | CASE WHEN raw #> '{action,time}' = to_jsonb(to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) THEN 1048576 ELSE 0 END
+      | CASE WHEN raw #> '{action,time}' = to_jsonb(to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) THEN 2097152 ELSE 0 END
+      | CASE WHEN raw #> '{raw,user_agent}' = to_jsonb(v[21]) THEN 4194304 ELSE 0 END
+    ELSE
+      CASE WHEN raw #> '{id}' = to_jsonb(v[1]) THEN 1 ELSE 0 END
+      | CASE WHEN raw #> '{owner,id}' = to_jsonb(v[2]) THEN 2 ELSE 0 END
+      | CASE WHEN raw #> '{action,type}' = to_jsonb(v[4]) THEN 4 ELSE 0 END
+      | CASE WHEN raw #> '{action,result}' = to_jsonb(v[5]) THEN 8 ELSE 0 END
+      | CASE WHEN raw #> '{actor,id}' = to_jsonb(v[7]) THEN 16 ELSE 0 END
+      | CASE WHEN raw #> '{actor,email}' = to_jsonb(v[8]) THEN 32 ELSE 0 END
+      | CASE WHEN raw #> '{actor,ip}' = to_jsonb(v[9]) THEN 64 ELSE 0 END
+      | CASE WHEN raw #> '{actor,type}' = to_jsonb(v[10]) THEN 128 ELSE 0 END
+      | CASE WHEN raw #> '{interface}' = to_jsonb(v[14]) THEN 256 ELSE 0 END
+      | CASE WHEN raw #> '{resource,type}' = to_jsonb(v[15]) THEN 512 ELSE 0 END
+      | CASE WHEN raw #> '{resource,id}' = to_jsonb(v[16]) THEN 1024 ELSE 0 END
+      | CASE WHEN raw #> '{metadata,zone_id}' = to_jsonb(v[19]) THEN 2048 ELSE 0 END
+      | CASE WHEN raw #> '{metadata,zone_name}' = to_jsonb(v[20]) THEN 4096 ELSE 0 END
+      | CASE WHEN raw #> '{when}' = to_jsonb(to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) THEN 8192 ELSE 0 END
+      | CASE WHEN raw #> '{when}' = to_jsonb(to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) THEN 16384 ELSE 0 END
+      | CASE WHEN raw #> '{when}' = to_jsonb(to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) THEN 32768 ELSE 0 END
+    END;
+  rest := CASE WHEN moved = 0 THEN raw WHEN source = 'account_v2' THEN
+      (raw - array_remove(ARRAY[CASE WHEN moved & 1 <> 0 THEN 'id' END, CASE WHEN moved & 6 <> 0 THEN 'account' END, CASE WHEN moved & 3670072 <> 0 THEN 'action' END, CASE WHEN moved & 8128 <> 0 THEN 'actor' END, CASE WHEN moved & 122880 <> 0 THEN 'resource' END, CASE WHEN moved & 393216 <> 0 THEN 'zone' END, CASE WHEN moved & 4194304 <> 0 THEN 'raw' END], NULL))
+      || CASE WHEN moved & 6 <> 0 AND (raw -> 'account') - array_remove(ARRAY[CASE WHEN moved & 2 <> 0 THEN 'id' END, CASE WHEN moved & 4 <> 0 THEN 'name' END], NULL) <> '{}'::jsonb THEN jsonb_build_object('account', (raw -> 'account') - array_remove(ARRAY[CASE WHEN moved & 2 <> 0 THEN 'id' END, CASE WHEN moved & 4 <> 0 THEN 'name' END], NULL)) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 3670072 <> 0 AND (raw -> 'action') - array_remove(ARRAY[CASE WHEN moved & 8 <> 0 THEN 'type' END, CASE WHEN moved & 16 <> 0 THEN 'result' END, CASE WHEN moved & 32 <> 0 THEN 'description' END, CASE WHEN moved & 3670016 <> 0 THEN 'time' END], NULL) <> '{}'::jsonb THEN jsonb_build_object('action', (raw -> 'action') - array_remove(ARRAY[CASE WHEN moved & 8 <> 0 THEN 'type' END, CASE WHEN moved & 16 <> 0 THEN 'result' END, CASE WHEN moved & 32 <> 0 THEN 'description' END, CASE WHEN moved & 3670016 <> 0 THEN 'time' END], NULL)) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 8128 <> 0 AND (raw -> 'actor') - array_remove(ARRAY[CASE WHEN moved & 64 <> 0 THEN 'id' END, CASE WHEN moved & 128 <> 0 THEN 'email' END, CASE WHEN moved & 256 <> 0 THEN 'ip_address' END, CASE WHEN moved & 512 <> 0 THEN 'type' END, CASE WHEN moved & 1024 <> 0 THEN 'context' END, CASE WHEN moved & 2048 <> 0 THEN 'token_id' END, CASE WHEN moved & 4096 <> 0 THEN 'token_name' END], NULL) <> '{}'::jsonb THEN jsonb_build_object('actor', (raw -> 'actor') - array_remove(ARRAY[CASE WHEN moved & 64 <> 0 THEN 'id' END, CASE WHEN moved & 128 <> 0 THEN 'email' END, CASE WHEN moved & 256 <> 0 THEN 'ip_address' END, CASE WHEN moved & 512 <> 0 THEN 'type' END, CASE WHEN moved & 1024 <> 0 THEN 'context' END, CASE WHEN moved & 2048 <> 0 THEN 'token_id' END, CASE WHEN moved & 4096 <> 0 THEN 'token_name' END], NULL)) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 122880 <> 0 AND (raw -> 'resource') - array_remove(ARRAY[CASE WHEN moved & 8192 <> 0 THEN 'type' END, CASE WHEN moved & 16384 <> 0 THEN 'id' END, CASE WHEN moved & 32768 <> 0 THEN 'product' END, CASE WHEN moved & 65536 <> 0 THEN 'scope' END], NULL) <> '{}'::jsonb THEN jsonb_build_object('resource', (raw -> 'resource') - array_remove(ARRAY[CASE WHEN moved & 8192 <> 0 THEN 'type' END, CASE WHEN moved & 16384 <> 0 THEN 'id' END, CASE WHEN moved & 32768 <> 0 THEN 'product' END, CASE WHEN moved & 65536 <> 0 THEN 'scope' END], NULL)) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 393216 <> 0 AND (raw -> 'zone') - array_remove(ARRAY[CASE WHEN moved & 131072 <> 0 THEN 'id' END, CASE WHEN moved & 262144 <> 0 THEN 'name' END], NULL) <> '{}'::jsonb THEN jsonb_build_object('zone', (raw -> 'zone') - array_remove(ARRAY[CASE WHEN moved & 131072 <> 0 THEN 'id' END, CASE WHEN moved & 262144 <> 0 THEN 'name' END], NULL)) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 4194304 <> 0 AND (raw -> 'raw') - array_remove(ARRAY[CASE WHEN moved & 4194304 <> 0 THEN 'user_agent' END], NULL) <> '{}'::jsonb THEN jsonb_build_object('raw', (raw -> 'raw') - array_remove(ARRAY[CASE WHEN moved & 4194304 <> 0 THEN 'user_agent' END], NULL)) ELSE '{}'::jsonb END
+    ELSE
+      (raw - array_remove(ARRAY[CASE WHEN moved & 1 <> 0 THEN 'id' END, CASE WHEN moved & 256 <> 0 THEN 'interface' END, CASE WHEN moved & 57344 <> 0 THEN 'when' END, CASE WHEN moved & 2 <> 0 THEN 'owner' END, CASE WHEN moved & 12 <> 0 THEN 'action' END, CASE WHEN moved & 240 <> 0 THEN 'actor' END, CASE WHEN moved & 1536 <> 0 THEN 'resource' END, CASE WHEN moved & 6144 <> 0 THEN 'metadata' END], NULL))
+      || CASE WHEN moved & 2 <> 0 AND (raw -> 'owner') - array_remove(ARRAY[CASE WHEN moved & 2 <> 0 THEN 'id' END], NULL) <> '{}'::jsonb THEN jsonb_build_object('owner', (raw -> 'owner') - array_remove(ARRAY[CASE WHEN moved & 2 <> 0 THEN 'id' END], NULL)) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 12 <> 0 AND (raw -> 'action') - array_remove(ARRAY[CASE WHEN moved & 4 <> 0 THEN 'type' END, CASE WHEN moved & 8 <> 0 THEN 'result' END], NULL) <> '{}'::jsonb THEN jsonb_build_object('action', (raw -> 'action') - array_remove(ARRAY[CASE WHEN moved & 4 <> 0 THEN 'type' END, CASE WHEN moved & 8 <> 0 THEN 'result' END], NULL)) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 240 <> 0 AND (raw -> 'actor') - array_remove(ARRAY[CASE WHEN moved & 16 <> 0 THEN 'id' END, CASE WHEN moved & 32 <> 0 THEN 'email' END, CASE WHEN moved & 64 <> 0 THEN 'ip' END, CASE WHEN moved & 128 <> 0 THEN 'type' END], NULL) <> '{}'::jsonb THEN jsonb_build_object('actor', (raw -> 'actor') - array_remove(ARRAY[CASE WHEN moved & 16 <> 0 THEN 'id' END, CASE WHEN moved & 32 <> 0 THEN 'email' END, CASE WHEN moved & 64 <> 0 THEN 'ip' END, CASE WHEN moved & 128 <> 0 THEN 'type' END], NULL)) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 1536 <> 0 AND (raw -> 'resource') - array_remove(ARRAY[CASE WHEN moved & 512 <> 0 THEN 'type' END, CASE WHEN moved & 1024 <> 0 THEN 'id' END], NULL) <> '{}'::jsonb THEN jsonb_build_object('resource', (raw -> 'resource') - array_remove(ARRAY[CASE WHEN moved & 512 <> 0 THEN 'type' END, CASE WHEN moved & 1024 <> 0 THEN 'id' END], NULL)) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 6144 <> 0 AND (raw -> 'metadata') - array_remove(ARRAY[CASE WHEN moved & 2048 <> 0 THEN 'zone_id' END, CASE WHEN moved & 4096 <> 0 THEN 'zone_name' END], NULL) <> '{}'::jsonb THEN jsonb_build_object('metadata', (raw -> 'metadata') - array_remove(ARRAY[CASE WHEN moved & 2048 <> 0 THEN 'zone_id' END, CASE WHEN moved & 4096 <> 0 THEN 'zone_name' END], NULL)) ELSE '{}'::jsonb END
+    END;
 END;
 $$;
 --> statement-breakpoint
 -- The entry's raw JSON as the API served it: `rest` with every moved field put back.
-CREATE FUNCTION flarewatch_audit_raw(source text, moved int, rest jsonb, event_time timestamptz, vals text[]) RETURNS jsonb
+CREATE FUNCTION flarewatch_audit_raw(source text, moved int, rest jsonb, event_time timestamptz, v text[]) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-	spec record;
-	v text[];
-	p text[];
-	j jsonb := rest;
 BEGIN
-	IF moved = 0 THEN RETURN rest; END IF;
-	spec := flarewatch_audit_paths(source);
-	v := vals || flarewatch_audit_times(event_time);
-	FOR i IN 1 .. array_length(spec.paths, 1) LOOP
-		CONTINUE WHEN moved & (1 << (i - 1)) = 0;
-		p := string_to_array(spec.paths[i], '.');
-		IF array_length(p, 1) = 1 THEN
-			j := j || jsonb_build_object(p[1], v[spec.cols[i]]);
-		ELSE
-			j := j || jsonb_build_object(p[1], coalesce(j -> p[1], '{}'::jsonb) || jsonb_build_object(p[2], v[spec.cols[i]]));
-		END IF;
-	END LOOP;
-	RETURN j;
+  RETURN CASE WHEN moved = 0 THEN rest WHEN source = 'account_v2' THEN
+      rest
+      || jsonb_strip_nulls(jsonb_build_object('id', CASE WHEN moved & 1 <> 0 THEN v[1] END))
+      || CASE WHEN moved & 6 <> 0 THEN jsonb_build_object('account', coalesce(rest -> 'account', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('id', CASE WHEN moved & 2 <> 0 THEN v[2] END, 'name', CASE WHEN moved & 4 <> 0 THEN v[3] END))) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 3670072 <> 0 THEN jsonb_build_object('action', coalesce(rest -> 'action', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('type', CASE WHEN moved & 8 <> 0 THEN v[4] END, 'result', CASE WHEN moved & 16 <> 0 THEN v[5] END, 'description', CASE WHEN moved & 32 <> 0 THEN v[6] END, 'time', CASE WHEN moved & 524288 <> 0 THEN to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') WHEN moved & 1048576 <> 0 THEN to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') WHEN moved & 2097152 <> 0 THEN to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END))) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 8128 <> 0 THEN jsonb_build_object('actor', coalesce(rest -> 'actor', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('id', CASE WHEN moved & 64 <> 0 THEN v[7] END, 'email', CASE WHEN moved & 128 <> 0 THEN v[8] END, 'ip_address', CASE WHEN moved & 256 <> 0 THEN v[9] END, 'type', CASE WHEN moved & 512 <> 0 THEN v[10] END, 'context', CASE WHEN moved & 1024 <> 0 THEN v[11] END, 'token_id', CASE WHEN moved & 2048 <> 0 THEN v[12] END, 'token_name', CASE WHEN moved & 4096 <> 0 THEN v[13] END))) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 122880 <> 0 THEN jsonb_build_object('resource', coalesce(rest -> 'resource', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('type', CASE WHEN moved & 8192 <> 0 THEN v[15] END, 'id', CASE WHEN moved & 16384 <> 0 THEN v[16] END, 'product', CASE WHEN moved & 32768 <> 0 THEN v[17] END, 'scope', CASE WHEN moved & 65536 <> 0 THEN v[18] END))) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 393216 <> 0 THEN jsonb_build_object('zone', coalesce(rest -> 'zone', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('id', CASE WHEN moved & 131072 <> 0 THEN v[19] END, 'name', CASE WHEN moved & 262144 <> 0 THEN v[20] END))) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 4194304 <> 0 THEN jsonb_build_object('raw', coalesce(rest -> 'raw', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('user_agent', CASE WHEN moved & 4194304 <> 0 THEN v[21] END))) ELSE '{}'::jsonb END
+    ELSE
+      rest
+      || jsonb_strip_nulls(jsonb_build_object('id', CASE WHEN moved & 1 <> 0 THEN v[1] END, 'interface', CASE WHEN moved & 256 <> 0 THEN v[14] END, 'when', CASE WHEN moved & 8192 <> 0 THEN to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') WHEN moved & 16384 <> 0 THEN to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') WHEN moved & 32768 <> 0 THEN to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END))
+      || CASE WHEN moved & 2 <> 0 THEN jsonb_build_object('owner', coalesce(rest -> 'owner', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('id', CASE WHEN moved & 2 <> 0 THEN v[2] END))) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 12 <> 0 THEN jsonb_build_object('action', coalesce(rest -> 'action', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('type', CASE WHEN moved & 4 <> 0 THEN v[4] END, 'result', CASE WHEN moved & 8 <> 0 THEN v[5] END))) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 240 <> 0 THEN jsonb_build_object('actor', coalesce(rest -> 'actor', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('id', CASE WHEN moved & 16 <> 0 THEN v[7] END, 'email', CASE WHEN moved & 32 <> 0 THEN v[8] END, 'ip', CASE WHEN moved & 64 <> 0 THEN v[9] END, 'type', CASE WHEN moved & 128 <> 0 THEN v[10] END))) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 1536 <> 0 THEN jsonb_build_object('resource', coalesce(rest -> 'resource', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('type', CASE WHEN moved & 512 <> 0 THEN v[15] END, 'id', CASE WHEN moved & 1024 <> 0 THEN v[16] END))) ELSE '{}'::jsonb END
+      || CASE WHEN moved & 6144 <> 0 THEN jsonb_build_object('metadata', coalesce(rest -> 'metadata', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('zone_id', CASE WHEN moved & 2048 <> 0 THEN v[19] END, 'zone_name', CASE WHEN moved & 4096 <> 0 THEN v[20] END))) ELSE '{}'::jsonb END
+    END;
 END;
 $$;
+
 --> statement-breakpoint
 -- An interned key's reference, adding it if new. Two writers adding the same key: the second's
 -- insert waits for the first and does nothing, then reads the first's row.
