@@ -74,7 +74,7 @@ async function throughput(pgs: BenchPostgres) {
     let secondary: string[] = [];
     const bare = await copyFresh('direct', async (database) => {
       secondary = (await database.pool.query<{ name: string }>(
-        `select indexname as name from pg_indexes where schemaname = 'public' and tablename = 'audit_logs' and indexname <> 'audit_logs_pkey'`,
+        `select indexname as name from pg_indexes where schemaname = 'public' and tablename = 'audit_entries' and indexname <> 'audit_entries_pkey'`,
       )).rows.map((r) => r.name);
       for (const ix of secondary) await database.pool.query(`drop index "${ix}"`);
     });

@@ -42,7 +42,7 @@ async function tableDigest(): Promise<{ rows: number; md5: string }> {
 }
 
 async function seed(): Promise<void> {
-  await db.pool.query('truncate audit_logs');
+  await db.pool.query('truncate audit_entries');
   await ensureAuditPartitions(db.db, [...MONTHS, '2030-08', '2030-09'].map((m) => `${m}-01`));
   const rows = MONTHS.flatMap((m) => SOURCES.flatMap((s) => Array.from({ length: 40 }, (_, i) => entry(s, m, i))));
   await db.db.transaction((tx) => insertAuditEntries(tx, rows));
@@ -64,14 +64,14 @@ beforeEach(async () => {
 
 describe('retention', () => {
   it('drops exactly the partitions of months past audit.retentionMonths, leaving every other row as it was', async () => {
-    const keptBefore = (await db.pool.query(`select source, id, event_time, xmin::text as xmin, ctid::text as ctid from audit_logs
+    const keptBefore = (await db.pool.query(`select source, id, event_time, xmin::text as xmin, ctid::text as ctid from audit_entries
       where event_time >= '2030-04-01Z' order by 1, 2, 3`)).rows;
     const dropped = await applyAuditRetention(ctx);
     // Retention 3 months at 2030-07-15: 2030-04 onwards is kept; the months ahead stay too.
     expect(dropped.sort()).toEqual(['audit_logs_y2030m02', 'audit_logs_y2030m03']);
     expect((await listAuditPartitions(db.db)).map((p) => p.month.slice(0, 7))).toEqual(['2030-04', '2030-05', '2030-06', '2030-07', '2030-08', '2030-09']);
     // Dropped as tables, not deleted row by row: the kept rows were not touched (same xmin and place).
-    const keptAfter = (await db.pool.query(`select source, id, event_time, xmin::text as xmin, ctid::text as ctid from audit_logs order by 1, 2, 3`)).rows;
+    const keptAfter = (await db.pool.query(`select source, id, event_time, xmin::text as xmin, ctid::text as ctid from audit_entries order by 1, 2, 3`)).rows;
     expect(keptAfter).toEqual(keptBefore);
     expect(keptAfter.length).toBe(4 * 3 * 40 + 1);
     expect(await applyAuditRetention(ctx)).toEqual([]);
@@ -132,7 +132,7 @@ describe('audit export and import', () => {
     const file = 'audit_logs-2030-05-account_v2.ndjson.gz';
     const text = gunzipSync(await readFile(join(dir, file))).toString('utf8');
     await writeFile(join(dir, file), gzipSync(text.replace('"n": 3,', '"n": 4,')));
-    await db.pool.query(`truncate audit_logs`);
+    await db.pool.query(`truncate audit_entries`);
     await expect(importAudit(ctx, report.manifest)).rejects.toThrow(/audit_logs-2030-05-account_v2\.ndjson\.gz does not match its manifest \(sha256/);
     // The file's own sha256 updated in the manifest: the rows' digest still gives it away.
     const manifest = JSON.parse(await readFile(report.manifest, 'utf8')) as Manifest;

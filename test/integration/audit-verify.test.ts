@@ -53,7 +53,7 @@ describe('audit verify', () => {
     // Twelve entries of one day go missing from the archive.
     const gapDay = day(T0 - 3 * DAY);
     const { rowCount } = await h.db.pool.query(
-      `delete from audit_logs where ctid in (select ctid from audit_logs where source = 'account_v2' and event_time >= $1::date and event_time < $1::date + 1 limit 12)`, [gapDay]);
+      `delete from audit_entries where ctid in (select ctid from audit_entries where source = 'account_v2' and event_time >= $1::date and event_time < $1::date + 1 limit 12)`, [gapDay]);
     expect(rowCount).toBe(12);
     const { rows: [{ n: recent }] } = await h.db.pool.query(`select count(*)::int as n from audit_verifications`);
     // Days verified a moment ago are not due again: age them, so the next run checks them all.
@@ -119,7 +119,7 @@ describe('audit verify', () => {
   it('the command prints the cost first, then per stream the days verified and the gaps; exit 1 while a gap remains', async () => {
     const h = await archived();
     const gapDay = day(T0 - 2 * DAY);
-    await h.db.pool.query(`delete from audit_logs where ctid in (select ctid from audit_logs where source = 'account_v2' and event_time >= $1::date and event_time < $1::date + 1 limit 3)`, [gapDay]);
+    await h.db.pool.query(`delete from audit_entries where ctid in (select ctid from audit_entries where source = 'account_v2' and event_time >= $1::date and event_time < $1::date + 1 limit 3)`, [gapDay]);
     const { output, exitCode } = await auditVerifyCommand(h.ctx, { streams: [], maxRequests: 500, repair: false });
     expect(exitCode).toBe(1);
     const lines = output.split('\n');

@@ -1,5 +1,5 @@
-// The archive's write path (insertAuditEntries): entries not yet archived are COPYed straight into
-// audit_logs; what is already there, or arrives twice in one page, is written once; and a second
+// The archive's write path (insertAuditEntries): a page is COPYed into a staging table and written
+// into audit_entries by one set-based insert; what is already there, or arrives twice in one page, is written once; and a second
 // writer archiving the same entries at the same moment loses nothing and doubles nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertAuditEntries } from '../../src/db/queries/audit-logs.js';
@@ -27,7 +27,7 @@ afterAll(async () => db?.drop());
 
 describe('archiving a page', () => {
   it('writes what is new once: entries already archived and repeats inside the page are skipped, the first copy kept', async () => {
-    await db.pool.query('truncate audit_logs');
+    await db.pool.query('truncate audit_entries');
     expect(await db.db.transaction((tx) => insertAuditEntries(tx, page(0, 50)))).toBe(50);
     // An overlap with the page before, a repeat inside the page (a later copy), the same id at another time (another entry).
     const next = [...page(40, 20), entry('e45', 45, 'repeat'), entry('e50', 50, 'repeat'), entry('e1', -86_400 * 35)];
@@ -40,7 +40,7 @@ describe('archiving a page', () => {
   });
 
   it('two writers of the same entries at once: the second waits, finds them archived, and inserts none (no error, no double)', async () => {
-    await db.pool.query('truncate audit_logs');
+    await db.pool.query('truncate audit_entries');
     const entries = page(100, 30);
     const first = await db.pool.connect();
     try {
@@ -48,7 +48,7 @@ describe('archiving a page', () => {
       await first.query('begin');
       await first.query(`insert into audit_logs (source, id, event_time, account_id, raw) select 'account_v2', 'e' || i, $1::timestamptz + make_interval(secs => i - 100), 'acc', '{}' from generate_series(100, 129) i`, [new Date(T0 + 100_000)]);
       const second = db.db.transaction((tx) => insertAuditEntries(tx, entries));
-      // The second writer's COPY waits on the first's uncommitted keys.
+      // The second writer waits on the first's uncommitted keys (its account's lookup row, then its entries).
       await expect.poll(async () => (await db.pool.query(`select count(*)::int as n from pg_locks where not granted`)).rows[0].n, { timeout: 10_000 }).toBeGreaterThan(0);
       await first.query('commit');
       expect(await second).toBe(0);

@@ -152,14 +152,20 @@ describe('live accounts only', () => {
     const before = await evaluate(auditAdminMemberAdded, env());
     expect(before.length).toBeGreaterThan(0);
     await db.pool.query(`update accounts set deleted_at = now() where id = $1`, [account]);
+    let saved: Array<Record<string, unknown>> = [];
     try {
       for (const rule of [auditAdminMemberAdded, auditTokenBroadGrant, auditFailedLoginBurst]) expect(await evaluate(rule, env()), rule.id).toEqual([]);
       expect(await evaluate(auditIpNotAllowed, env(), { allowedCidrs: ['192.0.2.0/24'] })).toEqual([]);
       // An entry with no account (the user log) is not an account's: still judged.
-      await db.pool.query(`update audit_logs set account_id = null where id = 'outsider'`);
+      // The stored entry names its account by reference (migration 0023): the reference goes (and comes back below).
+      saved = (await db.pool.query(`select source, id, event_time, account_ref from audit_entries where id = 'outsider'`)).rows;
+      expect(saved.length).toBeGreaterThan(0);
+      await db.pool.query(`update audit_entries set account_ref = null where id = 'outsider'`);
       expect(keysOf(await evaluate(auditIpNotAllowed, env(), { allowedCidrs: ['192.0.2.0/24', '198.51.100.0/24'] }))).toEqual([windowKey('actor:mallory@example.com', at(10))]);
     } finally {
-      await db.pool.query(`update audit_logs set account_id = $1 where id = 'outsider'`, [account]);
+      for (const r of saved) {
+        await db.pool.query(`update audit_entries set account_ref = $4 where source = $1 and id = $2 and event_time = $3`, [r.source, r.id, r.event_time, r.account_ref]);
+      }
       await db.pool.query(`update accounts set deleted_at = null where id = $1`, [account]);
     }
   });

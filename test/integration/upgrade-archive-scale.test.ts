@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it, inject } from 'vitest';
 import { connectDatabase } from '../../src/db/client.js';
-import { resourceEvents } from '../../src/db/queries/history.js';
 import { MIGRATIONS_DIR, runMigrations } from '../../src/db/migrate.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';
 import { testContext } from '../helpers/context.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { INVENTORY_KINDS } from '../helpers/inventory.js';
+import { fillLegacyArchive, memberEventsAnyLayout } from '../helpers/legacy-archive.js';
 
 // Migration 0022 on a database written before it (an archive and an inventory already stored): the
 // new index is built on every existing partition, and the access model and `history member`'s
@@ -21,13 +21,13 @@ afterAll(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** The migrations up to 0021 (the last before this change), in a folder of their own. */
-function migrationsBefore0022(): string {
+/** The migrations up to `last` (0021: the last before this change), in a folder of their own. */
+function migrationsThrough(last: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'flarewatch-old-migrations-'));
   cpSync(MIGRATIONS_DIR, dir, { recursive: true });
   const journalPath = join(dir, 'meta', '_journal.json');
   const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
-  journal.entries = journal.entries.filter((e) => Number(e.tag.slice(0, 4)) <= 21);
+  journal.entries = journal.entries.filter((e) => Number(e.tag.slice(0, 4)) <= last);
   writeFileSync(journalPath, JSON.stringify(journal));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   return dir;
@@ -53,12 +53,15 @@ describe('upgrading an archive to migration 0022', () => {
     const sim = await startSimulator({ seed: 27, size: { accounts: 2, membersPerAccount: 8, accountTokensPerAccount: 3, userTokens: 4, accountAuditEntries: 3000, accountAuditV1Entries: 200, auditDays: 60 }, rateLimit: false });
     cleanups.push(() => sim.close());
     const url = await emptyDatabase();
-    await runMigrations(url, { migrationsFolder: migrationsBefore0022() });
+    await runMigrations(url, { migrationsFolder: migrationsThrough(21) });
     const database = connectDatabase(url, 4);
     cleanups.push(() => database.close());
     const ctx = testContext({ db: database.db, pool: database.pool, url } as TestDatabase, sim, { LOG_LEVEL: 'warn' });
-    const synced = await syncAll(ctx, { streams: [...INVENTORY_KINDS, 'account-audit', 'account-audit-v1'] });
+    const synced = await syncAll(ctx, { streams: [...INVENTORY_KINDS] });
     expect(synced.filter((o) => o.status === 'failed').map((o) => o.stream)).toEqual([]);
+    // The archive as the old layout held it (this version's sync writes through 0023's functions).
+    const accountIds = (await database.pool.query(`select id from accounts order by id`)).rows.map((r) => String(r.id));
+    expect(await fillLegacyArchive(database.pool, sim, accountIds)).toBeGreaterThan(1000);
 
     const q = async (text: string, params: unknown[] = []) => (await database.pool.query(text, params)).rows;
     const partitions = (await q(`select count(*)::int as n from pg_inherits where inhparent = 'audit_logs'::regclass`))[0].n as number;
@@ -74,13 +77,15 @@ describe('upgrading an archive to migration 0022', () => {
           [`up27-${i}-${n}`, at, m.account_id, rid, JSON.stringify({ id: `up27-${i}-${n}`, resource: { type: 'member', id: rid, request: email ? { email } : {} } })]);
       }
     }
-    const eventsOf = () => Promise.all(members.map((m) => resourceEvents(database.db, { ids: [m.id], typeLike: 'member', emails: [{ accountId: m.account_id, email: m.email }] })));
+    // `history member`'s query as it was (this version's reads 0023's column): the same on 0021 and 0022.
+    const eventsOf = () => Promise.all(members.map((m) => memberEventsAnyLayout(database.pool, m)));
     const model = async () => (await q(`select * from effective_access`)).map((r) => JSON.stringify(r)).sort();
     const [eventsBefore, modelBefore] = [await eventsOf(), await model()];
     expect(eventsBefore.slice(0, 3).map((e) => e.length)).toEqual([2, 2, 2]);
     expect(modelBefore.length).toBeGreaterThan(0);
 
-    await runMigrations(url);
+    // Up to 0022 only: 0023 moves the archive into another layout (upgrade-audit-compact tests that).
+    await runMigrations(url, { migrationsFolder: migrationsThrough(22) });
 
     const built = await q(`
       select count(*)::int as n from pg_inherits i join pg_index x on x.indexrelid = i.inhrelid

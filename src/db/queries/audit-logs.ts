@@ -26,38 +26,22 @@ const recordType = COLUMNS.map(([, c, t]) => `"${c}" ${t}`).join(', ');
 
 /**
  * Insert entries; ones already archived (same source, id, event time) are left alone.
- * Returns rows inserted. Inside a transaction a page is streamed with COPY straight into
- * audit_logs, as fast as Postgres takes rows. A page holding an entry already archived (the
- * overlap a window starts with, a repeat inside the page, another writer's copy) makes that
- * COPY fail on the primary key, usually at its first row; the page then goes the careful way:
- * COPY into a session-private staging table and one INSERT … ON CONFLICT DO NOTHING. Both beat
- * expanding one JSON parameter (3×, measured), which Postgres must parse whole.
+ * Returns rows inserted. Inside a transaction a page is streamed with COPY into a session-private
+ * staging table shaped like audit_logs, then written by one call of flarewatch_audit_insert_from
+ * (migration 0023): the page's accounts, actors, actions and zones interned set-based, each entry
+ * stored with what its columns do not hold of its JSON, ON CONFLICT DO NOTHING (the overlap a
+ * window starts with, a repeat inside the page, another writer's copy). COPY beats expanding one
+ * JSON parameter (3×, measured), which Postgres must parse whole.
  */
 export async function insertAuditEntries(tx: Tx, rows: AuditLogRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   const client = transactionClient(tx);
   if (!client) return insertFromJson(tx, rows);
-  if (hasRepeats(rows)) return copyThroughStage(client, rows);
-  await client.query('savepoint audit_copy');
-  try {
-    await copyAuditRows(client, 'audit_logs', rows);
-    await client.query('release savepoint audit_copy');
-    return rows.length;
-  } catch (err) {
-    if ((err as { code?: string }).code !== '23505') throw err;
-    await client.query('rollback to savepoint audit_copy');
-    return copyThroughStage(client, rows);
-  }
+  return copyThroughStage(client, rows);
 }
 
-/** Two rows of the page with one key: COPY would refuse the second, ON CONFLICT keeps the first. */
-function hasRepeats(rows: AuditLogRow[]): boolean {
-  const keys = new Set(rows.map((r) => `${r.source}\u0000${r.id}\u0000${(r.eventTime as Date).getTime()}`));
-  return keys.size < rows.length;
-}
-
-/** Stream rows into `table` (audit_logs or a table like it) with COPY, in the table's column order. */
-export async function copyAuditRows(client: pg.PoolClient, table: 'audit_logs' | 'audit_logs_stage', rows: AuditLogRow[]): Promise<void> {
+/** Stream rows into `table` (a table shaped like audit_logs) with COPY, in the table's column order. */
+export async function copyAuditRows(client: pg.PoolClient, table: 'audit_logs_stage', rows: AuditLogRow[]): Promise<void> {
   const fields = (function* () {
     for (const r of rows) yield COLUMNS.map(([key]) => r[key]);
   })();
@@ -66,13 +50,11 @@ export async function copyAuditRows(client: pg.PoolClient, table: 'audit_logs' |
 
 export async function copyThroughStage(client: pg.PoolClient, rows: AuditLogRow[]): Promise<number> {
   await client.query(
-    'create temp table if not exists audit_logs_stage (like audit_logs including defaults) on commit delete rows',
+    'create temp table if not exists audit_logs_stage (like audit_logs) on commit delete rows',
   );
   await copyAuditRows(client, 'audit_logs_stage', rows);
-  const res = await client.query(
-    `insert into audit_logs (${columnList}) select ${columnList} from audit_logs_stage on conflict do nothing`,
-  );
-  return res.rowCount ?? 0;
+  const res = await client.query<{ n: string }>(`select flarewatch_audit_insert_from('pg_temp.audit_logs_stage') as n`);
+  return Number(res.rows[0]!.n);
 }
 
 async function insertFromJson(tx: Tx, rows: AuditLogRow[]): Promise<number> {

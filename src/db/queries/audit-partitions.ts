@@ -18,7 +18,7 @@ export async function listAuditPartitions(tx: Tx): Promise<AuditPartition[]> {
   const res = await tx.execute<{ name: string }>(sql`
     select c.relname as name from pg_inherits i
     join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
-    where p.relname = 'audit_logs' order by c.relname`);
+    where p.relname = 'audit_entries' order by c.relname`);
   return res.rows.flatMap(({ name }) => {
     const m = /^audit_logs_y(\d{4})m(\d{2})$/.exec(name);
     return m ? [{ name, month: `${m[1]}-${m[2]}-01` }] : [];

@@ -54,7 +54,8 @@ export async function memberVersions(tx: Tx, memberIds: string[]) {
     .orderBy(asc(accountMemberVersions.validFrom), asc(accountMemberVersions.versionId));
 }
 
-// Where a member event names the member: v2 request body, v1 new value, v1 metadata.
+// Where a member event names the member: v2 request body, v1 new value, v1 metadata. The view's
+// subject_email is this lower-cased, and the filter below uses it so its index answers (0023).
 const SUBJECT_EMAIL = sql`coalesce(e.raw #>> '{resource,request,email}', e.raw #>> '{newValueJson,email}', e.raw #>> '{metadata,email}')`;
 
 /**
@@ -64,7 +65,7 @@ const SUBJECT_EMAIL = sql`coalesce(e.raw #>> '{resource,request,email}', e.raw #
  */
 export async function resourceEvents(tx: Tx, q: { ids: string[]; typeLike: string; emails?: Array<{ accountId: string; email: string }> }): Promise<AuditEventRow[]> {
   if (!q.ids.length) return [];
-  const byEmail = (q.emails ?? []).map((e) => sql`(e.account_id = ${e.accountId} and lower(${SUBJECT_EMAIL}) = lower(${e.email}))`);
+  const byEmail = (q.emails ?? []).map((e) => sql`(e.account_id = ${e.accountId} and e.subject_email = lower(${e.email}))`);
   const res = await tx.execute<Record<string, unknown>>(sql`
     select e.source, e.id, e.event_time::text as event_time, e.account_id, e.action_type, e.action_result, e.actor_email, e.actor_id,
            e.actor_ip, e.actor_token_id, e.actor_token_name, e.resource_type, e.resource_id, ${SUBJECT_EMAIL} as subject_email, e.sources

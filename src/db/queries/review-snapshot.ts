@@ -29,8 +29,15 @@ const accessByPrincipal = (type: 'member' | 'token') => sql`(
 /** Members of live accounts: roles, policies, 2FA, the invitation, last activity in the audit log. */
 export async function freezeMembers(tx: Tx, reviewId: number, accounts: string[] | null): Promise<number> {
   // Last activity: the newest entry the member acted in, in this account (or the user's own log), by email or user id.
-  const activity = (match: SQL) => sql`(select e.event_time, e.actor_ip, e.action_type, e.source from audit_logs e
-    where ${match} and (e.account_id = m.account_id or e.source = 'user_v1') order by e.event_time desc limit 1)`;
+  // Read from the store (migration 0023): the member's actor references first, then each one's newest
+  // entry by the (actor, time) index; through the view the planner walked the whole archive back in time.
+  const activity = (match: SQL) => sql`(select e.event_time, at.key ->> 2 as actor_ip, an.key ->> 0 as action_type, e.source
+    from audit_actors at
+    cross join lateral (select e.event_time, e.source, e.action_ref from audit_entries e
+      where e.actor_ref = at.ref and (e.source = 'user_v1' or e.account_ref in (select c.ref from audit_accounts c where c.key ->> 0 = m.account_id))
+      order by e.event_time desc limit 1) e
+    left join audit_actions an on an.ref = e.action_ref
+    where ${match} order by e.event_time desc limit 1)`;
   const res = await tx.execute(sql`
     insert into review_items (review_id, item_key, kind, account_id, label, snapshot)
     select ${reviewId}, 'member:' || m.account_id || ':' || m.id, 'member', m.account_id, coalesce(m.email, m.id),
@@ -51,8 +58,8 @@ export async function freezeMembers(tx: Tx, reviewId: number, accounts: string[]
     left join ${accessByPrincipal('member')} acc on acc.account_id = m.account_id and acc.principal_id = m.id
     left join access_pictures pic on pic.account_id = m.account_id
     left join lateral (
-      select * from (${activity(sql`m.email is not null and e.actor_email = m.email`)}
-                     union all ${activity(sql`m.user_id is not null and e.actor_id = m.user_id`)}) x
+      select * from (${activity(sql`m.email is not null and at.key ->> 1 = m.email`)}
+                     union all ${activity(sql`m.user_id is not null and at.key ->> 0 = m.user_id`)}) x
       order by x.event_time desc limit 1
     ) act on true
     where m.deleted_at is null and ${inScope(accounts, sql`m.account_id`)}`);

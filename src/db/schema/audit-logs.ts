@@ -2,10 +2,14 @@ import { jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { ts } from './columns.js';
 
 /**
- * Every audit-log entry of every version, range-partitioned by month on event_time.
- * drizzle-kit cannot declare partitioning, so this table is created by the custom
- * migration 0002_audit_logs.sql and deliberately kept out of schema/index.ts (which
- * drizzle-kit diffs); this definition only gives queries their types.
+ * Every audit-log entry of every version. Since migration 0023 audit_logs is a view (insertable)
+ * over the compact store audit_entries, range-partitioned by month on event_time, whose repeated
+ * columns are interned into audit_accounts, audit_actors, audit_actions and audit_zones and whose
+ * raw JSON keeps only what the columns do not hold (rebuilt exactly by flarewatch_audit_raw).
+ * drizzle-kit can declare neither, so all are created by custom migrations (0002, 0023) and kept
+ * out of schema/index.ts (which drizzle-kit diffs); this definition only gives queries their types.
+ * The view also has subject_email (what member events name, lower-cased), not listed here so that
+ * export lines keep the columns they always had.
  */
 export const auditLogs = pgTable(
   'audit_logs',
