@@ -1,16 +1,13 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../../src/db/client.js';
-import { MIGRATIONS_DIR, runMigrations } from '../../src/db/migrate.js';
+import { runMigrations } from '../../src/db/migrate.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';
 import { testContext } from '../helpers/context.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { INVENTORY_KINDS } from '../helpers/inventory.js';
 import { fillLegacyArchive, memberEventsAnyLayout } from '../helpers/legacy-archive.js';
+import { emptyDatabase, migrationsThrough } from '../helpers/upgrade.js';
 
 // Migration 0022 on a database written before it (an archive and an inventory already stored): the
 // new index is built on every existing partition, and the access model and `history member`'s
@@ -21,39 +18,14 @@ afterAll(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** The migrations up to `last` (0021: the last before this change), in a folder of their own. */
-function migrationsThrough(last: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'flarewatch-old-migrations-'));
-  cpSync(MIGRATIONS_DIR, dir, { recursive: true });
-  const journalPath = join(dir, 'meta', '_journal.json');
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
-  journal.entries = journal.entries.filter((e) => Number(e.tag.slice(0, 4)) <= last);
-  writeFileSync(journalPath, JSON.stringify(journal));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
-async function emptyDatabase(): Promise<string> {
-  const name = `t_up27_${Math.random().toString(16).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const a = new pg.Client({ connectionString: inject('pgAdminUrl') });
-    await a.connect();
-    await a.query(`drop database if exists ${name} with (force)`);
-    await a.end();
-  });
-  return inject('pgAdminUrl').replace(/\/postgres$/, `/${name}`);
-}
 
 describe('upgrading an archive to migration 0022', () => {
   it('indexes every existing partition and changes no answer', async () => {
     const sim = await startSimulator({ seed: 27, size: { accounts: 2, membersPerAccount: 8, accountTokensPerAccount: 3, userTokens: 4, accountAuditEntries: 3000, accountAuditV1Entries: 200, auditDays: 60 }, rateLimit: false });
     cleanups.push(() => sim.close());
-    const url = await emptyDatabase();
-    await runMigrations(url, { migrationsFolder: migrationsThrough(21) });
+    const url = await emptyDatabase(cleanups);
+    await runMigrations(url, { migrationsFolder: migrationsThrough(21, cleanups) });
     const database = connectDatabase(url, 4);
     cleanups.push(() => database.close());
     const ctx = testContext({ db: database.db, pool: database.pool, url } as TestDatabase, sim, { LOG_LEVEL: 'warn' });
@@ -85,7 +57,7 @@ describe('upgrading an archive to migration 0022', () => {
     expect(modelBefore.length).toBeGreaterThan(0);
 
     // Up to 0022 only: 0023 moves the archive into another layout (upgrade-audit-compact tests that).
-    await runMigrations(url, { migrationsFolder: migrationsThrough(22) });
+    await runMigrations(url, { migrationsFolder: migrationsThrough(22, cleanups) });
 
     const built = await q(`
       select count(*)::int as n from pg_inherits i join pg_index x on x.indexrelid = i.inhrelid

@@ -1,20 +1,20 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { exportAudit } from '../../src/archive/export.js';
 import { importAudit } from '../../src/archive/import.js';
 import { ARCHIVE_SOURCES, rowLine, storedDigest } from '../../src/archive/rows.js';
 import { connectDatabase } from '../../src/db/client.js';
 import { resourceEvents } from '../../src/db/queries/history.js';
-import { MIGRATIONS_DIR, runMigrations } from '../../src/db/migrate.js';
+import { runMigrations } from '../../src/db/migrate.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';
 import { testContext } from '../helpers/context.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { INVENTORY_KINDS } from '../helpers/inventory.js';
 import { fillLegacyArchive, memberEventsAnyLayout } from '../helpers/legacy-archive.js';
+import { emptyDatabase, migrationsThrough } from '../helpers/upgrade.js';
 
 // Migration 0023 on an archive written in 0022's layout (synced from the simulator: v2, account
 // v1 and user logs, plus entries of odd shapes written straight into the old table): every entry
@@ -27,32 +27,7 @@ afterAll(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** The migrations up to `last`, in a folder of their own. */
-function migrationsThrough(last: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'flarewatch-old-migrations-'));
-  cpSync(MIGRATIONS_DIR, dir, { recursive: true });
-  const journalPath = join(dir, 'meta', '_journal.json');
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
-  journal.entries = journal.entries.filter((e) => Number(e.tag.slice(0, 4)) <= last);
-  writeFileSync(journalPath, JSON.stringify(journal));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
-async function emptyDatabase(): Promise<string> {
-  const name = `t_up23_${Math.random().toString(16).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const a = new pg.Client({ connectionString: inject('pgAdminUrl') });
-    await a.connect();
-    await a.query(`drop database if exists ${name} with (force)`);
-    await a.end();
-  });
-  return inject('pgAdminUrl').replace(/\/postgres$/, `/${name}`);
-}
 
 // Entries the sync would not write but a table may hold (older versions, tools): columns that
 // differ from the JSON, JSON values of other types, an entry that is not an object.
@@ -72,8 +47,8 @@ describe('upgrading an archive to migration 0023 (the compact layout)', () => {
   it('keeps every entry, column and digest, and the views answer the same', async () => {
     const sim = await startSimulator({ seed: 23, size: { accounts: 2, membersPerAccount: 6, accountTokensPerAccount: 3, userTokens: 3, accountAuditEntries: 1500, accountAuditV1Entries: 300, userAuditEntries: 200, auditDays: 70 }, rateLimit: false });
     cleanups.push(() => sim.close());
-    const url = await emptyDatabase();
-    await runMigrations(url, { migrationsFolder: migrationsThrough(22) });
+    const url = await emptyDatabase(cleanups);
+    await runMigrations(url, { migrationsFolder: migrationsThrough(22, cleanups) });
     const database = connectDatabase(url, 4);
     cleanups.push(() => database.close());
     const ctx = testContext({ db: database.db, pool: database.pool, url } as TestDatabase, sim, { LOG_LEVEL: 'warn' });
@@ -133,7 +108,7 @@ describe('upgrading an archive to migration 0023 (the compact layout)', () => {
     const byKey = new Map(before.digests.map((d, i) => [`${months[Math.floor(i / ARCHIVE_SOURCES.length)]!.slice(0, 7)} ${ARCHIVE_SOURCES[i % ARCHIVE_SOURCES.length]}`, d]));
     for (const f of exported.files) expect([f.month, f.source, f.rows, f.rowsSha256]).toEqual([f.month, f.source, byKey.get(`${f.month} ${f.source}`)!.rows, byKey.get(`${f.month} ${f.source}`)!.sha256]);
     expect(exported.files.reduce((s, f) => s + f.rows, 0)).toBe(before.lines.length);
-    const freshUrl = await emptyDatabase();
+    const freshUrl = await emptyDatabase(cleanups);
     await runMigrations(freshUrl);
     const fresh = connectDatabase(freshUrl, 2);
     cleanups.push(() => fresh.close());

@@ -1,10 +1,6 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { MIGRATIONS_DIR, runMigrations } from '../../src/db/migrate.js';
+import { runMigrations } from '../../src/db/migrate.js';
 import { connectDatabase } from '../../src/db/client.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';
@@ -12,6 +8,7 @@ import { testContext } from '../helpers/context.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { INVENTORY_KINDS, INVENTORY_TABLES } from '../helpers/inventory.js';
 import { outcomeOf, succeeded } from '../helpers/audit.js';
+import { emptyDatabase as emptyDatabaseAt, migrationsThrough } from '../helpers/upgrade.js';
 
 // A database written by the single-credential release upgrades in place: its checkpoints carry
 // over under the new stream names, user-owned rows learn their owner, and the first walks after
@@ -24,33 +21,13 @@ afterAll(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** The migrations as they were released before credentials (0000–0005): a folder of their own. */
-function releasedMigrations(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'flarewatch-old-migrations-'));
-  cpSync(MIGRATIONS_DIR, dir, { recursive: true });
-  const journalPath = join(dir, 'meta', '_journal.json');
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ idx: number }> };
-  journal.entries = journal.entries.filter((e) => e.idx <= 5);
-  writeFileSync(journalPath, JSON.stringify(journal));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** The migrations as they were released before credentials (0000–0005). */
+const releasedMigrations = () => migrationsThrough(5, cleanups);
 
 async function emptyDatabase(): Promise<{ url: string; pool: pg.Pool }> {
-  const name = `t_up_${Math.random().toString(16).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = inject('pgAdminUrl').replace(/\/postgres$/, `/${name}`);
+  const url = await emptyDatabaseAt(cleanups);
   const pool = new pg.Pool({ connectionString: url, max: 3 });
-  cleanups.push(async () => {
-    await pool.end();
-    const a = new pg.Client({ connectionString: inject('pgAdminUrl') });
-    await a.connect();
-    await a.query(`drop database if exists ${name} with (force)`);
-    await a.end();
-  });
+  cleanups.push(() => pool.end());
   return { url, pool };
 }
 
