@@ -1,5 +1,6 @@
 // An AlertEvent from a finding transition and its rule: what every sink renders. The
 // strings from Cloudflare stay raw here; each sink escapes them for its own format.
+import type { FindingInfo } from '../db/queries/alerts.js';
 import type { Transition } from '../findings/apply.js';
 import type { Rule } from '../rules/types.js';
 import type { AlertEvent, AlertKind, AlertResolution } from './types.js';
@@ -21,10 +22,7 @@ export function dashboardUrl(resourceType: string, accountId: string | null, fac
   return null;
 }
 
-export interface FindingInfo {
-  firstSeenAt: Date;
-  accountName: string | null;
-}
+export type { FindingInfo };
 
 export interface EventExtras {
   /** The fingerprint the episode started under (follow-ups keep it). */
@@ -40,6 +38,8 @@ export function alertEvent(
   info: FindingInfo | undefined,
   extras: EventExtras = {},
 ): AlertEvent {
+  // The event's facts are the finding's as written with it (same transaction): see MergedEvent.
+  const facts = info?.facts ?? {};
   return {
     alertId,
     kind,
@@ -55,10 +55,10 @@ export function alertEvent(
     resourceName: t.resourceName,
     accountId: t.accountId,
     accountName: info?.accountName ?? null,
-    facts: t.facts,
+    facts,
     rationale: rule?.rationale,
     remediation: rule?.remediation,
-    dashboardUrl: dashboardUrl(t.resourceType, t.accountId, t.facts),
+    dashboardUrl: dashboardUrl(t.resourceType, t.accountId, facts),
     firstSeenAt: (info?.firstSeenAt ?? t.at).toISOString(),
     occurredAt: t.at.toISOString(),
     ...(extras.resolution ? { resolution: extras.resolution } : {}),

@@ -25,7 +25,7 @@ const transitionOf = (f: Finding, by: string, note: string | null, at: Date): Tr
   findingId: f.id, fingerprint: f.fingerprint, ruleId: f.ruleId, title: f.title, kind: f.kind,
   resourceKey: f.resourceKey, resourceType: f.resourceType, resourceName: f.resourceName, accountId: f.accountId,
   transition: 'resolved', fromSeverity: f.severity, toSeverity: null, severity: f.severity, suppressed: f.suppressed,
-  facts: f.facts as Record<string, unknown>, reason: REASONS.acknowledged, by, note, at,
+  reason: REASONS.acknowledged, by, note, at,
 });
 
 /** Acknowledge one open detection. Throws AcknowledgeError for anything else (unknown id, a state finding, already closed). */
@@ -47,7 +47,7 @@ export async function acknowledge(
     if (f.status !== 'open') throw new AcknowledgeError(`finding ${id} is already resolved (${f.resolutionReason ?? 'resolved'}${f.resolvedBy ? ` by ${f.resolvedBy}` : ''})`);
     const t = transitionOf(f, by.trim(), note?.trim() || null, now);
     await resolveFinding(tx, id, { reason: REASONS.acknowledged, by: t.by, note: t.note }, now);
-    await insertFindingEvents(tx, [{ findingId: id, fingerprint: f.fingerprint, transition: 'resolved', fromSeverity: f.severity, toSeverity: null, facts: t.facts, reason: t.reason!, by: t.by, note: t.note }], null, now);
+    await insertFindingEvents(tx, [{ findingId: id, fingerprint: f.fingerprint, transition: 'resolved', fromSeverity: f.severity, toSeverity: null, facts: f.facts as Record<string, unknown>, reason: t.reason!, by: t.by, note: t.note }], null, now);
     await onTransitions?.(tx, [t], { ruleId: f.ruleId, firstCheck: false, baseline: false, fresh: { accounts: new Set(), user: false } });
     return { id, ruleId: f.ruleId, resourceKey: f.resourceKey, sinks: await resolutionSinks(tx, id) };
   });

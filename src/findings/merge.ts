@@ -20,7 +20,12 @@ export interface MergeInput extends PlanInput {
   confirmedAt: Date | null;
 }
 
-/** One event written, with the finding as it is after the write (what the alerts stage needs). */
+/**
+ * One event written, with the finding as it is after the write (what the alerts stage needs to
+ * decide and route). Not its facts: they are the finding's as written (findings.facts), which the
+ * alerts stage reads for the events it turns into alerts; a first check returns every finding
+ * and alerts none of them one by one, so carrying the facts back to Node cost without use.
+ */
 export interface MergedEvent {
   findingId: number;
   fingerprint: string;
@@ -35,7 +40,6 @@ export interface MergedEvent {
   severity: Severity;
   /** The finding is suppressed after the transition. */
   suppressed: boolean;
-  facts: Record<string, unknown>;
   /** resolved / suppressed: why, by whom, with what note. */
   reason: string | null;
   by: string | null;
@@ -75,14 +79,14 @@ async function updateChanged(tx: Tx, m: MergeInput): Promise<void> {
 interface EventRow extends Record<string, unknown> {
   finding_id: string; fingerprint: string; resource_key: string; resource_type: string; resource_name: string | null; account_id: string | null;
   severity: Severity; suppressed: boolean; transition: TransitionKind; from_severity: Severity | null; to_severity: Severity | null;
-  facts: Record<string, unknown>; reason: string | null; acted_by: string | null; note: string | null;
+  reason: string | null; acted_by: string | null; note: string | null;
 }
 
 /**
  * New findings and every planned event, in one statement: the findings inserted return their ids
  * to the events that need them (no lookup per event), and the events are written in the planner's
  * order and returned with the finding they belong to (as the plan wrote it: a row with an event is
- * never a `touch`, which keeps the stored columns).
+ * never a `touch`, which keeps the stored columns), without the facts (MergedEvent).
  */
 async function insertOpenedAndEvents(tx: Tx, m: MergeInput): Promise<MergedEvent[]> {
   const res = await tx.execute<EventRow>(sql`
@@ -110,11 +114,13 @@ async function insertOpenedAndEvents(tx: Tx, m: MergeInput): Promise<MergedEvent
       insert into finding_events (finding_id, check_run_id, at, transition, from_severity, to_severity, facts, reason, acted_by, note)
       select finding_id, ${m.checkRunId}::bigint, ${m.now}, transition, from_severity, to_severity, facts, reason, acted_by, note from ev order by n
     )
-    select * from ev order by n`);
+    select finding_id, fingerprint, resource_key, resource_type, resource_name, account_id, severity, suppressed,
+           transition, from_severity, to_severity, reason, acted_by, note
+    from ev order by n`);
   return res.rows.map((r) => ({
     findingId: Number(r.finding_id), fingerprint: r.fingerprint, resourceKey: r.resource_key, resourceType: r.resource_type,
     resourceName: r.resource_name, accountId: r.account_id, severity: r.severity, suppressed: r.suppressed, transition: r.transition,
-    fromSeverity: r.from_severity, toSeverity: r.to_severity, facts: r.facts, reason: r.reason, by: r.acted_by, note: r.note,
+    fromSeverity: r.from_severity, toSeverity: r.to_severity, reason: r.reason, by: r.acted_by, note: r.note,
   }));
 }
 

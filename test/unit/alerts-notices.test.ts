@@ -17,7 +17,7 @@ import type { TransitionMeta } from '../../src/rules/rule-run.js';
 
 const t = (over: Partial<Transition>): Transition => ({
   findingId: 1, fingerprint: 'fp', ruleId: 'r', title: 'T', kind: 'state', resourceKey: 'token:a', resourceType: 'token', resourceName: null, accountId: null,
-  transition: 'opened', fromSeverity: null, toSeverity: 'medium', severity: 'medium', suppressed: false, facts: {}, reason: null, by: null, note: null, at: new Date(0), ...over,
+  transition: 'opened', fromSeverity: null, toSeverity: 'medium', severity: 'medium', suppressed: false, reason: null, by: null, note: null, at: new Date(0), ...over,
 });
 const meta = (over: Partial<TransitionMeta> = {}): TransitionMeta => ({ ruleId: 'r', firstCheck: false, baseline: false, fresh: { accounts: new Set(), user: false }, ...over });
 const HOSTILE = '<!channel> *x* <script>alert(1)</script>';

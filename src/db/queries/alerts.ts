@@ -32,12 +32,19 @@ export async function insertDeliveries(tx: Tx, rows: DeliveryRow[]): Promise<voi
 }
 
 /** first_seen_at and account name of findings, by id. */
-export async function findingInfo(tx: Tx, ids: number[]): Promise<Map<number, { firstSeenAt: Date; accountName: string | null }>> {
+/** The finding as written with the transition (read in the same transaction): its facts are the event's. */
+export interface FindingInfo {
+  firstSeenAt: Date;
+  accountName: string | null;
+  facts: Record<string, unknown>;
+}
+
+export async function findingInfo(tx: Tx, ids: number[]): Promise<Map<number, FindingInfo>> {
   if (!ids.length) return new Map();
-  const res = await tx.execute<{ id: string; first_seen_at: Date | string; name: string | null }>(sql`
-    select f.id, f.first_seen_at, a.name from findings f left join accounts a on a.id = f.account_id
+  const res = await tx.execute<{ id: string; first_seen_at: Date | string; name: string | null; facts: Record<string, unknown> }>(sql`
+    select f.id, f.first_seen_at, a.name, f.facts from findings f left join accounts a on a.id = f.account_id
     where f.id = any(${`{${ids.join(',')}}`}::bigint[])`);
-  return new Map(res.rows.map((r) => [Number(r.id), { firstSeenAt: new Date(r.first_seen_at), accountName: r.name }]));
+  return new Map(res.rows.map((r) => [Number(r.id), { firstSeenAt: new Date(r.first_seen_at), accountName: r.name, facts: r.facts }]));
 }
 
 export interface Episode {
