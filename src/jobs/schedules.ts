@@ -33,6 +33,8 @@ export interface TickResult {
 export interface SchedulerOptions {
   /** Tests only: a shorter first retry delay than the catalog's. */
   retryDelayMs?: number;
+  /** Tests only: fewer completed jobs kept than the 5,000 floor, so a round outgrows it with a few streams. */
+  keepCompletedMin?: number;
   /** Connection errors of the scheduler's queues (the daemon's watchRedisHealth). */
   onConnectionError?: (err: Error) => void;
 }
@@ -173,7 +175,8 @@ export class Scheduler {
   private options(name: JobName, jobId: string) {
     const spec = JOB_CATALOG[name];
     const delay = this.opts.retryDelayMs ?? spec.backoff.delay;
-    return { jobId, attempts: spec.attempts, backoff: { ...spec.backoff, delay }, ...KEEP };
+    const count = this.opts.keepCompletedMin ?? KEEP.removeOnComplete.count;
+    return { jobId, attempts: spec.attempts, backoff: { ...spec.backoff, delay }, ...KEEP, removeOnComplete: { ...KEEP.removeOnComplete, count } };
   }
 
   private round(tick: string, streams: string[]): FlowJob {
