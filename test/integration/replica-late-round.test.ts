@@ -91,7 +91,10 @@ describe.runIf(REDIS)('a replica that enqueues a finished round again', () => {
       // What keeping a completed sync job costs Redis (its hash; its entry in the completed set and the parent's processed hash come on top).
       const probe = connection();
       const bytes = await probe.call('MEMORY', 'USAGE', `bull:sync:${syncJobId(streams[0]!, tick)}`) as number | null;
-      console.log(`a completed sync job's hash: ${bytes} bytes; round of ${streams.length} streams`);
+      const processed = await probe.call('MEMORY', 'USAGE', `bull:checks:${checksJobId(tick)}:processed`) as number | null;
+      const fields = await probe.hgetall(`bull:sync:${syncJobId(streams[0]!, tick)}`);
+      console.log(`a completed sync job: hash ${bytes} bytes (returnvalue ${fields.returnvalue?.length ?? 0}, opts ${fields.opts?.length ?? 0}); ` +
+        `its parent's processed entry ${Math.round((processed ?? 0) / streams.length)} bytes; round of ${streams.length} streams`);
       expect(bytes).toBeGreaterThan(0);
     } finally {
       await first.close();
