@@ -15,8 +15,8 @@ const ON_FAIL = { age: 7 * DAY_S };
  * For a round's jobs: a completed one goes after a day, or sooner once max(5,000, 2 × `streams`) newer
  * ones completed, so the two latest full rounds stay whole (`streams`: every stream of the selection,
  * not only this round's, so a smaller audit-only round trims no older full round).
- * A kept sync job costs Redis ~1.4–2.1 KB (measured with MEMORY USAGE: its hash, return value and opts
- * included; its completed-set entry ~0.1 KB on top): 2 × 11,501 streams ≈ 23,000 jobs ≈ 35–50 MB,
+ * A kept sync job costs Redis ~0.9–2.1 KB (measured with MEMORY USAGE: its hash, return value and opts
+ * included; its completed-set entry ~0.1 KB on top): 2 × 11,501 streams ≈ 23,000 jobs ≈ 20–50 MB,
  * against ~10 MB for the old flat 5,000; the count bounds it however many rounds a day run.
  */
 export function roundKeep(streams: number, min = KEEP_COMPLETED_MIN) {
