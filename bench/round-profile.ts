@@ -135,7 +135,7 @@ export async function profileRound(o: {
     if (budget === busiest) busiestIdle = idle;
   }
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  // BullMQ keeps the last 5,000 completed jobs (the scheduler's removeOnComplete): past that the attribution is partial.
+  // BullMQ keeps max(5,000, 2 × the selection) completed jobs (src/jobs/keep.ts): past that the attribution is partial.
   const partial = all.length < o.streams
     ? [`   (only ${all.length} of the round's ${o.streams} jobs were still in Redis: the attribution below misreads the moments the others ran)`] : [];
   const walk = all.map((j) => j.walkEnd - j.walkStart).sort((a, b) => a - b);

@@ -8,6 +8,7 @@ import { planBudgetRound } from '../sync/budget-round.js';
 import { planInput, planRound } from '../sync/plan.js';
 import { JOB_CATALOG, type JobName } from './catalog.js';
 import { alertsJobId, checksJobId, digestJobId, hygieneJobId, syncJobId, tickOf, verifyJobId } from './ids.js';
+import { KEEP_BY_AGE, roundKeep } from './keep.js';
 import { MissedTicks } from './missed-ticks.js';
 
 export type ScheduleGroup = 'audit' | 'inventory' | 'digest' | 'verify' | 'hygiene';
@@ -33,12 +34,11 @@ export interface TickResult {
 export interface SchedulerOptions {
   /** Tests only: a shorter first retry delay than the catalog's. */
   retryDelayMs?: number;
+  /** Tests only: a lower floor of completed jobs kept than KEEP_COMPLETED_MIN, so a round of a few streams outgrows it. */
+  keepCompletedMin?: number;
   /** Connection errors of the scheduler's queues (the daemon's watchRedisHealth). */
   onConnectionError?: (err: Error) => void;
 }
-
-/** Completed jobs are kept a day, so a late replica's add of the same id stays a no-op. */
-const KEEP = { removeOnComplete: { age: 86_400, count: 5_000 }, removeOnFail: { age: 7 * 86_400 } };
 
 /**
  * node-cron ticks → BullMQ flows. Each tick is floored to its minute; every job id derives
@@ -144,18 +144,24 @@ export class Scheduler {
 
   private async enqueueRound(tick: string, groups: ScheduleGroup[]): Promise<string[]> {
     // Shaped to each rate-limit budget's share (src/sync/budget-plan.ts): audit first, inventory by priority.
-    const { streams } = await planBudgetRound(this.ctx, await this.streamsFor(groups), { at: new Date(tick), inventory: groups.includes('inventory') });
+    const { wanted, all } = await this.candidates(groups);
+    const { streams } = await planBudgetRound(this.ctx, wanted, { at: new Date(tick), inventory: groups.includes('inventory') });
     // Replicas plan from the database at slightly different moments: if an account (or a first walk)
     // appeared in between, a replica's round can hold a stream the other's lacks. Ids keep every
     // (stream, tick) single; an extra stream that can no longer join a started round waits for the next tick.
     if (streams.length) {
-      await this.flow.add(this.round(tick, streams)).catch((err: unknown) => this.ctx.log.warn({ tick, err: (err as Error).message }, 'round already enqueued by another replica'));
+      await this.flow.add(this.round(tick, streams, all)).catch((err: unknown) => this.ctx.log.warn({ tick, err: (err as Error).message }, 'round already enqueued by another replica'));
     }
     return streams;
   }
 
   /** Streams of the due groups (within FLAREWATCH_STREAMS), plus any never attempted (a new account, a first start). */
   async streamsFor(groups: ScheduleGroup[]): Promise<string[]> {
+    return (await this.candidates(groups)).wanted;
+  }
+
+  /** `wanted`: the due groups' streams; `all`: how many streams the selection holds in every group (sizes what a round keeps). */
+  private async candidates(groups: ScheduleGroup[]): Promise<{ wanted: string[]; all: number }> {
     const selection = this.ctx.config.sync.streams;
     const all = planRound(await planInput(this.ctx, selection)).streams;
     // Account streams fan out over what the credentials reach: a selection of account kinds still discovers accounts.
@@ -167,24 +173,27 @@ export class Scheduler {
     if (groups.includes('inventory')) for (const s of candidates) if (INVENTORY_KINDS.includes(kindOf(s))) wanted.add(s);
     const attempted = new Set((await this.ctx.db.select({ stream: syncState.stream }).from(syncState)).map((r) => r.stream));
     for (const s of candidates) if (!attempted.has(s)) wanted.add(s);
-    return candidates.filter((s) => wanted.has(s));
+    return { wanted: candidates.filter((s) => wanted.has(s)), all: candidates.length };
   }
 
-  private options(name: JobName, jobId: string) {
+  /** `keep`: a round's retention, or by age alone for the jobs beside the rounds. */
+  private options(name: JobName, jobId: string, keep: ReturnType<typeof roundKeep> | typeof KEEP_BY_AGE = KEEP_BY_AGE) {
     const spec = JOB_CATALOG[name];
     const delay = this.opts.retryDelayMs ?? spec.backoff.delay;
-    return { jobId, attempts: spec.attempts, backoff: { ...spec.backoff, delay }, ...KEEP };
+    return { jobId, attempts: spec.attempts, backoff: { ...spec.backoff, delay }, ...keep };
   }
 
-  private round(tick: string, streams: string[]): FlowJob {
+  /** `all`: the selection's stream count, so the round's completed jobs outlive any later round's trimming (src/jobs/keep.ts). */
+  private round(tick: string, streams: string[], all: number): FlowJob {
     // A child that fails for good still lets its parent run: checks see what did sync.
     const child = { ignoreDependencyOnFailure: true };
+    const keep = roundKeep(Math.max(all, streams.length), this.opts.keepCompletedMin);
     return {
-      name: 'alerts.deliver', queueName: 'alerts', data: { tick }, opts: this.options('alerts.deliver', alertsJobId(tick)),
+      name: 'alerts.deliver', queueName: 'alerts', data: { tick }, opts: this.options('alerts.deliver', alertsJobId(tick), keep),
       children: [{
-        name: 'checks.run', queueName: 'checks', data: { tick }, opts: { ...this.options('checks.run', checksJobId(tick)), ...child },
+        name: 'checks.run', queueName: 'checks', data: { tick }, opts: { ...this.options('checks.run', checksJobId(tick), keep), ...child },
         children: streams.map((stream) => ({
-          name: 'sync.stream', queueName: 'sync', data: { stream, tick }, opts: { ...this.options('sync.stream', syncJobId(stream, tick)), ...child },
+          name: 'sync.stream', queueName: 'sync', data: { stream, tick }, opts: { ...this.options('sync.stream', syncJobId(stream, tick), keep), ...child },
         })),
       }],
     };
