@@ -63,3 +63,84 @@ LANGUAGE sql STABLE AS $$
   FROM mapped m
   GROUP BY m.kind, m.who, m.account_id, m.permission_group
 $$;
+
+--> statement-breakpoint
+-- pending_invitations as 0023 made it, but each pending member's invitation events are found in
+-- audit_entries (by the resource and subject-email indexes, the qualifying actions' references
+-- found once), and only those few are checked against audit_events; through the view the lookup
+-- tables were joined per candidate by a nested loop over the whole actor table.
+CREATE OR REPLACE VIEW "pending_invitations" AS
+WITH pending AS (
+  SELECT m.id, m.account_id, m.email, m.role_names, seen.at
+  FROM account_members m
+  CROSS JOIN LATERAL (
+    SELECT coalesce((
+      SELECT min(v.valid_from) FROM account_member_versions v
+      WHERE v.member_id = m.id AND v.status = 'pending'
+        AND v.valid_from >= coalesce((SELECT max(x.valid_to) FROM account_member_versions x
+                                      WHERE x.member_id = m.id AND x.status IS DISTINCT FROM 'pending'), '-infinity')
+    ), m.first_seen_at) AS at
+  ) seen
+  WHERE m.deleted_at IS NULL AND m.status = 'pending'
+),
+member_types AS (
+  SELECT ARRAY(SELECT t FROM flarewatch_audit_resource_types() t WHERE t ILIKE '%member%') AS types
+),
+-- The member-event actions (kind, not failed, a create/add/invite): found once in the action table.
+invite_actions AS (
+  SELECT array_agg(an.ref) AS refs FROM audit_actions an, member_types mt
+  WHERE an.key ->> 4 = ANY (mt.types)
+    AND lower(coalesce(an.key ->> 0, '')) ~ '(create|add|invite)' AND coalesce(an.key ->> 1, 'success') <> 'failure'
+),
+-- Each pending member's invitation events, read from the store (0025): by member id
+-- (audit_entries_resource_idx) and by the e-mail the event names in the account
+-- (audit_entries_subject_email_idx), each kept when audit_events keeps it (its primary key looked up
+-- there: the same de-duplication of v1 copies, for the few entries found, not through the view's joins).
+candidates AS (
+  SELECT p.account_id, p.id AS member_id, p.at, e.source, e.id AS event_id, e.event_time, e.actor_ref
+  FROM pending p CROSS JOIN invite_actions ia
+  CROSS JOIN LATERAL (
+    SELECT e.source, e.id, e.event_time, e.actor_ref FROM audit_entries e
+    WHERE e.resource_id = p.id AND e.action_ref = ANY (ia.refs)
+    OFFSET 0 -- per pending member, by the index: not flattened into a hash join over the whole store
+  ) e
+  UNION ALL
+  SELECT p.account_id, p.id, p.at, e.source, e.id, e.event_time, e.actor_ref
+  FROM pending p CROSS JOIN invite_actions ia
+  CROSS JOIN LATERAL (
+    SELECT e.source, e.id, e.event_time, e.actor_ref FROM audit_entries e
+    WHERE e.account_ref IN (SELECT c.ref FROM audit_accounts c WHERE c.key ->> 0 = p.account_id)
+      AND lower(coalesce(e.rest #>> '{resource,request,email}', e.rest #>> '{newValueJson,email}', e.rest #>> '{metadata,email}')) = lower(p.email)
+      AND e.action_ref = ANY (ia.refs)
+    OFFSET 0
+  ) e
+),
+matched AS (
+  SELECT x.account_id, x.member_id, x.at, x.source, x.event_id, x.event_time,
+         (SELECT at.key ->> 1 FROM audit_actors at WHERE at.ref = x.actor_ref) AS actor_email
+  FROM candidates x
+  WHERE EXISTS (SELECT 1 FROM audit_events d WHERE d.event_time = x.event_time AND d.source = x.source AND d.id = x.event_id)
+),
+latest AS (
+  SELECT DISTINCT ON (x.account_id, x.member_id) x.account_id, x.member_id, x.source, x.event_id, x.event_time, x.actor_email
+  FROM matched x
+  WHERE x.event_time <= x.at + interval '5 minutes'
+  ORDER BY x.account_id, x.member_id, x.event_time DESC, x.source, x.event_id
+)
+SELECT
+  'invite:' || i.id AS key, 'invite'::text AS type, i.id, i.organization_id AS account_id, i.organization_name AS name,
+  i.invited_member_email AS email, i.invited_by, i.roles, i.expires_on, i.first_seen_at,
+  coalesce(i.invited_on, i.first_seen_at) AS since,
+  CASE WHEN i.invited_on IS NULL THEN 'first_seen_at' ELSE 'invited_on' END AS since_source,
+  NULL::text AS invite_event
+FROM user_invites i
+WHERE i.deleted_at IS NULL AND i.status = 'pending'
+UNION ALL
+SELECT
+  'member:' || p.account_id || ':' || p.id, 'member', p.id, p.account_id, p.email,
+  p.email, ev.actor_email, p.role_names, NULL::timestamptz, p.at,
+  coalesce(ev.event_time, p.at),
+  CASE WHEN ev.event_time IS NULL THEN 'first_seen_at' ELSE 'audit_log' END,
+  ev.source || ':' || ev.event_id
+FROM pending p
+LEFT JOIN latest ev ON ev.account_id = p.account_id AND ev.member_id = p.id;
