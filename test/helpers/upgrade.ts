@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
+import { connectDatabase, type Database } from '../../src/db/client.js';
+import { MIGRATIONS_DIR, runMigrations } from '../../src/db/migrate.js';
 
 // Upgrade tests start from a database as an older release left it: the migrations up to a
 // number, applied to an empty database of their own. Each undo goes on the test's cleanup list.
@@ -38,4 +39,13 @@ export async function emptyDatabase(cleanups: Cleanups): Promise<string> {
   await asAdmin(`create database ${name}`);
   cleanups.push(() => asAdmin(`drop database if exists ${name} with (force)`));
   return inject('pgAdminUrl').replace(/\/postgres$/, `/${name}`);
+}
+
+/** An empty database migrated up to `last`, with a connection to it (both undone at cleanup). */
+export async function databaseThrough(last: number, cleanups: Cleanups): Promise<{ url: string; database: Database }> {
+  const url = await emptyDatabase(cleanups);
+  await runMigrations(url, { migrationsFolder: migrationsThrough(last, cleanups) });
+  const database = connectDatabase(url, 4);
+  cleanups.push(() => database.close());
+  return { url, database };
 }

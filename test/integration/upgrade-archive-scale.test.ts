@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectDatabase } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';
@@ -7,7 +6,7 @@ import { testContext } from '../helpers/context.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { INVENTORY_KINDS } from '../helpers/inventory.js';
 import { fillLegacyArchive, memberEventsAnyLayout } from '../helpers/legacy-archive.js';
-import { emptyDatabase, migrationsThrough } from '../helpers/upgrade.js';
+import { databaseThrough, migrationsThrough } from '../helpers/upgrade.js';
 
 // Migration 0022 on a database written before it (an archive and an inventory already stored): the
 // new index is built on every existing partition, and the access model and `history member`'s
@@ -24,10 +23,7 @@ describe('upgrading an archive to migration 0022', () => {
   it('indexes every existing partition and changes no answer', async () => {
     const sim = await startSimulator({ seed: 27, size: { accounts: 2, membersPerAccount: 8, accountTokensPerAccount: 3, userTokens: 4, accountAuditEntries: 3000, accountAuditV1Entries: 200, auditDays: 60 }, rateLimit: false });
     cleanups.push(() => sim.close());
-    const url = await emptyDatabase(cleanups);
-    await runMigrations(url, { migrationsFolder: migrationsThrough(21, cleanups) });
-    const database = connectDatabase(url, 4);
-    cleanups.push(() => database.close());
+    const { url, database } = await databaseThrough(21, cleanups);
     const ctx = testContext({ db: database.db, pool: database.pool, url } as TestDatabase, sim, { LOG_LEVEL: 'warn' });
     const synced = await syncAll(ctx, { streams: [...INVENTORY_KINDS] });
     expect(synced.filter((o) => o.status === 'failed').map((o) => o.stream)).toEqual([]);

@@ -14,7 +14,7 @@ import { testContext } from '../helpers/context.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { INVENTORY_KINDS } from '../helpers/inventory.js';
 import { fillLegacyArchive, memberEventsAnyLayout } from '../helpers/legacy-archive.js';
-import { emptyDatabase, migrationsThrough } from '../helpers/upgrade.js';
+import { databaseThrough, emptyDatabase } from '../helpers/upgrade.js';
 
 // Migration 0023 on an archive written in 0022's layout (synced from the simulator: v2, account
 // v1 and user logs, plus entries of odd shapes written straight into the old table): every entry
@@ -47,10 +47,7 @@ describe('upgrading an archive to migration 0023 (the compact layout)', () => {
   it('keeps every entry, column and digest, and the views answer the same', async () => {
     const sim = await startSimulator({ seed: 23, size: { accounts: 2, membersPerAccount: 6, accountTokensPerAccount: 3, userTokens: 3, accountAuditEntries: 1500, accountAuditV1Entries: 300, userAuditEntries: 200, auditDays: 70 }, rateLimit: false });
     cleanups.push(() => sim.close());
-    const url = await emptyDatabase(cleanups);
-    await runMigrations(url, { migrationsFolder: migrationsThrough(22, cleanups) });
-    const database = connectDatabase(url, 4);
-    cleanups.push(() => database.close());
+    const { url, database } = await databaseThrough(22, cleanups);
     const ctx = testContext({ db: database.db, pool: database.pool, url } as TestDatabase, sim, { LOG_LEVEL: 'warn' });
     const synced = await syncAll(ctx, { streams: [...INVENTORY_KINDS] });
     expect(synced.filter((o) => o.status === 'failed').map((o) => o.stream)).toEqual([]);
