@@ -6,7 +6,15 @@ import { ensureAuditPartitions } from '../src/db/queries/audit-partitions.js';
 import { syncAll } from '../src/sync/sync-all.js';
 import { benchContext, simulatorProcess } from './lib.js';
 
-export const MONTHS = 24;
+// A larger archive is a longer history, not a denser one: entries arrive at a fixed rate (10M is
+// about five years), so a query about one day or 90 days reads as many entries at every size and
+// its growth shows whether an index finds them.
+export const PER_DAY = Number(process.env.BENCH_ARCHIVE_PER_DAY ?? 5_500);
+
+/** Months the archive spans at `size` entries (the partitions it needs, and the full ones). */
+export function monthsSpanned(size: number): number {
+  return Math.ceil(size / PER_DAY / 30);
+}
 
 /** The inventory's ids the generator draws from (members skewed: a few busy ones). */
 export interface Inventory { accounts: number; members: number; tokens: number }
@@ -46,7 +54,7 @@ const SUBJECTS_FROM = 100_000;
 // most, token and member changes few); token and member events name real token and member ids.
 const GENERATE = `
 with g as (
-  select n, date_trunc('milliseconds', now() - make_interval(secs => random() * ${MONTHS} * 30 * 86400)) as t,
+  select n, date_trunc('milliseconds', now() - make_interval(secs => (n - 1 + random()) * 86400 / ${PER_DAY})) as t,
          floor($3::int * power(random(), 3))::int as mi, floor($4::int * random())::int as ti, floor($3::int * random())::int as si,
          (array['login','login','login','zone.update','zone.update','dns_record.create','dns_record.update','dns_record.delete',
                 'firewall_rule.update','worker.deploy','token.create','token.update','token.roll','member.add','member.update','member.remove'])[1 + floor(random() * 16)::int] as action
@@ -80,7 +88,8 @@ select case when n % 20 = 0 then 'account_v1' else 'account_v2' end, md5(n::text
       'request', jsonb_build_object('name', 'item-' || (n % 997), 'enabled', (n % 2 = 0), 'email', named_email),
       'response', jsonb_build_object('success', true, 'modified_on', to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))),
     'zone', jsonb_build_object('id', md5('zone' || (n % 400)), 'name', 'zone' || (n % 400) || '.example.com'))
-from r`;
+from r
+order by t`;
 
 /** The first of the month `back` months before this one, as YYYY-MM-DD. */
 export function monthStart(back: number): string {
@@ -92,9 +101,10 @@ export function monthStart(back: number): string {
 
 /** Entries numbered (from, to] added to the archive, in chunks; then vacuumed and analysed. */
 export async function generate(database: Database, inv: Inventory, from: number, to: number): Promise<void> {
-  await ensureAuditPartitions(database.db, Array.from({ length: MONTHS + 2 }, (_, i) => monthStart(i)));
+  await ensureAuditPartitions(database.db, Array.from({ length: monthsSpanned(to) + 2 }, (_, i) => monthStart(i)));
   const chunk = 200_000;
-  // Staged like the sync's pages, then written by the archive's own set-based insert (migration 0023).
+  // Staged like the sync's pages (each chunk in ascending time, as a backfill walks), then written
+  // by the archive's own set-based insert (migration 0023). Later chunks are older: the history grows back.
   await database.pool.query('create unlogged table if not exists bench_stage (like audit_logs)');
   for (let lo = from + 1; lo <= to; lo += chunk) {
     await database.pool.query(GENERATE, [lo, Math.min(to, lo + chunk - 1), inv.members, inv.tokens]);

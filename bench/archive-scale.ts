@@ -14,7 +14,7 @@ import { ensureAuditPartitions } from '../src/db/queries/audit-partitions.js';
 import { archivedPerDay, compareDay } from '../src/db/queries/audit-verifications.js';
 import { loadConfig } from '../src/config.js';
 import { startReview } from '../src/review/start.js';
-import { generate, type Inventory, monthStart, MONTHS, syncInventory } from './archive-scale-data.js';
+import { generate, type Inventory, monthStart, monthsSpanned, PER_DAY, syncInventory } from './archive-scale-data.js';
 import { auditSeqScans, captured, storage } from './archive-scale-probe.js';
 import { fmt, ROOT, type BenchPostgres } from './lib.js';
 
@@ -92,7 +92,7 @@ function printStorage(size: number, s: Awaited<ReturnType<typeof storage>>): num
   return total / s.rawJson;
 }
 
-/** Drop a full month (a year back, then recreate it empty so later sizes can fill it again). */
+/** Drop a full month (the oldest full one at this size, then recreate it empty so a later size fills it again). */
 async function dropMonth(database: Database, back: number): Promise<{ rows: number; ms: number }> {
   const d = monthStart(back);
   const part = `audit_logs_y${d.slice(0, 4)}m${d.slice(5, 7)}`;
@@ -109,11 +109,11 @@ export async function archiveScaleBench(pgs: BenchPostgres): Promise<void> {
   try {
     const t0 = performance.now();
     const inv: Inventory = await syncInventory(database);
-    console.log(`\n## Archive at scale: sizes ${SIZES.map((s) => fmt(s)).join(', ')} over ${MONTHS} months; inventory ${inv.accounts} accounts, ${inv.members} members, ${inv.tokens} tokens (synced in ${fmt((performance.now() - t0) / 1000, 1)} s)`);
+    console.log(`\n## Archive at scale: sizes ${SIZES.map((s) => fmt(s)).join(', ')} at ${fmt(PER_DAY)} entries a day (${monthsSpanned(SIZES.at(-1)!)} months at the largest); inventory ${inv.accounts} accounts, ${inv.members} members, ${inv.tokens} tokens (synced in ${fmt((performance.now() - t0) / 1000, 1)} s)`);
     const results = new Map<string, number[]>();
     const note = (name: string, v: number) => results.set(name, [...(results.get(name) ?? []), v]);
     let have = 0;
-    for (const [i, size] of SIZES.entries()) {
+    for (const size of SIZES) {
       const t1 = performance.now();
       await generate(database, inv, have, size);
       have = size;
@@ -125,7 +125,7 @@ export async function archiveScaleBench(pgs: BenchPostgres): Promise<void> {
         note(p.name, ms);
         console.log(`figure archive_${size}_${p.name}_ms: ${fmt(ms, 1)}${rows === null ? '' : ` (${fmt(rows)} rows)`}   seq scan of a filled audit_logs partition: ${scans.length ? `yes (${scans.length}: ${scans.slice(0, 3).join(', ')}${scans.length > 3 ? ', …' : ''})` : 'no'}`);
       }
-      const drop = await dropMonth(database, 12 + i);
+      const drop = await dropMonth(database, Math.max(1, monthsSpanned(size) - 2));
       note('drop_month', drop.ms);
       console.log(`figure archive_${size}_drop_month_ms: ${fmt(drop.ms, 1)}   (${fmt(drop.rows)} rows: a DROP TABLE of the partition)`);
     }
