@@ -34,6 +34,14 @@ function printRoutes(w: RoundWorld): void {
   console.log([...spans.values()].map((t) => `${((Math.min(...t) - base) / 1000).toFixed(1)}–${((Math.max(...t) - base) / 1000).toFixed(1)} s (${t.length})`).join(', '));
 }
 
+/** The round's check run: its transitions by rule and kind (BENCH_ROUND_CHECKS=1: what a check wrote and why). */
+async function printCheck(pool: Daemon['app']['database']['pool'], since: string): Promise<void> {
+  const rows = await pool.query<{ rule_id: string; transition: string; n: number }>(`
+    select f.rule_id, e.transition, count(*)::int as n from finding_events e join findings f on f.id = e.finding_id
+    join check_runs c on c.id = e.check_run_id where c.started_at >= $1 group by 1, 2 order by 3 desc, 1, 2`, [since]);
+  console.log(`   check: ${rows.rows.map((r) => `${r.rule_id} ${r.transition} ${r.n}`).join(', ') || 'no transitions'}`);
+}
+
 /** One tick of both schedules, walked to the end of its syncs (and its checks), timed from the tick. */
 async function oneRound(w: RoundWorld, daemon: Daemon, at: Date, probe: Redis, slots: number, ended: () => Promise<void> = async () => undefined): Promise<RoundResult> {
   const pool = daemon.app.database.pool;
@@ -54,6 +62,7 @@ async function oneRound(w: RoundWorld, daemon: Daemon, at: Date, probe: Redis, s
   // The round's checks run after its syncs: wait for them, so the next round starts clean.
   for (let i = 0; i < 1200 && !(await pool.query(`select 1 from check_runs where started_at >= $1 and finished_at is not null`, [since])).rowCount; i++) await sleep(100);
   await ended();
+  if (process.env.BENCH_ROUND_CHECKS) await printCheck(pool, since);
   const rate = w.size.rate;
   // After `ended` (the Redis counters): the profile's own reads of the jobs are not the round's.
   const profile = await profileRound({
