@@ -53,8 +53,9 @@ const BRANCH = sql`case
          when j.o_status = 'resolved' then case when not j.newer then null when j.hs_id is not null then 'quiet' else 'reopen' end
          when j.hs_id is not null then 'suppress'
          when j.newer or j.o_suppressed then 'change'
-         -- Returned again without newer evidence: only last_seen_at (a detection's is not derived, few are open).
-         else 'touch' end
+         -- Returned again without newer evidence: nothing to write (its last_seen_at is its latest evidence's
+         -- recording), unless the rule's title or the stored input hash is to be replaced.
+         when j.o_title is distinct from j.title or j.o_input_hash is distinct from j.h_input_hash then 'touch' end
   when j.o_status = 'open' then
     case when j.gone_reason is not null then 'resolve'
          when not j.o_suppressed and j.cs_id is not null then 'covered' end
@@ -153,7 +154,8 @@ export function planStatement(p: PlanInput): SQL {
       b.branch in ('suppress', 'resolve', 'covered') or (b.branch = 'open' and j.kind <> ${STATE} and j.hs_id is not null) as resolved,
       case when b.branch in ('touch', 'resolve') then j.o_suppressed when b.branch = 'covered' then true else j.hs_id is not null end as suppressed,
       case when b.branch in ('touch', 'resolve') then j.o_suppression_id when b.branch = 'covered' then j.cs_id else j.hs_id end as suppression_id,
-      b.branch not in ('resolve', 'covered') as seen
+      -- A detection's last_seen_at moves with newer evidence only (plan.ts).
+      b.branch not in ('resolve', 'covered') and (j.kind = ${STATE} or b.branch not in ('change', 'touch') or j.newer) as seen
     ) m
     -- A resolution records why, by whom and with what note: a suppression's author and reason, or the reason the finding is gone.
     cross join lateral (select

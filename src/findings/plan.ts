@@ -91,7 +91,8 @@ function isNewer(hit: PreparedHit, old: ExistingFinding): boolean {
  * what is new, keep the rest open whether the look-back still returns them or not, close
  * them on a suppression, reopen an acknowledged one only on newer evidence. Pure, so every
  * transition is unit-testable. `refreshed` is recorded only when the facts changed
- * (last_seen_at moves every run without an event), so the history grows with change, not with time.
+ * (a state finding's last_seen_at moves every run without an event; a detection's with newer
+ * evidence only), so the history grows with change, not with time.
  */
 export function planFindings(existing: ExistingFinding[], hits: PreparedHit[], opts: PlanOptions = {}): Plan {
   const kind = opts.kind ?? 'state';
@@ -182,7 +183,10 @@ function planDetection(plan: Plan, old: ExistingFinding | undefined, hit: Prepar
     resolve(plan, { ...current, suppressed: true, suppressionId: hit.suppressionId }, 'detection', suppressedBy(hit.suppressionId!, opts), true);
     return;
   }
-  plan.updates.push({ ...current, kind: 'detection', suppressed: false, suppressionId: null, seen: true, resolved: false, resolution: null, changed: newer || old.suppressed });
+  // Returned again without newer evidence: nothing to write. Its last_seen_at is when its latest
+  // evidence was recorded, not the latest check that returned it (that would rewrite every open detection every run).
+  if (!newer && !old.suppressed) return;
+  plan.updates.push({ ...current, kind: 'detection', suppressed: false, suppressionId: null, seen: newer, resolved: false, resolution: null, changed: true });
   if (!newer) return;
   if (old.severity !== hit.severity) plan.events.push(event(hit.fingerprint, 'severity_changed', old.severity, hit.severity, hit.facts));
   else if (stableJson(old.facts) !== stableJson(hit.facts)) plan.events.push(event(hit.fingerprint, 'refreshed', old.severity, hit.severity, hit.facts));

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import type { Context } from '../context.js';
 import { auditLogsPresent, finishCheckRun, freshScope, openCountsByRule, startCheckRun } from '../db/queries/findings-check-runs.js';
 import { listSuppressions } from '../db/queries/findings-suppressions.js';
-import { liveRuleIds } from '../db/queries/rule-states.js';
+import { liveRuleIds, markRulesNotChecked } from '../db/queries/rule-states.js';
 import type { Transition } from '../findings/apply.js';
 import { BUILTIN_RULES } from './catalog.js';
 import { withCheckLock } from './check-lock.js';
@@ -89,22 +89,26 @@ async function checkRun(ctx: Context, opts: CheckOptions): Promise<CheckResult> 
   }
   const transitions = state.transitions;
   const open = await openCountsByRule(ctx.db);
-  const ran = new Set(set.rules.map((r) => r.id));
   const failed = outcomes.filter((o) => o.status === 'failed');
-  await finishCheckRun(
-    ctx.db,
-    checkRunId,
-    {
-      rulesRun: outcomes.filter((o) => o.status === 'succeeded').length,
-      rulesFailed: failed.length,
-      rulesSkipped: outcomes.filter((o) => o.status === 'skipped' || o.status === 'disabled').length,
-      findingsOpened: outcomes.reduce((s, o) => s + o.opened + o.reopened, 0),
-      findingsResolved: outcomes.reduce((s, o) => s + o.resolved, 0),
-      findingsOpen: [...open].filter(([id]) => ran.has(id)).reduce((s, [, c]) => s + c.open, 0),
-      errors: failed.map((o) => ({ rule: o.ruleId, error: o.reason ?? 'failed' })),
-    },
-    ctx.now(),
-  );
+  // One transaction: the rules that did not succeed lose their record before the run counts as finished (rule_last_checked()).
+  await ctx.db.transaction(async (tx) => {
+    await markRulesNotChecked(tx, outcomes.filter((o) => o.status === 'succeeded').map((o) => o.ruleId));
+    await finishCheckRun(tx, checkRunId, runTotals(outcomes, open, new Set(set.rules.map((r) => r.id))), ctx.now());
+  });
   log.info({ checkRunId, rules: outcomes.length, failed: failed.length, transitions: transitions.length }, 'check run finished');
   return { checkRunId, outcomes, transitions, open, ok: failed.length === 0 };
+}
+
+/** What a check run records of itself: counts of rules and findings, and each failed rule's error. */
+function runTotals(outcomes: RuleOutcome[], open: CheckResult['open'], ran: Set<string>): Parameters<typeof finishCheckRun>[2] {
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  return {
+    rulesRun: outcomes.filter((o) => o.status === 'succeeded').length,
+    rulesFailed: failed.length,
+    rulesSkipped: outcomes.filter((o) => o.status === 'skipped' || o.status === 'disabled').length,
+    findingsOpened: outcomes.reduce((s, o) => s + o.opened + o.reopened, 0),
+    findingsResolved: outcomes.reduce((s, o) => s + o.resolved, 0),
+    findingsOpen: [...open].filter(([id]) => ran.has(id)).reduce((s, [, c]) => s + c.open, 0),
+    errors: failed.map((o) => ({ rule: o.ruleId, error: o.reason ?? 'failed' })),
+  };
 }

@@ -71,9 +71,10 @@ describe('detections', () => {
   it('keep what they recorded unless newer evidence arrives; then refresh, or raise the severity', () => {
     const old = stored('d', { lastEventAt: T1, facts: { entries: 3 } });
     const shrunk = planFindings([old], [hit('d', { lastEventAt: T1, facts: { entries: 2 }, severity: 'low' })], detection);
-    expect([kinds(shrunk), shrunk.updates[0]!.changed, shrunk.updates[0]!.facts, shrunk.updates[0]!.severity]).toEqual([[], false, { entries: 3 }, 'medium']);
+    // Nothing written: not even last_seen_at (a detection's moves with newer evidence only), so a steady check writes no row.
+    expect(shrunk).toEqual({ inserts: [], updates: [], events: [] });
     const grown = planFindings([old], [hit('d', { lastEventAt: T2, facts: { entries: 4 } })], detection);
-    expect([kinds(grown), grown.updates[0]!.facts, grown.updates[0]!.lastEventAt]).toEqual([['refreshed'], { entries: 4 }, T2]);
+    expect([kinds(grown), grown.updates[0]!.facts, grown.updates[0]!.lastEventAt, grown.updates[0]!.seen]).toEqual([['refreshed'], { entries: 4 }, T2, true]);
     expect(kinds(planFindings([old], [hit('d', { lastEventAt: T2, severity: 'critical' })], detection))).toEqual(['severity_changed']);
   });
 

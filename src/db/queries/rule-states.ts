@@ -7,29 +7,46 @@ import type { RuleStatus } from '../schema/rule-states.js';
 // engine decides what a first check or a removed rule means.
 
 /**
- * Record a check of the rule now; returns its status before (null for a rule never seen here:
- * anything but 'active' makes this the rule's first check, a baseline) and when it was last checked.
+ * Record a successful check of the rule now; returns its status before (null for a rule never seen
+ * here: anything but 'active' makes this the rule's first check, a baseline) and its last successful
+ * check before this one. A rule that succeeded in every finished run since its row was written is
+ * not written again (rule_last_checked() derives the time from check_runs, migration 0028):
+ * a steady check writes no row here.
  */
 export async function markRuleChecked(tx: Tx, ruleId: string, kind: FindingKind, now: Date): Promise<{ status: RuleStatus | null; lastCheckedAt: Date | null }> {
-  const before = await tx.execute<{ status: RuleStatus; last_checked_at: string | Date }>(
-    sql`select status, last_checked_at from rule_states where rule_id = ${ruleId} for update`,
+  const before = await tx.execute<{ status: RuleStatus; kind: FindingKind; every: boolean; last_checked_at: string | Date }>(
+    sql`select r.status, r.kind, r.checked_every_run as every, rule_last_checked(r) as last_checked_at from rule_states r where r.rule_id = ${ruleId} for update`,
   );
-  await tx.execute(sql`
-    insert into rule_states (rule_id, kind, status, first_checked_at, last_checked_at, status_changed_at)
-    values (${ruleId}, ${kind}, 'active', ${now}, ${now}, ${now})
-    on conflict (rule_id) do update set kind = excluded.kind, status = 'active', last_checked_at = excluded.last_checked_at,
-      status_changed_at = case when rule_states.status <> 'active' then excluded.status_changed_at else rule_states.status_changed_at end`);
   const row = before.rows[0];
+  if (!row || row.status !== 'active' || row.kind !== kind || !row.every) {
+    await tx.execute(sql`
+      insert into rule_states (rule_id, kind, status, first_checked_at, last_checked_at, status_changed_at, checked_every_run)
+      values (${ruleId}, ${kind}, 'active', ${now}, ${now}, ${now}, true)
+      on conflict (rule_id) do update set kind = excluded.kind, status = 'active', last_checked_at = excluded.last_checked_at, checked_every_run = true,
+        status_changed_at = case when rule_states.status <> 'active' then excluded.status_changed_at else rule_states.status_changed_at end`);
+  }
   return { status: row?.status ?? null, lastCheckedAt: row ? new Date(row.last_checked_at) : null };
 }
 
-/** A rule disabled in config, or gone from the rule set. */
+/**
+ * The end of a check run, before it is marked finished: every rule that did not succeed in it
+ * (failed, skipped, not reached, not in the run's set) loses its record, which keeps the last
+ * successful check it had (the latest finished run before this one). Writes only those rows.
+ */
+export async function markRulesNotChecked(tx: Tx, succeeded: string[]): Promise<void> {
+  await tx.execute(sql`
+    update rule_states r set checked_every_run = false, last_checked_at = rule_last_checked(r)
+    where r.checked_every_run and r.rule_id <> all(${sql.param(succeeded)}::text[])`);
+}
+
+/** A rule disabled in config, or gone from the rule set: written when that is news, not every run. */
 export async function markRuleStatus(tx: Tx, ruleId: string, status: Exclude<RuleStatus, 'active'>, kind: FindingKind, now: Date): Promise<void> {
   await tx.execute(sql`
     insert into rule_states (rule_id, kind, status, first_checked_at, last_checked_at, status_changed_at)
     values (${ruleId}, ${kind}, ${status}, ${now}, ${now}, ${now})
-    on conflict (rule_id) do update set status = excluded.status, summary_pending = false,
-      status_changed_at = case when rule_states.status <> excluded.status then excluded.status_changed_at else rule_states.status_changed_at end`);
+    on conflict (rule_id) do update set status = excluded.status, summary_pending = false, checked_every_run = false, last_checked_at = rule_last_checked(rule_states),
+      status_changed_at = case when rule_states.status <> excluded.status then excluded.status_changed_at else rule_states.status_changed_at end
+    where rule_states.status <> excluded.status or rule_states.summary_pending or rule_states.checked_every_run`);
 }
 
 /** A baseline checked the rule and recorded `silenced` findings without alerts: a summary is due. */
@@ -61,7 +78,7 @@ export async function storedRuleIdentity(tx: Tx, ruleId: string): Promise<{ titl
     select (select title from findings where rule_id = ${ruleId} order by updated_at desc limit 1) as title,
            coalesce((select kind from rule_states where rule_id = ${ruleId}), (select kind from findings where rule_id = ${ruleId} limit 1)) as kind,
            (select count(*)::int from findings where rule_id = ${ruleId} and status = 'open') as open,
-           (select last_checked_at from rule_states where rule_id = ${ruleId}) as last_checked_at`);
+           (select rule_last_checked(r) from rule_states r where r.rule_id = ${ruleId}) as last_checked_at`);
   const r = res.rows[0];
   const lastCheckedAt = r?.last_checked_at ? new Date(r.last_checked_at) : null;
   return { title: r?.title ?? ruleId, kind: r?.kind ?? 'state', open: r?.open ?? 0, lastCheckedAt };

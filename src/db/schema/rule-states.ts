@@ -15,7 +15,14 @@ export const ruleStates = pgTable('rule_states', {
   kind: text('kind', { enum: FINDING_KINDS }).notNull().default('state'),
   status: text('status', { enum: RULE_STATUSES }).notNull().default('active'),
   firstCheckedAt: ts('first_checked_at').notNull().defaultNow(),
+  /**
+   * The rule's last successful check as of when this row was last written. While `checkedEveryRun`,
+   * it has also succeeded in every finished check run since (rule_last_checked(), migration 0028):
+   * a steady check writes no row here.
+   */
   lastCheckedAt: ts('last_checked_at').notNull().defaultNow(),
+  /** The rule succeeded in every finished check run since last_checked_at; cleared by a run it did not succeed in. */
+  checkedEveryRun: boolean('checked_every_run').notNull().default(false),
   statusChangedAt: ts('status_changed_at').notNull().defaultNow(),
   /** A baseline checked this rule; the summary alert has not been queued yet. */
   summaryPending: boolean('summary_pending').notNull().default(false),
