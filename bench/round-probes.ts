@@ -12,8 +12,10 @@ export interface PgWrites { walBytes: bigint; tuples: Map<string, number> }
 
 /** The WAL position and each table's inserted + updated + deleted tuples (statistics flushed first). */
 export async function pgWrites(pool: pg.Pool): Promise<PgWrites> {
-  // Backends flush their counters at most once a second when idle: wait for that, then read afresh.
-  await new Promise((r) => setTimeout(r, 1_500));
+  // An idle backend flushes its counters at once only if its last flush was a second ago or more,
+  // else 10 s later (PostgreSQL's PGSTAT_IDLE_INTERVAL): with 1.5 s the check's writes at the end of a
+  // round were counted in the next round. Wait that out, then read afresh.
+  await new Promise((r) => setTimeout(r, 11_000));
   const client = await pool.connect();
   try {
     await client.query('select pg_stat_clear_snapshot()');

@@ -57,8 +57,8 @@ async function expectStoredAsBuilt(c: Context): Promise<number> {
 }
 
 /**
- * State finding rows written since `mark` (their xmin is newer). Detections are left out: one
- * returned again is written for its last_seen_at every run (merge-plan.ts, a detection's is not derived).
+ * State finding rows written since `mark` (their xmin is newer). Detections are left out: their
+ * facts are not hashed (test/integration/round-settle.test.ts covers that they are not rewritten).
  */
 const markNow = async () => Number((await q(`select txid_current()::bigint % 4294967296 as xid`))[0].xid);
 const rowsWrittenSince = async (mark: number) => (await q(`select count(*)::int n from findings where kind = 'state' and xmin::text::bigint > $1`, [mark]))[0].n as number;
