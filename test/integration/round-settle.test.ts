@@ -71,3 +71,26 @@ describe('a round in which nothing changed', () => {
     expect((await q(`select started_at from check_runs where id = $1 and finished_at is not null`, [r.checks!.checkRunId])).length).toBe(1);
   });
 });
+
+describe('an account found by one round and walked by the next (the scheduler discovers, then walks)', () => {
+  it("alerts nothing of the new account's existing state, neither when found nor when first walked", async () => {
+    const account = sim.world.addAccount();
+    account.settings.enforce_twofactor = false;
+    const mark = await markNow();
+    // The round that finds it: only the accounts listing is walked, its own streams wait for the next round.
+    clock += 60_000;
+    await runOnce(ctx, { streams: ['accounts'] });
+    await round();
+    const opened = await q(`select rule_id from findings where account_id = $1 and status = 'open' order by 1`, [account.id]);
+    expect(opened.map((r) => r.rule_id)).toContain('account-2fa-not-enforced');
+    const alerted = await q(`select f.rule_id, a.kind from alerts a join findings f on f.id = a.finding_id where f.account_id = $1 and a.xmin::text::bigint > $2 order by 1`, [account.id, mark]);
+    expect(alerted).toEqual([]);
+    // Once walked, a change on it is news again.
+    const token = sim.world.addAccountToken(account.id, { name: 'made after the account was found', expires_on: undefined });
+    const later = await markNow();
+    await round();
+    const news = await q(`select f.rule_id, f.resource_key from alerts a join findings f on f.id = a.finding_id where a.kind = 'opened' and a.xmin::text::bigint > $1`, [later]);
+    expect(news).toContainEqual({ rule_id: 'token-no-expiry', resource_key: `token:${token.id}` });
+    expect(news.every((r) => r.resource_key === `token:${token.id}`)).toBe(true);
+  });
+});

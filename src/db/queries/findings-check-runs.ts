@@ -56,6 +56,8 @@ const ACCOUNT_ID = /[0-9a-f]{32}/i;
  * Streams whose first successful walk finished after the previous check run started (a
  * first start, an account newly watched): what they brought in is existing state, not news.
  * A stream is tied to the account whose id its name holds (`members:<account id>`); others are user-level.
+ * Also accounts first listed since then: the daemon's round that finds an account walks its
+ * streams only in the next round, so its check sees the account before any stream of its own.
  */
 export async function freshScope(tx: Tx, checkRunId: number): Promise<FreshScope> {
   const res = await tx.execute<{ stream: string }>(sql`
@@ -64,7 +66,9 @@ export async function freshScope(tx: Tx, checkRunId: number): Promise<FreshScope
     )
     select s.stream from sync_state s, prev
     where s.last_success_at > prev.at
-      and not exists (select 1 from sync_runs r where r.stream = s.stream and r.status = 'succeeded' and r.started_at <= prev.at)`);
+      and not exists (select 1 from sync_runs r where r.stream = s.stream and r.status = 'succeeded' and r.started_at <= prev.at)
+    union all
+    select a.id from accounts a, prev where a.first_seen_at > prev.at and a.deleted_at is null`);
   const scope: FreshScope = { accounts: new Set(), user: false };
   for (const { stream } of res.rows) {
     const id = ACCOUNT_ID.exec(stream)?.[0];
