@@ -1,5 +1,5 @@
 // When an open state finding was last seen is its rule's last successful check (finding_last_seen,
-// migrations 0013 and 0028). A check run no longer rewrites each rule's rule_states row to record
+// migrations 0013 and 0027). A check run no longer rewrites each rule's rule_states row to record
 // it: a rule that succeeded in every finished run since its row was written takes the latest
 // finished run's start. What must hold: a steady check writes no rule_states row, and a rule that
 // failed, was left out of a run, or was disabled keeps the time of its last success (its findings

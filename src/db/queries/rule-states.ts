@@ -10,7 +10,7 @@ import type { RuleStatus } from '../schema/rule-states.js';
  * Record a successful check of the rule now; returns its status before (null for a rule never seen
  * here: anything but 'active' makes this the rule's first check, a baseline) and its last successful
  * check before this one. A rule that succeeded in every finished run since its row was written is
- * not written again (rule_last_checked() derives the time from check_runs, migration 0028):
+ * not written again (rule_last_checked() derives the time from check_runs, migration 0027):
  * a steady check writes no row here.
  */
 export async function markRuleChecked(tx: Tx, ruleId: string, kind: FindingKind, now: Date): Promise<{ status: RuleStatus | null; lastCheckedAt: Date | null }> {

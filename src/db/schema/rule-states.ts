@@ -17,7 +17,7 @@ export const ruleStates = pgTable('rule_states', {
   firstCheckedAt: ts('first_checked_at').notNull().defaultNow(),
   /**
    * The rule's last successful check as of when this row was last written. While `checkedEveryRun`,
-   * it has also succeeded in every finished check run since (rule_last_checked(), migration 0028):
+   * it has also succeeded in every finished check run since (rule_last_checked(), migration 0027):
    * a steady check writes no row here.
    */
   lastCheckedAt: ts('last_checked_at').notNull().defaultNow(),
