@@ -97,7 +97,8 @@ async function retiredKeys(tx: Tx, result: RuleResult): Promise<Record<string, s
  * should hold them: the alerts stage writes its outbox rows from the returned list in
  * the same transaction, so a transition and its alert commit together or not at all.
  * Only call it for a rule that evaluated successfully (or with `retireAll`): absent hits resolve state findings.
- * The lifecycle of ./plan.ts, computed in PostgreSQL (./merge.ts): what did not change is not written.
+ * The lifecycle of ./plan.ts, computed in PostgreSQL (./merge.ts): what did not change is not written;
+ * a rule with no findings yet writes its hits as new findings directly (./merge-direct.ts).
  */
 export async function applyRuleResult(tx: Tx, result: RuleResult, opts: ApplyOptions): Promise<Applied> {
   await lockRuleFindings(tx, result.ruleId);
