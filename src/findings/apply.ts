@@ -6,6 +6,7 @@ import { lockRuleFindings } from '../db/queries/findings.js';
 import type { FindingKind } from '../db/schema/findings.js';
 import type { RuleHit, Severity } from '../rules/types.js';
 import { type MergedEvent, mergeStaged, openNotReturned } from './merge.js';
+import { hasNoFindings, insertAllNew } from './merge-direct.js';
 import type { PlanInput } from './merge-plan.js';
 import { isActive, type SuppressionRule } from './suppression-match.js';
 
@@ -96,23 +97,28 @@ async function retiredKeys(tx: Tx, result: RuleResult): Promise<Record<string, s
  * should hold them: the alerts stage writes its outbox rows from the returned list in
  * the same transaction, so a transition and its alert commit together or not at all.
  * Only call it for a rule that evaluated successfully (or with `retireAll`): absent hits resolve state findings.
- * The lifecycle of ./plan.ts, computed in PostgreSQL (./merge.ts): what did not change is not written.
+ * The lifecycle of ./plan.ts, computed in PostgreSQL (./merge.ts): what did not change is not written;
+ * a rule with no findings yet writes its hits as new findings directly (./merge-direct.ts).
  */
 export async function applyRuleResult(tx: Tx, result: RuleResult, opts: ApplyOptions): Promise<Applied> {
   await lockRuleFindings(tx, result.ruleId);
+  // Under the lock: no other run can write a finding of this rule until this transaction ends.
+  const allNew = await hasNoFindings(tx, result.ruleId);
   const hits = Array.isArray(result.hits)
-    ? (await stageHits(tx, staged(result, result.hits)), result.hits.length)
-    : await stageHitsFromQuery(tx, result.hits, { rule: result.severity, override: result.severityOverride }, { ruleId: result.ruleId, kind: result.kind });
-  const events = await mergeStaged(tx, {
+    ? (await stageHits(tx, staged(result, result.hits), { allNew }), result.hits.length)
+    : await stageHitsFromQuery(tx, result.hits, { rule: result.severity, override: result.severityOverride }, { ruleId: result.ruleId, kind: result.kind }, { allNew });
+  const input = {
     ruleId: result.ruleId,
     title: result.title,
     kind: result.kind,
     now: opts.now,
     suppressions: applicableSuppressions(opts.suppressions, result.ruleId, opts.now),
     retireAll: result.retireAll ?? null,
-    retired: await retiredKeys(tx, result),
+    retired: allNew ? {} : await retiredKeys(tx, result),
     checkRunId: opts.checkRunId,
     confirmedAt: opts.confirmedAt ?? null,
-  });
+  };
+  // No finding to match, resolve or reopen: every hit is new, written straight from the stage.
+  const events = allNew ? await insertAllNew(tx, input) : await mergeStaged(tx, input);
   return { hits, transitions: events.map((e) => ({ ...e, ruleId: result.ruleId, title: result.title, kind: result.kind, at: opts.now })) };
 }

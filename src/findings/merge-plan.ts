@@ -25,7 +25,7 @@ export interface PlanInput {
  * The suppression that covers `key` now: the longest-lasting (no expiry first), then the oldest
  * (suppression-match.ts). With no suppression that may apply, none: a constant row, not a lookup per hit.
  */
-const coveredBy = (key: SQL, any: boolean) => any
+export const coveredBy = (key: SQL, any: boolean) => any
   ? sql`lateral (
   select s.id, s.reason, s.created_by from supp s
   where ${key} is not null and (case when s.like_pattern is null then s.pattern = ${key} else ${key} like s.like_pattern end)
@@ -92,18 +92,27 @@ const SECOND_EVENT = sql`case
     then ${ev('unsuppressed', sql`j.h_severity`, sql`j.h_severity`)}
   else ${NO_EVENT} end`;
 
+/** A new finding's fingerprint: sha256(rule id, NUL, resource key), as ./fingerprint.ts computes it. */
+export const newFingerprint = (ruleId: string, key: SQL) =>
+  sql`encode(sha256(convert_to(${ruleId}::text, 'UTF8') || '\\x00'::bytea || convert_to(${key}, 'UTF8')), 'hex')`;
+
+/** `supp`: the suppressions that may apply, as rows for coveredBy. */
+export function suppressionsCte(list: PlanInput['suppressions']): SQL {
+  const supp = JSON.stringify(list.map((s) => ({ id: s.id, pattern: s.pattern, like_pattern: s.like, expires_at: s.expiresAt, reason: s.reason, created_by: s.createdBy })));
+  return sql`supp as (
+      select * from jsonb_to_recordset(${supp}::jsonb)
+        as s(id bigint, pattern text, like_pattern text, expires_at timestamptz, reason text, created_by text)
+    )`;
+}
+
 /**
  * finding_plan: every finding of the rule this check writes, with its new state, whether the write
  * resolves it, and its events. `seen`: returned by the rule now (last_seen_at moves to now).
  */
 export function planStatement(p: PlanInput): SQL {
-  const supp = JSON.stringify(p.suppressions.map((s) => ({ id: s.id, pattern: s.pattern, like_pattern: s.like, expires_at: s.expiresAt, reason: s.reason, created_by: s.createdBy })));
   return sql`
     create temp table finding_plan on commit drop as
-    with supp as (
-      select * from jsonb_to_recordset(${supp}::jsonb)
-        as s(id bigint, pattern text, like_pattern text, expires_at timestamptz, reason text, created_by text)
-    ),
+    with ${suppressionsCte(p.suppressions)},
     -- A rule returning a resource twice: the first row wins.
     h as (select distinct on (x.resource_key) x.* from finding_hits x order by x.resource_key, x.ord),
     o as (select f.* from findings f where f.rule_id = ${p.ruleId}),
@@ -133,8 +142,7 @@ export function planStatement(p: PlanInput): SQL {
       where h.resource_key is not null or o.status = 'open'
     )
     select b.branch, j.ord, j.o_id as id, coalesce(j.h_key, j.o_key) as resource_key,
-           -- A new finding's is sha256(rule id, NUL, resource key), as ./fingerprint.ts computes it.
-           coalesce(j.o_fingerprint, encode(sha256(convert_to(${p.ruleId}::text, 'UTF8') || '\\x00'::bytea || convert_to(j.h_key, 'UTF8')), 'hex')) as fingerprint,
+           coalesce(j.o_fingerprint, ${newFingerprint(p.ruleId, sql`j.h_key`)}) as fingerprint,
            c.resource_type, c.resource_name, c.account_id, c.severity, c.facts, c.input_hash, c.last_event_at,
            n.status, m.suppressed, m.suppression_id, m.resolved, n.reason, n.resolved_by, n.resolution_note, m.seen,
            case b.branch when 'open' then 0 when 'reopen' then j.o_reopened + 1 else j.o_reopened end as reopened_count,

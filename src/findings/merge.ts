@@ -76,7 +76,7 @@ async function updateChanged(tx: Tx, m: MergeInput): Promise<void> {
     where p.branch <> 'open' and f.id = p.id`);
 }
 
-interface EventRow extends Record<string, unknown> {
+export interface EventRow extends Record<string, unknown> {
   finding_id: string; fingerprint: string; resource_key: string; resource_type: string; resource_name: string | null; account_id: string | null;
   severity: Severity; suppressed: boolean; transition: TransitionKind; from_severity: Severity | null; to_severity: Severity | null;
   reason: string | null; acted_by: string | null; note: string | null;
@@ -117,12 +117,15 @@ async function insertOpenedAndEvents(tx: Tx, m: MergeInput): Promise<MergedEvent
     select finding_id, fingerprint, resource_key, resource_type, resource_name, account_id, severity, suppressed,
            transition, from_severity, to_severity, reason, acted_by, note
     from ev order by n`);
-  return res.rows.map((r) => ({
-    findingId: Number(r.finding_id), fingerprint: r.fingerprint, resourceKey: r.resource_key, resourceType: r.resource_type,
-    resourceName: r.resource_name, accountId: r.account_id, severity: r.severity, suppressed: r.suppressed, transition: r.transition,
-    fromSeverity: r.from_severity, toSeverity: r.to_severity, reason: r.reason, by: r.acted_by, note: r.note,
-  }));
+  return res.rows.map(mergedEvent);
 }
+
+/** An event row as the merge statements return it. */
+export const mergedEvent = (r: EventRow): MergedEvent => ({
+  findingId: Number(r.finding_id), fingerprint: r.fingerprint, resourceKey: r.resource_key, resourceType: r.resource_type,
+  resourceName: r.resource_name, accountId: r.account_id, severity: r.severity, suppressed: r.suppressed, transition: r.transition,
+  fromSeverity: r.from_severity, toSeverity: r.to_severity, reason: r.reason, by: r.acted_by, note: r.note,
+});
 
 /** Open findings of the rule it did not return this time, once its hits are staged (candidates for a retired key's reason). */
 export async function openNotReturned(tx: Tx, ruleId: string): Promise<string[]> {

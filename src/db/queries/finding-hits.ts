@@ -31,16 +31,22 @@ async function createStage(tx: Tx): Promise<void> {
     ) on commit drop`);
 }
 
-/** Row counts for the planner: a temporary table is never analysed on its own. */
-async function analyzeStage(tx: Tx, rows: number): Promise<void> {
-  if (rows > 1000) await tx.execute(sql`analyze finding_hits (resource_key)`);
+/**
+ * How the hits will be merged. `allNew`: the rule has no findings (src/findings/merge-direct.ts):
+ * no stored facts to reuse and no join for the planner to estimate.
+ */
+export interface StageOptions { allNew?: boolean }
+
+/** Row counts for the planner (a temporary table is never analysed on its own), for the general merge's joins. */
+async function analyzeStage(tx: Tx, rows: number, opts: StageOptions): Promise<void> {
+  if (rows > 1000 && !opts.allNew) await tx.execute(sql`analyze finding_hits (resource_key)`);
 }
 
 /**
  * The rule's hits into `finding_hits` with COPY (one stream, no per-row statement and no
  * parameter PostgreSQL must parse whole).
  */
-export async function stageHits(tx: Tx, hits: StagedHit[]): Promise<void> {
+export async function stageHits(tx: Tx, hits: StagedHit[], opts: StageOptions = {}): Promise<void> {
   await createStage(tx);
   if (hits.length === 0) return;
   // The stage lives as long as the rule's transaction (on commit drop): there is always a client to COPY on.
@@ -48,7 +54,7 @@ export async function stageHits(tx: Tx, hits: StagedHit[]): Promise<void> {
   if (!client) throw new Error('internal: hits are staged inside the rule\'s transaction');
   const rows = hits.map((h, i) => [i, h.resourceKey, h.resourceType, h.resourceName, h.accountId, h.severity, h.facts, h.lastEventAt]);
   await copyRows(client, 'finding_hits', COLUMNS, rows);
-  await analyzeStage(tx, hits.length);
+  await analyzeStage(tx, hits.length, opts);
 }
 
 /**
@@ -60,8 +66,8 @@ const knownFacts = (ruleId: string) => sql`
   where f.rule_id = ${ruleId} and f.status = 'open' and f.kind = 'state' and f.input_hash is not null`;
 
 /** A rule's query as rows of (ord, HitRow's columns, input_hash): a FactsQuery's facts only where the hash is not its open finding's. */
-function stagedRows(query: SQL | FactsQuery, rule: { ruleId: string; kind: FindingKind }): SQL {
-  if (isFactsQuery(query)) return hitsWithFacts(query, rule.kind === 'state' ? { known: knownFacts(rule.ruleId) } : {});
+function stagedRows(query: SQL | FactsQuery, rule: { ruleId: string; kind: FindingKind }, opts: StageOptions): SQL {
+  if (isFactsQuery(query)) return hitsWithFacts(query, rule.kind === 'state' && !opts.allNew ? { known: knownFacts(rule.ruleId) } : {});
   return sql`select (row_number() over ())::int - 1 as ord, q.*, null::bigint as input_hash from (${query}) q`;
 }
 
@@ -71,16 +77,16 @@ function stagedRows(query: SQL | FactsQuery, rule: { ruleId: string; kind: Findi
  * configured override, else the hit's, else the rule's. Returns how many were staged.
  */
 export async function stageHitsFromQuery(
-  tx: Tx, query: SQL | FactsQuery, severity: { rule: Severity; override?: Severity }, rule: { ruleId: string; kind: FindingKind },
+  tx: Tx, query: SQL | FactsQuery, severity: { rule: Severity; override?: Severity }, rule: { ruleId: string; kind: FindingKind }, opts: StageOptions = {},
 ): Promise<number> {
   await createStage(tx);
   const res = await tx.execute(sql`
     insert into finding_hits (ord, resource_key, resource_type, resource_name, account_id, severity, facts, last_event_at, input_hash)
     select h.ord, h.resource_key, h.resource_type, h.resource_name, h.account_id,
            coalesce(${severity.override ?? null}::text, h.severity, ${severity.rule}::text), h.facts, h.last_event_at, h.input_hash
-    from (${stagedRows(query, rule)}) h`);
+    from (${stagedRows(query, rule, opts)}) h`);
   const rows = res.rowCount ?? 0;
-  await analyzeStage(tx, rows);
+  await analyzeStage(tx, rows, opts);
   return rows;
 }
 
