@@ -75,7 +75,7 @@ export async function* cursorLines(tx: Tx, query: SQL, batch = 5_000): AsyncGene
 export async function storedDigest(db: Db, source: ArchiveSource, month: string): Promise<{ rows: number; sha256: string }> {
   return db.transaction(async (tx) => {
     const d = lineDigest();
-    for await (const r of cursorLines(tx, sql`select ${sql.raw(rowLine('a'))} as line, '' as t from ${monthRows(month)} a where ${monthWhere(source, month)} order by ${sql.raw(LINE_ORDER)}`)) d.add(r.line);
+    for await (const r of cursorLines(tx, sql`select ${sql.raw(rowLine('a'))} as line, '' as t from audit_logs a where ${monthWhere(source, month)} order by ${sql.raw(LINE_ORDER)}`)) d.add(r.line);
     return { rows: d.count, sha256: d.hex() };
   });
 }
