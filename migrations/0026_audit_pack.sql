@@ -135,15 +135,16 @@ LANGUAGE sql STABLE AS $$
     -- the keys and kept JSON they come from (which spilled the sorts to disk).
     -- The actor and action are inner joins: an entry without either fails the filters below anyway.
     SELECT s.event_time, ac.key ->> 0 AS account_id, at.key ->> 6 AS actor_token_name, at.key ->> 5 AS actor_token_id, at.key ->> 1 AS actor_email,
-           an.key ->> 5 AS resource_product, an.key ->> 4 AS resource_type, an.key ->> 0 AS action_type, CASE WHEN s.pack_id IS NULL THEN s.rest #>> '{raw,uri}' ELSE pk.line::jsonb #>> '{raw,uri}' END AS raw_uri,
+           an.key ->> 5 AS resource_product, an.key ->> 4 AS resource_type, an.key ->> 0 AS action_type, CASE WHEN s.pack_id IS NULL THEN s.rest #>> '{raw,uri}' ELSE pk.uri END AS raw_uri,
            CASE WHEN at.key ->> 5 IS NOT NULL THEN 'token' ELSE 'member' END AS kind, coalesce(at.key ->> 5, at.key ->> 0) AS who
     FROM audit_entries s
     JOIN audit_actors at ON at.ref = s.actor_ref
     JOIN audit_actions an ON an.ref = s.action_ref
     LEFT JOIN audit_accounts ac ON ac.ref = s.account_ref
-    -- A packed entry's kept JSON (0026): the window's packs split once each, joined by (pack, line).
+    -- A packed entry's request path (0026): the window's packs split once each, each line's path read
+    -- before the join (the hash holds paths, not lines), joined by (pack, line).
     LEFT JOIN (
-      SELECT p.id, u.slot - 1 AS slot, u.line
+      SELECT p.id, u.slot - 1 AS slot, u.line::jsonb #>> '{raw,uri}' AS uri
       FROM audit_packs p CROSS JOIN LATERAL string_to_table(p.body, E'\n') WITH ORDINALITY u(line, slot)
       WHERE p.month >= date_trunc('month', (as_of - make_interval(days => days)) AT TIME ZONE 'UTC')::date AND p.month <= as_of
     ) pk ON pk.id = s.pack_id AND pk.slot = s.pack_slot
