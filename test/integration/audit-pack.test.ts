@@ -133,11 +133,13 @@ describe('packing closed months', () => {
   });
 
   it('a late entry into a packed month is read, stays unpacked until the next run, which packs only it', async () => {
+    const base = await snapshot();
     await packClosedMonths(ctx);
     const late = rows('2030-05', 1).map((r) => ({ ...r, id: 'late-one', raw: { ...(r.raw as object), id: 'late-one' } }))[0]!;
     expect(await db.db.transaction((tx) => insertAuditEntries(tx, [late]))).toBe(1);
     const before = await snapshot();
     expect(before.some((r) => r.includes('late-one'))).toBe(true);
+    expect(before.filter((r) => !r.includes('late-one'))).toEqual(base);
     expect(await unpacked('audit_logs_y2030m05')).toBe(1);
     const second = await packClosedMonths(ctx);
     expect(second.map((d) => [d.month, d.entries, d.packs])).toEqual([['2030-05-01', 1, 1]]);
@@ -146,8 +148,8 @@ describe('packing closed months', () => {
   });
 
   it('a packed entry deleted through the view is gone, the rest of its pack unchanged', async () => {
-    await packClosedMonths(ctx);
     const before = await snapshot();
+    await packClosedMonths(ctx);
     const victim = (await db.pool.query(`select source, id, event_time from audit_logs where id = 'v2-2030-05-70'`)).rows[0];
     const del = await db.pool.query(`delete from audit_logs where source = $1 and id = $2 and event_time = $3`, [victim.source, victim.id, victim.event_time]);
     expect(del.rowCount).toBe(1);
