@@ -62,7 +62,7 @@ export interface Storage {
 export async function storage(database: Database): Promise<Storage> {
   const q = async <T extends Record<string, unknown>>(text: string) => (await database.pool.query<T>(text)).rows;
   const [n] = await q<{ n: string; rest: string; tup: string }>(`
-    select count(*) as n, avg(pg_column_size(rest)) as rest, avg(pg_column_size(t.*)) as tup from audit_entries t`);
+    select count(*) as n, avg(coalesce(pg_column_size(rest), 0)) as rest, avg(pg_column_size(t.*)) as tup from audit_entries t`);
   const parts = await q<{ name: string; bytes: string }>(`
     with p as (select inhrelid as oid from pg_inherits where inhparent = 'audit_entries'::regclass)
     select 'heap' as name, sum(pg_relation_size(p.oid, 'main') + pg_relation_size(p.oid, 'fsm') + pg_relation_size(p.oid, 'vm')) as bytes from p
@@ -72,11 +72,13 @@ export async function storage(database: Database): Promise<Storage> {
     select parent.relname, sum(pg_relation_size(i.inhrelid)) from pg_inherits i join pg_class parent on parent.oid = i.inhparent
     where parent.oid in (select indexrelid from pg_index where indrelid = 'audit_entries'::regclass) group by parent.relname
     union all
+    select 'packs', pg_total_relation_size('audit_packs')
+    union all
     select 'lookup_tables', sum(pg_total_relation_size(t::regclass)) from unnest(array['audit_accounts', 'audit_actors', 'audit_actions', 'audit_zones']) t`);
   // A sample of entries: the raw JSON as the view rebuilds it (what the API served), each compressed
   // on its own (deflate: better than PostgreSQL's pglz), and what the row keeps of it compressed alone.
   const sample = await q<{ raw: string; rest: string }>(`
-    select l.raw::text as raw, s.rest::text as rest from (select source, id, event_time, rest from audit_entries tablesample system (1) limit 2000) s
+    select l.raw::text as raw, coalesce(s.rest::text, '') as rest from (select source, id, event_time, rest from audit_entries tablesample system (1) limit 2000) s
     join audit_logs l on l.source = s.source and l.id = s.id and l.event_time = s.event_time`);
   const avg = (f: (r: { raw: string; rest: string }) => number) => sample.reduce((sum, r) => sum + f(r), 0) / Math.max(1, sample.length);
   const entries = Number(n!.n);

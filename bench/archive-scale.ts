@@ -10,7 +10,8 @@ import { sql } from 'drizzle-orm';
 import { whoCan } from '../src/access/who-can.js';
 import { historyMemberCommand, historyTokenCommand } from '../src/commands/history.js';
 import type { Database } from '../src/db/client.js';
-import { ensureAuditPartitions } from '../src/db/queries/audit-partitions.js';
+import { packMonth } from '../src/db/queries/audit-pack.js';
+import { dropAuditPartition, ensureAuditPartitions, listAuditPartitions } from '../src/db/queries/audit-partitions.js';
 import { archivedPerDay, compareDay } from '../src/db/queries/audit-verifications.js';
 import { loadConfig } from '../src/config.js';
 import { startReview } from '../src/review/start.js';
@@ -75,10 +76,10 @@ async function probes(database: Database): Promise<Probe[]> {
   ];
 }
 
-/** The storage figures of one size, and the floor that bounds them. */
-function printStorage(size: number, s: Awaited<ReturnType<typeof storage>>): number {
+/** The storage figures of one size (`size`, or `<size>_packed` after packing), and the floor that bounds them. */
+function printStorage(size: number | string, s: Awaited<ReturnType<typeof storage>>): number {
   const total = s.parts.reduce((sum, p) => sum + p.bytes, 0);
-  const indexes = s.parts.filter((p) => !['heap', 'toast', 'lookup_tables'].includes(p.name)).reduce((sum, p) => sum + p.bytes, 0);
+  const indexes = s.parts.filter((p) => !['heap', 'toast', 'lookup_tables', 'packs'].includes(p.name)).reduce((sum, p) => sum + p.bytes, 0);
   for (const p of s.parts) console.log(`figure archive_${size}_bytes_per_entry_${p.name}: ${fmt(p.bytes, 1)}`);
   console.log(`figure archive_${size}_bytes_per_entry: ${fmt(total, 1)}`);
   console.log(`figure archive_${size}_raw_json_bytes_per_entry: ${fmt(s.rawJson, 1)}   (a sample of entries as the view rebuilds them)`);
@@ -92,13 +93,22 @@ function printStorage(size: number, s: Awaited<ReturnType<typeof storage>>): num
   return total / s.rawJson;
 }
 
+/** `audit pack` over every month that has ended (the bench's months are hours old, not audit.packAfterDays): the probes then read a packed archive. */
+async function packEnded(database: Database): Promise<{ entries: number; ms: number }> {
+  const t = performance.now();
+  let entries = 0;
+  const current = new Date().toISOString().slice(0, 8) + '01';
+  for (const part of await listAuditPartitions(database.db)) if (part.month < current) entries += (await packMonth(database.db, part.month)).entries;
+  return { entries, ms: performance.now() - t };
+}
+
 /** Drop a full month (the oldest full one at this size, then recreate it empty so a later size fills it again). */
 async function dropMonth(database: Database, back: number): Promise<{ rows: number; ms: number }> {
   const d = monthStart(back);
   const part = `audit_logs_y${d.slice(0, 4)}m${d.slice(5, 7)}`;
   const [count] = (await database.pool.query<{ n: string }>(`select count(*) as n from ${part}`)).rows;
   const t = performance.now();
-  await database.db.execute(sql.raw(`drop table ${part}`));
+  await dropAuditPartition(database.db, part);
   const ms = performance.now() - t;
   await ensureAuditPartitions(database.db, [d]);
   return { rows: Number(count!.n), ms };
@@ -119,6 +129,9 @@ export async function archiveScaleBench(pgs: BenchPostgres): Promise<void> {
       have = size;
       console.log(`\n### ${fmt(size)} entries (generated in ${fmt((performance.now() - t1) / 1000, 1)} s)`);
       note('bytes_vs_raw_json', printStorage(size, await storage(database)));
+      const packed = await packEnded(database);
+      console.log(`figure archive_${size}_pack_ms: ${fmt(packed.ms, 0)}   (${fmt(packed.entries)} entries of the months that ended packed, each partition rewritten; the current month stays as written)`);
+      note('packed_bytes_vs_raw_json', printStorage(`${size}_packed`, await storage(database)));
       for (const p of await probes(database)) {
         const scans = await auditSeqScans(database, await captured(p.run));
         const { ms, rows } = await median(p.run);

@@ -65,6 +65,8 @@ export const configSchema = z.strictObject({
       pageSize: int(1000, 1, 1000),
       retentionMonths: int(0, 0, 1200),
       partitionsAhead: int(2, 0, 24),
+      // A month's entries are packed (compressed across entries, migration 0026) once it ended this many days ago: late entries are rare by then. 0 = the daemon and `run` do not pack.
+      packAfterDays: int(7, 0, 3650),
       // `audit verify`: the request budget of one verification run (the daemon's daily job included).
       verifyMaxRequests: int(300, 1),
       // A day verified without a gap is checked again once this long has passed (late entries, Cloudflare's own repairs).

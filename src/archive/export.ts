@@ -11,7 +11,7 @@ import { listAuditPartitions } from '../db/queries/audit-partitions.js';
 import { UsageError } from '../util/usage-error.js';
 import { version } from '../util/version.js';
 import { apiVersionOf, fileSha256, MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestFile, manifestSchema } from './manifest.js';
-import { ARCHIVE_SOURCES, type ArchiveSource, cursorLines, LINE_ORDER, lineDigest, monthWhere, rowLine } from './rows.js';
+import { ARCHIVE_SOURCES, type ArchiveSource, cursorLines, LINE_ORDER, lineDigest, monthRows, monthWhere, rowLine } from './rows.js';
 
 export interface ExportOptions {
   out: string;
@@ -58,7 +58,7 @@ async function exportOne(ctx: Context, out: string, source: ArchiveSource, month
   const written = await ctx.db.transaction(async (tx) => {
     if (!(await hasRows(tx, source, `${month}-01`))) return false;
     const query = sql`select ${sql.raw(rowLine('a'))} as line, to_char(event_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t
-      from audit_logs a where ${monthWhere(source, `${month}-01`)} order by ${sql.raw(LINE_ORDER)}`;
+      from ${monthRows(`${month}-01`)} a where ${monthWhere(source, `${month}-01`)} order by ${sql.raw(LINE_ORDER)}`;
     async function* lines() {
       for await (const r of cursorLines(tx, query)) {
         digest.add(r.line);

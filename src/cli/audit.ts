@@ -1,7 +1,7 @@
 import { UsageError } from '../util/usage-error.js';
 import { type CliKit, intArg } from './kit.js';
 
-/** `audit verify`, `audit export`, `audit import`. */
+/** `audit verify`, `audit export`, `audit import`, `audit pack`. */
 export function registerAudit(kit: CliKit): void {
   const audit = kit.program.command('audit').description('the audit-log archive');
   audit
@@ -50,5 +50,14 @@ export function registerAudit(kit: CliKit): void {
       kit.noDemo('audit import');
       const { auditImportCommand } = await import('../commands/audit-archive.js');
       await kit.respond((app) => auditImportCommand(app.ctx, target, { json: o.json }));
+    });
+  audit
+    .command('pack')
+    .description('pack closed months: their entries\' JSON compressed across entries, the partition rewritten (entries and bytes before/after per month)')
+    .option('--month <YYYY-MM>', 'only this month (default: every month that ended more than audit.packAfterDays ago)')
+    .option('--json', 'machine-readable report')
+    .action(async (o: { month?: string; json?: boolean }) => {
+      const { auditPackCommand } = await import('../commands/audit-pack.js');
+      await kit.respond((app) => auditPackCommand(app.ctx, { month: o.month, json: o.json }));
     });
 }

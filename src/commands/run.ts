@@ -7,6 +7,7 @@ import { outboxWriter } from '../alerts/outbox.js';
 import { queueBaselineSummary } from '../alerts/summary.js';
 import { type CheckOptions, type CheckResult, loadRuleSet, runChecks as runRuleChecks } from '../rules/engine.js';
 import { runHygiene } from '../remediation/hygiene.js';
+import { applyAuditPacking } from '../sync/audit-pack.js';
 import { applyAuditRetention } from '../sync/audit-retention.js';
 import { syncAll } from '../sync/sync-all.js';
 import { withStreamLock } from '../sync/stream-lock.js';
@@ -65,6 +66,7 @@ export async function runOnce(ctx: Context, opts: { streams?: string[]; checks?:
     concurrency: syncConcurrency(ctx.db.$client.options.max ?? 10),
   });
   await applyAuditRetention(ctx);
+  await applyAuditPacking(ctx);
   // Checks run even when a stream failed: a failed walk changes nothing it did not finish,
   // so the rules see the last complete picture of that stream.
   const checks = opts.checks === false ? undefined : await runChecks(ctx, { baseline: opts.baseline });

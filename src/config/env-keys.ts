@@ -24,6 +24,7 @@ export const ENV_KEYS: Record<string, string> = {
   FLAREWATCH_AUDIT_SINCE: 'audit.since',
   FLAREWATCH_AUDIT_PAGE_SIZE: 'audit.pageSize',
   FLAREWATCH_AUDIT_RETENTION_MONTHS: 'audit.retentionMonths',
+  FLAREWATCH_AUDIT_PACK_AFTER_DAYS: 'audit.packAfterDays',
   FLAREWATCH_BUDGET_ENABLED: 'budget.enabled',
   FLAREWATCH_BUDGET_SHARE: 'budget.share',
   FLAREWATCH_BUDGET_BACKOFF_WINDOW: 'budget.backoffWindow',

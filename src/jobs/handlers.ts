@@ -2,6 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import { CloudflareRequestError } from '../cloudflare/errors.js';
 import { runAlerts, runChecks, runDigest } from '../commands/run.js';
 import type { Context } from '../context.js';
+import { applyAuditPacking } from '../sync/audit-pack.js';
 import { applyAuditRetention } from '../sync/audit-retention.js';
 import { streamJob, UnknownStreamError } from '../sync/catalog.js';
 import { runStream, WalkerError } from '../sync/runner.js';
@@ -51,6 +52,7 @@ export const syncStream: Handler<'sync.stream'> = async (ctx, { stream }) => {
  */
 export const runChecksJob: Handler<'checks.run'> = async (ctx) => {
   await applyAuditRetention(ctx);
+  await applyAuditPacking(ctx);
   await runChecks(ctx);
   return { status: 'succeeded' };
 };

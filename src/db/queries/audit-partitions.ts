@@ -28,4 +28,7 @@ export async function listAuditPartitions(tx: Tx): Promise<AuditPartition[]> {
 export async function dropAuditPartition(tx: Tx, name: string): Promise<void> {
   if (!/^audit_logs_y\d{4}m\d{2}$/.test(name)) throw new Error(`refusing to drop ${name}: not an audit_logs partition`);
   await tx.execute(sql.raw(`drop table if exists "${name}"`));
+  // The month's packs (migration 0026) hold its entries' JSON: they go with it.
+  const m = /^audit_logs_y(\d{4})m(\d{2})$/.exec(name)!;
+  await tx.execute(sql`delete from audit_packs where month = ${`${m[1]}-${m[2]}-01`}::date`);
 }

@@ -1,0 +1,91 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../client.js';
+
+/** What packing one month did: entries and packs written, and the month's bytes (partition with its indexes, and its packs) before and after. */
+export interface PackedMonth {
+  month: string;
+  partition: string;
+  entries: number;
+  packs: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  /** The partition could not be locked for its rewrite within the lock timeout (a long reader): packed, not yet compacted. */
+  compactSkipped?: string;
+}
+
+/** Entries per pack: ~20 KB of JSON a value, which pglz compresses across entries (migration 0026 has the measurements). */
+export const PACK_SIZE = 64;
+
+// VACUUM FULL waits for the partition's readers and, while waiting, queues every later reader of
+// it behind itself: past this it gives up and the next run compacts (the packing itself is kept).
+const COMPACT_LOCK_TIMEOUT = '10s';
+
+const partitionName = (month: string) => `audit_logs_y${month.slice(0, 4)}m${month.slice(5, 7)}`;
+
+/** The month's bytes on disk: the partition (heap, TOAST, indexes) and its packs. */
+export async function monthBytes(db: Db, month: string): Promise<number> {
+  const res = await db.execute<{ b: string }>(sql`
+    select coalesce(pg_total_relation_size(to_regclass(${partitionName(month)})), 0)
+      + coalesce((select sum(pg_column_size(p.*)) from audit_packs p where p.month = ${month}::date), 0) as b`);
+  return Number(res.rows[0]?.b ?? 0);
+}
+
+/** How many entries of the month are not packed (late entries written after a pack run, or all of it). */
+export async function unpackedEntries(db: Db, month: string): Promise<number> {
+  const part = partitionName(month);
+  const exists = await db.execute<{ r: string | null }>(sql`select to_regclass(${part})::text as r`);
+  if (!exists.rows[0]?.r) return 0;
+  const res = await db.execute<{ n: string }>(sql.raw(`select count(*) as n from "${part}" where pack_id is null`));
+  return Number(res.rows[0]?.n ?? 0);
+}
+
+/**
+ * Pack the month's unpacked entries (one transaction, migration 0026's flarewatch_audit_pack_month),
+ * then rewrite the partition so the space comes back: its indexes at fillfactor 100 (a closed month
+ * gets few late entries) and VACUUM FULL, which holds an ACCESS EXCLUSIVE lock on this one partition
+ * for its few seconds (the current month, where the sync writes, is another partition).
+ */
+export async function packMonth(db: Db, month: string): Promise<PackedMonth> {
+  const partition = partitionName(month);
+  const bytesBefore = await monthBytes(db, month);
+  const res = await db.execute<{ entries: string; packs: string }>(sql`select entries, packs from flarewatch_audit_pack_month(${month}::date, ${PACK_SIZE})`);
+  const entries = Number(res.rows[0]?.entries ?? 0);
+  const packs = Number(res.rows[0]?.packs ?? 0);
+  const out: PackedMonth = { month, partition, entries, packs, bytesBefore, bytesAfter: bytesBefore };
+  if (entries > 0) {
+    const skipped = await compactPartition(db, partition);
+    if (skipped) out.compactSkipped = skipped;
+  }
+  out.bytesAfter = await monthBytes(db, month);
+  return out;
+}
+
+/** Fillfactor 100 on the partition's indexes, then VACUUM FULL (which rebuilds them) on its own connection; returns why it was skipped, if it was. */
+async function compactPartition(db: Db, partition: string): Promise<string | undefined> {
+  const client = await db.$client.connect();
+  try {
+    const idx = await client.query<{ name: string }>(`select c.relname as name from pg_index x join pg_class c on c.oid = x.indexrelid where x.indrelid = $1::regclass`, [partition]);
+    for (const { name } of idx.rows) await client.query(`alter index "${name}" set (fillfactor = 100)`);
+    await client.query(`set lock_timeout = '${COMPACT_LOCK_TIMEOUT}'`);
+    try {
+      await client.query(`vacuum (full, analyze) "${partition}"`);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '55P03') throw err;
+      return `lock not obtained within ${COMPACT_LOCK_TIMEOUT}`;
+    } finally {
+      await client.query('reset lock_timeout');
+    }
+    return undefined;
+  } finally {
+    client.release();
+  }
+}
+
+/** Packs whose month has no partition (a drop that ended between dropping the partition and deleting its packs): deleted. */
+export async function dropOrphanPacks(db: Db): Promise<number> {
+  const res = await db.execute(sql`
+    delete from audit_packs where month in (
+      select m from (select distinct month as m from audit_packs) x
+      where to_regclass(format('audit_logs_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'))) is null)`);
+  return res.rowCount ?? 0;
+}
