@@ -12,13 +12,18 @@ export interface ArchiveFilter {
   accountId: string | null;
 }
 
+// Days are UTC days, given as instants: a `::date` bound is midnight in the session's time zone, and
+// comparing a date with event_time is not immutable, so the planner could not prune the month
+// partitions and planned every one of them for a query about one day.
+const utcMidnight = (day: string, plusDays = 0) => new Date(Date.parse(`${day}T00:00:00Z`) + plusDays * 86_400_000);
+
 const where = (f: ArchiveFilter) => (f.accountId === null ? sql`source = ${f.source}` : sql`source = ${f.source} and account_id = ${f.accountId}`);
 
 /** Entries archived per UTC day in [from, to) (days as YYYY-MM-DD). */
 export async function archivedPerDay(tx: Tx, f: ArchiveFilter, from: string, to: string): Promise<Map<string, number>> {
   const res = await tx.execute<{ day: string; n: number }>(sql`
     select to_char(event_time at time zone 'UTC', 'YYYY-MM-DD') as day, count(*)::int as n
-      from audit_logs where ${where(f)} and event_time >= ${from}::date and event_time < ${to}::date group by 1`);
+      from audit_logs where ${where(f)} and event_time >= ${utcMidnight(from)} and event_time < ${utcMidnight(to)} group by 1`);
   return new Map(res.rows.map((r) => [r.day, r.n]));
 }
 
@@ -30,7 +35,7 @@ export async function firstArchived(tx: Tx, f: ArchiveFilter): Promise<Date | un
 
 /** Of these ids the API serves for `day`, the ones the archive lacks; and how many the archive holds that day. */
 export async function compareDay(tx: Tx, f: ArchiveFilter, day: string, apiIds: string[]): Promise<{ archived: number; missing: string[] }> {
-  const inDay = sql`event_time >= ${day}::date and event_time < ${day}::date + 1`;
+  const inDay = sql`event_time >= ${utcMidnight(day)} and event_time < ${utcMidnight(day, 1)}`;
   const count = await tx.execute<{ n: number }>(sql`select count(*)::int as n from audit_logs where ${where(f)} and ${inDay}`);
   const missing = await tx.execute<{ id: string }>(sql`
     select x.id from unnest(${pgTextArray(apiIds)}::text[]) as x(id)
