@@ -1,25 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessRows, tokenPolicy, ZONE_KEY } from '../helpers/access-rows.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { oldDefinition } from '../helpers/old-definition.js';
 
 // Migration 0022 replaces flarewatch_access_model so that each account's access picture is worked
 // out once per call, not once per grant. The rows must be exactly those of the 0017 definition:
 // it is installed beside the new one under another name, and both are read over a world with
 // complete, partial and unsynced accounts, every member path, deny, and user and account tokens.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let db: TestDatabase;
 
-/** The 0017 definition of the model, renamed. */
-function modelOf0017(): string {
-  const text = readFileSync(`${ROOT}migrations/0017_access_model.sql`, 'utf8');
-  const start = text.indexOf('CREATE FUNCTION flarewatch_access_model(');
-  const end = text.indexOf('$$;', start) + 3;
-  if (start < 0 || end < 3) throw new Error('0017 no longer holds flarewatch_access_model');
-  return text.slice(start, end).replace('CREATE FUNCTION flarewatch_access_model(', 'CREATE FUNCTION flarewatch_access_model_0017(');
-}
+const modelOf0017 = () =>
+  oldDefinition('0017_access_model', 'function', 'CREATE FUNCTION flarewatch_access_model(', 'CREATE FUNCTION flarewatch_access_model_0017(');
 
 beforeAll(async () => {
   db = await createTestDatabase();

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';
 import { testContext } from '../helpers/context.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { oldDefinition } from '../helpers/old-definition.js';
 import { INVENTORY_KINDS } from '../helpers/inventory.js';
 import { DAY_MS } from '../helpers/rules.js';
 
@@ -12,27 +11,13 @@ import { DAY_MS } from '../helpers/rules.js';
 // through the audit_logs view) for speed. Its rows must be those of 0023's definition, installed
 // beside it here, on a synced archive plus entries made to hit every branch of its filters.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let db: TestDatabase;
 let sim: Simulator;
 
-/** 0023's pending_invitations, renamed. */
-function pendingInvitationsOf0023(): string {
-  const text = readFileSync(`${ROOT}migrations/0023_audit_compact.sql`, 'utf8');
-  const start = text.indexOf('CREATE VIEW "pending_invitations" AS');
-  const end = text.indexOf('--> statement-breakpoint', start);
-  if (start < 0 || end < 0) throw new Error('0023 no longer holds pending_invitations');
-  return text.slice(start, end).replace('"pending_invitations"', 'pending_invitations_0023');
-}
-
-/** 0023's access_used, renamed. */
-function accessUsedOf0023(): string {
-  const text = readFileSync(`${ROOT}migrations/0023_audit_compact.sql`, 'utf8');
-  const start = text.indexOf('CREATE OR REPLACE FUNCTION access_used(');
-  const end = text.indexOf('$$;', text.indexOf('AS $$', start) + 5) + 3;
-  if (start < 0 || end < 3) throw new Error('0023 no longer holds access_used');
-  return text.slice(start, end).replace('FUNCTION access_used(', 'FUNCTION access_used_0023(');
-}
+const pendingInvitationsOf0023 = () =>
+  oldDefinition('0023_audit_compact', 'view', 'CREATE VIEW "pending_invitations" AS', 'CREATE VIEW pending_invitations_0023 AS');
+const accessUsedOf0023 = () =>
+  oldDefinition('0023_audit_compact', 'function', 'CREATE OR REPLACE FUNCTION access_used(', 'CREATE OR REPLACE FUNCTION access_used_0023(');
 
 const ago = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
 

@@ -1,30 +1,21 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAuditPartitions } from '../../src/db/queries/audit-partitions.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { syncAll } from '../../src/sync/sync-all.js';
 import { testContext } from '../helpers/context.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { oldDefinition } from '../helpers/old-definition.js';
 
 // Migration 0028 moved audit_events' twin test (the same event in another log) out of the view
 // into flarewatch_audit_twin(), so a query over the view is planned once per partition instead of
 // once per pair of partitions. Its rows must be those of 0023's definition, installed beside it,
 // over a synced archive and entries made to hit each branch of the twin test.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MONTHS = 30;
 let db: TestDatabase;
 let sim: Simulator;
 
-/** 0023's audit_events, renamed. */
-function auditEventsOf0023(): string {
-  const text = readFileSync(`${ROOT}migrations/0023_audit_compact.sql`, 'utf8');
-  const start = text.indexOf('CREATE VIEW "audit_events" AS');
-  const end = text.indexOf('--> statement-breakpoint', start);
-  if (start < 0 || end < 0) throw new Error('0023 no longer holds audit_events');
-  return text.slice(start, end).replace('"audit_events"', 'audit_events_0023');
-}
+const auditEventsOf0023 = () => oldDefinition('0023_audit_compact', 'view', 'CREATE VIEW "audit_events" AS', 'CREATE VIEW audit_events_0023 AS');
 
 const T0 = Date.parse('2026-10-14T12:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
