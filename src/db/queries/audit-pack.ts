@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
+import { partitionOf } from './audit-partitions.js';
 
 /** What packing one month did: entries and packs written, and the month's bytes (partition with its indexes, and its packs) before and after. */
 export interface PackedMonth {
@@ -20,19 +21,17 @@ export const PACK_SIZE = 64;
 // it behind itself: past this it gives up and the next run compacts (the packing itself is kept).
 const COMPACT_LOCK_TIMEOUT = '10s';
 
-const partitionName = (month: string) => `audit_logs_y${month.slice(0, 4)}m${month.slice(5, 7)}`;
-
 /** The month's bytes on disk: the partition (heap, TOAST, indexes) and its packs. */
 export async function monthBytes(db: Db, month: string): Promise<number> {
   const res = await db.execute<{ b: string }>(sql`
-    select coalesce(pg_total_relation_size(to_regclass(${partitionName(month)})), 0)
+    select coalesce(pg_total_relation_size(to_regclass(${partitionOf(month)})), 0)
       + coalesce((select sum(pg_column_size(p.*)) from audit_packs p where p.month = ${month}::date), 0) as b`);
   return Number(res.rows[0]?.b ?? 0);
 }
 
 /** How many entries of the month are not packed (late entries written after a pack run, or all of it). */
 export async function unpackedEntries(db: Db, month: string): Promise<number> {
-  const part = partitionName(month);
+  const part = partitionOf(month);
   const exists = await db.execute<{ r: string | null }>(sql`select to_regclass(${part})::text as r`);
   if (!exists.rows[0]?.r) return 0;
   const res = await db.execute<{ n: string }>(sql.raw(`select count(*) as n from "${part}" where pack_id is null`));
@@ -46,7 +45,7 @@ export async function unpackedEntries(db: Db, month: string): Promise<number> {
  * for its few seconds (the current month, where the sync writes, is another partition).
  */
 export async function packMonth(db: Db, month: string): Promise<PackedMonth> {
-  const partition = partitionName(month);
+  const partition = partitionOf(month);
   const bytesBefore = await monthBytes(db, month);
   const res = await db.execute<{ entries: string; packs: string }>(sql`select entries, packs from flarewatch_audit_pack_month(${month}::date, ${PACK_SIZE})`);
   const entries = Number(res.rows[0]?.entries ?? 0);
