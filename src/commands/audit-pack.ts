@@ -6,8 +6,9 @@ const mb = (b: number) => `${(b / 1_048_576).toFixed(1)} MB`;
 
 function line(p: PackedMonth): string {
   const month = p.month.slice(0, 7);
-  if (p.entries === 0) return `${month}: nothing to pack (every entry packed already), ${mb(p.bytesAfter)}`;
   const ratio = p.bytesBefore > 0 ? ` (${(p.bytesAfter / p.bytesBefore).toFixed(2)}×)` : '';
+  if (p.entries === 0 && p.compacted) return `${month}: packed earlier, now rewritten, ${mb(p.bytesBefore)} -> ${mb(p.bytesAfter)}${ratio}`;
+  if (p.entries === 0) return `${month}: nothing to pack (every entry packed already), ${mb(p.bytesAfter)}`;
   const skipped = p.compactSkipped ? `; not compacted yet: ${p.compactSkipped} (the next run compacts)` : '';
   return `${month}: ${p.entries.toLocaleString('en-US')} entries packed into ${p.packs.toLocaleString('en-US')} packs, ${mb(p.bytesBefore)} -> ${mb(p.bytesAfter)}${ratio}${skipped}`;
 }

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { listAuditPartitions } from '../db/queries/audit-partitions.js';
-import { dropOrphanPacks, monthBytes, type PackedMonth, packMonth, unpackedEntries } from '../db/queries/audit-pack.js';
+import { dropOrphanPacks, monthBytes, type PackedMonth, packMonth, packWork } from '../db/queries/audit-pack.js';
 import { UsageError } from '../util/usage-error.js';
 
 /** Whether the month (YYYY-MM-01) ended more than audit.packAfterDays ago. */
@@ -12,8 +12,9 @@ export function isPackable(ctx: Context, month: string): boolean {
 
 /**
  * Pack the closed months' entries not packed yet (every closed month, or `month`: YYYY-MM), oldest
- * first, one partition at a time. A month with nothing to pack is reported with 0 entries and left
- * as it is (no rewrite): a second run does nothing.
+ * first, one partition at a time, and rewrite a packed partition an earlier run could not lock. A
+ * month with nothing to do is left as it is (reported with 0 entries when asked for): a second run
+ * does nothing.
  */
 export async function packClosedMonths(ctx: Context, opts: { month?: string } = {}): Promise<PackedMonth[]> {
   const wanted = opts.month ? `${opts.month}-01` : undefined;
@@ -27,14 +28,15 @@ export async function packClosedMonths(ctx: Context, opts: { month?: string } = 
   const done: PackedMonth[] = [];
   for (const part of parts) {
     if (ctx.signal?.aborted) break;
-    if ((await unpackedEntries(ctx.db, part.month)) === 0) {
+    const work = await packWork(ctx.db, part.month);
+    if (work.unpacked === 0 && !work.uncompacted) {
       if (wanted) {
         const bytes = await monthBytes(ctx.db, part.month);
-        done.push({ month: part.month, partition: part.name, entries: 0, packs: 0, bytesBefore: bytes, bytesAfter: bytes });
+        done.push({ month: part.month, partition: part.name, entries: 0, packs: 0, bytesBefore: bytes, bytesAfter: bytes, compacted: false });
       }
       continue;
     }
-    const packed = await packMonth(ctx.db, part.month);
+    const packed = await packMonth(ctx.db, part.month, work);
     done.push(packed);
     ctx.log.info({ ...packed }, 'packed a closed month of the audit archive');
   }

@@ -132,6 +132,25 @@ describe('packing closed months', () => {
     expect(await packCount('2030-05-01')).toBe(3);
   });
 
+  it('a rewrite a reader blocks is left packed, and the next run rewrites that month without packing it again', async () => {
+    const reader = await db.pool.connect();
+    try {
+      // A long reader of the month holds its lock past the rewrite's 10 s lock timeout.
+      await reader.query('begin');
+      await reader.query('select count(*) from audit_logs_y2030m05');
+      const first = await packClosedMonths(ctx);
+      expect(first.map((d) => [d.month, d.entries, d.compacted])).toEqual([['2030-05-01', 156, false], ['2030-06-01', 46, true]]);
+      expect(first[0]!.compactSkipped).toMatch(/lock not obtained/);
+    } finally {
+      await reader.query('rollback');
+      reader.release();
+    }
+    const second = await packClosedMonths(ctx);
+    expect(second.map((d) => [d.month, d.entries, d.packs, d.compacted])).toEqual([['2030-05-01', 0, 0, true]]);
+    expect(second[0]!.bytesAfter).toBeLessThan(second[0]!.bytesBefore);
+    expect(await packClosedMonths(ctx)).toEqual([]);
+  });
+
   it('a late entry into a packed month is read, stays unpacked until the next run, which packs only it', async () => {
     const base = await snapshot();
     await packClosedMonths(ctx);
