@@ -12,7 +12,7 @@ import { historyMemberCommand, historyTokenCommand } from '../src/commands/histo
 import type { Database } from '../src/db/client.js';
 import { packMonth } from '../src/db/queries/audit-pack.js';
 import { dropAuditPartition, ensureAuditPartitions, listAuditPartitions } from '../src/db/queries/audit-partitions.js';
-import { archivedPerDay, compareDay } from '../src/db/queries/audit-verifications.js';
+import { archivedPerDay, compareDay, utcMidnight } from '../src/db/queries/audit-verifications.js';
 import { loadConfig } from '../src/config.js';
 import { startReview } from '../src/review/start.js';
 import { generate, type Inventory, monthStart, monthsSpanned, PER_DAY, syncInventory } from './archive-scale-data.js';
@@ -61,7 +61,7 @@ async function probes(database: Database): Promise<Probe[]> {
   const verifyDay = () => database.db.transaction(async (tx) => {
     await archivedPerDay(tx, stream, day, new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10));
     // The ids the API would serve for that day: the archived ones and one it lacks.
-    const ids = (await tx.execute<{ id: string }>(sql`select id from audit_logs where source = 'account_v2' and account_id = ${mem!.account_id} and event_time >= ${new Date(`${day}T00:00:00Z`)} and event_time < ${new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000)}`)).rows.map((r) => r.id);
+    const ids = (await tx.execute<{ id: string }>(sql`select id from audit_logs where source = 'account_v2' and account_id = ${mem!.account_id} and event_time >= ${utcMidnight(day)} and event_time < ${utcMidnight(day, 1)}`)).rows.map((r) => r.id);
     await compareDay(tx, stream, day, [...ids, 'not-archived']);
   });
   const [one] = await q<{ source: string; id: string; event_time: Date }>(`select source, id, event_time from audit_logs where action_type = 'member.add' limit 1`);

@@ -15,7 +15,7 @@ export interface ArchiveFilter {
 // Days are UTC days, given as instants: a `::date` bound is midnight in the session's time zone, and
 // comparing a date with event_time is not immutable, so the planner could not prune the month
 // partitions and planned every one of them for a query about one day.
-const utcMidnight = (day: string, plusDays = 0) => new Date(Date.parse(`${day}T00:00:00Z`) + plusDays * 86_400_000);
+export const utcMidnight = (day: string, plusDays = 0) => new Date(Date.parse(`${day}T00:00:00Z`) + plusDays * 86_400_000);
 
 const where = (f: ArchiveFilter) => (f.accountId === null ? sql`source = ${f.source}` : sql`source = ${f.source} and account_id = ${f.accountId}`);
 
