@@ -2,32 +2,10 @@
 // the pg client), whether any plans a sequential scan of an audit_logs partition, and where the
 // archive's bytes go (heap, TOAST, each index) per entry.
 import { deflateRawSync } from 'node:zlib';
-import pg from 'pg';
 import type { Database } from '../src/db/client.js';
+import type { Statement } from '../test/helpers/captured-statements.js';
 
-interface Statement { text: string; values: unknown[] }
-
-/** Run `fn` and return the statements it sent through any pg client of this process. */
-export async function captured(fn: () => Promise<unknown>): Promise<Statement[]> {
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const original = proto.query;
-  const seen: Statement[] = [];
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const [first, second] = args as [unknown, unknown];
-    if (typeof first === 'string') seen.push({ text: first, values: Array.isArray(second) ? second : [] });
-    else if (first && typeof first === 'object' && 'text' in first) {
-      const q = first as { text: string; values?: unknown[] };
-      seen.push({ text: q.text, values: q.values ?? (Array.isArray(second) ? second : []) });
-    }
-    return original.apply(this, args);
-  };
-  try {
-    await fn();
-  } finally {
-    proto.query = original;
-  }
-  return seen;
-}
+export { captured } from '../test/helpers/captured-statements.js';
 
 type PlanNode = { 'Node Type': string; 'Relation Name'?: string; Plans?: PlanNode[] };
 

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { dropAuditPartition, listAuditPartitions, monthOf } from '../db/queries/audit-partitions.js';
+import { forgetDroppedMonths } from '../db/queries/audit-subject-months.js';
 
 /**
  * Drop whole monthly partitions older than the retention setting (0 = keep forever).
@@ -18,6 +19,10 @@ export async function applyAuditRetention(ctx: Context): Promise<string[]> {
     await dropAuditPartition(ctx.db, part.name);
     dropped.push(part.name);
   }
-  if (dropped.length) ctx.log.info({ dropped, retentionMonths: months }, 'dropped audit-log partitions past retention');
+  if (dropped.length) {
+    // After the drops, not inside them: each drop stays O(1) whatever its month held.
+    const forgotten = await forgetDroppedMonths(ctx.db);
+    ctx.log.info({ dropped, retentionMonths: months, monthIndexRows: forgotten }, 'dropped audit-log partitions past retention');
+  }
   return dropped;
 }

@@ -1,6 +1,7 @@
 import { asc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import { pgTextArray } from './text-array.js';
+import { subjectMonths, withinMonths } from './audit-subject-months.js';
 import { accountMembers, accountMemberVersions, accounts, apiTokens, apiTokenVersions } from '../schema/index.js';
 
 /** One audit-log event (one row of audit_events: a real event, with every log that holds it). */
@@ -65,12 +66,16 @@ const SUBJECT_EMAIL = sql`coalesce(e.raw #>> '{resource,request,email}', e.raw #
  */
 export async function resourceEvents(tx: Tx, q: { ids: string[]; typeLike: string; emails?: Array<{ accountId: string; email: string }> }): Promise<AuditEventRow[]> {
   if (!q.ids.length) return [];
+  // Only the months that hold entries about them: no time bound would prune the others (0029).
+  const months = await subjectMonths(tx, q);
+  if (!months.length) return [];
   const byEmail = (q.emails ?? []).map((e) => sql`(e.account_id = ${e.accountId} and e.subject_email = lower(${e.email}))`);
   const res = await tx.execute<Record<string, unknown>>(sql`
     select e.source, e.id, e.event_time::text as event_time, e.account_id, e.action_type, e.action_result, e.actor_email, e.actor_id,
            e.actor_ip, e.actor_token_id, e.actor_token_name, e.resource_type, e.resource_id, ${SUBJECT_EMAIL} as subject_email, e.sources
     from audit_events e
-    where e.resource_type = any(array(select t from flarewatch_audit_resource_types() t where t ilike ${`%${q.typeLike}%`}))
+    where ${withinMonths(sql`e.event_time`, months)}
+      and e.resource_type = any(array(select t from flarewatch_audit_resource_types() t where t ilike ${`%${q.typeLike}%`}))
       and (e.resource_id = any(${pgTextArray(q.ids)}::text[])
            ${byEmail.length ? sql`or ${sql.join(byEmail, sql` or `)}` : sql``})
     order by e.event_time, e.source, e.id`);
