@@ -52,6 +52,8 @@ export async function storage(database: Database): Promise<Storage> {
     union all
     select 'packs', pg_total_relation_size('audit_packs')
     union all
+    select 'month_index', pg_total_relation_size('audit_resource_months') + pg_total_relation_size('audit_subject_email_months')
+    union all
     select 'lookup_tables', sum(pg_total_relation_size(t::regclass)) from unnest(array['audit_accounts', 'audit_actors', 'audit_actions', 'audit_zones']) t`);
   // A sample of entries: the raw JSON as the view rebuilds it (what the API served), each compressed
   // on its own (deflate: better than PostgreSQL's pglz), and what the row keeps of it compressed alone.

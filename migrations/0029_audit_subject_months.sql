@@ -2,20 +2,25 @@
 -- months kept). Such a query has no time bound, so it planned and probed every month partition's
 -- resource and subject-email indexes (0.3-0.7 ms a month: 15-40 ms at five years) to find the few
 -- months that hold the subject. PostgreSQL has no global index over a partitioned table, so these
--- two small tables are one: which months hold entries about a resource id, or naming an e-mail in
--- an account. A reader looks its subject's months up first and then reads only those partitions.
+-- two small tables are one: which months hold entries about a token or a member (by resource id:
+-- the resource types that look like a token or a member, what `history` and pending_invitations
+-- read), or naming an e-mail in an account. A reader looks its subject's months up first and then
+-- reads only those partitions. Other resources (DNS records, zones, ...) are not indexed: no reader
+-- asks for one resource's whole history, and they are most of the archive's distinct ids.
 --
 -- They are kept by a statement trigger on audit_entries (every writer: the archive's set-based
 -- insert, the view's row trigger, import), from the rows each statement inserted. They may say too
 -- much, never too little: an entry deleted through the view leaves its month listed (a reader then
--- probes one month for nothing), and retention drops a partition at once and forgets its months
--- afterwards, in its own statement (`flarewatch_audit_forget_months`), so dropping a month stays O(1).
+-- probes one month for nothing), and retention drops a partition at once and forgets its month
+-- afterwards, in its own statement (`flarewatch_audit_forget_months`, which packing also runs, for a
+-- drop that was interrupted between the two), so dropping a month stays O(1).
 CREATE TABLE "audit_resource_months" (
 	"resource_id" text NOT NULL,
 	"month" date NOT NULL,
 	PRIMARY KEY ("resource_id", "month")
 );
 --> statement-breakpoint
+-- For forgetting a dropped month (and finding months no partition holds) without a scan.
 CREATE INDEX "audit_resource_months_month_idx" ON "audit_resource_months" ("month");
 --> statement-breakpoint
 -- account_ref as audit_entries holds it (audit_accounts.ref); the e-mail lower-cased, as the
@@ -34,13 +39,19 @@ CREATE INDEX "audit_subject_email_months_month_idx" ON "audit_subject_email_mont
 CREATE FUNCTION flarewatch_utc_month(month date, plus integer DEFAULT 0) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE AS $$ SELECT (date_trunc('month', month) + make_interval(months => plus))::timestamp AT TIME ZONE 'UTC' $$;
 --> statement-breakpoint
+-- The resource types whose ids are indexed by month: those `history token|member` and
+-- pending_invitations select (flarewatch_audit_resource_types() ILIKE '%token%' / '%member%').
+CREATE FUNCTION flarewatch_audit_subject_type(resource_type text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT resource_type ILIKE '%token%' OR resource_type ILIKE '%member%' $$;
+--> statement-breakpoint
 CREATE FUNCTION flarewatch_audit_note_months() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	-- In key order, so two writers take the new keys' locks in the same order (as the interning does).
 	INSERT INTO audit_resource_months (resource_id, month)
 	SELECT DISTINCT n.resource_id, date_trunc('month', n.event_time AT TIME ZONE 'UTC')::date
-	FROM new_entries n WHERE n.resource_id IS NOT NULL
+	FROM new_entries n JOIN audit_actions an ON an.ref = n.action_ref
+	WHERE n.resource_id IS NOT NULL AND flarewatch_audit_subject_type(an.key ->> 4)
 	ORDER BY 1, 2
 	ON CONFLICT DO NOTHING;
 	INSERT INTO audit_subject_email_months (account_ref, subject_email, month)
@@ -60,7 +71,9 @@ REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION flarewa
 --> statement-breakpoint
 -- What the archive already holds (one pass over it: about a minute for 10M entries).
 INSERT INTO audit_resource_months (resource_id, month)
-SELECT DISTINCT resource_id, date_trunc('month', event_time AT TIME ZONE 'UTC')::date FROM audit_entries WHERE resource_id IS NOT NULL
+SELECT DISTINCT e.resource_id, date_trunc('month', e.event_time AT TIME ZONE 'UTC')::date
+FROM audit_entries e JOIN audit_actions an ON an.ref = e.action_ref
+WHERE e.resource_id IS NOT NULL AND flarewatch_audit_subject_type(an.key ->> 4)
 ON CONFLICT DO NOTHING;
 --> statement-breakpoint
 INSERT INTO audit_subject_email_months (account_ref, subject_email, month)
@@ -71,25 +84,25 @@ WHERE account_ref IS NOT NULL
   AND coalesce(rest #>> '{resource,request,email}', rest #>> '{newValueJson,email}', rest #>> '{metadata,email}') IS NOT NULL
 ON CONFLICT DO NOTHING;
 --> statement-breakpoint
--- The months no partition holds any more (retention dropped them): forgotten after the drop, in
--- their own statements, so the drop itself stays O(1). Returns the rows deleted.
+-- The months no partition holds any more (retention dropped them, or a drop was interrupted):
+-- forgotten after the drop, in their own statements, so the drop itself stays O(1). Returns the
+-- rows deleted.
 CREATE FUNCTION flarewatch_audit_forget_months() RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE gone date[]; r bigint; e bigint;
 BEGIN
+	-- The distinct months, by skipping through each month index (a probe a month, not a read of every row).
+	WITH RECURSIVE rm(month) AS (
+		SELECT min(month) FROM audit_resource_months
+		UNION ALL SELECT (SELECT min(x.month) FROM audit_resource_months x WHERE x.month > rm.month) FROM rm WHERE rm.month IS NOT NULL
+	), em(month) AS (
+		SELECT min(month) FROM audit_subject_email_months
+		UNION ALL SELECT (SELECT min(x.month) FROM audit_subject_email_months x WHERE x.month > em.month) FROM em WHERE em.month IS NOT NULL
+	)
 	SELECT coalesce(array_agg(m.month), '{}') INTO gone
-	FROM (
-		-- The distinct months by skipping through each month index (a month at a time, not every row).
-		WITH RECURSIVE rm(month) AS (
-			SELECT min(month) FROM audit_resource_months
-			UNION ALL SELECT (SELECT min(x.month) FROM audit_resource_months x WHERE x.month > rm.month) FROM rm WHERE rm.month IS NOT NULL
-		), em(month) AS (
-			SELECT min(month) FROM audit_subject_email_months
-			UNION ALL SELECT (SELECT min(x.month) FROM audit_subject_email_months x WHERE x.month > em.month) FROM em WHERE em.month IS NOT NULL
-		)
-		SELECT month FROM rm WHERE month IS NOT NULL UNION SELECT month FROM em WHERE month IS NOT NULL
-	) m
-	WHERE to_regclass(format('audit_logs_y%sm%s', to_char(m.month, 'YYYY'), to_char(m.month, 'MM'))) IS NULL;
+	FROM (SELECT month FROM rm UNION SELECT month FROM em) m
+	WHERE m.month IS NOT NULL
+	  AND to_regclass(format('audit_logs_y%sm%s', to_char(m.month, 'YYYY'), to_char(m.month, 'MM'))) IS NULL;
 	DELETE FROM audit_resource_months WHERE month = ANY (gone);
 	GET DIAGNOSTICS r = ROW_COUNT;
 	DELETE FROM audit_subject_email_months WHERE month = ANY (gone);

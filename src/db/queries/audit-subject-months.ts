@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import { pgTextArray } from './text-array.js';
 
-/** What a lookup is about: resource ids, and e-mails an entry names in an account (member events). */
+/** What a lookup is about: token or member resource ids (the types 0029 indexes), and e-mails an entry names in an account. */
 export interface AuditSubjects { ids: string[]; emails?: Array<{ accountId: string; email: string }> }
 
 /**
@@ -35,7 +35,7 @@ export function withinMonths(time: SQL, months: string[]): SQL {
   return sql`(${sql.join(months.map((m) => sql`(${time} >= flarewatch_utc_month(${m}::date) and ${time} < flarewatch_utc_month(${m}::date, 1))`), sql` or `)})`;
 }
 
-/** Forget the months of the index that no partition holds any more (after retention dropped them). */
+/** Forget the months of the index that no partition holds any more (retention dropped them). */
 export async function forgetDroppedMonths(tx: Tx): Promise<number> {
   const res = await tx.execute<{ n: string }>(sql`select flarewatch_audit_forget_months() as n`);
   return Number(res.rows[0]?.n ?? 0);
