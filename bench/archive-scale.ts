@@ -12,6 +12,7 @@ import { historyMemberCommand, historyTokenCommand } from '../src/commands/histo
 import type { Database } from '../src/db/client.js';
 import { packMonth } from '../src/db/queries/audit-pack.js';
 import { dropAuditPartition, ensureAuditPartitions, listAuditPartitions } from '../src/db/queries/audit-partitions.js';
+import { forgetDroppedMonths } from '../src/db/queries/audit-subject-months.js';
 import { archivedPerDay, compareDay, utcMidnight } from '../src/db/queries/audit-verifications.js';
 import { loadConfig } from '../src/config.js';
 import { startReview } from '../src/review/start.js';
@@ -106,15 +107,19 @@ async function packEnded(database: Database): Promise<{ entries: number; ms: num
 }
 
 /** Drop a full month (the oldest full one at this size, then recreate it empty so a later size fills it again). */
-async function dropMonth(database: Database, back: number): Promise<{ rows: number; ms: number }> {
+async function dropMonth(database: Database, back: number): Promise<{ rows: number; ms: number; forgotten: number; forgetMs: number }> {
   const d = monthStart(back);
   const part = `audit_logs_y${d.slice(0, 4)}m${d.slice(5, 7)}`;
   const [count] = (await database.pool.query<{ n: string }>(`select count(*) as n from ${part}`)).rows;
   const t = performance.now();
   await dropAuditPartition(database.db, part);
   const ms = performance.now() - t;
+  // What retention does next, in its own statements: forget the month in the month index (0029).
+  const t2 = performance.now();
+  const forgotten = await forgetDroppedMonths(database.db);
+  const forgetMs = performance.now() - t2;
   await ensureAuditPartitions(database.db, [d]);
-  return { rows: Number(count!.n), ms };
+  return { rows: Number(count!.n), ms, forgotten, forgetMs };
 }
 
 export async function archiveScaleBench(pgs: BenchPostgres): Promise<void> {
@@ -144,6 +149,7 @@ export async function archiveScaleBench(pgs: BenchPostgres): Promise<void> {
       const drop = await dropMonth(database, Math.max(1, monthsSpanned(size) - 2));
       note('drop_month', drop.ms);
       console.log(`figure archive_${size}_drop_month_ms: ${fmt(drop.ms, 1)}   (${fmt(drop.rows)} rows: a DROP TABLE of the partition)`);
+      console.log(`figure archive_${size}_forget_month_ms: ${fmt(drop.forgetMs, 1)}   (then, in its own statements: ${fmt(drop.forgotten)} month-index rows forgotten)`);
     }
     if (SIZES.length < 2) return;
     const [lo, hi] = [SIZES[0]!, SIZES.at(-1)!];
