@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOnce } from '../../src/commands/run.js';
 import type { Context } from '../../src/context.js';
+import { insertDueReminders } from '../../src/db/queries/alerts.js';
 import { listFindings } from '../../src/db/queries/findings-read.js';
 import { BUILTIN_RULES } from '../../src/rules/catalog.js';
 import { resolveRuleSettings } from '../../src/rules/config.js';
@@ -160,6 +161,22 @@ describe('the clock crossing a threshold is a change', () => {
     expect((await open('token-expiring', 'nearly-medium')).severity).toBe('medium');
     const events = await q(`select f.rule_id, e.transition from finding_events e join findings f on f.id = e.finding_id where f.resource_key = $1 and f.rule_id = 'token-expiring' order by e.id`, [`token:${ids['nearly-medium']}`]);
     expect(events.map((e) => `${e.rule_id} ${e.transition}`)).toEqual(['token-expiring opened', 'token-expiring severity_changed']);
+  });
+
+  it('alerts carry the day count of their moment: the opening alert then, a reminder days later now', async () => {
+    const key = `token:${ids['nearly-unused']}`;
+    const lastUsed = Date.parse((await factsAt('token-unused', key, new Date(clock)))!.stored.last_used_on as string);
+    const count = (at: number) => Math.floor((at - lastUsed) / DAY_MS);
+    const [opened] = await q(`select a.event -> 'facts' as facts, a.created_at from alerts a join findings f on f.id = a.finding_id
+                              where f.rule_id = 'token-unused' and f.resource_key = $1 and a.kind = 'opened'`, [key]);
+    expect(opened.facts.days_unused).toBe(count(opened.created_at.getTime()));
+    // Days later the stored row still holds the count of the day it opened; a reminder shows today's.
+    expect(count(clock)).toBeGreaterThan(opened.facts.days_unused);
+    const at = new Date(clock);
+    await db.db.transaction((tx) => insertDueReminders(tx, 'state', at, at));
+    const [reminder] = await q(`select a.event -> 'facts' as facts from alerts a join findings f on f.id = a.finding_id
+                                where f.rule_id = 'token-unused' and f.resource_key = $1 and a.kind = 'reminder'`, [key]);
+    expect(reminder.facts.days_unused).toBe(count(clock));
   });
 
   it('the expiring token crossing into the 7-day tier is a severity change with the current count', async () => {
