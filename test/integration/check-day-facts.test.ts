@@ -163,6 +163,16 @@ describe('the clock crossing a threshold is a change', () => {
     expect(events.map((e) => `${e.rule_id} ${e.transition}`)).toEqual(['token-expiring opened', 'token-expiring severity_changed']);
   });
 
+  it('the expiry warning resolved when the token expired records the count of that moment, not the stored one', async () => {
+    const key = `token:${ids['nearly-expired']}`;
+    const [r] = await q(`select e.facts, e.at, f.facts as stored from finding_events e join findings f on f.id = e.finding_id
+                         where f.rule_id = 'token-expiring' and f.resource_key = $1 and e.transition = 'resolved'`, [key]);
+    const expires = Date.parse(r.facts.expires_on);
+    expect(r.facts.days_left).toBe(Math.floor((expires - r.at.getTime()) / DAY_MS));
+    expect(r.facts.days_left).toBeLessThan(0);
+    expect(r.stored.days_left).toBeGreaterThanOrEqual(0);
+  });
+
   it('alerts carry the day count of their moment: the opening alert then, a reminder days later now', async () => {
     const key = `token:${ids['nearly-unused']}`;
     const lastUsed = Date.parse((await factsAt('token-unused', key, new Date(clock)))!.stored.last_used_on as string);
