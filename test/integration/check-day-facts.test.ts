@@ -194,3 +194,24 @@ describe('the clock crossing a threshold is a change', () => {
     expect(f!.now).toEqual((await built('token-expiring', new Date(clock))).get(`token:${ids['nearly-medium']}`)!.facts);
   });
 });
+
+describe('upgrading from findings written before day counts were declared (migration 0030)', () => {
+  it('one refreshed event per token-never-used / token-not-rotated finding (the new age_since fact), other findings only rehashed; then nothing', async () => {
+    // The state the old code left: no declarations, no age_since fact, hashes of other inputs (seeded by other code).
+    await q(`update rule_states set day_facts = '{}'`);
+    await q(`update findings set facts = facts - 'age_since' where rule_id in ('token-never-used', 'token-not-rotated')`);
+    await q(`update findings set input_hash = input_hash + 1 where input_hash is not null`);
+    const mark = await markNow();
+    const r = await roundAfter(1);
+    const refreshed = r.checks!.transitions.map((t) => `${t.ruleId} ${t.transition}`);
+    const open = await q(`select rule_id, count(*)::int n from findings where status = 'open' and rule_id in ('token-never-used', 'token-not-rotated') group by 1 order by 1`);
+    expect(open.map((o) => o.rule_id)).toEqual(['token-never-used', 'token-not-rotated']);
+    expect(refreshed.sort()).toEqual(open.flatMap((o) => Array.from({ length: o.n }, () => `${o.rule_id} refreshed`)).sort());
+    expect(await writtenSince('alerts', mark)).toBe(0);
+    const steady = await markNow();
+    const again = await roundAfter(1);
+    expect(again.checks!.transitions).toEqual([]);
+    expect(await writtenSince('findings', steady)).toBe(0);
+    expect(await writtenSince('rule_states', steady)).toBe(0);
+  });
+});
