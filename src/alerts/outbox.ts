@@ -71,7 +71,7 @@ export function outboxWriter(ctx: Pick<Context, 'config' | 'log'>, rules: readon
       return intent ? [{ t, intent }] : [];
     });
     const ids = [...new Set(alerting.map((a) => a.t.findingId))];
-    const [episodes, info] = [await currentEpisodes(tx, ids), await findingInfo(tx, ids)];
+    const [episodes, info] = [await currentEpisodes(tx, ids), await findingInfo(tx, ids, alerting[0]?.t.at)];
     const out = plan(ctx, byId, alerting, episodes, info, meta);
     await insertAlerts(tx, out.rows);
     await insertDeliveries(tx, out.deliveries);

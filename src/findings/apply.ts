@@ -1,5 +1,5 @@
 import type { SQL } from 'drizzle-orm';
-import type { FactsQuery } from '../rules/facts-query.js';
+import type { DayFacts, FactsQuery } from '../rules/facts-query.js';
 import type { Tx } from '../db/client.js';
 import { stageHits, stageHitsFromQuery, type StagedHit } from '../db/queries/finding-hits.js';
 import { lockRuleFindings } from '../db/queries/findings.js';
@@ -32,6 +32,8 @@ export interface RuleResult {
   retireAll?: string;
   /** A reason to resolve an open finding of a key the rule no longer produces. */
   retire?: (resourceKey: string) => string | undefined;
+  /** Facts that count days from now: compared by their date, not their count (DayFacts). */
+  dayFacts?: DayFacts;
 }
 
 /** A suppression with what is recorded when it applies. */
@@ -114,6 +116,7 @@ export async function applyRuleResult(tx: Tx, result: RuleResult, opts: ApplyOpt
     now: opts.now,
     suppressions: applicableSuppressions(opts.suppressions, result.ruleId, opts.now),
     retireAll: result.retireAll ?? null,
+    dayFacts: Object.keys(result.dayFacts ?? {}),
     retired: allNew ? {} : await retiredKeys(tx, result),
     checkRunId: opts.checkRunId,
     confirmedAt: opts.confirmedAt ?? null,

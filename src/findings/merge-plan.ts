@@ -19,6 +19,11 @@ export interface PlanInput {
   retireAll: string | null;
   /** Reasons for open findings of retired keys the rule no longer produces: resource key → reason. */
   retired: Record<string, string>;
+  /**
+   * Facts that count days from now (src/rules/facts-query.ts DayCount): left out of the comparison,
+   * their date being another fact, so a day going by rewrites nothing. Readers count them again.
+   */
+  dayFacts?: string[];
 }
 
 /**
@@ -34,8 +39,11 @@ export const coveredBy = (key: SQL, any: boolean) => any
 
 const STATE = sql.raw(`'state'`);
 
+/** Facts `e` as compared: without the day counts (compared by their dates, other facts). */
+const compared = (e: SQL, dayFacts: string[] = []) => (dayFacts.length ? sql`(${e} - ${sql.param(dayFacts)}::text[])` : e);
+
 /** The hit `h` brings newer evidence than the stored finding `o`: a later last event, or (a rule that gives no event time) different facts. */
-const NEWER = sql`(case when h.last_event_at is null then o.facts <> h.facts
+const newer = (days?: string[]) => sql`(case when h.last_event_at is null then ${compared(sql`o.facts`, days)} <> ${compared(sql`h.facts`, days)}
                         else o.last_event_at is null or h.last_event_at > o.last_event_at end)`;
 
 /** The branch of the planner a (hit, stored finding) pair takes; null: nothing to write. */
@@ -125,12 +133,12 @@ export function planStatement(p: PlanInput): SQL {
              o.suppressed as o_suppressed, o.suppression_id as o_suppression_id, o.reopened_count as o_reopened, o.title as o_title,
              h.input_hash as h_input_hash, o.input_hash as o_input_hash,
              -- Facts not built: the hit's inputs hash as the open finding's, whose facts stand for them.
-             case when h.facts is null then false else o.facts <> h.facts end as facts_changed,
-             ${NEWER} as newer,
+             case when h.facts is null then false else ${compared(sql`o.facts`, p.dayFacts)} <> ${compared(sql`h.facts`, p.dayFacts)} end as facts_changed,
+             ${newer(p.dayFacts)} as newer,
              hs.id as hs_id, hs.reason as hs_reason, hs.created_by as hs_by,
              cs.id as cs_id, cs.reason as cs_reason, cs.created_by as cs_by,
              -- What the finding is now: the hit's view of it, except that a detection without newer evidence keeps what it recorded.
-             h.resource_key is not null and (${p.kind} = ${STATE} or o.id is null or ${NEWER}) as use_hit,
+             h.resource_key is not null and (${p.kind} = ${STATE} or o.id is null or ${newer(p.dayFacts)}) as use_hit,
              coalesce(${p.retireAll}::text, (${JSON.stringify(p.retired)}::jsonb) ->> o.resource_key,
                       case when a.id is not null then 'account ' || a.id || ' ' || coalesce(nullif(regexp_replace(a.deleted_reason, '^\\s+|\\s+$', '', 'g'), ''), 'deleted') end,
                       case when ${p.kind} = ${STATE} then ${REASONS.gone} end) as gone_reason

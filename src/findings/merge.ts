@@ -112,7 +112,9 @@ async function insertOpenedAndEvents(tx: Tx, m: MergeInput): Promise<MergedEvent
     ),
     written as (
       insert into finding_events (finding_id, check_run_id, at, transition, from_severity, to_severity, facts, reason, acted_by, note)
-      select finding_id, ${m.checkRunId}::bigint, ${m.now}, transition, from_severity, to_severity, facts, reason, acted_by, note from ev order by n
+      -- A day count in facts not written now is the one of the day they were: counted again for the record.
+      select finding_id, ${m.checkRunId}::bigint, ${m.now}, transition, from_severity, to_severity,
+             ${m.dayFacts?.length ? sql`facts_at(${m.ruleId}::text, facts, ${m.now}::timestamptz)` : sql`facts`}, reason, acted_by, note from ev order by n
     )
     select finding_id, fingerprint, resource_key, resource_type, resource_name, account_id, severity, suppressed,
            transition, from_severity, to_severity, reason, acted_by, note

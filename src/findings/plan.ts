@@ -74,14 +74,22 @@ export interface PlanOptions {
   retire?: (f: ExistingFinding) => string | undefined;
   /** Why an open finding's resource is gone with its account ("account <id> <why>"). */
   vanished?: (f: ExistingFinding) => string | undefined;
+  /** Facts that count days from now: not compared (their dates are other facts), so a day going by changes nothing. */
+  dayFacts?: string[];
+}
+
+/** Facts as compared: the day counts left out (PlanOptions.dayFacts). */
+function comparable(facts: Record<string, unknown>, dayFacts: string[] = []): string {
+  if (!dayFacts.length) return stableJson(facts);
+  return stableJson(Object.fromEntries(Object.entries(facts).filter(([k]) => !dayFacts.includes(k))));
 }
 
 const event = (fingerprint: string, transition: TransitionKind, from: Severity | null, to: Severity | null, facts: Record<string, unknown>, why?: Partial<Resolution>): PlannedEvent =>
   ({ fingerprint, transition, fromSeverity: from, toSeverity: to, facts, ...why });
 
 /** Newer evidence: a later last event, or (a rule that gives no event time) different facts. */
-function isNewer(hit: PreparedHit, old: ExistingFinding): boolean {
-  if (hit.lastEventAt === null) return stableJson(hit.facts) !== stableJson(old.facts);
+function isNewer(hit: PreparedHit, old: ExistingFinding, dayFacts?: string[]): boolean {
+  if (hit.lastEventAt === null) return comparable(hit.facts, dayFacts) !== comparable(old.facts, dayFacts);
   return old.lastEventAt === null || Date.parse(hit.lastEventAt) > Date.parse(old.lastEventAt);
 }
 
@@ -140,11 +148,12 @@ function planState(plan: Plan, old: ExistingFinding | undefined, hit: PreparedHi
     plan.events.push(event(hit.fingerprint, 'reopened', old.severity, hit.severity, hit.facts));
     return;
   }
-  const factsChanged = stableJson(old.facts) !== stableJson(hit.facts);
+  const factsChanged = comparable(old.facts, opts.dayFacts) !== comparable(hit.facts, opts.dayFacts);
   const changed =
     factsChanged || old.severity !== hit.severity || old.suppressed !== suppressed || old.suppressionId !== hit.suppressionId ||
     old.resourceName !== hit.resourceName || old.resourceType !== hit.resourceType || old.accountId !== hit.accountId;
-  plan.updates.push({ ...base, id: old.id, reopenedCount: old.reopenedCount, changed });
+  // Unchanged, it keeps what it stored: a day count of its facts is the one of the day it was written.
+  plan.updates.push({ ...base, facts: changed ? hit.facts : old.facts, id: old.id, reopenedCount: old.reopenedCount, changed });
   if (old.severity !== hit.severity) plan.events.push(event(hit.fingerprint, 'severity_changed', old.severity, hit.severity, hit.facts));
   else if (factsChanged) plan.events.push(event(hit.fingerprint, 'refreshed', old.severity, hit.severity, hit.facts));
   // A suppression ends the alert episode (incidents resolve); the finding stays open, flagged.
@@ -166,7 +175,7 @@ function planDetection(plan: Plan, old: ExistingFinding | undefined, hit: Prepar
     }
     return;
   }
-  const newer = isNewer(hit, old);
+  const newer = isNewer(hit, old, opts.dayFacts);
   // Without newer evidence a detection keeps what it recorded: ageing out of the look-back changes nothing.
   const current: ExistingFinding = newer ? { ...hit, id: old.id, status: old.status, suppressed: old.suppressed, reopenedCount: old.reopenedCount } : old;
   if (old.status === 'resolved') {
@@ -189,5 +198,5 @@ function planDetection(plan: Plan, old: ExistingFinding | undefined, hit: Prepar
   plan.updates.push({ ...current, kind: 'detection', suppressed: false, suppressionId: null, seen: newer, resolved: false, resolution: null, changed: true });
   if (!newer) return;
   if (old.severity !== hit.severity) plan.events.push(event(hit.fingerprint, 'severity_changed', old.severity, hit.severity, hit.facts));
-  else if (stableJson(old.facts) !== stableJson(hit.facts)) plan.events.push(event(hit.fingerprint, 'refreshed', old.severity, hit.severity, hit.facts));
+  else if (comparable(old.facts, opts.dayFacts) !== comparable(hit.facts, opts.dayFacts)) plan.events.push(event(hit.fingerprint, 'refreshed', old.severity, hit.severity, hit.facts));
 }

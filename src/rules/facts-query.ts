@@ -9,17 +9,32 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 // differs: building facts was most of what an unchanged token rule cost (README, Measured).
 
 /**
- * One fact of a hit. `input` is everything the fact's value depends on that the row holds (a time
- * relative to now belongs in it as the value shown, e.g. a day count, so the hash moves when the
- * fact does); `render` makes the value from it (default: the input itself) and may read the
- * other inputs by key (`of`). A fact with `hidden` is an input only: hashed, readable by render, not a fact.
+ * A fact that counts whole days between now and a date another fact of the hit holds (`since`:
+ * days from it to now; `until`: days from now to it). Time passing is not a change in the world:
+ * the check compares such a fact by its date, not its count (a finding is not rewritten because a
+ * day went by), and readers count the days when they read (finding_facts(), migration 0030).
+ */
+export type DayCount = { since: string } | { until: string };
+
+/** A rule's day-count facts by key: what rule_states.day_facts records for readers. */
+export type DayFacts = Record<string, DayCount>;
+
+/**
+ * One fact of a hit. `input` is everything the fact's value depends on that the row holds (a day
+ * count's input is its date, not the count: see DayCount); `render` makes the value from it
+ * (default: the input itself) and may read the other inputs by key (`of`). A fact with `hidden`
+ * is an input only: hashed, readable by render, not a fact. `days`: the fact is a day count.
  */
 export interface Fact {
   key: string;
   input: SQL;
   render?: (own: SQL, of: (key: string) => SQL) => SQL;
   hidden?: boolean;
+  days?: DayCount;
 }
+
+/** The day-count facts of a declaration. */
+export const dayFactsOf = (facts: Fact[]): DayFacts => Object.fromEntries(facts.flatMap((f) => (f.days && !f.hidden ? [[f.key, f.days]] : [])));
 
 /** A rule that is one query with declared facts: `rows` selects HitRow's columns but `facts`, and each fact's input (factInputs). */
 export interface FactsQuery {
@@ -47,7 +62,7 @@ const dialect = new PgDialect();
  */
 function codeSeed(facts: Fact[]): bigint {
   const at = (key: string) => sql`${sql.raw(`<${key}>`)}`;
-  const text = facts.map((f) => [f.key, f.hidden ?? false, dialect.sqlToQuery(f.input).sql, dialect.sqlToQuery((f.render ?? ((x) => x))(sql.raw('<own>'), at)).sql]);
+  const text = facts.map((f) => [f.key, f.hidden ?? false, f.days ?? null, dialect.sqlToQuery(f.input).sql, dialect.sqlToQuery((f.render ?? ((x) => x))(sql.raw('<own>'), at)).sql]);
   return createHash('sha256').update(JSON.stringify(text)).digest().readBigInt64BE(0);
 }
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { type InvitationRow, PENDING_INVITATIONS, invitationHit, query } from './sql.js';
+import { type InvitationRow, PENDING_INVITATIONS, INVITATION_DAY_FACTS, invitationHit, query } from './sql.js';
 
 interface Row extends InvitationRow { enforcer: string }
 
@@ -15,6 +15,7 @@ export const invite2faMismatch: Rule = {
     '(organization_is_enforcing_twofactor, and your own user\'s 2FA) and pending members of accounts that enforce 2FA ' +
     'whose user object reports 2FA disabled.',
   remediation: 'Have the invited user enable two-factor authentication before accepting; do not relax the organisation\'s 2FA enforcement.',
+  dayFacts: INVITATION_DAY_FACTS,
   async evaluate(ctx) {
     // User invites are addressed to the credential's user (users has that one row); match by email when the invite names one.
     const rows = await query<Row>(ctx, sql`

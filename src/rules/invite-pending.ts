@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { type InvitationRow, PENDING_INVITATIONS, invitationHit, query } from './sql.js';
+import { type InvitationRow, PENDING_INVITATIONS, INVITATION_DAY_FACTS, invitationHit, query } from './sql.js';
 
 export const invitePending: Rule = {
   id: 'invite-pending',
@@ -13,6 +13,7 @@ export const invitePending: Rule = {
   remediation:
     'Confirm the invitation is intended (right address, right roles). Revoke it in Manage Account → Members if not; ' +
     'for an invitation addressed to you, accept or reject it under My Profile → Invites.',
+  dayFacts: INVITATION_DAY_FACTS,
   async evaluate(ctx) {
     const rows = await query<InvitationRow>(ctx, sql`select * from (${PENDING_INVITATIONS}) p order by key`);
     return rows.map((r) => invitationHit(r, ctx.now));

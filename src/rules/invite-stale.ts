@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Rule } from './types.js';
-import { type InvitationRow, PENDING_INVITATIONS, daysBefore, invitationHit, numberSetting, query } from './sql.js';
+import { type InvitationRow, PENDING_INVITATIONS, daysBefore, INVITATION_DAY_FACTS, invitationHit, numberSetting, query } from './sql.js';
 
 export const inviteStale: Rule = {
   id: 'invite-stale',
@@ -14,6 +14,7 @@ export const inviteStale: Rule = {
     'the invite event in the audit log when it is archived, else from when flarewatch first saw it pending (pending_since_source says which).',
   remediation: 'Revoke the invitation; send a new one if the person still needs access.',
   thresholds: { days: { default: 14, description: 'days an invitation may stay pending' } },
+  dayFacts: INVITATION_DAY_FACTS,
   async evaluate(ctx) {
     const days = numberSetting(ctx, 'days');
     const rows = await query<InvitationRow>(ctx, sql`

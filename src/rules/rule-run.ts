@@ -11,6 +11,7 @@ import type { FindingKind } from '../db/schema/findings.js';
 import { applyRuleResult, type SuppressionWithReason, type Transition } from '../findings/apply.js';
 import { REASONS } from '../findings/reasons.js';
 import { resolveRuleSettings } from './config.js';
+import { dayFactsOf, isFactsQuery } from './facts-query.js';
 import type { Rule, RuleHit, Severity } from './types.js';
 
 export interface RuleOutcome {
@@ -101,11 +102,12 @@ export async function runRule(ctx: Context, rule: Rule, state: RunState): Promis
       await setRuleWorkMem(tx);
       const ruleCtx = { db: tx, pool: ctx.db, config: ctx.config, now: state.now, thresholds: settings.thresholds };
       const hits = rule.hitsQuery ? await rule.hitsQuery(ruleCtx) : checkHits(await rule.evaluate(ruleCtx));
-      const before = await markRuleChecked(tx, rule.id, kind, state.now);
+      const dayFacts = !Array.isArray(hits) && isFactsQuery(hits) ? dayFactsOf(hits.facts) : (rule.dayFacts ?? {});
+      const before = await markRuleChecked(tx, rule.id, kind, state.now, dayFacts);
       const firstCheck = before.status !== 'active';
       const applied = await applyRuleResult(
         tx,
-        { ruleId: rule.id, title: rule.title, kind, severity: rule.severity, severityOverride: settings.severityOverride, hits, retire: rule.retire },
+        { ruleId: rule.id, title: rule.title, kind, severity: rule.severity, severityOverride: settings.severityOverride, hits, retire: rule.retire, dayFacts },
         { suppressions: state.suppressions, now: state.now, checkRunId: state.checkRunId, confirmedAt: before.lastCheckedAt },
       );
       await state.onTransitions?.(tx, applied.transitions, { ruleId: rule.id, firstCheck, baseline: state.baseline, fresh: state.fresh });

@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { type Fact, type FactsQuery, factsQuery, hitsWithFacts, isFactsQuery } from './facts-query.js';
+import { type DayFacts, type Fact, type FactsQuery, factsQuery, hitsWithFacts, isFactsQuery } from './facts-query.js';
 import { BROAD_RESOURCES, WRITE_SUFFIX } from './policy-model.js';
 import type { HitRow, Rule, RuleContext, RuleHit } from './types.js';
 
@@ -146,6 +146,20 @@ export const isoSql = (e: SQL) => sql`to_char(${e} at time zone 'UTC', 'YYYY-MM-
 export const ageDaysSql = (now: Date, e: SQL) =>
   sql`floor((${sql.param(now.getTime())}::float8 - floor(extract(epoch from ${e}) * 1000)) / 86400000)::int`;
 
+/** Whole days from `now` to `e` (ageDaysSql the other way round: a date ahead counts down). */
+export const daysUntilSql = (now: Date, e: SQL) =>
+  sql`floor((floor(extract(epoch from ${e}) * 1000) - ${sql.param(now.getTime())}::float8) / 86400000)::int`;
+
+/**
+ * A day count as a fact: its input is the date (so the input hash, hence the finding, does not move
+ * as days pass), rendered as the count at `now`. `basis` names the fact that shows the date (as
+ * iso()): readers count from it (finding_facts(), migration 0030).
+ */
+export const daysSinceFact = (now: Date, key: string, basis: string, date: SQL): Fact =>
+  ({ key, input: date, render: (own) => ageDaysSql(now, own), days: { since: basis } });
+export const daysUntilFact = (now: Date, key: string, basis: string, date: SQL): Fact =>
+  ({ key, input: date, render: (own) => daysUntilSql(now, own), days: { until: basis } });
+
 /** A number bound for facts (an int parameter stays an int in jsonb). */
 export const num = (n: number) => (Number.isInteger(n) ? sql`${sql.param(n)}::int` : sql`${sql.param(n)}::float8`);
 
@@ -200,6 +214,9 @@ export interface InvitationRow extends Record<string, unknown> {
   invited_by: string | null; roles: string[] | null; expires_on: Timestamp | null; since: Timestamp; since_source: string;
   first_seen_at: Timestamp; invite_event: string | null;
 }
+
+/** invitationHit()'s day count, for the rules that return it (Rule.dayFacts). */
+export const INVITATION_DAY_FACTS: DayFacts = { age_days: { since: 'pending_since' } };
 
 export function invitationHit(r: InvitationRow, now: Date, facts: Record<string, unknown> = {}): RuleHit {
   return {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { ageDaysSql, at, isoFact, liveAccount, sqlRule, tokenFactsQuery } from './sql.js';
+import { at, daysSinceFact, isoFact, liveAccount, sqlRule, tokenFactsQuery } from './sql.js';
 
 export const tokenExpiredPresent = sqlRule({
   id: 'token-expired-present',
@@ -13,7 +13,7 @@ export const tokenExpiredPresent = sqlRule({
   // Cloudflare may keep status "active" for a while after expires_on: the date decides too.
   hitsQuery: (ctx) => tokenFactsQuery([
     { key: 'status', input: sql`t.status` }, isoFact('expires_on', sql`t.expires_on`),
-    { key: 'days_since_expiry', input: ageDaysSql(ctx.now, sql`t.expires_on`) }, isoFact('last_used_on', sql`t.last_used_on`),
+    daysSinceFact(ctx.now, 'days_since_expiry', 'expires_on', sql`t.expires_on`), isoFact('last_used_on', sql`t.last_used_on`),
   ], (columns) => sql`
     select ${columns}
     from api_tokens t

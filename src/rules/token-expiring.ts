@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { legacyTiers, type Tier, tiersSchema } from './severity-tiers.js';
-import { at, daysAfter, isoFact, liveToken, sqlRule, tokenFactsQuery } from './sql.js';
+import { at, daysAfter, daysUntilFact, isoFact, liveToken, sqlRule, tokenFactsQuery } from './sql.js';
 
 const DEFAULT_TIERS: Tier[] = [{ days: 30, severity: 'low' }, { days: 7, severity: 'medium' }, { days: 1, severity: 'high' }];
 
@@ -29,7 +29,7 @@ export const tokenExpiring = sqlRule({
     const tiers = parsed.data;
     const widest = tiers[0]!.days;
     // The narrowest tier the token falls in (the first listed of equal ones) sets the severity.
-    const facts = [isoFact('expires_on', sql`t.expires_on`), { key: 'days_left', input: sql`floor(t.days_left)::int` }, { key: 'window_days', input: sql`tier.days` }];
+    const facts = [isoFact('expires_on', sql`t.expires_on`), daysUntilFact(ctx.now, 'days_left', 'expires_on', sql`t.expires_on`), { key: 'window_days', input: sql`tier.days` }];
     return tokenFactsQuery(facts, (columns) => sql`
       select ${columns}
       from (select t.*, extract(epoch from (t.expires_on - ${at(ctx.now)}))::float8 / 86400 as days_left

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { ageDaysSql, daysBefore, isoFact, liveToken, num, numberSetting, sqlRule, tokenFactsQuery } from './sql.js';
+import { daysBefore, daysSinceFact, isoFact, liveToken, num, numberSetting, sqlRule, tokenFactsQuery } from './sql.js';
 
 export const tokenNeverUsed = sqlRule({
   id: 'token-never-used',
@@ -16,7 +16,8 @@ export const tokenNeverUsed = sqlRule({
     // issued_on is Cloudflare's; when missing, the first time flarewatch saw the token is a lower bound of its age.
     const facts = [
       { key: 'last_used_on', input: sql`null::text` }, isoFact('issued_on', sql`t.issued_on`),
-      { key: 'age_days', input: ageDaysSql(ctx.now, sql`coalesce(t.issued_on, t.first_seen_at)`) },
+      isoFact('age_since', sql`coalesce(t.issued_on, t.first_seen_at)`),
+      daysSinceFact(ctx.now, 'age_days', 'age_since', sql`coalesce(t.issued_on, t.first_seen_at)`),
       { key: 'age_from', input: sql`case when t.issued_on is null then 'first_seen_at' else 'issued_on' end` },
       { key: 'threshold_days', input: num(days) },
     ];

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { ageDaysSql, daysBefore, isoFact, liveToken, num, numberSetting, sqlRule, tokenFactsQuery } from './sql.js';
+import { daysBefore, daysSinceFact, isoFact, liveToken, num, numberSetting, sqlRule, tokenFactsQuery } from './sql.js';
 
 export const tokenNotRotated = sqlRule({
   id: 'token-not-rotated',
@@ -16,7 +16,8 @@ export const tokenNotRotated = sqlRule({
     // Rolling the secret updates modified_on, so the newer of the two dates is the secret's age (a policy edit also counts: lenient on purpose).
     const facts = [
       isoFact('issued_on', sql`t.issued_on`), isoFact('modified_on', sql`t.modified_on`),
-      { key: 'age_days', input: ageDaysSql(ctx.now, sql`greatest(t.issued_on, t.modified_on)`) }, { key: 'threshold_days', input: num(days) },
+      isoFact('age_since', sql`greatest(t.issued_on, t.modified_on)`),
+      daysSinceFact(ctx.now, 'age_days', 'age_since', sql`greatest(t.issued_on, t.modified_on)`), { key: 'threshold_days', input: num(days) },
     ];
     return tokenFactsQuery(facts, (columns) => sql`
       select ${columns}

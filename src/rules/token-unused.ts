@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { ageDaysSql, daysBefore, isoFact, liveToken, num, numberSetting, sqlRule, tokenFactsQuery } from './sql.js';
+import { daysBefore, daysSinceFact, isoFact, liveToken, num, numberSetting, sqlRule, tokenFactsQuery } from './sql.js';
 
 export const tokenUnused = sqlRule({
   id: 'token-unused',
@@ -14,7 +14,7 @@ export const tokenUnused = sqlRule({
   hitsQuery(ctx) {
     const days = numberSetting(ctx, 'days');
     const facts = [
-      isoFact('last_used_on', sql`t.last_used_on`), { key: 'days_unused', input: ageDaysSql(ctx.now, sql`t.last_used_on`) },
+      isoFact('last_used_on', sql`t.last_used_on`), daysSinceFact(ctx.now, 'days_unused', 'last_used_on', sql`t.last_used_on`),
       { key: 'threshold_days', input: num(days) }, isoFact('issued_on', sql`t.issued_on`),
     ];
     return tokenFactsQuery(facts, (columns) => sql`

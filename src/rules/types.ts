@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Db, Tx } from '../db/client.js';
 import type { FindingKind } from '../db/schema/findings.js';
 import type { Severity } from '../config/severity.js';
-import type { FactsQuery } from './facts-query.js';
+import type { DayFacts, FactsQuery } from './facts-query.js';
 
 export { SEVERITIES, type Severity, severityRank } from '../config/severity.js';
 
@@ -95,4 +95,9 @@ export interface Rule {
    * A FactsQuery declares the facts' inputs (./facts-query.ts): a check run builds the facts of new or changed hits only.
    */
   hitsQuery?(ctx: RuleContext): SQL | FactsQuery | Promise<SQL | FactsQuery>;
+  /**
+   * Facts of the hits evaluate() returns that count days from now, with the fact holding their date
+   * (./facts-query.ts DayCount): compared by that date, counted again when read. A FactsQuery declares its own.
+   */
+  dayFacts?: DayFacts;
 }

@@ -6,6 +6,7 @@
 import type { TransitionKind } from '../../src/db/schema/finding-events.js';
 import type { FindingKind } from '../../src/db/schema/findings.js';
 import { fingerprint } from '../../src/findings/fingerprint.js';
+import type { DayFacts } from '../../src/rules/facts-query.js';
 import { type ExistingFinding, type Plan, planFindings, type PreparedHit } from '../../src/findings/plan.js';
 import { accountGone, REASONS } from '../../src/findings/reasons.js';
 import { matchSuppression, type SuppressionRule } from '../../src/findings/suppression-match.js';
@@ -36,6 +37,8 @@ export interface PlanCase {
   retired?: Record<string, string>;
   /** Accounts deleted by the sync layer: id → its deleted_reason. */
   deletedAccounts?: Record<string, string | null>;
+  /** The rule's facts that count days (Rule.dayFacts). */
+  dayFacts?: DayFacts;
   /** What the specification says: the transitions, and the reason each records (null: none). */
   expected: Array<[TransitionKind, string | null]>;
 }
@@ -68,6 +71,7 @@ export function planCase(c: PlanCase): Plan {
     },
     retire: (f) => c.retireAll ?? c.retired?.[f.resourceKey],
     vanished: (f) => (f.accountId && f.accountId in deleted ? accountGone(f.accountId, deleted[f.accountId]) : undefined),
+    dayFacts: Object.keys(c.dayFacts ?? {}),
   });
 }
 
@@ -77,6 +81,9 @@ const PAST = '2029-12-31T00:00:00.000Z';
 const LATER = '2030-02-01T00:00:00.000Z';
 const D = 'detection' as const;
 
+const AGE: DayFacts = { age_days: { since: 'since' } };
+const [DEC1, DEC10] = ['2029-12-01T00:00:00.000Z', '2029-12-10T00:00:00.000Z'];
+
 export const PLAN_CASES: PlanCase[] = [
   // State findings.
   { name: 'state: a new hit opens', existing: [], hits: [hit('a')], expected: [['opened', null]] },
@@ -84,6 +91,11 @@ export const PLAN_CASES: PlanCase[] = [
   { name: 'state: new facts refresh', existing: [stored('a')], hits: [hit('a', { facts: { x: 2 } })], expected: [['refreshed', null]] },
   { name: 'state: a new severity', existing: [stored('a')], hits: [hit('a', { severity: 'high', facts: { x: 2 } })], expected: [['severity_changed', null]] },
   { name: 'state: not returned resolves', existing: [stored('a')], hits: [], expected: [['resolved', REASONS.gone]] },
+  // A fact that counts days from now (src/rules/facts-query.ts DayCount) is compared by its date: the day turning changes nothing.
+  { name: 'state: a day count moved, its date did not: quiet', dayFacts: AGE, existing: [stored('a', { facts: { since: DEC1, age_days: 30 } })], hits: [hit('a', { facts: { since: DEC1, age_days: 32 } })], expected: [] },
+  { name: 'state: a day count with a new date refreshes', dayFacts: AGE, existing: [stored('a', { facts: { since: DEC1, age_days: 30 } })], hits: [hit('a', { facts: { since: DEC10, age_days: 23 } })], expected: [['refreshed', null]] },
+  { name: 'state: a day count not declared is a fact like any other', existing: [stored('a', { facts: { since: DEC1, age_days: 30 } })], hits: [hit('a', { facts: { since: DEC1, age_days: 32 } })], expected: [['refreshed', null]] },
+  { name: 'detection: a day count alone is no newer evidence', kind: 'detection', dayFacts: AGE, existing: [stored('d', { facts: { since: DEC1, age_days: 30 } })], hits: [hit('d', { facts: { since: DEC1, age_days: 32 } })], expected: [] },
   { name: 'state: a resolved one stays resolved', existing: [stored('a', { status: 'resolved' })], hits: [], expected: [] },
   { name: 'state: returned again reopens', existing: [stored('a', { status: 'resolved', reopenedCount: 2 })], hits: [hit('a')], expected: [['reopened', null]] },
   { name: 'state: a suppression applies', existing: [stored('a')], hits: [hit('a')], suppressions: [{ id: 4, pattern: 'a' }], expected: [['suppressed', REASONS.suppressed]] },

@@ -54,10 +54,10 @@ const hitsQuery = (c: PlanCase) => sql`
 /** The SQL merge, as a check run calls it (src/rules/rule-run.ts): hits from Node, or staged from a set-based rule's query. */
 async function merge(c: PlanCase, from: 'node' | 'query') {
   return db.db.transaction(async (tx) => {
-    const before = await markRuleChecked(tx, CASE_RULE, c.kind ?? 'state', CASE_NOW);
+    const before = await markRuleChecked(tx, CASE_RULE, c.kind ?? 'state', CASE_NOW, c.dayFacts);
     const applied = await applyRuleResult(
       tx,
-      { ruleId: CASE_RULE, title: TITLE, kind: c.kind ?? 'state', severity: 'medium', hits: from === 'node' ? c.hits : hitsQuery(c), retireAll: c.retireAll, retire: (key) => c.retired?.[key] },
+      { ruleId: CASE_RULE, title: TITLE, kind: c.kind ?? 'state', severity: 'medium', hits: from === 'node' ? c.hits : hitsQuery(c), retireAll: c.retireAll, retire: (key) => c.retired?.[key], dayFacts: c.dayFacts },
       { suppressions: suppressionRules(c), now: CASE_NOW, checkRunId: null, confirmedAt: before.lastCheckedAt },
     );
     expect(applied.hits).toBe(c.hits.length);

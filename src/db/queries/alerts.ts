@@ -32,17 +32,21 @@ export async function insertDeliveries(tx: Tx, rows: DeliveryRow[]): Promise<voi
 }
 
 /** first_seen_at and account name of findings, by id. */
-/** The finding as written with the transition (read in the same transaction): its facts are the event's. */
+/**
+ * The finding as written with the transition (read in the same transaction): its facts are the
+ * event's, day counts counted at `at` (the transition's time; finding_facts(), migration 0030).
+ */
 export interface FindingInfo {
   firstSeenAt: Date;
   accountName: string | null;
   facts: Record<string, unknown>;
 }
 
-export async function findingInfo(tx: Tx, ids: number[]): Promise<Map<number, FindingInfo>> {
+export async function findingInfo(tx: Tx, ids: number[], at: Date | undefined): Promise<Map<number, FindingInfo>> {
   if (!ids.length) return new Map();
   const res = await tx.execute<{ id: string; first_seen_at: Date | string; name: string | null; facts: Record<string, unknown> }>(sql`
-    select f.id, f.first_seen_at, a.name, f.facts from findings f left join accounts a on a.id = f.account_id
+    select f.id, f.first_seen_at, a.name, finding_facts(f, coalesce(${at?.toISOString() ?? null}::timestamptz, now())) as facts
+    from findings f left join accounts a on a.id = f.account_id
     where f.id = any(${`{${ids.join(',')}}`}::bigint[])`);
   return new Map(res.rows.map((r) => [Number(r.id), { firstSeenAt: new Date(r.first_seen_at), accountName: r.name, facts: r.facts }]));
 }
@@ -94,7 +98,8 @@ export async function insertDueReminders(tx: Tx, kind: 'state' | 'detection', no
     ), last as (
       select distinct on (e.finding_id) e.finding_id, e.event, e.created_at from episode e order by e.finding_id, e.seq desc
     ), due as (
-      select gen_random_uuid() as id, f.id as finding_id, f.fingerprint as current, l.event ->> 'fingerprint' as fingerprint, f.severity, f.facts, l.event
+      select gen_random_uuid() as id, f.id as finding_id, f.fingerprint as current, l.event ->> 'fingerprint' as fingerprint, f.severity,
+             finding_facts(f, ${now.toISOString()}::timestamptz) as facts, l.event
       from last l join findings f on f.id = l.finding_id
       where l.created_at <= ${dueBefore.toISOString()}::timestamptz
     ), sinks as (

@@ -34,8 +34,12 @@ const severityRank = sql`array_position(array['info','low','medium','high','crit
  * A finding's columns, with `lastSeenAt` as finding_last_seen() gives it (migration 0013): an open
  * state finding is not rewritten by a check that returns it unchanged, its rule's last check saw it.
  */
-/** Every column a reader is shown: the input hash is the check run's bookkeeping. */
-export const { inputHash: _inputHash, ...FINDING_COLUMNS } = getTableColumns(findings);
+const { inputHash: _inputHash, facts: _storedFacts, ...STORED } = getTableColumns(findings);
+/**
+ * Every column a reader is shown: the input hash is the check run's bookkeeping, and the facts are
+ * finding_facts() (migration 0030): day counts counted now, not on the day the row was written.
+ */
+export const FINDING_COLUMNS = { ...STORED, facts: sql<Finding['facts']>`finding_facts(${findings})`.mapWith(findings.facts) };
 const FINDING = { ...FINDING_COLUMNS, lastSeenAt: sql<Date>`finding_last_seen(${findings})`.mapWith(findings.lastSeenAt) };
 
 export async function listFindings(tx: Tx, filter: FindingFilter): Promise<Finding[]> {

@@ -134,7 +134,7 @@ export async function freezeFindings(tx: Tx, reviewId: number, accounts: string[
     insert into review_findings (review_id, finding_id, item_key, rule_id, kind, severity, title, resource_key, resource_name,
       account_id, suppressed, suppression_reason, facts, first_seen_at, controls)
     select ${reviewId}, f.id, i.item_key, f.rule_id, f.kind, f.severity, f.title, f.resource_key, f.resource_name,
-      f.account_id, f.suppressed, s.reason, f.facts, f.first_seen_at,
+      f.account_id, f.suppressed, s.reason, finding_facts(f), f.first_seen_at,
       coalesce(array(select jsonb_array_elements_text(${JSON.stringify(controls)}::jsonb -> f.rule_id)), '{}')
     from findings f
     left join review_items i on i.review_id = ${reviewId} and i.item_key = f.resource_key

@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { Tx } from '../client.js';
 import type { FindingKind } from '../schema/findings.js';
 import type { RuleStatus } from '../schema/rule-states.js';
+import { stableJson } from '../../findings/fingerprint.js';
+import type { DayFacts } from '../../rules/facts-query.js';
 
 // What the checks remember of each rule between runs (rule_states). Plain statements; the
 // engine decides what a first check or a removed rule means.
@@ -11,18 +13,22 @@ import type { RuleStatus } from '../schema/rule-states.js';
  * here: anything but 'active' makes this the rule's first check, a baseline) and its last successful
  * check before this one. A rule that succeeded in every finished run since its row was written is
  * not written again (rule_last_checked() derives the time from check_runs, migration 0027):
- * a steady check writes no row here.
+ * a steady check writes no row here. `dayFacts`: the rule's facts that count days, as readers
+ * count them again (finding_facts(), migration 0030); written when they differ.
  */
-export async function markRuleChecked(tx: Tx, ruleId: string, kind: FindingKind, now: Date): Promise<{ status: RuleStatus | null; lastCheckedAt: Date | null }> {
-  const before = await tx.execute<{ status: RuleStatus; kind: FindingKind; every: boolean; last_checked_at: string | Date }>(
-    sql`select r.status, r.kind, r.checked_every_run as every, rule_last_checked(r) as last_checked_at from rule_states r where r.rule_id = ${ruleId} for update`,
+export async function markRuleChecked(
+  tx: Tx, ruleId: string, kind: FindingKind, now: Date, dayFacts: DayFacts = {},
+): Promise<{ status: RuleStatus | null; lastCheckedAt: Date | null }> {
+  const before = await tx.execute<{ status: RuleStatus; kind: FindingKind; every: boolean; last_checked_at: string | Date; day_facts: DayFacts }>(
+    sql`select r.status, r.kind, r.checked_every_run as every, rule_last_checked(r) as last_checked_at, r.day_facts from rule_states r where r.rule_id = ${ruleId} for update`,
   );
   const row = before.rows[0];
-  if (!row || row.status !== 'active' || row.kind !== kind || !row.every) {
+  if (!row || row.status !== 'active' || row.kind !== kind || !row.every || stableJson(row.day_facts) !== stableJson(dayFacts)) {
     await tx.execute(sql`
-      insert into rule_states (rule_id, kind, status, first_checked_at, last_checked_at, status_changed_at, checked_every_run)
-      values (${ruleId}, ${kind}, 'active', ${now}, ${now}, ${now}, true)
+      insert into rule_states (rule_id, kind, status, first_checked_at, last_checked_at, status_changed_at, checked_every_run, day_facts)
+      values (${ruleId}, ${kind}, 'active', ${now}, ${now}, ${now}, true, ${JSON.stringify(dayFacts)}::jsonb)
       on conflict (rule_id) do update set kind = excluded.kind, status = 'active', last_checked_at = excluded.last_checked_at, checked_every_run = true,
+        day_facts = excluded.day_facts,
         status_changed_at = case when rule_states.status <> 'active' then excluded.status_changed_at else rule_states.status_changed_at end`);
   }
   return { status: row?.status ?? null, lastCheckedAt: row ? new Date(row.last_checked_at) : null };

@@ -1,4 +1,5 @@
-import { boolean, integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { boolean, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import type { DayFacts } from '../../rules/facts-query.js';
 import { ts } from './columns.js';
 import { FINDING_KINDS } from './findings.js';
 
@@ -28,6 +29,11 @@ export const ruleStates = pgTable('rule_states', {
   summaryPending: boolean('summary_pending').notNull().default(false),
   /** Findings a baseline recorded without alerts since the last summary. */
   baselined: integer('baselined').notNull().default(0),
+  /**
+   * The rule's facts that count days from now, each with the fact holding its date (src/rules/facts-query.ts
+   * DayCount): findings store the count of the day they were written; finding_facts() counts again (migration 0030).
+   */
+  dayFacts: jsonb('day_facts').$type<DayFacts>().notNull().default({}),
 });
 
 export type RuleState = typeof ruleStates.$inferSelect;
