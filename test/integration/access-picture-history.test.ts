@@ -44,6 +44,14 @@ describe('upgrading a database with access listings', () => {
     // An account none of whose listings was ever walked: not synced now, never synced at any instant.
     expect(await pic('2026-04-02T00:00:00Z', 'never')).toEqual({ complete: false, missing: ['no picture known at that instant: never synced'] });
     expect((await pic(null, 'never')).missing).toContain('members not synced');
+    // A member whose history reaches further back than the listings': a row then, its picture unknown.
+    await w.member({ id: 'm-old', account: 'acme', email: 'old@example.com', roles: ['DNS'] });
+    await pool.query(`insert into account_member_versions (valid_from, change, changed_fields, member_id, account_id, email, status, role_names, policies)
+                      values ('2026-03-01T00:00:00Z', 'baseline', '{}', 'm-old', 'acme', 'old@example.com', 'accepted', '{DNS}', '[]')`);
+    const rowAt = async (t: string) => (await pool.query(
+      `select picture_complete, picture_missing from effective_access_at($1) where principal_id = 'm-old'`, [t])).rows;
+    expect(await rowAt('2026-03-15T00:00:00Z')).toEqual([{ picture_complete: false, picture_missing: ['no picture known at that instant: history begins 2026-04-01T10:05:00Z'] }]);
+    expect(await rowAt('2026-04-02T00:00:00Z')).toEqual([{ picture_complete: false, picture_missing: ['user-groups forbidden (HTTP 403: no)'] }]);
   });
 });
 
