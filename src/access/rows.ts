@@ -54,7 +54,8 @@ export async function select<T extends Record<string, unknown>>(db: Db, q: SQL):
  */
 export async function incompletePictures(db: Db, accounts: Array<string | null> | null, at?: Date): Promise<Incomplete[]> {
   const ids = accounts?.filter((a): a is string => a !== null) ?? null;
-  const scope = ids ? sql`account_id = any(${sql.param(ids)}::text[])` : sql`account_id is not null`;
+  // The user-level row is folded into every account's; with no account at all it is the only word on the picture.
+  const scope = ids ? sql`account_id = any(${sql.param(ids)}::text[])` : sql`(account_id is not null or not exists (select 1 from accounts))`;
   const pictures = at ? sql`access_pictures_at(${at.toISOString()}::timestamptz)` : sql`access_pictures`;
   return select<Incomplete>(db, sql`
     select account_id, account_name, missing from ${pictures} p where not complete and ${scope} order by account_name, account_id`);

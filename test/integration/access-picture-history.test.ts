@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { whoCan } from '../../src/access/who-can.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { accessRows } from '../helpers/access-rows.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -69,6 +70,15 @@ describe('the trigger on access_listings', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     cleanups.push(() => db.drop());
+  });
+
+  it('with no account stored at all, who-can says the picture is incomplete (the user-level row), now and at any instant', async () => {
+    for (const at of [undefined, new Date('2026-01-01T00:00:00Z')]) {
+      const r = await whoCan(db.db, { permission: 'dns:edit', at });
+      expect(r.rows).toEqual([]);
+      expect(r.incomplete).toEqual([{ account_id: null, account_name: null,
+        missing: at ? ['no picture known at that instant: never synced'] : ['organizations not synced', 'user-tokens not synced'] }]);
+    }
   });
 
   it('a version per change of what the picture says, none for the same state checked again or read by another credential', async () => {
