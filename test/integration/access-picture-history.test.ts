@@ -102,6 +102,24 @@ describe('the trigger on access_listings', () => {
     expect(last!.slice(0, 4)).toEqual(['failed', 'changed', 'state+reason', iso('2026-04-01T05:00:00Z')]);
   });
 
+  it('two walks writing one listing at once leave one open version, the later write\'s', async () => {
+    const sql = `insert into access_listings (scope, account_id, listing, state, credential, checked_at) values ('account:a2', 'a2', 'members', $1, 'default', $2)
+      on conflict (scope, listing) do update set state = excluded.state, checked_at = excluded.checked_at`;
+    const first = await db.pool.connect();
+    try {
+      await first.query('begin');
+      await first.query(sql, ['forbidden', '2026-04-03T00:00:00Z']);
+      // The second waits on the first's row (insert conflict) and writes after it commits.
+      const second = db.pool.query(sql, ['complete', '2026-04-03T01:00:00Z']);
+      await first.query('commit');
+      await second;
+    } finally {
+      first.release();
+    }
+    const rows = await q(`select state, change, valid_to is null as open from access_listing_versions where scope = 'account:a2' order by valid_from, version_id`);
+    expect(rows).toEqual([{ state: 'forbidden', change: 'created', open: false }, { state: 'complete', change: 'changed', open: true }]);
+  });
+
   it('a deleted listing closes its version, a new row afterwards is restored', async () => {
     await q(`delete from access_listings where scope = 'account:a1' and listing = 'zones'`);
     expect((await history()).at(-1)![5]).toBe('deletion');
