@@ -47,12 +47,18 @@ export async function select<T extends Record<string, unknown>>(db: Db, q: SQL):
   return (await db.execute<T>(q)).rows as T[];
 }
 
-/** The incomplete pictures among these accounts (all when null), each with what it lacks. */
-export async function incompletePictures(db: Db, accounts: Array<string | null> | null): Promise<Incomplete[]> {
+/**
+ * The incomplete pictures among these accounts (all when null), each with what it lacks: now, or
+ * as the listings stood at `at` (access_pictures_at, migration 0031), never today's states for a
+ * past answer. An instant before an account's history began is incomplete ("no picture known").
+ */
+export async function incompletePictures(db: Db, accounts: Array<string | null> | null, at?: Date): Promise<Incomplete[]> {
   const ids = accounts?.filter((a): a is string => a !== null) ?? null;
-  const scope = ids ? sql`account_id = any(${sql.param(ids)}::text[])` : sql`account_id is not null`;
+  // The user-level row is folded into every account's; with no account at all it is the only word on the picture.
+  const scope = ids ? sql`account_id = any(${sql.param(ids)}::text[])` : sql`(account_id is not null or not exists (select 1 from accounts))`;
+  const pictures = at ? sql`access_pictures_at(${at.toISOString()}::timestamptz)` : sql`access_pictures`;
   return select<Incomplete>(db, sql`
-    select account_id, account_name, missing from access_pictures where not complete and ${scope} order by account_name, account_id`);
+    select account_id, account_name, missing from ${pictures} p where not complete and ${scope} order by account_name, account_id`);
 }
 
 /** "access picture incomplete for account X: user-groups forbidden (403)", one line per account. */

@@ -42,5 +42,5 @@ export async function whoCan(db: Db, opts: WhoCanOptions): Promise<WhoCan> {
           and flarewatch_resource_covers(d.resource_kind, coalesce(d.zone_id, d.resource_key), ${kind}, ${key}))
     order by e.account_name, e.account_id, e.principal_type, e.principal, e.principal_id, e.path, e.group_name, e.policy_id, e.permission_group_name`);
   const accounts = accountId ? [accountId] : null;
-  return { permission, account, zone, at: opts.at ?? null, rows, incomplete: await incompletePictures(db, accounts) };
+  return { permission, account, zone, at: opts.at ?? null, rows, incomplete: await incompletePictures(db, accounts, opts.at) };
 }

@@ -43,7 +43,8 @@ export async function accessOfCommand(ctx: Pick<Context, 'db' | 'columns'>, o: {
     return { output: JSON.stringify({ principal: r.principal, at: r.at?.toISOString() ?? null, ...pictureJson(r.incomplete), rows: r.rows.map(accessJson) }, null, 2), warnings: [] };
   }
   if (o.format === 'csv') return { output: accessCsv(r.rows), warnings };
-  return { output: `${wrapLine(`access of ${r.principal}${r.at ? ` at ${r.at.toISOString()}` : ''}`, ctx.columns)}\n${accessTable(r.rows, ctx.columns)}`, warnings };
+  const body = r.rows.length ? accessTable(r.rows, ctx.columns) : 'nothing found, and the picture is incomplete (see the lines above)';
+  return { output: `${wrapLine(`access of ${r.principal}${r.at ? ` at ${r.at.toISOString()}` : ''}`, ctx.columns)}\n${body}`, warnings };
 }
 
 /** The vocabulary: each capability, its aliases and the permission groups that hold it. */

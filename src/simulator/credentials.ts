@@ -79,11 +79,22 @@ export class CredentialStore {
    * credential, or of the default token and key for 'default'.
    */
   deny(c: IssuedCredential | 'default', routes: string[]): void {
+    const list = this.denyList(c, 'deny');
+    for (const r of routes) if (!list.includes(r)) list.push(r);
+  }
+
+  /** From now on `c` holds the permissions behind `routes` again (an administrator granted them back). */
+  allow(c: IssuedCredential | 'default', routes: string[]): void {
+    const list = this.denyList(c, 'allow');
+    for (const r of routes) if (list.includes(r)) list.splice(list.indexOf(r), 1);
+  }
+
+  private denyList(c: IssuedCredential | 'default', op: string): string[] {
     const list = c === 'default' ? this.defaults.deny
       : c.kind === 'global-key' ? (c.userId === this.userAt(0).user.id ? this.defaults.deny : [...this.keys.values()].find((k) => k.userId === c.userId)?.deny)
       : this.tokens.get(c.value)?.deny;
-    if (!list) throw new Error('deny: no such credential');
-    for (const r of routes) if (!list.includes(r)) list.push(r);
+    if (!list) throw new Error(`${op}: no such credential`);
+    return list;
   }
 
   /**

@@ -48,6 +48,8 @@ export interface Simulator {
   issueCredential(spec: IssueSpec): IssuedCredential;
   /** From now on the credential ('default': the default token and key) gets 403 on these route keys. */
   denyRoutes(credential: IssuedCredential | 'default', routes: string[]): void;
+  /** Lifts `denyRoutes`: the credential reads these route keys again from now on. */
+  allowRoutes(credential: IssuedCredential | 'default', routes: string[]): void;
   /** What 'shift-listing' faults removed (and added), in order. */
   shifted: Shifted[];
   setFaults(rules: FaultRule[]): void;
@@ -82,6 +84,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     world, stats, credentials, extraCredentials, shifted,
     issueCredential: (spec) => store.issue(spec),
     denyRoutes: (credential, routes) => store.deny(credential, routes),
+    allowRoutes: (credential, routes) => store.allow(credential, routes),
     setFaults: (rules) => faults.reset(rules),
     setRateLimit: (limit) => limiter.set(limit === undefined ? DEFAULT_RATE_LIMIT : limit),
     close: () => new Promise<void>((resolve, reject) => {

@@ -14,6 +14,7 @@ import { roleByName } from '../../src/simulator/catalog.js';
  *   w.addZone(acct, 'shop.test');
  *   w.addOrganization({ name: 'Org', accounts: [acct], members: [{ email: 'o@x.test', twoFactor: true }] });
  *   w.denyListing('default', 'user-groups');                     // that credential now gets 403 there
+ *   w.allowListing('default', 'user-groups');                    // and reads it again
  *   w.addProvisionedToken(acct, provisioner.tokenId);             // an account token a provisioner created
  *
  * Policies name permission groups (GET /accounts/{id}/iam/permission_groups names: the legacy role names
@@ -70,6 +71,8 @@ export function accessWorld(sim: Simulator) {
     removeOrgMember: (orgId: string, memberId: string) => access.removeOrgMember(orgId, memberId),
     /** The credential gets 403 (code 10000) on the listing and its detail endpoints from now on. */
     denyListing: (credential: IssuedCredential | 'default', listing: keyof typeof LISTING_ROUTES) => sim.denyRoutes(credential, LISTING_ROUTES[listing]!),
+    /** The credential reads the listing again (denyListing lifted). */
+    allowListing: (credential: IssuedCredential | 'default', listing: keyof typeof LISTING_ROUTES) => sim.allowRoutes(credential, LISTING_ROUTES[listing]!),
     /** An account token created by the provisioner credential whose token id is given. */
     addProvisionedToken: (accountId: string, provisionerTokenId: string, name = 'provisioned token') =>
       world.addAccountToken(accountId, { name, provisioner_type: 'token', provisioner_id: provisionerTokenId, creator_email_at_creation: world.user.email }),

@@ -137,6 +137,18 @@ describe('credential kinds', () => {
     expect(errorOf(await get(sim, '/user', auth(denied)))).toEqual([403, 10000, 'Authentication error']);
     expect((await get(sim, '/user/invites', auth(denied))).status).toBe(200);
   });
+
+  it('a deny is lifted by allowRoutes (an administrator granting the permission back), for that credential only', async () => {
+    sim = await startSimulator({ seed: 2, rateLimit: false, size: { users: 2 }, extraCredentials: [{ kind: 'user-token' }] });
+    const [other] = sim.extraCredentials as [IssuedCredential];
+    sim.denyRoutes('default', ['GET /user/invites']);
+    sim.denyRoutes(other, ['GET /user/invites']);
+    expect(errorOf(await get(sim, '/user/invites'))).toEqual([403, 10000, 'Authentication error']);
+    sim.allowRoutes('default', ['GET /user/invites']);
+    expect((await get(sim, '/user/invites')).status).toBe(200);
+    expect(errorOf(await get(sim, '/user/invites', auth(other)))).toEqual([403, 10000, 'Authentication error']);
+    expect(() => sim!.allowRoutes({ kind: 'user-token', value: 'nope', tokenId: 'x', userId: 'y' }, ['GET /user'])).toThrow('allow: no such credential');
+  });
 });
 
 describe('rate limit per principal', () => {

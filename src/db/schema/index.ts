@@ -37,6 +37,7 @@ export * from './zones.js';
 export * from './organizations.js';
 export * from './access-versions.js';
 export * from './access-listings.js';
+export * from './access-listing-versions.js';
 export * from './access-vocabulary.js';
 export * from './remediation-plans.js';
 export * from './remediation-actions.js';

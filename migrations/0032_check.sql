@@ -1,0 +1,1 @@
+ALTER TABLE "rule_states" ADD COLUMN "day_facts" jsonb DEFAULT '{}'::jsonb NOT NULL;
