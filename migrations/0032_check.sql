@@ -1,1 +1,0 @@
-ALTER TABLE "rule_states" ADD COLUMN "day_facts" jsonb DEFAULT '{}'::jsonb NOT NULL;
