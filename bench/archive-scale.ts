@@ -54,8 +54,12 @@ interface Probe { name: string; run: () => Promise<unknown>; aboutOne: boolean }
 /** What is timed at each size: `aboutOne` marks the queries about one person, token or day (index-driven, growth ≤ 1.5×). */
 async function probes(database: Database): Promise<Probe[]> {
   const q = async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => (await database.pool.query<T>(text, params)).rows;
-  const [tok] = await q<{ id: string }>(`select id from bench_tokens where i = 42`);
-  const [mem] = await q<{ email: string; account_id: string }>(`select email, account_id from bench_members where i = 42`);
+  // The inventory's busiest token and member (their entries are the newest 18 days', the same at
+  // every size: the archive grows back in time), so the lookups find events at any rate.
+  const busiest = (type: string) => `select resource_id from audit_logs where event_time >= now() - interval '18 days' and resource_type = '${type}'
+    group by 1 order by count(*) desc, 1 limit 1`;
+  const [tok] = await q<{ id: string }>(`select id from bench_tokens where id = (${busiest('token')})`);
+  const [mem] = await q<{ email: string; account_id: string }>(`select email, account_id from bench_members where id = (${busiest('member')})`);
   const ctx = { db: database.db, config: loadConfig({ DATABASE_URL: 'postgres://bench', LOG_LEVEL: 'warn' }), now: () => new Date() };
   const day = new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10);
   const stream = { source: 'account_v2' as const, accountId: mem!.account_id };

@@ -37,7 +37,7 @@ CREATE INDEX "audit_subject_email_months_month_idx" ON "audit_subject_email_mont
 -- The UTC instant a month (`plus` months later) starts: the partitions' own bounds (0023).
 -- From a date and a timestamp, never timestamptz arithmetic, which follows the session's time zone.
 CREATE FUNCTION flarewatch_utc_month(month date, plus integer DEFAULT 0) RETURNS timestamptz
-LANGUAGE sql IMMUTABLE AS $$ SELECT (date_trunc('month', month) + make_interval(months => plus))::timestamp AT TIME ZONE 'UTC' $$;
+LANGUAGE sql IMMUTABLE AS $$ SELECT (date_trunc('month', month::timestamp) + make_interval(months => plus)) AT TIME ZONE 'UTC' $$;
 --> statement-breakpoint
 -- The resource types whose ids are indexed by month: those `history token|member` and
 -- pending_invitations select (flarewatch_audit_resource_types() ILIKE '%token%' / '%member%').
@@ -109,6 +109,21 @@ BEGIN
 	GET DIAGNOSTICS e = ROW_COUNT;
 	RETURN r + e;
 END;
+$$;
+--> statement-breakpoint
+-- The distinct resource types (history, pending_invitations and reviews filter by them) were a
+-- DISTINCT over the whole action table, which grows with the archive (each action, result and
+-- description: 3,300 rows at 200k bench entries, 7 ms a query). Now a skip through an index of the
+-- type: one probe per distinct type.
+CREATE INDEX "audit_actions_resource_type_idx" ON "audit_actions" ((key ->> 4));
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION flarewatch_audit_resource_types() RETURNS SETOF text
+LANGUAGE sql STABLE AS $$
+  WITH RECURSIVE t(type) AS (
+    SELECT min(key ->> 4) FROM audit_actions
+    UNION ALL SELECT (SELECT min(a.key ->> 4) FROM audit_actions a WHERE a.key ->> 4 > t.type) FROM t WHERE t.type IS NOT NULL
+  )
+  SELECT type FROM t WHERE type IS NOT NULL
 $$;
 --> statement-breakpoint
 -- pending_invitations as 0025 made it, but each pending member's invitation events are read only

@@ -138,6 +138,12 @@ describe('the month index (0029)', () => {
     expect(await index.emails()).toEqual(await truth.emails());
   });
 
+  it('the distinct resource types, by a skip through their index, are the DISTINCT of the action table', async () => {
+    const types = await rows(`select t from flarewatch_audit_resource_types() t order by 1`);
+    expect(types.length).toBeGreaterThan(3);
+    expect(types).toEqual(await rows(`select distinct key ->> 4 as t from audit_actions where key ->> 4 is not null order by 1`));
+  });
+
   it('a month edge is the UTC month, whatever the session time zone', async () => {
     await ensureAuditPartitions(db.db, ['2030-01-01']);
     const client = await db.pool.connect();
