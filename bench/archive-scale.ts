@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { whoCan } from '../src/access/who-can.js';
 import { historyMemberCommand, historyTokenCommand } from '../src/commands/history.js';
-import type { Database } from '../src/db/client.js';
+import { connectDatabase, type Database } from '../src/db/client.js';
 import { packMonth } from '../src/db/queries/audit-pack.js';
 import { dropAuditPartition, ensureAuditPartitions, listAuditPartitions } from '../src/db/queries/audit-partitions.js';
 import { forgetDroppedMonths } from '../src/db/queries/audit-subject-months.js';
@@ -59,7 +59,7 @@ async function median(fn: () => Promise<unknown>): Promise<{ ms: number; rows: n
 interface Probe { name: string; run: () => Promise<unknown>; aboutOne: boolean }
 
 /** What is timed at each size: `aboutOne` marks the queries about one person, token or day (index-driven, growth ≤ 1.5×). */
-async function probes(database: Database): Promise<Probe[]> {
+async function probes(database: Database, url: string): Promise<Probe[]> {
   const q = async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => (await database.pool.query<T>(text, params)).rows;
   // The inventory's busiest token and member (their entries are the newest 18 days', the same at
   // every size: the archive grows back in time), so the lookups find events at any rate.
@@ -84,6 +84,16 @@ async function probes(database: Database): Promise<Probe[]> {
     { name: 'pk_lookup', aboutOne: true, run: () => q(`select * from audit_logs where source = $1 and id = $2 and event_time = $3`, [one!.source, one!.id, one!.event_time]) },
     { name: 'history_token', aboutOne: true, run: () => historyTokenCommand(ctx, tok!.id, true) },
     { name: 'history_member', aboutOne: true, run: () => historyMemberCommand(ctx, mem!.email, true) },
+    // As the CLI runs it: a new connection each time, which first loads every month partition's
+    // catalog entries (PostgreSQL builds a partitioned table's descriptor once per connection).
+    { name: 'history_token_new_connection', aboutOne: false, run: async () => {
+      const fresh = connectDatabase(url, 4);
+      try {
+        return await historyTokenCommand({ ...ctx, db: fresh.db }, tok!.id, true);
+      } finally {
+        await fresh.pool.end();
+      }
+    } },
     { name: 'audit_verify_one_day', aboutOne: true, run: verifyDay },
     { name: 'access_who_can_account', aboutOne: false, run: () => whoCan(database.db, { permission: 'dns:edit', account: mem!.account_id }) },
     { name: 'review_start_one_account', aboutOne: false, run: () => startReview(ctx, { accounts: [mem!.account_id], name: 'bench' }) },
@@ -134,7 +144,7 @@ async function dropMonth(database: Database, back: number): Promise<{ rows: numb
 }
 
 export async function archiveScaleBench(pgs: BenchPostgres): Promise<void> {
-  const { database } = await pgs.freshDatabase();
+  const { database, url } = await pgs.freshDatabase();
   try {
     const t0 = performance.now();
     const inv: Inventory = await syncInventory(database);
@@ -151,7 +161,7 @@ export async function archiveScaleBench(pgs: BenchPostgres): Promise<void> {
       const packed = await packEnded(database);
       console.log(`figure archive_${size}_pack_ms: ${fmt(packed.ms, 0)}   (${fmt(packed.entries)} entries of the months that ended packed, each partition rewritten; the current month stays as written)`);
       note('packed_bytes_vs_raw_json', printStorage(`${size}_packed`, await storage(database)));
-      for (const p of await probes(database)) {
+      for (const p of await probes(database, url)) {
         const scans = await auditSeqScans(database, await captured(p.run));
         const { ms, rows } = await median(p.run);
         note(p.name, ms);
@@ -165,7 +175,7 @@ export async function archiveScaleBench(pgs: BenchPostgres): Promise<void> {
     if (SIZES.length < 2) return;
     const [lo, hi] = [SIZES[0]!, SIZES.at(-1)!];
     console.log(`\n### Growth from ${fmt(lo)} to ${fmt(hi)} entries (${fmt(hi / lo, 1)}× the entries)`);
-    const aboutOne = new Set((await probes(database)).filter((p) => p.aboutOne).map((p) => p.name));
+    const aboutOne = new Set((await probes(database, url)).filter((p) => p.aboutOne).map((p) => p.name));
     for (const [name, v] of results) {
       const goal = aboutOne.has(name) || name === 'drop_month' ? '   (goal ≤ 1.5)' : '';
       console.log(`figure archive_growth_${name}: ${fmt(v.at(-1)! / v[0]!, 2)}${goal}`);
