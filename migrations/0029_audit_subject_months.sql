@@ -3,8 +3,7 @@
 -- resource and subject-email indexes (0.3-0.7 ms a month: 15-40 ms at five years) to find the few
 -- months that hold the subject. PostgreSQL has no global index over a partitioned table, so these
 -- two small tables are one: which months hold entries about a token or a member (by resource id:
--- the resource types that look like a token or a member, what `history` and pending_invitations
--- read), or naming an e-mail in an account. A reader looks its subject's months up first and then
+-- the resource types that look like a token or a member, what `history` reads), or naming an e-mail in an account. A reader looks its subject's months up first and then
 -- reads only those partitions. Other resources (DNS records, zones, ...) are not indexed: no reader
 -- asks for one resource's whole history, and they are most of the archive's distinct ids.
 --
@@ -39,8 +38,8 @@ CREATE INDEX "audit_subject_email_months_month_idx" ON "audit_subject_email_mont
 CREATE FUNCTION flarewatch_utc_month(month date, plus integer DEFAULT 0) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE AS $$ SELECT (date_trunc('month', month::timestamp) + make_interval(months => plus)) AT TIME ZONE 'UTC' $$;
 --> statement-breakpoint
--- The resource types whose ids are indexed by month: those `history token|member` and
--- pending_invitations select (flarewatch_audit_resource_types() ILIKE '%token%' / '%member%').
+-- The resource types whose ids are indexed by month: those `history token|member` selects
+-- (flarewatch_audit_resource_types() ILIKE '%token%' / '%member%').
 CREATE FUNCTION flarewatch_audit_subject_type(resource_type text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT resource_type ILIKE '%token%' OR resource_type ILIKE '%member%' $$;
 --> statement-breakpoint
@@ -125,82 +124,3 @@ LANGUAGE sql STABLE AS $$
   )
   SELECT type FROM t WHERE type IS NOT NULL
 $$;
---> statement-breakpoint
--- pending_invitations as 0025 made it, but each pending member's invitation events are read only
--- from the months that hold entries about the member (by id, or naming its e-mail in its account):
--- each lookup's month bounds prune the partitions when it runs, instead of probing every month.
-CREATE OR REPLACE VIEW "pending_invitations" AS
-WITH pending AS (
-  SELECT m.id, m.account_id, m.email, m.role_names, seen.at
-  FROM account_members m
-  CROSS JOIN LATERAL (
-    SELECT coalesce((
-      SELECT min(v.valid_from) FROM account_member_versions v
-      WHERE v.member_id = m.id AND v.status = 'pending'
-        AND v.valid_from >= coalesce((SELECT max(x.valid_to) FROM account_member_versions x
-                                      WHERE x.member_id = m.id AND x.status IS DISTINCT FROM 'pending'), '-infinity')
-    ), m.first_seen_at) AS at
-  ) seen
-  WHERE m.deleted_at IS NULL AND m.status = 'pending'
-),
-member_types AS (
-  SELECT ARRAY(SELECT t FROM flarewatch_audit_resource_types() t WHERE t ILIKE '%member%') AS types
-),
-invite_actions AS (
-  SELECT array_agg(an.ref) AS refs FROM audit_actions an, member_types mt
-  WHERE an.key ->> 4 = ANY (mt.types)
-    AND lower(coalesce(an.key ->> 0, '')) ~ '(create|add|invite)' AND coalesce(an.key ->> 1, 'success') <> 'failure'
-),
-candidates AS (
-  SELECT p.account_id, p.id AS member_id, p.at, e.source, e.id AS event_id, e.event_time, e.actor_ref
-  FROM pending p CROSS JOIN invite_actions ia
-  JOIN audit_resource_months rm ON rm.resource_id = p.id
-  CROSS JOIN LATERAL (
-    SELECT e.source, e.id, e.event_time, e.actor_ref FROM audit_entries e
-    WHERE e.resource_id = p.id AND e.action_ref = ANY (ia.refs)
-      AND e.event_time >= flarewatch_utc_month(rm.month) AND e.event_time < flarewatch_utc_month(rm.month, 1)
-    OFFSET 0 -- per pending member and month, by the index: not flattened into a hash join over the whole store
-  ) e
-  UNION ALL
-  SELECT p.account_id, p.id, p.at, e.source, e.id, e.event_time, e.actor_ref
-  FROM pending p CROSS JOIN invite_actions ia
-  JOIN audit_accounts c ON c.key ->> 0 = p.account_id
-  JOIN audit_subject_email_months sm ON sm.account_ref = c.ref AND sm.subject_email = lower(p.email)
-  CROSS JOIN LATERAL (
-    SELECT e.source, e.id, e.event_time, e.actor_ref FROM audit_entries e
-    WHERE e.account_ref = c.ref
-      AND lower(coalesce(e.rest #>> '{resource,request,email}', e.rest #>> '{newValueJson,email}', e.rest #>> '{metadata,email}')) = lower(p.email)
-      AND e.action_ref = ANY (ia.refs)
-      AND e.event_time >= flarewatch_utc_month(sm.month) AND e.event_time < flarewatch_utc_month(sm.month, 1)
-    OFFSET 0
-  ) e
-),
-matched AS (
-  SELECT x.account_id, x.member_id, x.at, x.source, x.event_id, x.event_time,
-         (SELECT at.key ->> 1 FROM audit_actors at WHERE at.ref = x.actor_ref) AS actor_email
-  FROM candidates x
-  WHERE EXISTS (SELECT 1 FROM audit_events d WHERE d.event_time = x.event_time AND d.source = x.source AND d.id = x.event_id)
-),
-latest AS (
-  SELECT DISTINCT ON (x.account_id, x.member_id) x.account_id, x.member_id, x.source, x.event_id, x.event_time, x.actor_email
-  FROM matched x
-  WHERE x.event_time <= x.at + interval '5 minutes'
-  ORDER BY x.account_id, x.member_id, x.event_time DESC, x.source, x.event_id
-)
-SELECT
-  'invite:' || i.id AS key, 'invite'::text AS type, i.id, i.organization_id AS account_id, i.organization_name AS name,
-  i.invited_member_email AS email, i.invited_by, i.roles, i.expires_on, i.first_seen_at,
-  coalesce(i.invited_on, i.first_seen_at) AS since,
-  CASE WHEN i.invited_on IS NULL THEN 'first_seen_at' ELSE 'invited_on' END AS since_source,
-  NULL::text AS invite_event
-FROM user_invites i
-WHERE i.deleted_at IS NULL AND i.status = 'pending'
-UNION ALL
-SELECT
-  'member:' || p.account_id || ':' || p.id, 'member', p.id, p.account_id, p.email,
-  p.email, ev.actor_email, p.role_names, NULL::timestamptz, p.at,
-  coalesce(ev.event_time, p.at),
-  CASE WHEN ev.event_time IS NULL THEN 'first_seen_at' ELSE 'audit_log' END,
-  ev.source || ':' || ev.event_id
-FROM pending p
-LEFT JOIN latest ev ON ev.account_id = p.account_id AND ev.member_id = p.id;

@@ -14,7 +14,7 @@ import { INVENTORY_KINDS } from '../helpers/inventory.js';
 import { oldDefinition } from '../helpers/old-definition.js';
 
 // Migration 0029: which months hold entries about a resource id, or naming an e-mail in an
-// account, so `history` and pending_invitations read only those month partitions instead of
+// account, so `history` reads only those month partitions instead of
 // probing every month kept. The index may list too much, never too little; what the readers return
 // must be what a read of every month returns.
 
@@ -46,7 +46,7 @@ async function entry(id: string, time: string, f: { resourceId: string; type: st
     [f.source ?? 'account_v2', id, time, f.account ?? account, f.action ?? 'update', f.type, f.resourceId, JSON.stringify(raw)]);
 }
 
-// Token and member resources only (the types history and pending_invitations read), by their type's name.
+// Token and member resources only (the types history reads), by their type's name.
 const TRUTH_RESOURCES = `select distinct e.resource_id, to_char(date_trunc('month', e.event_time at time zone 'UTC'), 'YYYY-MM-DD') as month
   from audit_entries e join audit_actions an on an.ref = e.action_ref
   where e.resource_id is not null and (an.key ->> 4 ilike '%token%' or an.key ->> 4 ilike '%member%')`;
@@ -116,7 +116,7 @@ beforeAll(async () => {
   await entry('mem-id', monthsAgo(11), { resourceId: member.id, type: 'account_member' });
   await entry('mem-email', monthsAgo(16), { resourceId: 'other', type: 'account_member', action: 'member.add', subjectEmail: member.email.toUpperCase() });
   await entry('mem-elsewhere', monthsAgo(14), { resourceId: 'other', type: 'account_member', subjectEmail: member.email, account: sim.world.accounts[1]!.id });
-  // The pending member's invitation, by e-mail, at a month's last second (UTC) and months ago.
+  // A pending member's invitation, by e-mail, at a month's last second (UTC).
   const edge = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 2, 1) - 1000).toISOString();
   await entry('invite-edge', edge, { resourceId: 'other', type: 'account_member', action: 'member.add', subjectEmail: pendingByEmail.email });
 });
@@ -197,16 +197,6 @@ describe('history reads only the subject\'s months', () => {
     await db.pool.query(`delete from audit_logs where id = 'tok-gone'`);
     expect(await rows(`select 1 from audit_resource_months where resource_id = $1 and month = $2::date`, [tokenId, monthsAgo(25).slice(0, 8) + '01'])).toHaveLength(1);
     expect(timelineKeys((await historyTokenCommand(ctx, tokenId, true)).output)).toEqual(await everyMonth([tokenId], 'token'));
-  });
-});
-
-describe('pending_invitations (0029) against 0025\'s definition', () => {
-  it('the same rows, with an invitation found by e-mail at a month\'s last second', async () => {
-    await db.pool.query(oldDefinition('0025_archive_reads', 'view', 'CREATE OR REPLACE VIEW "pending_invitations" AS', 'CREATE VIEW pending_invitations_0025 AS'));
-    const all = async (view: string) => (await rows<{ r: string }>(`select row_to_json(p)::text as r from ${view} p order by 1`)).map((x) => x.r);
-    const found = (await all('pending_invitations')).map((r) => JSON.parse(r) as { id: string; invite_event: string | null });
-    expect(found.find((r) => r.id === pendingByEmail.id)?.invite_event).toBe('account_v2:invite-edge');
-    expect(await all('pending_invitations')).toEqual(await all('pending_invitations_0025'));
   });
 });
 
