@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
-import { LISTING_STATES } from './access-listings.js';
+import { listingStateColumns } from './access-listings.js';
 import { versionColumns } from './version-columns.js';
 
 /**
@@ -14,13 +14,8 @@ export const accessListingVersions = pgTable(
   'access_listing_versions',
   {
     ...versionColumns,
-    scope: text('scope').notNull(),
-    accountId: text('account_id'),
-    listing: text('listing').notNull(),
-    // Tracked: a change to any of these is a new version.
-    state: text('state', { enum: LISTING_STATES }).notNull(),
-    reason: text('reason'),
-    credential: text('credential'),
+    // Tracked: a change to state, reason, credential or view is a new version.
+    ...listingStateColumns,
     viewOf: text('view_of').notNull(),
   },
   (t) => [

@@ -11,18 +11,23 @@ export const LISTING_STATES = ['complete', 'forbidden', 'not_applicable', 'faile
  * it is never read as "nothing there". `view_of` says whose view a complete listing is when it
  * is not the whole account's (a token provisioner sees only the tokens it created).
  */
+/** What a listing's state is, as the listing holds it now and each of its versions held it. */
+export const listingStateColumns = {
+  /** `account:<id>` or `credential:<name>`. */
+  scope: text('scope').notNull(),
+  accountId: text('account_id'),
+  /** members, roles, user-groups, user-group-members, resource-groups, iam-permission-groups, zones, organizations, account-tokens, user-tokens */
+  listing: text('listing').notNull(),
+  state: text('state', { enum: LISTING_STATES }).notNull(),
+  /** Why it is not complete: the HTTP status and Cloudflare's message, or why it does not apply. */
+  reason: text('reason'),
+  credential: text('credential'),
+};
+
 export const accessListings = pgTable(
   'access_listings',
   {
-    /** `account:<id>` or `credential:<name>`. */
-    scope: text('scope').notNull(),
-    accountId: text('account_id'),
-    /** members, roles, user-groups, user-group-members, resource-groups, iam-permission-groups, zones, organizations, account-tokens, user-tokens */
-    listing: text('listing').notNull(),
-    state: text('state', { enum: LISTING_STATES }).notNull(),
-    /** Why it is not complete: the HTTP status and Cloudflare's message, or why it does not apply. */
-    reason: text('reason'),
-    credential: text('credential'),
+    ...listingStateColumns,
     /** Whose view the listing is: `account` (all of it) or e.g. `provisioner:<id>`. */
     viewOf: text('view_of').notNull().default('account'),
     checkedAt: ts('checked_at').notNull().defaultNow(),
