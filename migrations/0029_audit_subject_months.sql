@@ -11,8 +11,8 @@
 -- insert, the view's row trigger, import), from the rows each statement inserted. They may say too
 -- much, never too little: an entry deleted through the view leaves its month listed (a reader then
 -- probes one month for nothing), and retention drops a partition at once and forgets its month
--- afterwards, in its own statement (`flarewatch_audit_forget_months`, which packing also runs, for a
--- drop that was interrupted between the two), so dropping a month stays O(1).
+-- afterwards, with its packs, in their own statements (`flarewatch_audit_forget_months`, which
+-- packing also runs, for a drop that was interrupted between the two), so dropping a month stays O(1).
 CREATE TABLE "audit_resource_months" (
 	"resource_id" text NOT NULL,
 	"month" date NOT NULL,
@@ -83,15 +83,19 @@ WHERE account_ref IS NOT NULL
   AND coalesce(rest #>> '{resource,request,email}', rest #>> '{newValueJson,email}', rest #>> '{metadata,email}') IS NOT NULL
 ON CONFLICT DO NOTHING;
 --> statement-breakpoint
--- The months no partition holds any more (retention dropped them, or a drop was interrupted):
--- forgotten after the drop, in their own statements, so the drop itself stays O(1). Returns the
--- rows deleted.
-CREATE FUNCTION flarewatch_audit_forget_months() RETURNS bigint
+-- What a dropped month leaves behind once its partition is gone (retention dropped it, or a drop
+-- was interrupted): its packs (0026) and its rows of the month index. Deleted after the drop, in
+-- their own statements, so the drop itself stays O(1); retention runs it after its drops and
+-- packing before it packs. Returns the rows deleted of each.
+CREATE FUNCTION flarewatch_audit_forget_months(OUT packs bigint, OUT month_rows bigint)
 LANGUAGE plpgsql AS $$
 DECLARE gone date[]; r bigint; e bigint;
 BEGIN
 	-- The distinct months, by skipping through each month index (a probe a month, not a read of every row).
-	WITH RECURSIVE rm(month) AS (
+	WITH RECURSIVE pm(month) AS (
+		SELECT min(month) FROM audit_packs
+		UNION ALL SELECT (SELECT min(x.month) FROM audit_packs x WHERE x.month > pm.month) FROM pm WHERE pm.month IS NOT NULL
+	), rm(month) AS (
 		SELECT min(month) FROM audit_resource_months
 		UNION ALL SELECT (SELECT min(x.month) FROM audit_resource_months x WHERE x.month > rm.month) FROM rm WHERE rm.month IS NOT NULL
 	), em(month) AS (
@@ -99,14 +103,16 @@ BEGIN
 		UNION ALL SELECT (SELECT min(x.month) FROM audit_subject_email_months x WHERE x.month > em.month) FROM em WHERE em.month IS NOT NULL
 	)
 	SELECT coalesce(array_agg(m.month), '{}') INTO gone
-	FROM (SELECT month FROM rm UNION SELECT month FROM em) m
+	FROM (SELECT month FROM pm UNION SELECT month FROM rm UNION SELECT month FROM em) m
 	WHERE m.month IS NOT NULL
 	  AND to_regclass(format('audit_logs_y%sm%s', to_char(m.month, 'YYYY'), to_char(m.month, 'MM'))) IS NULL;
+	DELETE FROM audit_packs WHERE month = ANY (gone);
+	GET DIAGNOSTICS packs = ROW_COUNT;
 	DELETE FROM audit_resource_months WHERE month = ANY (gone);
 	GET DIAGNOSTICS r = ROW_COUNT;
 	DELETE FROM audit_subject_email_months WHERE month = ANY (gone);
 	GET DIAGNOSTICS e = ROW_COUNT;
-	RETURN r + e;
+	month_rows := r + e;
 END;
 $$;
 --> statement-breakpoint

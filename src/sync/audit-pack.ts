@@ -1,7 +1,6 @@
 import type { Context } from '../context.js';
-import { listAuditPartitions } from '../db/queries/audit-partitions.js';
-import { dropOrphanPacks, monthBytes, type PackedMonth, packMonth, packWork } from '../db/queries/audit-pack.js';
-import { forgetDroppedMonths } from '../db/queries/audit-subject-months.js';
+import { forgetDroppedMonths, listAuditPartitions } from '../db/queries/audit-partitions.js';
+import { monthBytes, type PackedMonth, packMonth, packWork } from '../db/queries/audit-pack.js';
 import { UsageError } from '../util/usage-error.js';
 
 /** Whether the month (YYYY-MM-01) ended more than audit.packAfterDays ago. */
@@ -24,10 +23,8 @@ export async function packClosedMonths(ctx: Context, opts: { month?: string } = 
     throw new UsageError(`audit pack: ${opts.month} is not closed (it ended less than audit.packAfterDays = ${ctx.config.audit.packAfterDays} days ago)`);
   }
   const parts = (await listAuditPartitions(ctx.db)).filter((p) => (wanted ? p.month === wanted : isPackable(ctx, p.month)));
-  const orphans = await dropOrphanPacks(ctx.db);
-  if (orphans) ctx.log.warn({ packs: orphans }, 'deleted audit packs left by an interrupted partition drop');
-  const forgotten = await forgetDroppedMonths(ctx.db);
-  if (forgotten) ctx.log.warn({ monthIndexRows: forgotten }, 'forgot month-index rows left by an interrupted partition drop');
+  const left = await forgetDroppedMonths(ctx.db);
+  if (left.packs || left.monthIndexRows) ctx.log.warn({ ...left }, 'deleted audit packs and month-index rows left by an interrupted partition drop');
   const done: PackedMonth[] = [];
   for (const part of parts) {
     if (ctx.signal?.aborted) break;

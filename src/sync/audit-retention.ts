@@ -1,6 +1,5 @@
 import type { Context } from '../context.js';
-import { dropAuditPartition, listAuditPartitions, monthOf } from '../db/queries/audit-partitions.js';
-import { forgetDroppedMonths } from '../db/queries/audit-subject-months.js';
+import { dropAuditPartition, forgetDroppedMonths, listAuditPartitions, monthOf } from '../db/queries/audit-partitions.js';
 
 /**
  * Drop whole monthly partitions older than the retention setting (0 = keep forever).
@@ -21,8 +20,8 @@ export async function applyAuditRetention(ctx: Context): Promise<string[]> {
   }
   if (dropped.length) {
     // After the drops, not inside them: each drop stays O(1) whatever its month held.
-    const forgotten = await forgetDroppedMonths(ctx.db);
-    ctx.log.info({ dropped, retentionMonths: months, monthIndexRows: forgotten }, 'dropped audit-log partitions past retention');
+    const left = await forgetDroppedMonths(ctx.db);
+    ctx.log.info({ dropped, retentionMonths: months, ...left }, 'dropped audit-log partitions past retention');
   }
   return dropped;
 }

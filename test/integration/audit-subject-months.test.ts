@@ -221,11 +221,13 @@ describe('packing and retention', () => {
     expect(timelineKeys((await historyTokenCommand(ctx, tokenId, true)).output)).toEqual(await everyMonth([tokenId], 'token'));
   });
 
-  it('a drop interrupted before its months were forgotten is tidied by the next packing', async () => {
+  it('a drop interrupted before its months were forgotten is tidied by the next packing: packs and month index', async () => {
     const month = monthsAgo(11).slice(0, 8) + '01';
+    expect((await packMonth(db.db, month)).packs).toBeGreaterThan(0);
     expect(await rows(`select count(*)::int as n from audit_resource_months where month = $1::date`, [month])).not.toEqual([{ n: 0 }]);
     await db.pool.query(`drop table ${partitionOfTime(month)}`);
     await packClosedMonths(ctx);
+    expect(await rows(`select count(*)::int as n from audit_packs where month = $1::date`, [month])).toEqual([{ n: 0 }]);
     expect(await rows(`select count(*)::int as n from audit_resource_months where month = $1::date`, [month])).toEqual([{ n: 0 }]);
     expect(await rows(`select count(*)::int as n from audit_subject_email_months where month = $1::date`, [month])).toEqual([{ n: 0 }]);
     expect((await index.resources()).filter((r) => r.resource_id !== 'tz-res')).toEqual(await truth.resources());

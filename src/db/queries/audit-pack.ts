@@ -98,12 +98,3 @@ async function compactPartition(db: Db, partition: string): Promise<string | und
     client.release();
   }
 }
-
-/** Packs whose month has no partition (a drop that ended between dropping the partition and deleting its packs): deleted. */
-export async function dropOrphanPacks(db: Db): Promise<number> {
-  const res = await db.execute(sql`
-    delete from audit_packs where month in (
-      select m from (select distinct month as m from audit_packs) x
-      where to_regclass(format('audit_logs_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'))) is null)`);
-  return res.rowCount ?? 0;
-}

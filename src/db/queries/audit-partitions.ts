@@ -36,10 +36,18 @@ export async function listAuditPartitions(tx: Tx): Promise<AuditPartition[]> {
   });
 }
 
+/** Drop one month's partition: only the table (forgetDroppedMonths then deletes what it leaves). */
 export async function dropAuditPartition(tx: Tx, name: string): Promise<void> {
-  const month = monthOfPartition(name);
-  if (!month) throw new Error(`refusing to drop ${name}: not an audit_logs partition`);
+  if (!monthOfPartition(name)) throw new Error(`refusing to drop ${name}: not an audit_logs partition`);
   await tx.execute(sql.raw(`drop table if exists "${name}"`));
-  // The month's packs (migration 0026) hold its entries' JSON: they go with it.
-  await tx.execute(sql`delete from audit_packs where month = ${month}::date`);
+}
+
+/**
+ * Delete what dropped months left once their partitions are gone: their packs (migration 0026) and
+ * their month-index rows (0029). Run after the drops, not inside them, so each drop stays O(1); also
+ * before packing, for a drop that was interrupted before it ran.
+ */
+export async function forgetDroppedMonths(tx: Tx): Promise<{ packs: number; monthIndexRows: number }> {
+  const res = await tx.execute<{ packs: string; month_rows: string }>(sql`select packs, month_rows from flarewatch_audit_forget_months()`);
+  return { packs: Number(res.rows[0]?.packs ?? 0), monthIndexRows: Number(res.rows[0]?.month_rows ?? 0) };
 }

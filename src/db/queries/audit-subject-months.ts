@@ -34,9 +34,3 @@ export function withinMonths(time: SQL, months: string[]): SQL {
   if (!months.length) return sql`false`;
   return sql`(${sql.join(months.map((m) => sql`(${time} >= flarewatch_utc_month(${m}::date) and ${time} < flarewatch_utc_month(${m}::date, 1))`), sql` or `)})`;
 }
-
-/** Forget the months of the index that no partition holds any more (retention dropped them). */
-export async function forgetDroppedMonths(tx: Tx): Promise<number> {
-  const res = await tx.execute<{ n: string }>(sql`select flarewatch_audit_forget_months() as n`);
-  return Number(res.rows[0]?.n ?? 0);
-}
