@@ -3,25 +3,14 @@
 // archive's bytes go (heap, TOAST, each index) per entry.
 import { deflateRawSync } from 'node:zlib';
 import type { Database } from '../src/db/client.js';
-import type { Statement } from '../test/helpers/captured-statements.js';
+import { plannedScans, type Statement } from '../test/helpers/captured-statements.js';
 
 export { captured } from '../test/helpers/captured-statements.js';
 
-type PlanNode = { 'Node Type': string; 'Relation Name'?: string; Plans?: PlanNode[] };
-
-function seqScans(node: PlanNode, out: Set<string>): void {
-  if (/Seq Scan/.test(node['Node Type']) && node['Relation Name']?.startsWith('audit_logs')) out.add(node['Relation Name']);
-  for (const child of node.Plans ?? []) seqScans(child, out);
-}
-
 /** The filled audit_logs partitions any of these statements would read by a sequential scan (EXPLAIN, not run). */
 export async function auditSeqScans(database: Database, statements: Statement[]): Promise<string[]> {
-  const out = new Set<string>();
-  for (const s of statements) {
-    if (!/^\s*(select|with|insert|update|delete)\b/i.test(s.text)) continue;
-    const res = await database.pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`explain (format json) ${s.text}`, s.values);
-    seqScans(res.rows[0]!['QUERY PLAN'][0]!.Plan, out);
-  }
+  const out = new Set((await plannedScans(database.pool, statements))
+    .filter((s) => /Seq Scan/.test(s.nodeType) && s.relation.startsWith('audit_logs')).map((s) => s.relation));
   if (!out.size) return [];
   // A near-empty partition (the oldest, partly filled month; months not yet begun) is read whole by
   // design: only a scan of a filled one (a tenth of the average month or more) reads the archive.

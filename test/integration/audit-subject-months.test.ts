@@ -7,7 +7,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { packClosedMonths } from '../../src/sync/audit-pack.js';
 import { applyAuditRetention } from '../../src/sync/audit-retention.js';
 import { syncAll } from '../../src/sync/sync-all.js';
-import { captured } from '../helpers/captured-statements.js';
+import { captured, plannedScans } from '../helpers/captured-statements.js';
 import { testContext, type TestContext } from '../helpers/context.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { INVENTORY_KINDS } from '../helpers/inventory.js';
@@ -78,17 +78,8 @@ const timelineKeys = (out: string) =>
 
 /** The audit partitions the statements a command sends would read (EXPLAIN of each, not run again). */
 async function partitionsPlanned(run: () => Promise<unknown>): Promise<string[]> {
-  const seen = new Set<string>();
-  const walk = (n: { 'Relation Name'?: string; Plans?: unknown[] }) => {
-    if (n['Relation Name']?.startsWith('audit_logs_y')) seen.add(n['Relation Name']);
-    for (const c of (n.Plans ?? []) as Array<typeof n>) walk(c);
-  };
-  for (const s of await captured(run)) {
-    if (!/^\s*(select|with)\b/i.test(s.text) || !/audit_events/.test(s.text)) continue;
-    const plan = (await db.pool.query(`explain (format json) ${s.text}`, s.values)).rows[0]!['QUERY PLAN'] as Array<{ Plan: never }>;
-    walk(plan[0]!.Plan);
-  }
-  return [...seen].sort();
+  const scans = await plannedScans(db.pool, await captured(run));
+  return [...new Set(scans.map((s) => s.relation).filter((r) => r.startsWith('audit_logs_y')))].sort();
 }
 const partitionOfTime = (iso: string) => `audit_logs_y${iso.slice(0, 4)}m${iso.slice(5, 7)}`;
 
